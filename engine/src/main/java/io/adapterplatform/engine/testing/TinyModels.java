@@ -1,10 +1,17 @@
 package io.adapterplatform.engine.testing;
 
+import io.adapterplatform.engine.adapter.Dora;
+import io.adapterplatform.engine.adapter.Lora;
+import io.adapterplatform.engine.adapter.LoraPair;
+import io.adapterplatform.engine.adapter.MixLora;
+import io.adapterplatform.engine.adapter.ModuleKey;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
 import io.adapterplatform.engine.model.Projection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -42,6 +49,90 @@ public final class TinyModels {
             w.put("lm_head.weight", uniform(random, dims.vocabSize() * h, 2.0 / Math.sqrt(h)));
         }
         return w;
+    }
+
+    /** PEFT scaling: α/r, or α/√r with rsLoRA. */
+    public static double scaling(double alpha, int rank, boolean rslora) {
+        return rslora ? alpha / Math.sqrt(rank) : alpha / rank;
+    }
+
+    /**
+     * A random LoRA on {@code targets} of every layer. B is random (not PEFT's zero init) so that the
+     * delta is visible; deltas are of the order of a tenth of the base projection.
+     */
+    public static Lora randomLora(ModelDims dims, int rank, double alpha, boolean rslora, Set<Projection> targets,
+                                  long seed) {
+        var random = new SplittableRandom(seed);
+        return new Lora(rank, scaling(alpha, rank, rslora), pairs(dims, rank, alpha, rslora, targets, random));
+    }
+
+    /** A random DoRA: a random LoRA plus magnitude vectors of the order of the base weights' row norms. */
+    public static Dora randomDora(ModelDims dims, int rank, double alpha, Set<Projection> targets, long seed) {
+        var random = new SplittableRandom(seed);
+        Map<ModuleKey, LoraPair> pairs = pairs(dims, rank, alpha, false, targets, random);
+        Map<ModuleKey, float[]> magnitudes = new HashMap<>();
+        for (var e : pairs.entrySet()) {
+            // rows of the base weights have norm ≈ √(in · (1/in) / 3) ≈ 0.58
+            magnitudes.put(e.getKey(), uniformIn(random, e.getValue().out(), 0.4, 0.8));
+        }
+        return new Dora(rank, scaling(alpha, rank, false), pairs, magnitudes);
+    }
+
+    /**
+     * A random MixLoRA: routers on every layer, each expert with LoRA on gate, up and down (expert e skips
+     * {@code skipProjectionOfExpert1} when not null, to exercise "missing projection uses the base"), and
+     * plain LoRA on {@code attentionTargets}.
+     */
+    public static MixLora randomMixLora(ModelDims dims, int rank, double alpha, int experts, int topK,
+                                       Set<Projection> attentionTargets, Projection skipProjectionOfExpert1,
+                                       long seed) {
+        var random = new SplittableRandom(seed);
+        double s = scaling(alpha, rank, false);
+        Map<Integer, float[]> routers = new HashMap<>();
+        Map<MixLora.ExpertKey, LoraPair> expertPairs = new HashMap<>();
+        for (int l = 0; l < dims.numLayers(); l++) {
+            routers.put(l, gaussian(random, experts * dims.hiddenSize(), 2.0 / Math.sqrt(dims.hiddenSize())));
+            for (int e = 0; e < experts; e++) {
+                for (Projection p : new Projection[] {Projection.GATE, Projection.UP, Projection.DOWN}) {
+                    if (e == 1 && p == skipProjectionOfExpert1) {
+                        continue;
+                    }
+                    expertPairs.put(new MixLora.ExpertKey(l, p, e), pair(dims, p, rank, s, random));
+                }
+            }
+        }
+        return new MixLora(rank, s, experts, topK, routers, pairs(dims, rank, alpha, false, attentionTargets, random),
+                expertPairs);
+    }
+
+    private static Map<ModuleKey, LoraPair> pairs(ModelDims dims, int rank, double alpha, boolean rslora,
+                                                  Set<Projection> targets, SplittableRandom random) {
+        double s = scaling(alpha, rank, rslora);
+        Map<ModuleKey, LoraPair> pairs = new HashMap<>();
+        for (int l = 0; l < dims.numLayers(); l++) {
+            for (Projection p : Projection.values()) {
+                if (targets.contains(p)) {
+                    pairs.put(new ModuleKey(l, p), pair(dims, p, rank, s, random));
+                }
+            }
+        }
+        return pairs;
+    }
+
+    private static LoraPair pair(ModelDims dims, Projection p, int rank, double scaling, SplittableRandom random) {
+        int in = dims.inFeatures(p);
+        int out = dims.outFeatures(p);
+        // ‖s · B A x‖ ≈ 0.3 ‖W x‖ whatever the scaling, so every kind of adapter moves the logits visibly
+        return new LoraPair(rank, in, out, uniform(random, rank * in, 1.0 / Math.sqrt(in)),
+                uniform(random, out * rank, 0.3 / (scaling * Math.sqrt(rank))));
+    }
+
+    private static float[] uniformIn(SplittableRandom random, int n, double lo, double hi) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (lo + random.nextDouble() * (hi - lo));
+        }
+        return v;
     }
 
     /** Values uniform in [-bound, bound]. */
