@@ -14,8 +14,8 @@ class TinyModelLearnsTest {
     void aLoraOnATinyRandomModelLearnsToWalkACycleOfTokens() {
         ModelDims dims = TinyModels.smallDims();
         int[] cycle = {3, 41, 17, 58, 9, 26, 33, 50};
-        List<TrainingExample> data = TinyTraining.cycleTask(cycle, 32, 12, 5);
-        var config = new TrainingConfig(42, 8, new AdamW.Hyper(0.9, 0.999, 1e-8, 0.0, 1.0),
+        List<TrainingExample> data = TinyTraining.cycleTask(cycle, 32, 10, 5);
+        var config = new TrainingConfig(42, 4, new AdamW.Hyper(0.9, 0.999, 1e-8, 0.0, 1.0),
                 new LrSchedule(0.03, 2, 20, LrSchedule.Decay.COSINE));
         try (BaseModel model = TinyTraining.model(dims, 7);
              TrainingJob job = TrainingJob.lora("cycle", model, LoraSpec.all(8, 16), config, data)) {
