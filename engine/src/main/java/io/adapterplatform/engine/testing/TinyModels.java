@@ -101,7 +101,7 @@ public final class TinyModels {
                 }
             }
         }
-        return new MixLora(rank, s, experts, topK, routers, pairs(dims, rank, alpha, false, attentionTargets, random),
+        return new MixLora(rank, s, rank, s, experts, topK, routers, pairs(dims, rank, alpha, false, attentionTargets, random),
                 expertPairs);
     }
 
