@@ -24,6 +24,8 @@ import java.util.Optional;
  */
 final class Json {
 
+    static final int MAX_NUMBER_CHARS = 100;
+
     private Json() {
     }
 
@@ -94,7 +96,15 @@ final class Json {
                 yield a;
             }
             case STRING -> new JsonPrimitive(r.nextString());
-            case NUMBER -> new JsonPrimitive(new BigDecimal(r.nextString()));
+            case NUMBER -> {
+                String digits = r.nextString();
+                // BigDecimal parsing is superlinear in the length: a megabyte-long number must not stall us.
+                if (digits.length() > MAX_NUMBER_CHARS) {
+                    throw new IOException("a number of " + digits.length() + " characters at '" + path
+                            + "' is longer than " + MAX_NUMBER_CHARS);
+                }
+                yield new JsonPrimitive(new BigDecimal(digits));
+            }
             case BOOLEAN -> new JsonPrimitive(r.nextBoolean());
             case NULL -> {
                 r.nextNull();
