@@ -63,8 +63,18 @@ final class Json {
                     "duplicate JSON key '" + e.getMessage() + "'");
         } catch (IOException | IllegalStateException | NumberFormatException e) {
             throw new FormatException(FormatException.Reason.MALFORMED, file,
-                    "invalid JSON: " + e.getMessage());
+                    "invalid JSON" + clean(e.getMessage()));
         }
+    }
+
+    /** Gson's messages advise lenient mode and link its troubleshooting page: keep only the position. */
+    private static String clean(String message) {
+        if (message == null) {
+            return "";
+        }
+        String first = message.lines().findFirst().orElse("").strip();
+        first = first.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "").strip();
+        return first.isEmpty() ? "" : (first.startsWith("at ") ? " " : ": ") + first;
     }
 
     private static String describe(JsonToken t) {
