@@ -10,9 +10,16 @@ import java.util.TreeMap;
  * {@code numExperts} LoRA experts on the FFN projections (softmax over all experts, top-k, weights
  * renormalised to sum 1), plus optional plain LoRA on attention projections ({@link #modules()}).
  * An expert without a pair on some FFN projection uses the base projection there.
+ *
+ * @param rank rank of the attention LoRA pairs
+ * @param scaling scaling of the attention LoRA pairs
+ * @param expertRank rank of the experts' pairs (the reference's {@code expert_lora.r}, usually {@code rank})
+ * @param expertScaling scaling of the experts' pairs
+ * @param routers per layer Wg [numExperts, hidden], row-major
  */
-public record MixLora(int rank, double scaling, int numExperts, int topK, Map<Integer, float[]> routers,
-                      Map<ModuleKey, LoraPair> modules, Map<ExpertKey, LoraPair> experts) implements AdapterWeights {
+public record MixLora(int rank, double scaling, int expertRank, double expertScaling, int numExperts, int topK,
+                      Map<Integer, float[]> routers, Map<ModuleKey, LoraPair> modules,
+                      Map<ExpertKey, LoraPair> experts) implements AdapterWeights {
 
     /** An expert's pair on one FFN projection of one layer. */
     public record ExpertKey(int layer, Projection projection, int expert) implements Comparable<ExpertKey> {
@@ -41,7 +48,7 @@ public record MixLora(int rank, double scaling, int numExperts, int topK, Map<In
         modules = Collections.unmodifiableMap(new TreeMap<>(modules));
         experts = Collections.unmodifiableMap(new TreeMap<>(experts));
         Adapters.checkRanks(rank, modules);
-        Adapters.checkRanks(rank, experts);
+        Adapters.checkRanks(expertRank, experts);
         for (var k : modules.keySet()) {
             if (k.projection().isFfn()) {
                 throw new IllegalArgumentException("MixLoRA's plain LoRA pairs are on attention only, found " + k);
@@ -55,5 +62,10 @@ public record MixLora(int rank, double scaling, int numExperts, int topK, Map<In
                 throw new IllegalArgumentException("layer " + k.layer() + " has experts but no router");
             }
         }
+    }
+
+    /** The largest rank of any of its pairs (what a pool pads to). */
+    public int maxRank() {
+        return Math.max(rank, expertRank);
     }
 }

@@ -68,7 +68,7 @@ public final class AdapterPool implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             AdapterWeights w = adapters.get(i);
             adapterSlot[i] = slot++;
-            rank = Math.max(rank, w.rank());
+            rank = Math.max(rank, w instanceof MixLora m ? m.maxRank() : w.rank());
             if (w instanceof MixLora m) {
                 adapterMix[i] = ++mixes;
                 slot += m.numExperts();
@@ -94,7 +94,7 @@ public final class AdapterPool implements AutoCloseable {
                 int first = adapterSlot[i] + 1;
                 mixExpertSlot[adapterMix[i]] = first;
                 mixTopK[adapterMix[i]] = m.topK();
-                Arrays.fill(slotScaling, first, first + m.numExperts(), (float) m.scaling());
+                Arrays.fill(slotScaling, first, first + m.numExperts(), (float) m.expertScaling());
             }
         }
         try {

@@ -14,6 +14,7 @@ import io.adapterplatform.engine.reference.RefAdapters;
 import io.adapterplatform.engine.reference.RefModel;
 import io.adapterplatform.engine.testing.TinyModels;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -88,6 +89,32 @@ class FusedForwardTest {
                 for (double[] e : expected) {
                     assertRowClose(logits, row++, e, "sequence " + s + " (adapter " + chosen[s] + ")");
                 }
+            }
+        }
+    }
+
+    @Test
+    void naivePerAdapterLoopGivesTheSameLogitsAsTheFusedPath() {
+        int[] chosen = {0, 1, -1, 2, 3, 4, 5, 1, 3};
+        int[] tokens = new SplittableRandom(10).ints(chosen.length * 3, 0, dims.vocabSize()).toArray();
+        int[] rowAdapter = new int[tokens.length];
+        List<Segment> segs = new ArrayList<>();
+        for (int s = 0; s < chosen.length; s++) {
+            segs.add(Segment.of(3));
+            Arrays.fill(rowAdapter, s * 3, s * 3 + 3, chosen[s]);
+        }
+        try (AdapterPool pool = AdapterPool.of(model, adapters); NDManager step = model.manager().newSubManager()) {
+
+            float[] fused = model.forward(step, tokens, segs, pool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO))
+                    .toFloatArray();
+            float[] naive = model.forward(step, tokens, segs, NaiveLoop.bind(pool, step, rowAdapter)).toFloatArray();
+
+            for (int r = 0; r < tokens.length; r++) {
+                double[] expected = new double[dims.vocabSize()];
+                for (int i = 0; i < expected.length; i++) {
+                    expected[i] = naive[r * expected.length + i];
+                }
+                assertRowClose(fused, r, expected, "fused vs naive");
             }
         }
     }

@@ -117,7 +117,8 @@ public final class RefAdapters {
         }
 
         private double[] expertLinear(int layer, Projection p, int expert, double[] x, RefModel.Layer w) {
-            return lora(w.weight(p).times(x), m.experts().get(new MixLora.ExpertKey(layer, p, expert)), m.scaling(), x);
+            return lora(w.weight(p).times(x), m.experts().get(new MixLora.ExpertKey(layer, p, expert)),
+                    m.expertScaling(), x);
         }
 
         private static double[] softmax(double[] v) {
