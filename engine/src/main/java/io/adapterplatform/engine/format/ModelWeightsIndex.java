@@ -23,13 +23,16 @@ public record ModelWeightsIndex(Map<String, String> weightMap, OptionalLong tota
     /** The conventional name of the index file. */
     public static final String FILE_NAME = "model.safetensors.index.json";
 
+    /** Largest index accepted: about 64 bytes per tensor, so room for a million tensors. */
+    public static final int MAX_BYTES = 64 << 20;
+
     public ModelWeightsIndex {
         weightMap = Collections.unmodifiableMap(new TreeMap<>(weightMap));
     }
 
     /** Parses and validates an index. */
     public static ModelWeightsIndex parse(byte[] json, String fileName) {
-        JsonObject o = Json.parseObject(json, fileName);
+        JsonObject o = Json.parseObject(json, fileName, MAX_BYTES);
         Problems p = new Problems(fileName);
         OptionalLong total = OptionalLong.empty();
         JsonElement meta = o.get("metadata");
