@@ -2,6 +2,7 @@ package io.adapterplatform.engine.format;
 
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -141,6 +142,30 @@ public final class SafetensorsStreamWriter {
                     r.get(chunk, 0, n);
                     out.write(chunk, 0, n);
                 }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        next++;
+    }
+
+    /**
+     * Writes the next tensor by copying exactly its byte length from {@code in} (not closed), so that a
+     * tensor never has to be held in memory whole.
+     */
+    public void writeFrom(String name, InputStream in) {
+        TensorInfo t = expect(name);
+        byte[] chunk = new byte[(int) Math.min(Math.max(t.byteLength(), 1), 1 << 16)];
+        long left = t.byteLength();
+        try {
+            while (left > 0) {
+                int n = in.read(chunk, 0, (int) Math.min(chunk.length, left));
+                if (n < 0) {
+                    throw new IllegalStateException("source of tensor '" + name + "' ended " + left
+                            + " bytes early");
+                }
+                out.write(chunk, 0, n);
+                left -= n;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
