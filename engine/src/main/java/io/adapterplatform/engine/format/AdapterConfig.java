@@ -88,9 +88,12 @@ public record AdapterConfig(
                         "silu", r, alpha, 0.0, false)));
     }
 
+    /** Largest file {@link #parse} accepts (TOO_LARGE above): real ones are a few KiB. */
+    public static final int MAX_BYTES = Json.MAX_CONFIG_BYTES;
+
     /** Parses and validates an {@code adapter_config.json}; every problem is reported at once. */
     public static AdapterConfig parse(byte[] json, String fileName) {
-        JsonObject o = Json.parseObject(json, fileName);
+        JsonObject o = Json.parseObject(json, fileName, Json.MAX_CONFIG_BYTES);
         Problems p = new Problems(fileName);
         Fields f = new Fields(o, p);
         String peftType = f.optString("peft_type", null);
