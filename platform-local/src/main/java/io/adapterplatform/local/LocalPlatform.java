@@ -1,8 +1,10 @@
 package io.adapterplatform.local;
 
 import io.adapterplatform.embedded.EmbeddedBackends;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +58,40 @@ public class LocalPlatform {
       // Spring has closed the context and logged why; the shutdown hook stops the backends.
       System.err.println("platform: the services did not start: " + e.getMessage());
       System.exit(1);
+    }
+  }
+
+  /** A platform started in this JVM (benchmarks): {@link #close()} stops the services, then the backends. */
+  public record Running(ConfigurableApplicationContext context, EmbeddedBackends backends) implements AutoCloseable {
+
+    /** The HTTP port the services listen on. */
+    public int port() {
+      return Integer.parseInt(context.getEnvironment().getRequiredProperty("local.server.port"));
+    }
+
+    @Override
+    public void close() {
+      try {
+        context.close();
+      } finally {
+        backends.close();
+      }
+    }
+  }
+
+  /** Starts backends under {@code dataDir} and every service on {@code port} (0: a free one), in this JVM. */
+  public static Running start(Path dataDir, int port, String adminToken, Map<String, Object> properties) {
+    var settings = new LaunchSettings(dataDir.toAbsolutePath().normalize(), port, Optional.of(adminToken));
+    var backends = EmbeddedBackends.start(settings.dataDir());
+    try {
+      var app = application(settings, backends);
+      var defaults = new HashMap<>(defaults(settings));
+      defaults.putAll(properties);
+      app.setDefaultProperties(defaults);
+      return new Running(app.run(), backends);
+    } catch (RuntimeException e) {
+      backends.close();
+      throw e;
     }
   }
 
