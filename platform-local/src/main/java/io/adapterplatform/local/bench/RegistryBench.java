@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code bin/platform bench registry}: upload throughput of a large adapter through the registry against
@@ -39,6 +38,7 @@ public final class RegistryBench {
       return;
     }
     var work = Files.createTempDirectory("registry-bench-");
+    var status = 0;
     LocalPlatform.Running own = null;
     try {
       String url;
@@ -57,7 +57,7 @@ public final class RegistryBench {
         out("starting a platform on " + work.resolve("data") + " ...");
         var started = System.nanoTime();
         own = LocalPlatform.start(work.resolve("data"), 0, token, Map.of(
-            "logging.level.root", "WARN", "logging.level.io.adapterplatform", "WARN"));
+            "logging.level.root", "WARN", "logging.level.io.adapterplatform", "WARN", "spring.main.banner-mode", "off"));
         url = "http://127.0.0.1:" + own.port();
         var endpoints = own.backends().endpoints();
         s3 = MinioClient.builder().endpoint(endpoints.s3Endpoint())
@@ -65,13 +65,16 @@ public final class RegistryBench {
         out("platform up in %.1f s at %s", (System.nanoTime() - started) / 1e9, url);
       }
       run(options, work, new RegistryHttp(url, token), s3);
+    } catch (IllegalStateException | IOException e) {
+      System.err.println("bench: " + e.getMessage());
+      status = 1;
     } finally {
       if (own != null) {
         own.close();
       }
       deleteTree(work);
     }
-    System.exit(0);
+    System.exit(status); // the clients' and Kafka's non-daemon threads would keep the JVM alive
   }
 
   private static void run(BenchArgs options, Path work, RegistryHttp registry, MinioClient s3) throws Exception {
@@ -146,16 +149,14 @@ public final class RegistryBench {
     }
     readPhase(registry, paths, clients, Math.max(1, seconds / 5), null); // warm-up: JIT, connections, caches
     var latencies = new ArrayList<long[]>();
-    var errors = new AtomicLong();
     var t0 = System.nanoTime();
     readPhase(registry, paths, clients, seconds, latencies);
     var elapsed = (System.nanoTime() - t0) / 1e9;
     var all = latencies.stream().flatMapToLong(Arrays::stream).filter(v -> v >= 0).sorted().toArray();
-    var failed = latencies.stream().flatMapToLong(Arrays::stream).filter(v -> v < 0).count();
-    errors.addAndGet(failed);
+    var errors = latencies.stream().flatMapToLong(Arrays::stream).filter(v -> v < 0).count();
     out("metadata reads: %d clients, %.1f s, %d requests: %.0f req/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, errors %d",
         clients, elapsed, all.length, all.length / elapsed, percentile(all, 0.50) / 1e6, percentile(all, 0.99) / 1e6,
-        all.length == 0 ? 0 : all[all.length - 1] / 1e6, errors.get());
+        all.length == 0 ? 0 : all[all.length - 1] / 1e6, errors);
   }
 
   /** Each client loops over the paths until the deadline; latencies (ns, negative for a failure) go to {@code sink}. */
