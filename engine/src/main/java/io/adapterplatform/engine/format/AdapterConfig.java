@@ -46,6 +46,11 @@ public record AdapterConfig(
     public static final String PEFT_MIXLORA = "MIXLORA";
     public static final String ROUTING_MIXLORA = "mixlora";
 
+    /** Largest rank accepted (far beyond any real adapter). */
+    public static final int MAX_RANK = 1 << 16;
+    /** Largest number of MixLoRA experts accepted (the reference uses 8 to 16). */
+    public static final int MAX_EXPERTS = 1024;
+
     private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_]+");
 
     /**
@@ -255,6 +260,9 @@ public record AdapterConfig(
         if (r < 1) {
             p.inconsistent("r must be at least 1, found " + r);
         }
+        if (r > MAX_RANK) {
+            p.inconsistent("r " + r + " is more than the " + MAX_RANK + " supported");
+        }
         if (!(loraAlpha > 0)) {
             p.inconsistent("lora_alpha must be positive, found " + loraAlpha);
         }
@@ -277,6 +285,12 @@ public record AdapterConfig(
             }
             if (m.numExperts() < 1) {
                 p.inconsistent("num_experts must be at least 1, found " + m.numExperts());
+            }
+            if (m.numExperts() > MAX_EXPERTS) {
+                p.inconsistent("num_experts " + m.numExperts() + " is more than the " + MAX_EXPERTS + " supported");
+            }
+            if (m.expertR() > MAX_RANK) {
+                p.inconsistent("expert r " + m.expertR() + " is more than the " + MAX_RANK + " supported");
             }
             if (m.topK() < 1 || m.topK() > m.numExperts()) {
                 p.inconsistent("top_k must be between 1 and num_experts (" + m.numExperts() + "), found " + m.topK());

@@ -148,6 +148,15 @@ class AdapterConfigTest {
     }
 
     @Test
+    void boundsExpertsAndRankSoAHostileConfigCannotExhaustTheValidator() {
+        assertThatThrownBy(() -> parse("""
+                {"peft_type":"MIXLORA","routing_strategy":"mixlora","r":100000,"lora_alpha":8,"num_experts":1000000,
+                 "top_k":2,"target_modules":["up_proj"]}"""))
+                .hasMessageContaining("num_experts 1000000 is more than the 1024 supported")
+                .hasMessageContaining("r 100000 is more than the 65536 supported");
+    }
+
+    @Test
     void rejectsMissingFieldsAsMalformed() {
         assertThatThrownBy(() -> parse("{\"peft_type\":\"LORA\",\"lora_alpha\":\"8\"}"))
                 .isInstanceOfSatisfying(FormatException.class, e -> {
