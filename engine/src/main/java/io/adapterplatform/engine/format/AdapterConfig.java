@@ -46,6 +46,11 @@ public record AdapterConfig(
     public static final String PEFT_MIXLORA = "MIXLORA";
     public static final String ROUTING_MIXLORA = "mixlora";
 
+    /** Largest rank accepted (far beyond any real adapter). */
+    public static final int MAX_RANK = 1 << 16;
+    /** Largest number of MixLoRA experts accepted (the reference uses 8 to 16). */
+    public static final int MAX_EXPERTS = 1024;
+
     private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_]+");
 
     /**
@@ -91,6 +96,12 @@ public record AdapterConfig(
     /** Largest file {@link #parse} accepts (TOO_LARGE above): real ones are a few KiB. */
     public static final int MAX_BYTES = Json.MAX_CONFIG_BYTES;
 
+    /** This config with another {@code base_model_name_or_path}. */
+    public AdapterConfig withBase(String baseModel) {
+        return new AdapterConfig(peftType, taskType, baseModel, r, loraAlpha, loraDropout, targetModules, useRslora,
+                useDora, mixlora);
+    }
+
     /** Parses and validates an {@code adapter_config.json}; every problem is reported at once. */
     public static AdapterConfig parse(byte[] json, String fileName) {
         JsonObject o = Json.parseObject(json, fileName, Json.MAX_CONFIG_BYTES);
@@ -117,8 +128,16 @@ public record AdapterConfig(
         if (f.optBool("fan_in_fan_out", false)) {
             p.inconsistent("fan_in_fan_out is not supported (LLaMA linear weights are [out, in])");
         }
-        if (f.optBool("lora_bias", false)) {
-            p.inconsistent("lora_bias is not supported");
+        // Variants that change the forward pass; init-only options (loftq, eva, corda, ...) are harmless.
+        for (String variant : List.of("lora_bias", "use_qalora")) {
+            if (f.optBool(variant, false)) {
+                p.inconsistent(variant + " is not supported");
+            }
+        }
+        for (String variant : List.of("alora_invocation_tokens", "arrow_config")) {
+            if (isNonEmpty(f.get(variant))) {
+                p.inconsistent("'" + variant + "' is not supported");
+            }
         }
         for (String unsupported : List.of("modules_to_save", "layers_to_transform", "layers_pattern", "rank_pattern",
                 "alpha_pattern", "layer_replication", "target_parameters", "exclude_modules", "trainable_token_indices")) {
@@ -241,6 +260,9 @@ public record AdapterConfig(
         if (r < 1) {
             p.inconsistent("r must be at least 1, found " + r);
         }
+        if (r > MAX_RANK) {
+            p.inconsistent("r " + r + " is more than the " + MAX_RANK + " supported");
+        }
         if (!(loraAlpha > 0)) {
             p.inconsistent("lora_alpha must be positive, found " + loraAlpha);
         }
@@ -263,6 +285,12 @@ public record AdapterConfig(
             }
             if (m.numExperts() < 1) {
                 p.inconsistent("num_experts must be at least 1, found " + m.numExperts());
+            }
+            if (m.numExperts() > MAX_EXPERTS) {
+                p.inconsistent("num_experts " + m.numExperts() + " is more than the " + MAX_EXPERTS + " supported");
+            }
+            if (m.expertR() > MAX_RANK) {
+                p.inconsistent("expert r " + m.expertR() + " is more than the " + MAX_RANK + " supported");
             }
             if (m.topK() < 1 || m.topK() > m.numExperts()) {
                 p.inconsistent("top_k must be between 1 and num_experts (" + m.numExperts() + "), found " + m.topK());

@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -70,40 +72,10 @@ public record AdapterLayout(
         int er = mix ? config.expertR() : 0;
         int experts = mix ? config.numExperts() : 0;
 
-        Map<String, Expected> expected = new LinkedHashMap<>();
-        for (int i = 0; i < layers; i++) {
-            if (mix) {
-                expected.put(AdapterKeys.mixloraRouter(i), new Expected(new long[] {experts, model.hiddenSize()},
-                        "router of layer " + i + ": [num_experts=" + experts + ", hidden=" + model.hiddenSize() + "]"));
-            }
-            for (Projection t : targets) {
-                ModelConfig.ProjectionShape s = model.projectionShape(t);
-                String dims = t.module() + ": " + s.in() + " → " + s.out();
-                if (!mix) {
-                    expected.put(AdapterKeys.peft(i, t, AdapterKeys.LORA_A),
-                            new Expected(new long[] {r, s.in()}, "[r, in] with r=" + r + ", " + dims));
-                    expected.put(AdapterKeys.peft(i, t, AdapterKeys.LORA_B),
-                            new Expected(new long[] {s.out(), r}, "[out, r] with r=" + r + ", " + dims));
-                    if (dora) {
-                        expected.put(AdapterKeys.peft(i, t, AdapterKeys.DORA_MAGNITUDE),
-                                new Expected(new long[] {s.out()}, "DoRA magnitude [out], " + dims));
-                    }
-                } else if (t.isAttention()) {
-                    expected.put(AdapterKeys.mixloraAttention(i, t, AdapterKeys.LORA_A),
-                            new Expected(new long[] {r, s.in()}, "[r, in] with r=" + r + ", " + dims));
-                    expected.put(AdapterKeys.mixloraAttention(i, t, AdapterKeys.LORA_B),
-                            new Expected(new long[] {s.out(), r}, "[out, r] with r=" + r + ", " + dims));
-                } else {
-                    for (int e = 0; e < experts; e++) {
-                        expected.put(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_A),
-                                new Expected(new long[] {er, s.in()}, "[r, in] with expert r=" + er + ", " + dims));
-                        expected.put(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_B),
-                                new Expected(new long[] {s.out(), er}, "[out, r] with expert r=" + er + ", " + dims));
-                    }
-                }
-            }
-        }
+        Layout l = new Layout(model, Set.copyOf(targets), layers, mix, dora, r, er, experts);
 
+        // Memory stays proportional to the file's tensors: expectations are computed per name, and the
+        // expected names are enumerated (not stored) to find the missing ones.
         Map<String, TensorInfo> found = new LinkedHashMap<>();
         for (TensorInfo t : header.tensors()) {
             String key = t.name();
@@ -114,7 +86,7 @@ public record AdapterLayout(
                     continue;
                 }
             }
-            Expected e = expected.get(key);
+            Expected e = l.expected(key);
             if (e == null) {
                 p.inconsistent(unexpected(t.name(), mix, layers, experts, config));
                 continue;
@@ -125,11 +97,11 @@ public record AdapterLayout(
             }
             found.put(key, t);
         }
-        for (String key : expected.keySet()) {
-            if (!found.containsKey(key) && !header.contains(key)) {
+        l.forEachExpectedKey(key -> {
+            if (!found.containsKey(key)) {
                 p.inconsistent("missing tensor '" + key + "'" + missingContext(key));
             }
-        }
+        });
         p.throwIfAny();
 
         List<LoraTensors> loras = new ArrayList<>();
@@ -164,6 +136,116 @@ public record AdapterLayout(
         }
         return new AdapterLayout(config.kind(), r, mix ? er : r, layers, config.targetModules(), experts, loras,
                 expertLoras, routers);
+    }
+
+    private static final String INDEX = "(0|[1-9][0-9]{0,8})";
+    private static final Pattern PEFT_EXACT = Pattern.compile("base_model\\.model\\.model\\.layers\\." + INDEX
+            + "\\.(self_attn|mlp)\\.(\\w+)\\.(lora_A\\.weight|lora_B\\.weight|lora_magnitude_vector)");
+    private static final Pattern MIX_ROUTER = Pattern.compile("mixlora\\.layers\\." + INDEX + "\\.mlp\\.moe_gate\\.weight");
+    private static final Pattern MIX_ATTENTION = Pattern.compile("mixlora\\.layers\\." + INDEX
+            + "\\.self_attn\\.(\\w+)\\.(lora_A\\.weight|lora_B\\.weight)");
+    private static final Pattern MIX_EXPERT = Pattern.compile("mixlora\\.layers\\." + INDEX
+            + "\\.mlp\\.(\\w+)\\.experts\\." + INDEX + "\\.(lora_A\\.weight|lora_B\\.weight)");
+
+    /** What a layout expects, computed per tensor name rather than stored for every expected name. */
+    private record Layout(ModelConfig model, Set<Projection> targets, int layers, boolean mix, boolean dora, int r,
+            int er, int experts) {
+
+        /** The expected shape of a (canonical) key of this layout, or null if the key is not one. */
+        Expected expected(String key) {
+            if (!mix) {
+                Matcher m = PEFT_EXACT.matcher(key);
+                if (!m.matches()) {
+                    return null;
+                }
+                Projection t = target(m.group(1), m.group(2), m.group(3));
+                if (t == null) {
+                    return null;
+                }
+                return switch (m.group(4)) {
+                    case AdapterKeys.LORA_A -> loraA(t, r, "r");
+                    case AdapterKeys.LORA_B -> loraB(t, r, "r");
+                    default -> dora ? new Expected(new long[] {shape(t).out()}, "DoRA magnitude [out], " + dims(t))
+                            : null;
+                };
+            }
+            Matcher router = MIX_ROUTER.matcher(key);
+            if (router.matches()) {
+                return Integer.parseInt(router.group(1)) < layers
+                        ? new Expected(new long[] {experts, model.hiddenSize()}, "router of layer " + router.group(1)
+                                + ": [num_experts=" + experts + ", hidden=" + model.hiddenSize() + "]")
+                        : null;
+            }
+            Matcher att = MIX_ATTENTION.matcher(key);
+            if (att.matches()) {
+                Projection t = target(att.group(1), "self_attn", att.group(2));
+                return t == null ? null : att.group(3).equals(AdapterKeys.LORA_A) ? loraA(t, r, "r") : loraB(t, r, "r");
+            }
+            Matcher ex = MIX_EXPERT.matcher(key);
+            if (ex.matches()) {
+                Projection t = target(ex.group(1), "mlp", ex.group(2));
+                if (t == null || Integer.parseInt(ex.group(3)) >= experts) {
+                    return null;
+                }
+                return ex.group(4).equals(AdapterKeys.LORA_A) ? loraA(t, er, "expert r") : loraB(t, er, "expert r");
+            }
+            return null;
+        }
+
+        private Projection target(String layer, String block, String module) {
+            Projection t = Projection.of(module).orElse(null);
+            if (t == null || !t.block().prefix().equals(block) || !targets.contains(t)
+                    || Integer.parseInt(layer) >= layers) {
+                return null;
+            }
+            return t;
+        }
+
+        private ModelConfig.ProjectionShape shape(Projection t) {
+            return model.projectionShape(t);
+        }
+
+        private String dims(Projection t) {
+            return t.module() + ": " + shape(t).in() + " → " + shape(t).out();
+        }
+
+        private Expected loraA(Projection t, int rank, String what) {
+            return new Expected(new long[] {rank, shape(t).in()}, "[r, in] with " + what + "=" + rank + ", " + dims(t));
+        }
+
+        private Expected loraB(Projection t, int rank, String what) {
+            return new Expected(new long[] {shape(t).out(), rank}, "[out, r] with " + what + "=" + rank + ", "
+                    + dims(t));
+        }
+
+        /** Every key the layout needs, in layer order. */
+        void forEachExpectedKey(Consumer<String> action) {
+            for (int i = 0; i < layers; i++) {
+                if (mix) {
+                    action.accept(AdapterKeys.mixloraRouter(i));
+                }
+                for (Projection t : Projection.values()) {
+                    if (!targets.contains(t)) {
+                        continue;
+                    }
+                    if (!mix) {
+                        action.accept(AdapterKeys.peft(i, t, AdapterKeys.LORA_A));
+                        action.accept(AdapterKeys.peft(i, t, AdapterKeys.LORA_B));
+                        if (dora) {
+                            action.accept(AdapterKeys.peft(i, t, AdapterKeys.DORA_MAGNITUDE));
+                        }
+                    } else if (t.isAttention()) {
+                        action.accept(AdapterKeys.mixloraAttention(i, t, AdapterKeys.LORA_A));
+                        action.accept(AdapterKeys.mixloraAttention(i, t, AdapterKeys.LORA_B));
+                    } else {
+                        for (int e = 0; e < experts; e++) {
+                            action.accept(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_A));
+                            action.accept(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_B));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private static String missingContext(String key) {

@@ -16,11 +16,22 @@ public final class FormatException extends RuntimeException {
     /** Coarse class of the problem; an HTTP service maps it to a status code. */
     public enum Reason {
         /** The bytes are not a well-formed file of the expected format (HTTP 400). */
-        MALFORMED,
+        MALFORMED(400),
         /** The file exceeds a size bound this package enforces (HTTP 413). */
-        TOO_LARGE,
+        TOO_LARGE(413),
         /** Well formed, but disagrees with itself, its config, the base model, or what we support (HTTP 422). */
-        INCONSISTENT
+        INCONSISTENT(422);
+
+        private final int httpStatus;
+
+        Reason(int httpStatus) {
+            this.httpStatus = httpStatus;
+        }
+
+        /** The HTTP status a service answers with for this reason. */
+        public int httpStatus() {
+            return httpStatus;
+        }
     }
 
     private final String file;
@@ -34,7 +45,12 @@ public final class FormatException extends RuntimeException {
 
     /** Several problems in one file; the list must not be empty. */
     public FormatException(Reason reason, String file, List<String> problems) {
-        super(message(file, problems));
+        this(reason, file, problems, problems.size());
+    }
+
+    /** Several problems of which only the first are listed ({@code total} counts them all). */
+    FormatException(Reason reason, String file, List<String> problems, int total) {
+        super(message(file, problems, total));
         if (problems.isEmpty()) {
             throw new IllegalArgumentException("a FormatException needs at least one problem");
         }
@@ -43,11 +59,11 @@ public final class FormatException extends RuntimeException {
         this.problems = List.copyOf(problems);
     }
 
-    private static String message(String file, List<String> problems) {
+    private static String message(String file, List<String> problems, int total) {
         if (problems.size() == 1) {
             return file + ": " + problems.getFirst();
         }
-        return file + ": " + problems.size() + " problems: " + String.join("; ", problems);
+        return file + ": " + total + " problems: " + String.join("; ", problems);
     }
 
     /** The name of the file the problems were found in, as the caller named it. */

@@ -38,6 +38,11 @@ public record ModelConfig(
     /** Model types whose decoder is the LLaMA graph this platform runs. */
     public static final Set<String> SUPPORTED_MODEL_TYPES = Set.of("llama", "mistral", "qwen2");
 
+    public static final int MAX_LAYERS = 1024;
+    public static final int MAX_WIDTH = 1 << 20;
+    public static final int MAX_HEADS = 4096;
+    public static final int MAX_VOCAB = 1 << 24;
+
     /** In and out features of a linear module: its weight is {@code [out, in]}. */
     public record ProjectionShape(int in, int out) {
     }
@@ -133,6 +138,15 @@ public record ModelConfig(
         positive(p, "head_dim", headDim);
         positive(p, "vocab_size", vocabSize);
         positive(p, "max_position_embeddings", maxPositionEmbeddings);
+        // Far beyond any real LLaMA; the bounds keep products of dimensions within an int and keep a
+        // hostile config.json from making the layout checks enumerate billions of names.
+        atMost(p, "num_hidden_layers", numHiddenLayers, MAX_LAYERS);
+        atMost(p, "hidden_size", hiddenSize, MAX_WIDTH);
+        atMost(p, "intermediate_size", intermediateSize, MAX_WIDTH);
+        atMost(p, "num_attention_heads", numAttentionHeads, MAX_HEADS);
+        atMost(p, "num_key_value_heads", numKeyValueHeads, MAX_HEADS);
+        atMost(p, "head_dim", headDim, MAX_HEADS);
+        atMost(p, "vocab_size", vocabSize, MAX_VOCAB);
         if (numAttentionHeads > 0 && numKeyValueHeads > 0 && numAttentionHeads % numKeyValueHeads != 0) {
             p.inconsistent("num_attention_heads " + numAttentionHeads + " is not divisible by num_key_value_heads "
                     + numKeyValueHeads);
@@ -145,6 +159,12 @@ public record ModelConfig(
         }
         if (!(ropeTheta > 0)) {
             p.inconsistent("rope_theta must be positive, found " + ropeTheta);
+        }
+    }
+
+    private static void atMost(Problems p, String key, int value, int max) {
+        if (value > max) {
+            p.inconsistent(key + " " + value + " is more than the " + max + " supported");
         }
     }
 

@@ -54,6 +54,6 @@ final class Problems {
         if (count > messages.size()) {
             listed.add("and " + (count - messages.size()) + " more problems");
         }
-        throw new FormatException(reason, file, listed);
+        throw new FormatException(reason, file, listed, count);
     }
 }

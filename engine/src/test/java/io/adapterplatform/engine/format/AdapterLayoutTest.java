@@ -158,6 +158,20 @@ class AdapterLayoutTest {
                 "tensor 'mixlora.layers.0.mlp.moe_gate.weight' has shape [3, 16] but [2, 16] is expected");
     }
 
+    @Test
+    void listsTheFirstProblemsAndCountsTheRest() {
+        ModelConfig deep = new ModelConfig("llama", List.of(), 16, 24, 64, 4, 2, 4, 1e-6, 1e4, false, 32, 64);
+        AdapterConfig c = AdapterConfig.lora("tiny", 2, 2, List.of("q_proj"), false, false);
+        SafetensorsHeader nothing = new SafetensorsWriter().header("adapter_model.safetensors");
+
+        assertThatThrownBy(() -> AdapterLayout.validate(c, nothing, deep, "adapter_model.safetensors"))
+                .isInstanceOfSatisfying(FormatException.class, e -> {
+                    assertThat(e.problems()).hasSize(Problems.MAX_LISTED + 1);
+                    assertThat(e.problems().getLast()).isEqualTo("and " + (128 - Problems.MAX_LISTED) + " more problems");
+                    assertThat(e.getMessage()).startsWith("adapter_model.safetensors: 128 problems: missing tensor");
+                });
+    }
+
     private static SafetensorsHeader withoutPrefix(SafetensorsWriter full, String prefix) {
         SafetensorsHeader h = full.header("x");
         SafetensorsWriter w = new SafetensorsWriter();

@@ -75,6 +75,15 @@ class ModelConfigTest {
     }
 
     @Test
+    void boundsDimensionsFarBeyondRealModels() {
+        assertThatThrownBy(() -> parse("""
+                {"hidden_size":65536,"intermediate_size":176,"num_hidden_layers":2000000000,"num_attention_heads":8,
+                 "head_dim":65536,"vocab_size":100}"""))
+                .hasMessageContaining("num_hidden_layers 2000000000 is more than the 1024 supported")
+                .hasMessageContaining("head_dim 65536 is more than the 4096 supported");
+    }
+
+    @Test
     void rejectsMissingFieldsAndWrongTypesAsMalformed() {
         assertThatThrownBy(() -> parse("{\"hidden_size\":\"64\"}"))
                 .isInstanceOfSatisfying(FormatException.class, e -> {

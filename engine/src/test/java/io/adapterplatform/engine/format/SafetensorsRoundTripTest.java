@@ -109,6 +109,23 @@ class SafetensorsRoundTripTest {
     }
 
     @Test
+    void opensFilesWithoutDataAndReadsEmptyTensors() throws Exception {
+        Path none = dir.resolve("none.safetensors");
+        Path empty = dir.resolve("empty.safetensors");
+        new SafetensorsWriter().metadata("k", "v").writeTo(none);
+        new SafetensorsWriter().add("e", DType.BF16, new long[] {0, 3}, new byte[0]).writeTo(empty);
+
+        try (SafetensorsFile a = SafetensorsFile.open(none); SafetensorsFile b = SafetensorsFile.open(empty)) {
+            assertThat(a.header().tensors()).isEmpty();
+            assertThat(a.header().metadata()).containsEntry("k", "v");
+            assertThat(b.readFloats("e")).isEmpty();
+            assertThat(b.readRaw("e").remaining()).isZero();
+            assertThatThrownBy(() -> b.readRaw("f")).isInstanceOf(FormatException.class)
+                    .hasMessage("empty.safetensors: has no tensor 'f'");
+        }
+    }
+
+    @Test
     void outputDoesNotDependOnInsertionOrder() {
         SafetensorsWriter one = new SafetensorsWriter().metadata("z", "1").metadata("a", "2")
                 .addFloats("x", DType.F32, new long[] {1}, new float[] {1})
