@@ -25,9 +25,7 @@ final class BoundBatch implements AdapterHook {
     private final int rows;
     private final long[] slotHost;
     private final NDArray slot;        // [rows] main slot
-    private final NDArray coef;        // [rows] scaling of the main slot
-    private final long[] distinct;     // distinct non-zero main slots
-    private final NDArray local;       // [rows] index into distinct
+    private final GroupedLora.Rows mainRows;
     private final boolean anyAdapter;
     private final boolean anyDora;
     private final boolean anyMix;
@@ -47,8 +45,7 @@ final class BoundBatch implements AdapterHook {
         this.rows = rowAdapter.length;
         slotHost = new long[rows];
         float[] coefHost = new float[rows];
-        long[] localHost = new long[rows];
-        Map<Long, Integer> distinctIndex = new LinkedHashMap<>();
+        boolean any = false;
         boolean dora = false;
         boolean mix = false;
         for (int t = 0; t < rows; t++) {
@@ -61,18 +58,16 @@ final class BoundBatch implements AdapterHook {
                 long s = pool.adapterSlot(adapter);
                 slotHost[t] = s;
                 coefHost[t] = pool.slotScaling((int) s);
-                localHost[t] = distinctIndex.computeIfAbsent(s, x -> distinctIndex.size());
+                any = true;
                 dora |= pool.slotDora((int) s);
                 mix |= pool.adapterMix(adapter) > 0;
             }
         }
-        anyAdapter = !distinctIndex.isEmpty();
+        anyAdapter = any;
         anyDora = dora;
         anyMix = mix;
-        distinct = distinctIndex.keySet().stream().mapToLong(Long::longValue).toArray();
         slot = step.create(slotHost);
-        coef = step.create(coefHost);
-        local = step.create(localHost);
+        mainRows = any ? GroupedLora.Rows.ofHost(step, slotHost, coefHost, strategy) : null;
         k = anyMix ? pool.maxTopK() : 1;
         if (anyMix) {
             preparePairs(rowAdapter);
@@ -127,7 +122,7 @@ final class BoundBatch implements AdapterHook {
         if (!anyAdapter || a == null) {
             return y;
         }
-        y = y.add(GroupedLora.delta(step, x, a, pool.b(layer, p), slot, coef, distinct, local, strategy));
+        y = y.add(GroupedLora.delta(step, x, a, pool.b(layer, p), mainRows));
         return doraRescale(y, layer, p, slot);
     }
 
@@ -156,18 +151,18 @@ final class BoundBatch implements AdapterHook {
         NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
         NDArray pairLocal = pairLocalBase.add(expert);
         NDArray pairCoef = pool.scaling().get(step, new NDIndex("{}", pairSlot));
+        GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
 
         NDArray xr = k == 1 ? x : x.repeat(0, k);                                            // [rows·K, hidden]
-        NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairCoef, pairLocal);
-        NDArray u = pairProjection(layer, Projection.UP, x, xr, w.up(), pairSlot, pairCoef, pairLocal);
+        NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairs);
+        NDArray u = pairProjection(layer, Projection.UP, x, xr, w.up(), pairSlot, pairs);
         long inter = g.getShape().get(1);
         NDArray hw = AdapterHook.silu(g).mul(u).mul(weights.reshape(rows * (long) k, 1));   // w_j h_j
         NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});           // Σ_j w_j h_j
         NDArray out = AdapterHook.project(hSum, w.down());
         NDArray a = pool.a(layer, Projection.DOWN);
         if (a != null) {
-            NDArray d = GroupedLora.delta(step, hw, a, pool.b(layer, Projection.DOWN), pairSlot, pairCoef,
-                    pairDistinct, pairLocal, strategy);                                      // Σ_j ΔW2_{e_j} (w_j h_j)
+            NDArray d = GroupedLora.delta(step, hw, a, pool.b(layer, Projection.DOWN), pairs); // ΔW2_{e_j} (w_j h_j)
             out = out.add(k == 1 ? d : d.reshape(rows, k, d.getShape().get(1)).sum(new int[] {1}));
         }
         return doraRescale(out, layer, Projection.DOWN, slot);
@@ -175,15 +170,14 @@ final class BoundBatch implements AdapterHook {
 
     // W x once for all rows, repeated per pair, plus each pair's delta (and DoRA factor of the pair's slot)
     private NDArray pairProjection(int layer, Projection p, NDArray x, NDArray xr, NDArray w, NDArray pairSlot,
-                                   NDArray pairCoef, NDArray pairLocal) {
+                                   GroupedLora.Rows pairs) {
         NDArray base = AdapterHook.project(x, w);
         NDArray y = k == 1 ? base : base.repeat(0, k);
         NDArray a = pool.a(layer, p);
         if (a == null) {
             return y;
         }
-        y = y.add(GroupedLora.delta(step, xr, a, pool.b(layer, p), pairSlot, pairCoef, pairDistinct, pairLocal,
-                strategy));
+        y = y.add(GroupedLora.delta(step, xr, a, pool.b(layer, p), pairs));
         return doraRescale(y, layer, p, pairSlot);
     }
 }

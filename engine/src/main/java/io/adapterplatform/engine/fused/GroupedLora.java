@@ -52,41 +52,110 @@ public final class GroupedLora {
     }
 
     /**
-     * Rows' deltas [rows, out].
+     * The per-row index arrays of one batch, built once and shared by every projection that uses the same
+     * rows (all projections of a batch, or gate/up/down of one MixLoRA layer).
+     */
+    public static final class Rows {
+        private final Strategy strategy;
+        private final long rows;
+        private final NDIndex bySlot;      // GATHER
+        private final NDArray coef3;       // [rows, 1, 1]
+        private final int d;               // DISTINCT
+        private final NDIndex byDistinct;
+        private final NDArray mask3;       // [rows, D, 1]: coef on the row's own adapter, 0 elsewhere
+        private final long uniformSlot;    // ≥ 0: every row has this slot and the same coef
+        private final float uniformCoef;
+
+        private Rows(Strategy strategy, long rows, NDIndex bySlot, NDArray coef3, int d, NDIndex byDistinct,
+                     NDArray mask3, long uniformSlot, float uniformCoef) {
+            this.strategy = strategy;
+            this.rows = rows;
+            this.bySlot = bySlot;
+            this.coef3 = coef3;
+            this.d = d;
+            this.byDistinct = byDistinct;
+            this.mask3 = mask3;
+            this.uniformSlot = uniformSlot;
+            this.uniformCoef = uniformCoef;
+        }
+
+        /**
+         * Index arrays for rows whose slots may be known only on the device (MixLoRA routing).
+         *
+         * @param slot each row's slot [rows] (int64)
+         * @param coef each row's scaling [rows] (0 for rows without an adapter)
+         * @param distinct the slots rows may use (host side)
+         * @param local each row's index into {@code distinct} [rows] (int64)
+         * @param strategy AUTO is resolved from {@code distinct.length}
+         */
+        public static Rows of(NDManager step, NDArray slot, NDArray coef, long[] distinct, NDArray local,
+                              Strategy strategy) {
+            return of(step, slot, coef, distinct, local, strategy, -1, 0f);
+        }
+
+        /**
+         * Index arrays for rows whose slots are known on the host; when every row uses the same adapter
+         * with the same scaling the delta is a plain LoRA product (fewest operations).
+         */
+        public static Rows ofHost(NDManager step, long[] slot, float[] coef, Strategy strategy) {
+            java.util.Map<Long, Integer> index = new java.util.LinkedHashMap<>();
+            long[] local = new long[slot.length];
+            boolean uniform = slot.length > 0 && slot[0] != 0;
+            for (int t = 0; t < slot.length; t++) {
+                local[t] = index.computeIfAbsent(slot[t], x -> index.size());
+                uniform &= slot[t] == slot[0] && coef[t] == coef[0];
+            }
+            long[] distinct = index.keySet().stream().mapToLong(Long::longValue).toArray();
+            return of(step, step.create(slot), step.create(coef), distinct, step.create(local), strategy,
+                    uniform ? slot[0] : -1, uniform ? coef[0] : 0f);
+        }
+
+        private static Rows of(NDManager step, NDArray slot, NDArray coef, long[] distinct, NDArray local,
+                               Strategy strategy, long uniformSlot, float uniformCoef) {
+            long rows = slot.getShape().get(0);
+            Strategy s = strategy.resolve(distinct.length);
+            if (uniformSlot >= 0) {
+                return new Rows(s, rows, null, null, 1, null, null, uniformSlot, uniformCoef);
+            }
+            if (s == Strategy.GATHER) {
+                return new Rows(s, rows, new NDIndex("{}", slot), coef.reshape(rows, 1, 1), 0, null, null, -1, 0f);
+            }
+            int d = distinct.length;
+            NDArray mask = local.expandDims(1).eq(step.create(iota(d))).toType(DataType.FLOAT32, false)
+                    .mul(coef.expandDims(1)).expandDims(2);                                  // [rows, D, 1]
+            return new Rows(s, rows, null, null, d, new NDIndex("{}", step.create(distinct)), mask, -1, 0f);
+        }
+    }
+
+    /**
+     * Rows' deltas [rows, out]: {@code coef[n] · B_{slot[n]} A_{slot[n]} x_n}.
      *
      * @param x input rows [rows, in]
      * @param a pool of A [slots, r, in]
      * @param b pool of B [slots, out, r]
-     * @param slot each row's slot [rows] (int64)
-     * @param coef each row's scaling [rows] (0 for rows without an adapter)
-     * @param distinct the distinct slots that rows use (host side), for {@link Strategy#DISTINCT}
-     * @param local each row's index into {@code distinct} [rows] (int64), for {@link Strategy#DISTINCT}
-     * @param strategy GATHER or DISTINCT (AUTO is resolved by the caller from {@code distinct.length})
      */
-    public static NDArray delta(NDManager step, NDArray x, NDArray a, NDArray b, NDArray slot, NDArray coef,
-                                long[] distinct, NDArray local, Strategy strategy) {
-        long rows = x.getShape().get(0);
+    public static NDArray delta(NDManager step, NDArray x, NDArray a, NDArray b, Rows r) {
         long rank = a.getShape().get(1);
-        return switch (strategy.resolve(distinct.length)) {
+        if (r.uniformSlot >= 0) {
+            // one adapter for every row: plain LoRA, s · (x Aᵀ) Bᵀ
+            NDArray xa = io.adapterplatform.engine.model.AdapterHook.project(x, a.get(step, r.uniformSlot)).mul(r.uniformCoef);
+            return io.adapterplatform.engine.model.AdapterHook.project(xa, b.get(step, r.uniformSlot));
+        }
+        return switch (r.strategy) {
             case GATHER -> {
-                NDIndex bySlot = new NDIndex("{}", slot);
                 // [rows, r, in] · [rows, in, 1] → [rows, r, 1], scaled per row before expanding
-                NDArray xa = a.get(step, bySlot).matMul(x.expandDims(2)).mul(coef.reshape(rows, 1, 1));
-                yield b.get(step, bySlot).matMul(xa).squeeze(2); // [rows, out, r] · [rows, r, 1]
+                NDArray xa = a.get(step, r.bySlot).matMul(x.expandDims(2)).mul(r.coef3);
+                yield b.get(step, r.bySlot).matMul(xa).squeeze(2); // [rows, out, r] · [rows, r, 1]
             }
             case DISTINCT -> {
-                int d = distinct.length;
-                NDIndex byDistinct = new NDIndex("{}", step.create(distinct));
                 long in = a.getShape().get(2);
                 long out = b.getShape().get(1);
-                NDArray aCat = a.get(step, byDistinct).reshape(d * rank, in);                           // [D·r, in]
-                NDArray bCat = b.get(step, byDistinct).transpose(1, 0, 2).reshape(out, d * rank);       // [out, D·r]
-                NDArray xa = x.matMul(aCat.transpose()).reshape(rows, d, rank);                   // [rows, D, r]
-                NDArray mask = local.expandDims(1).eq(step.create(iota(d)))
-                        .toType(DataType.FLOAT32, false).mul(coef.expandDims(1));                // [rows, D]
-                yield xa.mul(mask.expandDims(2)).reshape(rows, d * rank).matMul(bCat.transpose());
+                NDArray aCat = a.get(step, r.byDistinct).reshape(r.d * rank, in);                     // [D·r, in]
+                NDArray bCat = b.get(step, r.byDistinct).transpose(1, 0, 2).reshape(out, r.d * rank); // [out, D·r]
+                NDArray xa = x.matMul(aCat.transpose()).reshape(r.rows, r.d, rank).mul(r.mask3);     // own slice only
+                yield xa.reshape(r.rows, r.d * rank).matMul(bCat.transpose());
             }
-            case AUTO -> throw new IllegalStateException("resolved above");
+            case AUTO -> throw new IllegalStateException("resolved when the rows were indexed");
         };
     }
 

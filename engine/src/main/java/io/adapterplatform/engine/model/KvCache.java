@@ -29,6 +29,10 @@ public final class KvCache implements AutoCloseable {
     }
 
     KvStore store() {
+        if (closed) {
+            // its slot may already hold another sequence: never read or write through a closed cache
+            throw new IllegalStateException("this KV cache was closed; its sequence cannot continue");
+        }
         return store;
     }
 
