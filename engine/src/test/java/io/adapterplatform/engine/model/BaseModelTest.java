@@ -1,0 +1,151 @@
+package io.adapterplatform.engine.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.adapterplatform.engine.reference.RefAdapter;
+import io.adapterplatform.engine.reference.RefModel;
+import io.adapterplatform.engine.testing.TinyModels;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+class BaseModelTest {
+
+    // fp32 forward vs fp64 reference: a handful of layers of O(1) activations accumulate relative rounding
+    // of a few 1e-7 per op; logits of order 1-10 therefore agree to ~1e-5, and 1e-4 leaves margin while
+    // still catching any real mistake (a wrong rotation or mask moves logits by O(0.1)).
+    static final double TOL = 1e-4;
+
+    static Stream<ModelDims> shapes() {
+        return Stream.of(
+                TinyModels.smallDims(),
+                new ModelDims(64, 96, 3, 8, 8, 8, 1e-6, 500000.0, true, 80),   // MHA, tied embeddings
+                new ModelDims(48, 64, 1, 6, 1, 16, 1e-5, 10000.0, false, 50)); // multi-query
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void logitsMatchFloat64Reference(ModelDims dims) {
+        Map<String, float[]> w = TinyModels.randomWeights(dims, 11);
+        RefModel ref = new RefModel(dims, w);
+        int[] tokens = randomTokens(dims, 9, 3);
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+             NDManager step = model.manager().newSubManager()) {
+
+            float[] logits = model.forward(step, tokens, List.of(Segment.of(tokens.length)), AdapterHook.NONE)
+                    .toFloatArray();
+
+            double[][] expected = ref.logits(tokens, RefAdapter.NONE);
+            assertClose(logits, expected);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void cachedDecodeOfSequencesOfDifferentLengthsEqualsFullRecompute(ModelDims dims) {
+        Map<String, float[]> w = TinyModels.randomWeights(dims, 12);
+        RefModel ref = new RefModel(dims, w);
+        int[][] prompts = {randomTokens(dims, 5, 1), randomTokens(dims, 1, 2), randomTokens(dims, 8, 3)};
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu())) {
+            List<KvCache> caches = new ArrayList<>();
+            List<int[]> seqs = new ArrayList<>();
+            int[] next = new int[prompts.length];
+            // prefill all three in one forward
+            try (NDManager step = model.manager().newSubManager()) {
+                List<Segment> segs = new ArrayList<>();
+                List<Integer> all = new ArrayList<>();
+                for (int[] p : prompts) {
+                    KvCache c = new KvCache(model);
+                    caches.add(c);
+                    segs.add(new Segment(p.length, c));
+                    for (int t : p) {
+                        all.add(t);
+                    }
+                    seqs.add(p);
+                }
+                float[] last = model.forwardLast(step, all.stream().mapToInt(i -> i).toArray(), segs,
+                        AdapterHook.NONE).toFloatArray();
+                for (int s = 0; s < prompts.length; s++) {
+                    double[][] expected = ref.logits(seqs.get(s), RefAdapter.NONE);
+                    assertRowClose(last, s, expected[expected.length - 1]);
+                    next[s] = argMax(last, s, dims.vocabSize());
+                }
+            }
+            // four decode steps of all three together
+            for (int i = 0; i < 4; i++) {
+                try (NDManager step = model.manager().newSubManager()) {
+                    List<Segment> segs = new ArrayList<>();
+                    for (int s = 0; s < prompts.length; s++) {
+                        int[] grown = java.util.Arrays.copyOf(seqs.get(s), seqs.get(s).length + 1);
+                        grown[grown.length - 1] = next[s];
+                        seqs.set(s, grown);
+                        segs.add(new Segment(1, caches.get(s)));
+                    }
+                    float[] logits = model.forwardLast(step, next.clone(), segs, AdapterHook.NONE).toFloatArray();
+                    for (int s = 0; s < prompts.length; s++) {
+                        double[][] expected = ref.logits(seqs.get(s), RefAdapter.NONE);
+                        assertRowClose(logits, s, expected[expected.length - 1]);
+                        assertThat(caches.get(s).length()).isEqualTo(seqs.get(s).length);
+                        next[s] = argMax(logits, s, dims.vocabSize());
+                    }
+                }
+            }
+            caches.forEach(KvCache::close);
+        }
+    }
+
+    @Test
+    void rejectsTokensOutsideTheVocabulary() {
+        ModelDims dims = TinyModels.smallDims();
+        Map<String, float[]> w = TinyModels.randomWeights(dims, 1);
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+             NDManager step = model.manager().newSubManager()) {
+            assertThatThrownBy(() -> model.forward(step, new int[] {1, dims.vocabSize()},
+                    List.of(Segment.of(2)), AdapterHook.NONE))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside the vocabulary");
+        }
+    }
+
+    static int[] randomTokens(ModelDims dims, int n, long seed) {
+        var r = new SplittableRandom(seed);
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = r.nextInt(dims.vocabSize());
+        }
+        return t;
+    }
+
+    static int argMax(float[] rows, int row, int vocab) {
+        int best = 0;
+        for (int i = 1; i < vocab; i++) {
+            if (rows[row * vocab + i] > rows[row * vocab + best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    static void assertClose(float[] actual, double[][] expected) {
+        int vocab = expected[0].length;
+        assertThat(actual).hasSize(expected.length * vocab);
+        for (int r = 0; r < expected.length; r++) {
+            assertRowClose(actual, r, expected[r]);
+        }
+    }
+
+    static void assertRowClose(float[] actual, int row, double[] expected) {
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            worst = Math.max(worst, Math.abs(actual[row * expected.length + i] - expected[i]));
+        }
+        assertThat(worst).as("max |logit - reference| of row %d", row).isLessThan(TOL);
+    }
+}

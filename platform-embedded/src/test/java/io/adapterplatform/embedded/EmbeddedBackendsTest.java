@@ -1,0 +1,64 @@
+package io.adapterplatform.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EmbeddedBackendsTest {
+
+  @TempDir
+  Path dataDir;
+
+  @Test
+  void everyServerWorksAndKeepsItsDataAcrossAStopAndStart() throws Exception {
+    var object = new byte[3 * 1024 * 1024 + 17];
+    new Random(7).nextBytes(object);
+    var records = List.of("published 1", "alias moved", "published 2");
+
+    try (var backends = EmbeddedBackends.start(dataDir)) {
+      var endpoints = backends.endpoints();
+      BackendProbes.sql(endpoints, "create table adapter (name text primary key)");
+      BackendProbes.sql(endpoints, "insert into adapter values ('llama-lora')");
+      BackendProbes.put(endpoints, "blobs", "sha256/ab/cd", object);
+      BackendProbes.produce(endpoints, "registry.events", records);
+
+      assertThat(BackendProbes.queryStrings(endpoints, "select name from adapter")).containsExactly("llama-lora");
+      assertThat(BackendProbes.get(endpoints, "blobs", "sha256/ab/cd")).isEqualTo(object);
+      assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60))).isEqualTo(records);
+    }
+
+    try (var restarted = EmbeddedBackends.start(dataDir)) {
+      var endpoints = restarted.endpoints();
+      assertThat(BackendProbes.queryStrings(endpoints, "select name from adapter")).containsExactly("llama-lora");
+      assertThat(BackendProbes.get(endpoints, "blobs", "sha256/ab/cd")).isEqualTo(object);
+      assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60))).isEqualTo(records);
+
+      assertThatThrownBy(() -> EmbeddedBackends.start(dataDir))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("in use by another running platform");
+    }
+  }
+
+  @Test
+  void springPropertiesNameEveryEndpoint() {
+    var endpoints = new BackendEndpoints("jdbc:postgresql://h:1/db", "u", "p", "http://h:2", "ak", "sk", "eu-west-1", "h:3");
+
+    assertThat(endpoints.asSpringProperties())
+        .containsEntry("spring.datasource.url", "jdbc:postgresql://h:1/db")
+        .containsEntry("spring.datasource.username", "u")
+        .containsEntry("spring.datasource.password", "p")
+        .containsEntry("platform.s3.endpoint", "http://h:2")
+        .containsEntry("platform.s3.access-key", "ak")
+        .containsEntry("platform.s3.secret-key", "sk")
+        .containsEntry("platform.s3.region", "eu-west-1")
+        .containsEntry("spring.kafka.bootstrap-servers", "h:3")
+        .hasSize(8);
+    assertThat(endpoints.toString()).doesNotContain("sk").doesNotContain("=p,");
+  }
+}
