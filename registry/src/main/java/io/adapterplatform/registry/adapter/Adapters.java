@@ -1,6 +1,6 @@
 package io.adapterplatform.registry.adapter;
 
-import io.adapterplatform.registry.storage.StoredFile;
+import io.adapterplatform.registry.storage.FileInfo;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +21,7 @@ final class Adapters {
 
   record ExpertSource(String adapter, int version) {}
 
-  record AdapterVersion(String adapter, int version, AdapterKind kind, String baseModel, List<StoredFile> files,
+  record AdapterVersion(String adapter, int version, AdapterKind kind, String baseModel, List<FileInfo> files,
       List<String> aliases, Integer rank, List<String> targetModules, Integer numExperts, Integer topK,
       List<ExpertSource> composedFrom, String createdBy, Instant createdAt) {}
 

@@ -5,7 +5,7 @@ import io.adapterplatform.registry.events.Outbox;
 import io.adapterplatform.registry.problem.ApiException;
 import io.adapterplatform.registry.problem.Names;
 import io.adapterplatform.registry.storage.BlobRows;
-import io.adapterplatform.registry.storage.StoredFile;
+import io.adapterplatform.registry.storage.FileInfo;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -37,7 +37,7 @@ public class Versions {
       Instant deletedAt) {}
 
   /** A file of a new version: a committed blob, or generated on download. */
-  public record NewFile(StoredFile file, boolean generated) {}
+  public record NewFile(FileInfo file, boolean generated) {}
 
   /** A LoRA version a composed version uses; expert index -1 is the attention LoRA. */
   public record Source(int expertIndex, long versionId) {}
@@ -120,16 +120,16 @@ public class Versions {
     return resolve(adapter, Integer.toString(number), false);
   }
 
-  public List<StoredFile> files(long versionId) {
+  public List<FileInfo> files(long versionId) {
     return jdbc.sql("select name, sha256, size from version_file where version_id = ? order by name").param(versionId)
-        .query((rs, i) -> new StoredFile(rs.getString(1), rs.getString(2), rs.getLong(3))).list();
+        .query((rs, i) -> new FileInfo(rs.getString(1), rs.getString(2), rs.getLong(3))).list();
   }
 
   /** A file of a version and whether it is generated on download. */
   public Optional<NewFile> file(long versionId, String name) {
     return jdbc.sql("select name, sha256, size, generated from version_file where version_id = ? and name = ?")
         .params(versionId, name)
-        .query((rs, i) -> new NewFile(new StoredFile(rs.getString(1), rs.getString(2), rs.getLong(3)), rs.getBoolean(4)))
+        .query((rs, i) -> new NewFile(new FileInfo(rs.getString(1), rs.getString(2), rs.getLong(3)), rs.getBoolean(4)))
         .optional();
   }
 

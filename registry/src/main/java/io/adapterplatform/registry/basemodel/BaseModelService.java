@@ -2,6 +2,7 @@ package io.adapterplatform.registry.basemodel;
 
 import io.adapterplatform.engine.format.BaseModelLayout;
 import io.adapterplatform.engine.format.ModelConfig;
+import io.adapterplatform.engine.format.ModelWeightsIndex;
 import io.adapterplatform.registry.audit.AuditLog;
 import io.adapterplatform.registry.auth.Caller;
 import io.adapterplatform.registry.auth.Role;
@@ -10,7 +11,7 @@ import io.adapterplatform.registry.problem.Names;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.Cursors;
 import io.adapterplatform.registry.storage.StagedFile;
-import io.adapterplatform.registry.storage.StoredFile;
+import io.adapterplatform.registry.storage.FileInfo;
 import io.adapterplatform.registry.storage.Uploads;
 import jakarta.servlet.http.HttpServletRequest;
 import java.sql.ResultSet;
@@ -52,8 +53,8 @@ class BaseModelService implements BaseModelCatalog {
       if (weights.isEmpty()) {
         throw ApiException.invalidField("files", "at least one .safetensors file is required");
       }
-      byte[] index = upload.file("model.safetensors.index.json").map(StagedFile::content).orElse(null);
-      BaseModelLayout.validate(model, weights.stream().map(StagedFile::header).toList(), index);
+      upload.file(ModelWeightsIndex.FILE_NAME).ifPresent(index -> checkIndex(index, upload.files()));
+      BaseModelLayout.validate(model, weights.stream().map(StagedFile::header).toList());
       if (find(name).isPresent()) {
         throw ApiException.conflict("already-exists", "base model '" + name + "' already exists");
       }
@@ -81,6 +82,24 @@ class BaseModelService implements BaseModelCatalog {
     }
   }
 
+  /** Every shard the index names must have been uploaded and hold the tensors the index puts there. */
+  private static void checkIndex(StagedFile index, List<StagedFile> files) {
+    var parsed = ModelWeightsIndex.parse(index.content(), ModelWeightsIndex.FILE_NAME);
+    var errors = new java.util.ArrayList<ApiException.FieldError>();
+    parsed.weightMap().forEach((tensor, shard) -> {
+      var file = files.stream().filter(f -> f.name().equals(shard)).findFirst();
+      if (file.isEmpty() || file.get().header() == null) {
+        errors.add(new ApiException.FieldError(ModelWeightsIndex.FILE_NAME, "names shard '" + shard + "' that was not uploaded"));
+      } else if (!file.get().header().contains(tensor)) {
+        errors.add(new ApiException.FieldError(ModelWeightsIndex.FILE_NAME, "puts '" + tensor + "' in '" + shard + "', which lacks it"));
+      }
+    });
+    if (!errors.isEmpty()) {
+      throw ApiException.unprocessable("inconsistent-file", "the weight index disagrees with the shards",
+          errors.stream().distinct().limit(20).toList());
+    }
+  }
+
   BaseModels.BaseModel get(Caller caller, String name) {
     caller.require(Role.READER);
     return load(name).orElseThrow(() -> ApiException.notFound("base model '" + name + "'"));
@@ -96,13 +115,13 @@ class BaseModelService implements BaseModelCatalog {
     return new BaseModels.BaseModelPage(items, names.size() > n ? Cursors.encode(names.get(n - 1)) : null);
   }
 
-  StoredFile file(Caller caller, String name, String file) {
+  FileInfo file(Caller caller, String name, String file) {
     caller.require(Role.READER);
     return jdbc.sql("""
         select f.name, f.sha256, f.size from base_model_file f join base_model m on m.id = f.base_model_id
         where m.name = ? and f.name = ?""")
         .params(name, file)
-        .query((rs, i) -> new StoredFile(rs.getString(1), rs.getString(2), rs.getLong(3)))
+        .query((rs, i) -> new FileInfo(rs.getString(1), rs.getString(2), rs.getLong(3)))
         .optional()
         .orElseThrow(() -> ApiException.notFound("file '" + file + "' of base model '" + name + "'"));
   }
@@ -114,7 +133,7 @@ class BaseModelService implements BaseModelCatalog {
   private BaseModels.BaseModel row(ResultSet rs, int i) throws SQLException {
     long id = rs.getLong("id");
     var files = jdbc.sql("select name, sha256, size from base_model_file where base_model_id = ? order by name")
-        .param(id).query((r, j) -> new StoredFile(r.getString(1), r.getString(2), r.getLong(3))).list();
+        .param(id).query((r, j) -> new FileInfo(r.getString(1), r.getString(2), r.getLong(3))).list();
     var arch = new BaseModels.Architecture(rs.getString("model_type"), rs.getInt("hidden_size"), rs.getInt("num_layers"),
         rs.getInt("num_heads"), rs.getInt("num_kv_heads"), rs.getInt("intermediate_size"), rs.getInt("vocab_size"));
     return new BaseModels.BaseModel(rs.getString("name"), files, arch,

@@ -1,6 +1,6 @@
 package io.adapterplatform.registry.basemodel;
 
-import io.adapterplatform.registry.storage.StoredFile;
+import io.adapterplatform.registry.storage.FileInfo;
 import java.time.Instant;
 import java.util.List;
 
@@ -12,7 +12,7 @@ final class BaseModels {
   record Architecture(String modelType, int hiddenSize, int numLayers, int numHeads, int numKvHeads,
       int intermediateSize, int vocabSize) {}
 
-  record BaseModel(String name, List<StoredFile> files, Architecture architecture, Instant createdAt) {}
+  record BaseModel(String name, List<FileInfo> files, Architecture architecture, Instant createdAt) {}
 
   record BaseModelPage(List<BaseModel> items, String nextCursor) {}
 }

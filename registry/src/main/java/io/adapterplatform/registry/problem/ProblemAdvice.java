@@ -1,6 +1,7 @@
 package io.adapterplatform.registry.problem;
 
 import io.adapterplatform.engine.format.FormatException;
+import io.adapterplatform.registry.storage.BlobStore;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.util.List;
@@ -64,6 +65,12 @@ class ProblemAdvice {
     return Problems.response(ApiException.invalidField(e.getParameterName(), "is required"), request.getRequestURI());
   }
 
+  @ExceptionHandler(org.springframework.dao.DuplicateKeyException.class)
+  ResponseEntity<Map<String, Object>> duplicate(Exception e, HttpServletRequest request) {
+    return Problems.response(ApiException.conflict("already-exists", "a resource with this name already exists"),
+        request.getRequestURI());
+  }
+
   @ExceptionHandler(OptimisticLockingFailureException.class)
   ResponseEntity<Map<String, Object>> optimistic(OptimisticLockingFailureException e, HttpServletRequest request) {
     return Problems.response(ApiException.conflict("concurrent-update",
@@ -71,8 +78,7 @@ class ProblemAdvice {
   }
 
   /** Spring's own web exceptions (405, 406, 415, 404 for unmapped paths...) keep their status. */
-  @ExceptionHandler(ErrorResponse.class)
-  ResponseEntity<Map<String, Object>> spring(Exception e, HttpServletRequest request) {
+  private ResponseEntity<Map<String, Object>> spring(Exception e, HttpServletRequest request) {
     HttpStatusCode code = ((ErrorResponse) e).getStatusCode();
     HttpStatus status = HttpStatus.resolve(code.value());
     String slug = status == null ? "error" : status.name().toLowerCase().replace('_', '-');
@@ -84,6 +90,15 @@ class ProblemAdvice {
 
   @ExceptionHandler(Exception.class)
   ResponseEntity<Map<String, Object>> unexpected(Exception e, HttpServletRequest request) {
+    if (e instanceof ErrorResponse) {
+      return spring(e, request);
+    }
+    if (e instanceof BlobStore.StorageException) {
+      log.error("object store failure on {} {}", request.getMethod(), request.getRequestURI(), e);
+      return Problems.response(new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "storage-unavailable",
+          "Storage unavailable", "the object store failed; nothing was committed, retry later", List.of()),
+          request.getRequestURI());
+    }
     log.error("unexpected failure on {} {}", request.getMethod(), request.getRequestURI(), e);
     var mapped = new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "internal", "Internal error",
         "the registry failed unexpectedly; nothing was changed", List.of());

@@ -27,7 +27,7 @@ public class BlobRows {
   }
 
   @Transactional(propagation = Propagation.MANDATORY)
-  public void record(StoredFile file) {
+  public void record(FileInfo file) {
     jdbc.sql("insert into blob (sha256, size) values (?, ?) on conflict (sha256) do nothing")
         .params(file.sha256(), file.size()).update();
   }

@@ -43,11 +43,11 @@ public class Downloads {
     this.meters = meters;
   }
 
-  public ResponseEntity<StreamingResponseBody> blob(StoredFile file, String range, String ifNoneMatch) {
+  public ResponseEntity<StreamingResponseBody> blob(FileInfo file, String range, String ifNoneMatch) {
     return serve(file, range, ifNoneMatch, () -> store.openBlob(file.sha256(), 0));
   }
 
-  public ResponseEntity<StreamingResponseBody> serve(StoredFile file, String range, String ifNoneMatch,
+  public ResponseEntity<StreamingResponseBody> serve(FileInfo file, String range, String ifNoneMatch,
       Supplier<InputStream> source) {
     String etag = "\"" + file.sha256() + "\"";
     if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
@@ -92,7 +92,7 @@ public class Downloads {
     return builder.body(body);
   }
 
-  private void copyVerified(StoredFile file, Supplier<InputStream> source, long from, long to, OutputStream out)
+  private void copyVerified(FileInfo file, Supplier<InputStream> source, long from, long to, OutputStream out)
       throws IOException {
     MessageDigest digest = sha256();
     byte[] buf = new byte[CHUNK];

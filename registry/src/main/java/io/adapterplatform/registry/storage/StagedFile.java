@@ -9,7 +9,7 @@ import io.adapterplatform.engine.format.SafetensorsHeader;
 public record StagedFile(String name, String stagingKey, String sha256, long size, byte[] content,
     SafetensorsHeader header) {
 
-  public StoredFile stored() {
-    return new StoredFile(name, sha256, size);
+  public FileInfo stored() {
+    return new FileInfo(name, sha256, size);
   }
 }
