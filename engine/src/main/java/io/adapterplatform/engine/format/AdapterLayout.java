@@ -1,0 +1,271 @@
+package io.adapterplatform.engine.format;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The validated tensor layout of an adapter's weights against its config and its base model.
+ *
+ * <p>PEFT LoRA/DoRA: for every layer {@code 0..L-1} and every target module, {@code lora_A.weight}
+ * [r, in] and {@code lora_B.weight} [out, r], and for DoRA {@code lora_magnitude_vector} [out] (or the
+ * legacy {@code lora_magnitude_vector.weight}). MixLoRA reference layout: per layer a router
+ * {@code moe_gate.weight} [num_experts, hidden], for every attention target one LoRA, and for every MLP
+ * target one LoRA per expert (rank {@code expert_lora.r} if set). Nothing else may be in the file.
+ *
+ * @param loras the non-expert LoRAs (PEFT modules, or MixLoRA attention), by layer then module
+ * @param expertLoras MixLoRA expert LoRAs, by layer, expert, then module
+ * @param routerTensors MixLoRA routers, one per layer
+ */
+public record AdapterLayout(
+        AdapterKind kind,
+        int rank,
+        int expertRank,
+        int layers,
+        List<String> targetModules,
+        int numExperts,
+        List<LoraTensors> loras,
+        List<LoraTensors> expertLoras,
+        List<TensorInfo> routerTensors) {
+
+    private static final Pattern PEFT_KEY = Pattern.compile(
+            "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(\\w+)\\.(\\w+)\\..+");
+    private static final Pattern MIXLORA_KEY = Pattern.compile(
+            "mixlora\\.layers\\.(\\d+)\\.(\\w+)\\.(\\w+)\\.(?:experts\\.(\\d+)\\.)?.+");
+
+    public AdapterLayout {
+        targetModules = List.copyOf(targetModules);
+        loras = List.copyOf(loras);
+        expertLoras = List.copyOf(expertLoras);
+        routerTensors = List.copyOf(routerTensors);
+    }
+
+    private record Expected(long[] shape, String why) {
+    }
+
+    /**
+     * Checks {@code header} against the adapter config and the base model config.
+     *
+     * @throws FormatException INCONSISTENT listing every problem (missing, unexpected or misshapen tensors)
+     */
+    public static AdapterLayout validate(AdapterConfig config, SafetensorsHeader header, ModelConfig model,
+            String weightsFileName) {
+        Problems p = new Problems(weightsFileName);
+        List<Projection> targets = new ArrayList<>();
+        for (String m : config.targetModules()) {
+            Projection.of(m).ifPresentOrElse(targets::add, () -> p.inconsistent("target module '" + m
+                    + "' is not in the " + model.modelType() + " architecture (" + String.join(", ",
+                    Projection.modules()) + ")"));
+        }
+        p.throwIfAny();
+        int layers = model.numHiddenLayers();
+        boolean mix = config.kind() == AdapterKind.MIXLORA;
+        boolean dora = config.kind() == AdapterKind.DORA;
+        int r = config.r();
+        int er = mix ? config.expertR() : 0;
+        int experts = mix ? config.numExperts() : 0;
+
+        Map<String, Expected> expected = new LinkedHashMap<>();
+        for (int i = 0; i < layers; i++) {
+            if (mix) {
+                expected.put(AdapterKeys.mixloraRouter(i), new Expected(new long[] {experts, model.hiddenSize()},
+                        "router of layer " + i + ": [num_experts=" + experts + ", hidden=" + model.hiddenSize() + "]"));
+            }
+            for (Projection t : targets) {
+                ModelConfig.ProjectionShape s = model.projectionShape(t);
+                String dims = t.module() + ": " + s.in() + " → " + s.out();
+                if (!mix) {
+                    expected.put(AdapterKeys.peft(i, t, AdapterKeys.LORA_A),
+                            new Expected(new long[] {r, s.in()}, "[r, in] with r=" + r + ", " + dims));
+                    expected.put(AdapterKeys.peft(i, t, AdapterKeys.LORA_B),
+                            new Expected(new long[] {s.out(), r}, "[out, r] with r=" + r + ", " + dims));
+                    if (dora) {
+                        expected.put(AdapterKeys.peft(i, t, AdapterKeys.DORA_MAGNITUDE),
+                                new Expected(new long[] {s.out()}, "DoRA magnitude [out], " + dims));
+                    }
+                } else if (t.isAttention()) {
+                    expected.put(AdapterKeys.mixloraAttention(i, t, AdapterKeys.LORA_A),
+                            new Expected(new long[] {r, s.in()}, "[r, in] with r=" + r + ", " + dims));
+                    expected.put(AdapterKeys.mixloraAttention(i, t, AdapterKeys.LORA_B),
+                            new Expected(new long[] {s.out(), r}, "[out, r] with r=" + r + ", " + dims));
+                } else {
+                    for (int e = 0; e < experts; e++) {
+                        expected.put(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_A),
+                                new Expected(new long[] {er, s.in()}, "[r, in] with expert r=" + er + ", " + dims));
+                        expected.put(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_B),
+                                new Expected(new long[] {s.out(), er}, "[out, r] with expert r=" + er + ", " + dims));
+                    }
+                }
+            }
+        }
+
+        Map<String, TensorInfo> found = new LinkedHashMap<>();
+        for (TensorInfo t : header.tensors()) {
+            String key = t.name();
+            if (dora && key.endsWith("." + AdapterKeys.DORA_MAGNITUDE_LEGACY)) {
+                key = key.substring(0, key.length() - ".weight".length());
+                if (header.contains(key)) {
+                    p.inconsistent("tensor '" + t.name() + "' duplicates '" + key + "'");
+                    continue;
+                }
+            }
+            Expected e = expected.get(key);
+            if (e == null) {
+                p.inconsistent(unexpected(t.name(), mix, layers, experts, config));
+                continue;
+            }
+            if (!Arrays.equals(t.shape(), e.shape())) {
+                p.inconsistent("tensor '" + t.name() + "' has shape " + t.shapeString() + " but "
+                        + Arrays.toString(e.shape()) + " is expected (" + e.why() + ")");
+            }
+            found.put(key, t);
+        }
+        for (String key : expected.keySet()) {
+            if (!found.containsKey(key) && !header.contains(key)) {
+                p.inconsistent("missing tensor '" + key + "'" + missingContext(key));
+            }
+        }
+        p.throwIfAny();
+
+        List<LoraTensors> loras = new ArrayList<>();
+        List<LoraTensors> expertLoras = new ArrayList<>();
+        List<TensorInfo> routers = new ArrayList<>();
+        for (int i = 0; i < layers; i++) {
+            if (mix) {
+                routers.add(found.get(AdapterKeys.mixloraRouter(i)));
+            }
+            for (Projection t : targets) {
+                if (!mix) {
+                    Optional<TensorInfo> m = dora
+                            ? Optional.of(found.get(AdapterKeys.peft(i, t, AdapterKeys.DORA_MAGNITUDE)))
+                            : Optional.empty();
+                    loras.add(new LoraTensors(i, t, -1, found.get(AdapterKeys.peft(i, t, AdapterKeys.LORA_A)),
+                            found.get(AdapterKeys.peft(i, t, AdapterKeys.LORA_B)), m));
+                } else if (t.isAttention()) {
+                    loras.add(new LoraTensors(i, t, -1,
+                            found.get(AdapterKeys.mixloraAttention(i, t, AdapterKeys.LORA_A)),
+                            found.get(AdapterKeys.mixloraAttention(i, t, AdapterKeys.LORA_B)), Optional.empty()));
+                }
+            }
+            for (int e = 0; e < experts; e++) {
+                for (Projection t : targets) {
+                    if (!t.isAttention()) {
+                        expertLoras.add(new LoraTensors(i, t, e,
+                                found.get(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_A)),
+                                found.get(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_B)), Optional.empty()));
+                    }
+                }
+            }
+        }
+        return new AdapterLayout(config.kind(), r, mix ? er : r, layers, config.targetModules(), experts, loras,
+                expertLoras, routers);
+    }
+
+    private static String missingContext(String key) {
+        Matcher m = MIXLORA_KEY.matcher(key);
+        if (m.matches() && m.group(4) != null) {
+            return " (expert " + m.group(4) + " of layer " + m.group(1) + " has no " + m.group(3) + ")";
+        }
+        Matcher pk = PEFT_KEY.matcher(key);
+        if (pk.matches()) {
+            return " (layer " + pk.group(1) + " " + pk.group(3) + ")";
+        }
+        return "";
+    }
+
+    /** Says why a tensor is not part of the layout, as precisely as its name allows. */
+    private static String unexpected(String name, boolean mix, int layers, int experts, AdapterConfig config) {
+        String prefix = "unexpected tensor '" + name + "'";
+        Matcher m = (mix ? MIXLORA_KEY : PEFT_KEY).matcher(name);
+        if (!m.matches()) {
+            return prefix + ": not a " + (mix ? "MixLoRA reference" : "PEFT") + " adapter key";
+        }
+        int layer = parseIndex(m.group(1));
+        if (layer >= layers) {
+            return prefix + ": layer " + m.group(1) + " but the base model has " + layers + " layers";
+        }
+        String module = m.group(3);
+        if (mix && module.equals("moe_gate")) {
+            return prefix;
+        }
+        Optional<Projection> proj = Projection.of(module);
+        if (proj.isEmpty() || !proj.get().block().prefix().equals(m.group(2))) {
+            return prefix + ": '" + m.group(2) + "." + module + "' is not a linear module of a LLaMA layer";
+        }
+        if (!config.targetModules().contains(module)) {
+            return prefix + ": module " + module + " is not in target_modules " + config.targetModules();
+        }
+        if (mix && m.groupCount() >= 4 && m.group(4) != null) {
+            if (proj.get().isAttention()) {
+                return prefix + ": attention modules have no experts";
+            }
+            if (parseIndex(m.group(4)) >= experts) {
+                return prefix + ": expert " + m.group(4) + " but num_experts is " + experts;
+            }
+        }
+        if (mix && !proj.get().isAttention() && m.group(4) == null) {
+            return prefix + ": MLP modules of a MixLoRA adapter are adapted per expert";
+        }
+        return prefix;
+    }
+
+    private static int parseIndex(String digits) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException tooLong) {
+            return Integer.MAX_VALUE;
+        }
+    }
+
+    /** The non-expert LoRA of a layer's module, if the adapter targets it. */
+    public Optional<LoraTensors> lora(int layer, String module) {
+        return loras.stream().filter(l -> l.layer() == layer && l.module().module().equals(module)).findFirst();
+    }
+
+    /** One expert's LoRA on a layer's MLP module, if the adapter has it. */
+    public Optional<LoraTensors> expertLora(int layer, int expert, String module) {
+        return expertLoras.stream().filter(l -> l.layer() == layer && l.expert() == expert
+                && l.module().module().equals(module)).findFirst();
+    }
+
+    /** The MixLoRA router of a layer [num_experts, hidden]. */
+    public TensorInfo router(int layer) {
+        return routerTensors.get(layer);
+    }
+
+    /** The MixLoRA attention LoRAs' tensors (empty for PEFT adapters). */
+    public List<TensorInfo> attentionTensors() {
+        if (kind != AdapterKind.MIXLORA) {
+            return List.of();
+        }
+        List<TensorInfo> out = new ArrayList<>();
+        for (LoraTensors l : loras) {
+            out.add(l.a());
+            out.add(l.b());
+        }
+        return out;
+    }
+
+    /** The MixLoRA experts, by index (empty for PEFT adapters). */
+    public List<ExpertInfo> experts() {
+        List<ExpertInfo> out = new ArrayList<>();
+        List<String> projections = targetModules.stream()
+                .filter(m -> Projection.of(m).map(x -> !x.isAttention()).orElse(false)).toList();
+        for (int e = 0; e < numExperts; e++) {
+            List<TensorInfo> tensors = new ArrayList<>();
+            for (LoraTensors l : expertLoras) {
+                if (l.expert() == e) {
+                    tensors.add(l.a());
+                    tensors.add(l.b());
+                }
+            }
+            out.add(new ExpertInfo(e, projections, tensors));
+        }
+        return out;
+    }
+}

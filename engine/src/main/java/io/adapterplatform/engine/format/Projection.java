@@ -1,0 +1,76 @@
+package io.adapterplatform.engine.format;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The linear modules of a LLaMA decoder layer that an adapter may target, with the block they live in
+ * ({@code self_attn} or {@code mlp}) as their weight names spell it.
+ */
+public enum Projection {
+    Q_PROJ("q_proj", Block.SELF_ATTN),
+    K_PROJ("k_proj", Block.SELF_ATTN),
+    V_PROJ("v_proj", Block.SELF_ATTN),
+    O_PROJ("o_proj", Block.SELF_ATTN),
+    GATE_PROJ("gate_proj", Block.MLP),
+    UP_PROJ("up_proj", Block.MLP),
+    DOWN_PROJ("down_proj", Block.MLP);
+
+    /** The sub-block of a decoder layer. */
+    public enum Block {
+        SELF_ATTN("self_attn"),
+        MLP("mlp");
+
+        private final String prefix;
+
+        Block(String prefix) {
+            this.prefix = prefix;
+        }
+
+        /** The name segment in weight keys, e.g. {@code self_attn}. */
+        public String prefix() {
+            return prefix;
+        }
+    }
+
+    private final String module;
+    private final Block block;
+
+    Projection(String module, Block block) {
+        this.module = module;
+        this.block = block;
+    }
+
+    /** The module name as PEFT and HF spell it, e.g. {@code q_proj}. */
+    public String module() {
+        return module;
+    }
+
+    public Block block() {
+        return block;
+    }
+
+    public boolean isAttention() {
+        return block == Block.SELF_ATTN;
+    }
+
+    /** {@code self_attn.q_proj}, the path of this module inside a decoder layer. */
+    public String path() {
+        return block.prefix() + "." + module;
+    }
+
+    /** The projection of that module name, if it is one. */
+    public static Optional<Projection> of(String module) {
+        for (Projection p : values()) {
+            if (p.module.equals(module)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** All module names, in layer order. */
+    public static List<String> modules() {
+        return java.util.Arrays.stream(values()).map(Projection::module).toList();
+    }
+}

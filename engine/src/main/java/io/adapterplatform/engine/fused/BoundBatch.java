@@ -1,0 +1,189 @@
+package io.adapterplatform.engine.fused;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.adapterplatform.engine.model.AdapterHook;
+import io.adapterplatform.engine.model.LayerWeights;
+import io.adapterplatform.engine.model.Projection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The adapter hook of one batch over an {@link AdapterPool}: the per-row index arrays are built once here
+ * (host side) and reused by every layer. No method loops over adapters: each projection is the base GEMM
+ * plus one {@link GroupedLora#delta}, each MixLoRA FFN one routing plus three grouped deltas.
+ */
+final class BoundBatch implements AdapterHook {
+
+    private final AdapterPool pool;
+    private final NDManager step;
+    private final GroupedLora.Strategy strategy;
+    private final int rows;
+    private final long[] slotHost;
+    private final NDArray slot;        // [rows] main slot
+    private final NDArray coef;        // [rows] scaling of the main slot
+    private final long[] distinct;     // distinct non-zero main slots
+    private final NDArray local;       // [rows] index into distinct
+    private final boolean anyAdapter;
+    private final boolean anyDora;
+    private final boolean anyMix;
+    // MixLoRA pairs (row, k): rows·K of them, K = the pool's largest top_k
+    private final int k;
+    private NDArray mixIndex;          // [rows] router row
+    private NDArray kMask;             // [rows, K] 1 for the row's own top_k, 0 beyond
+    private NDArray pairBase;          // [rows·K] first expert slot (MixLoRA) or main slot
+    private NDArray pairIsMix;         // [rows·K] 1 for MixLoRA rows
+    private NDArray pairLocalBase;     // [rows·K] index of pairBase within pairDistinct
+    private long[] pairDistinct;
+
+    BoundBatch(AdapterPool pool, NDManager step, int[] rowAdapter, GroupedLora.Strategy strategy) {
+        this.pool = pool;
+        this.step = step;
+        this.strategy = strategy;
+        this.rows = rowAdapter.length;
+        slotHost = new long[rows];
+        float[] coefHost = new float[rows];
+        long[] localHost = new long[rows];
+        Map<Long, Integer> distinctIndex = new LinkedHashMap<>();
+        boolean dora = false;
+        boolean mix = false;
+        for (int t = 0; t < rows; t++) {
+            int adapter = rowAdapter[t];
+            if (adapter < -1 || adapter >= pool.adapters().size()) {
+                throw new IllegalArgumentException("row " + t + " asks for adapter " + adapter + " but the pool holds "
+                        + pool.adapters().size());
+            }
+            if (adapter >= 0) {
+                long s = pool.adapterSlot(adapter);
+                slotHost[t] = s;
+                coefHost[t] = pool.slotScaling((int) s);
+                localHost[t] = distinctIndex.computeIfAbsent(s, x -> distinctIndex.size());
+                dora |= pool.slotDora((int) s);
+                mix |= pool.adapterMix(adapter) > 0;
+            }
+        }
+        anyAdapter = !distinctIndex.isEmpty();
+        anyDora = dora;
+        anyMix = mix;
+        distinct = distinctIndex.keySet().stream().mapToLong(Long::longValue).toArray();
+        slot = step.create(slotHost);
+        coef = step.create(coefHost);
+        local = step.create(localHost);
+        k = anyMix ? pool.maxTopK() : 1;
+        if (anyMix) {
+            preparePairs(rowAdapter);
+        }
+    }
+
+    private void preparePairs(int[] rowAdapter) {
+        long[] mixHost = new long[rows];
+        float[] kMaskHost = new float[rows * k];
+        long[] base = new long[rows * k];
+        long[] isMix = new long[rows * k];
+        long[] localBase = new long[rows * k];
+        Map<Long, Integer> index = new LinkedHashMap<>();
+        for (int t = 0; t < rows; t++) {
+            int adapter = rowAdapter[t];
+            int m = adapter >= 0 ? pool.adapterMix(adapter) : 0;
+            mixHost[t] = m;
+            int topK = m > 0 ? pool.mixTopK(m) : 1;
+            long b;
+            if (m > 0) {
+                // the experts of one MixLoRA adapter are consecutive slots: index them consecutively too
+                b = pool.mixExpertSlot(m);
+                int experts = pool.numExperts(m);
+                if (!index.containsKey(b)) {
+                    for (int e = 0; e < experts; e++) {
+                        index.put(b + e, index.size());
+                    }
+                }
+            } else {
+                b = slotHost[t];
+                index.computeIfAbsent(b, x -> index.size());
+            }
+            for (int j = 0; j < k; j++) {
+                kMaskHost[t * k + j] = j < topK ? 1f : 0f;
+                base[t * k + j] = b;
+                isMix[t * k + j] = m > 0 ? 1 : 0;
+                localBase[t * k + j] = index.get(b);
+            }
+        }
+        mixIndex = step.create(mixHost);
+        kMask = step.create(kMaskHost, new Shape(rows, k));
+        pairBase = step.create(base);
+        pairIsMix = step.create(isMix);
+        pairLocalBase = step.create(localBase);
+        pairDistinct = index.keySet().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    @Override
+    public NDArray linear(int layer, Projection p, NDArray x, NDArray w) {
+        NDArray y = x.matMul(w.transpose());
+        NDArray a = pool.a(layer, p);
+        if (!anyAdapter || a == null) {
+            return y;
+        }
+        y = y.add(GroupedLora.delta(step, x, a, pool.b(layer, p), slot, coef, distinct, local, strategy));
+        return doraRescale(y, layer, p, slot);
+    }
+
+    private NDArray doraRescale(NDArray y, int layer, Projection p, NDArray slots) {
+        NDArray scale = pool.doraScale(layer, p);
+        if (!anyDora || scale == null) {
+            return y;
+        }
+        return y.mul(scale.get(new NDIndex("{}", slots))); // m / ‖W + sBA‖ per row's slot
+    }
+
+    @Override
+    public NDArray ffn(int layer, NDArray x, LayerWeights w) {
+        if (!anyMix) {
+            return AdapterHook.super.ffn(layer, x, w);
+        }
+        // MixLoRA eq.: p = softmax(Wg x), top-k renormalised; W1 x and W3 x once; W2 once on Σ w_j h_j
+        NDIndex byMix = new NDIndex("{}", mixIndex);
+        NDArray logits = pool.router(layer).get(byMix).matMul(x.expandDims(2)).squeeze(2)
+                .add(pool.routerMask().get(byMix));                                          // [rows, E]
+        NDArray probs = logits.softmax(-1);
+        NDList top = probs.topK(k, -1, true, true);
+        NDArray weights = top.get(0).mul(kMask);
+        weights = weights.div(weights.sum(new int[] {1}, true));                             // [rows, K]
+        NDArray expert = top.get(1).toType(DataType.INT64, false).reshape(rows * (long) k).mul(pairIsMix);
+        NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
+        NDArray pairLocal = pairLocalBase.add(expert);
+        NDArray pairCoef = pool.scaling().get(new NDIndex("{}", pairSlot));
+
+        NDArray xr = k == 1 ? x : x.repeat(0, k);                                            // [rows·K, hidden]
+        NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairCoef, pairLocal);
+        NDArray u = pairProjection(layer, Projection.UP, x, xr, w.up(), pairSlot, pairCoef, pairLocal);
+        long inter = g.getShape().get(1);
+        NDArray hw = AdapterHook.silu(g).mul(u).mul(weights.reshape(rows * (long) k, 1));   // w_j h_j
+        NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});           // Σ_j w_j h_j
+        NDArray out = hSum.matMul(w.down().transpose());
+        NDArray a = pool.a(layer, Projection.DOWN);
+        if (a != null) {
+            NDArray d = GroupedLora.delta(step, hw, a, pool.b(layer, Projection.DOWN), pairSlot, pairCoef,
+                    pairDistinct, pairLocal, strategy);                                      // Σ_j ΔW2_{e_j} (w_j h_j)
+            out = out.add(k == 1 ? d : d.reshape(rows, k, d.getShape().get(1)).sum(new int[] {1}));
+        }
+        return doraRescale(out, layer, Projection.DOWN, slot);
+    }
+
+    // W x once for all rows, repeated per pair, plus each pair's delta (and DoRA factor of the pair's slot)
+    private NDArray pairProjection(int layer, Projection p, NDArray x, NDArray xr, NDArray w, NDArray pairSlot,
+                                   NDArray pairCoef, NDArray pairLocal) {
+        NDArray base = x.matMul(w.transpose());
+        NDArray y = k == 1 ? base : base.repeat(0, k);
+        NDArray a = pool.a(layer, p);
+        if (a == null) {
+            return y;
+        }
+        y = y.add(GroupedLora.delta(step, xr, a, pool.b(layer, p), pairSlot, pairCoef, pairDistinct, pairLocal,
+                strategy));
+        return doraRescale(y, layer, p, pairSlot);
+    }
+}

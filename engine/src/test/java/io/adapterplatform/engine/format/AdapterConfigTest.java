@@ -1,0 +1,118 @@
+package io.adapterplatform.engine.format;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AdapterConfigTest {
+
+    private static AdapterConfig parse(String json) {
+        return AdapterConfig.parse(json.getBytes(StandardCharsets.UTF_8), "adapter_config.json");
+    }
+
+    @Test
+    void parsesAPeftLoraConfig() {
+        AdapterConfig c = parse("""
+                {"peft_type":"LORA","task_type":"CAUSAL_LM","base_model_name_or_path":"tiny","r":8,"lora_alpha":16,
+                 "lora_dropout":0.05,"target_modules":["v_proj","q_proj"],"bias":"none","fan_in_fan_out":false,
+                 "modules_to_save":null,"use_rslora":false,"use_dora":false,"init_lora_weights":true}""");
+
+        assertThat(c.kind()).isEqualTo(AdapterKind.LORA);
+        assertThat(c.targetModules()).containsExactly("v_proj", "q_proj");
+        assertThat(c.scaling()).isEqualTo(2.0);
+        assertThat(c.baseModelNameOrPath()).isEqualTo("tiny");
+    }
+
+    @Test
+    void scalesByRootRankWithRsLoraAndRecognisesDora() {
+        AdapterConfig c = parse("""
+                {"peft_type":"LORA","r":16,"lora_alpha":8,"target_modules":"q_proj","use_rslora":true,"use_dora":true}""");
+
+        assertThat(c.kind()).isEqualTo(AdapterKind.DORA);
+        assertThat(c.scaling()).isCloseTo(2.0, within(1e-12));
+        assertThat(c.targetModules()).containsExactly("q_proj");
+    }
+
+    @Test
+    void acceptsAllLinearAndTheMixLoraDictionaryForm() {
+        assertThat(parse("{\"peft_type\":\"LORA\",\"r\":1,\"lora_alpha\":1,\"target_modules\":\"all-linear\"}")
+                .targetModules()).hasSize(7);
+        AdapterConfig mix = parse("""
+                {"peft_type":"MIXLORA","routing_strategy":"mixlora","r":4,"lora_alpha":8,"lora_dropout":0.0,
+                 "num_experts":8,"top_k":2,"target_modules":{"q_proj":true,"k_proj":false,"up_proj":true,
+                 "gate_proj":true,"down_proj":true},"expert_lora":{"r":2,"lora_alpha":4}}""");
+
+        assertThat(mix.kind()).isEqualTo(AdapterKind.MIXLORA);
+        assertThat(mix.attentionTargets()).containsExactly("q_proj");
+        assertThat(mix.ffnTargets()).containsExactly("up_proj", "gate_proj", "down_proj");
+        assertThat(mix.expertR()).isEqualTo(2);
+        assertThat(mix.expertScaling()).isEqualTo(2.0);
+        assertThat(mix.routerInitRange()).isEqualTo(0.02);
+        assertThat(mix.routerAuxLossCoef()).isEqualTo(0.001);
+        assertThat(mix.actFn()).isEqualTo("silu");
+    }
+
+    @Test
+    void roundTripsThroughJson() {
+        AdapterConfig lora = AdapterConfig.lora("base", 4, 8, List.of("q_proj", "down_proj"), true, true);
+        AdapterConfig mix = new AdapterConfig("MIXLORA", "CAUSAL_LM", null, 4, 8, 0.1, List.of("o_proj", "up_proj"),
+                false, false, java.util.Optional.of(new AdapterConfig.MixLoraSettings("mixlora", 4, 2, 0.01, 0.02,
+                0.1, "silu", 2, 3, 0.0, true)));
+
+        assertThat(AdapterConfig.parse(lora.toJson(), "a")).isEqualTo(lora);
+        assertThat(AdapterConfig.parse(mix.toJson(), "a")).isEqualTo(mix);
+        // The MixLoRA reference asserts an int lora_alpha and float dropout/coefficients.
+        String json = new String(mix.toJson(), StandardCharsets.UTF_8);
+        assertThat(json).contains("\"lora_alpha\": 8,").contains("\"lora_dropout\": 0.1")
+                .contains("\"jitter_noise\": 0.1").contains("\"expert_lora\"");
+    }
+
+    @Test
+    void rejectsTopKAboveNumExperts() {
+        assertThatThrownBy(() -> parse("""
+                {"peft_type":"MIXLORA","routing_strategy":"mixlora","r":4,"lora_alpha":8,"num_experts":2,"top_k":3,
+                 "target_modules":["up_proj"]}"""))
+                .isInstanceOfSatisfying(FormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.INCONSISTENT))
+                .hasMessageContaining("top_k must be between 1 and num_experts (2), found 3");
+    }
+
+    @Test
+    void rejectsWhatWeCannotRun() {
+        assertThatThrownBy(() -> parse("""
+                {"peft_type":"LORA","r":0,"lora_alpha":8,"target_modules":["q_proj","lm_head"],"bias":"all",
+                 "layers_to_transform":[0,1],"rank_pattern":{"q_proj":4}}"""))
+                .isInstanceOfSatisfying(FormatException.class, e -> assertThat(e.problems())
+                        .anyMatch(m -> m.contains("r must be at least 1"))
+                        .anyMatch(m -> m.contains("target module 'lm_head' is not a linear module of a LLaMA layer"))
+                        .anyMatch(m -> m.contains("bias 'all'"))
+                        .anyMatch(m -> m.contains("'layers_to_transform' is not supported"))
+                        .anyMatch(m -> m.contains("'rank_pattern' is not supported")));
+        assertThatThrownBy(() -> parse("{\"peft_type\":\"LORA\",\"r\":4,\"lora_alpha\":8,\"target_modules\":\".*q_proj\"}"))
+                .hasMessageContaining("regular expression '.*q_proj' is not supported");
+        assertThatThrownBy(() -> parse("""
+                {"peft_type":"MIXLORA","routing_strategy":"mixtral","r":4,"lora_alpha":8,"num_experts":2,
+                 "target_modules":["up_proj"]}""")).hasMessageContaining("legacy");
+        assertThatThrownBy(() -> parse("""
+                {"peft_type":"MIXLORA","routing_strategy":"mixlora","r":4,"lora_alpha":8,"num_experts":2,
+                 "act_fn":"gelu","target_modules":["q_proj"]}"""))
+                .hasMessageContaining("act_fn 'gelu'").hasMessageContaining("at least one MLP module");
+        assertThatThrownBy(() -> parse("{\"peft_type\":\"IA3\",\"r\":4,\"lora_alpha\":8,\"target_modules\":[\"q_proj\"]}"))
+                .hasMessageContaining("peft_type 'IA3' is not supported");
+    }
+
+    @Test
+    void rejectsMissingFieldsAsMalformed() {
+        assertThatThrownBy(() -> parse("{\"peft_type\":\"LORA\",\"lora_alpha\":\"8\"}"))
+                .isInstanceOfSatisfying(FormatException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(FormatException.Reason.MALFORMED);
+                    assertThat(e.problems()).anyMatch(m -> m.contains("'r' is missing"))
+                            .anyMatch(m -> m.contains("'lora_alpha' must be a number"))
+                            .anyMatch(m -> m.contains("'target_modules' is missing"));
+                });
+    }
+}
