@@ -117,6 +117,7 @@ class AdapterService {
 
   /** The adapter's row, or 404. */
   Row require(String name) {
+    Names.require("name", name);
     return jdbc.sql("select a.id, a.name, a.base_model_id, b.name from adapter a join base_model b on b.id = a.base_model_id where a.name = ?")
         .param(name)
         .query((rs, i) -> new Row(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)))

@@ -30,7 +30,7 @@ import org.springframework.transaction.support.TransactionTemplate;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 @Service
-class VersionService {
+class VersionService implements VersionViews {
 
   static final String CONFIG = "adapter_config.json";
   static final String WEIGHTS = "adapter_model.safetensors";
@@ -150,7 +150,8 @@ class VersionService {
     return downloads.blob(f.file(), range, ifNoneMatch);
   }
 
-  Adapters.AdapterVersion view(Versions.VersionRow v) {
+  @Override
+  public Adapters.AdapterVersion view(Versions.VersionRow v) {
     var aliases = jdbc.sql("select name from alias where version_id = ? order by name").param(v.id()).query(String.class).list();
     var sources = new ArrayList<Adapters.ExpertSource>();
     for (var s : versions.sources(v.id())) {

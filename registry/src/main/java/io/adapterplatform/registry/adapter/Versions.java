@@ -59,6 +59,7 @@ public class Versions {
   }
 
   public AdapterRef adapter(String name) {
+    Names.require("name", name);
     return jdbc.sql("select id, name, base_model_id from adapter where name = ?").param(name)
         .query((rs, i) -> new AdapterRef(rs.getLong(1), rs.getString(2), rs.getLong(3)))
         .optional().orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
@@ -137,6 +138,15 @@ public class Versions {
   public List<Source> sources(long versionId) {
     return jdbc.sql("select expert_index, source_version_id from mixlora_source where version_id = ? order by expert_index")
         .param(versionId).query((rs, i) -> new Source(rs.getInt(1), rs.getLong(2))).list();
+  }
+
+  /** The recipe a composed version was made from (null for uploaded versions). */
+  public String composeJson(long versionId) {
+    return jdbc.sql("select compose_json from adapter_version where id = ?").param(versionId).query(String.class).single();
+  }
+
+  public long adapterBaseModel(long adapterId) {
+    return jdbc.sql("select base_model_id from adapter where id = ?").param(adapterId).query(Long.class).single();
   }
 
   public VersionRow byId(long versionId) {

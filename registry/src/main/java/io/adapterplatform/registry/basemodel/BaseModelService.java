@@ -102,6 +102,7 @@ class BaseModelService implements BaseModelCatalog {
 
   BaseModels.BaseModel get(Caller caller, String name) {
     caller.require(Role.READER);
+    Names.require("name", name);
     return load(name).orElseThrow(() -> ApiException.notFound("base model '" + name + "'"));
   }
 

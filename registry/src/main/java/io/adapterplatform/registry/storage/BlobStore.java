@@ -100,6 +100,29 @@ public class BlobStore {
     }
   }
 
+  /** {@code length} bytes of a blob from {@code offset} (a ranged GET). */
+  public InputStream openRange(String sha256, long offset, long length) {
+    try {
+      return client.getObject(GetObjectArgs.builder().bucket(bucket).object(blobKey(sha256)).offset(offset)
+          .length(length).build());
+    } catch (Exception e) {
+      throw new StorageException("cannot read blob " + sha256, e);
+    }
+  }
+
+  /** Stores small bytes directly at their content address (idempotent: the key is the hash). */
+  public void putBlob(byte[] bytes, String sha256) {
+    if (exists(blobKey(sha256))) {
+      return;
+    }
+    try {
+      client.putObject(PutObjectArgs.builder().bucket(bucket).object(blobKey(sha256))
+          .stream(new java.io.ByteArrayInputStream(bytes), bytes.length, -1).contentType("application/octet-stream").build());
+    } catch (Exception e) {
+      throw new StorageException("cannot write blob " + sha256, e);
+    }
+  }
+
   public void remove(String key) {
     try {
       client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build());
