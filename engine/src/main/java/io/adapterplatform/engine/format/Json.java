@@ -24,6 +24,8 @@ import java.util.Optional;
  */
 final class Json {
 
+    static final int MAX_NUMBER_CHARS = 100;
+
     private Json() {
     }
 
@@ -61,8 +63,18 @@ final class Json {
                     "duplicate JSON key '" + e.getMessage() + "'");
         } catch (IOException | IllegalStateException | NumberFormatException e) {
             throw new FormatException(FormatException.Reason.MALFORMED, file,
-                    "invalid JSON: " + e.getMessage());
+                    "invalid JSON" + clean(e.getMessage()));
         }
+    }
+
+    /** Gson's messages advise lenient mode and link its troubleshooting page: keep only the position. */
+    private static String clean(String message) {
+        if (message == null) {
+            return "";
+        }
+        String first = message.lines().findFirst().orElse("").strip();
+        first = first.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "").strip();
+        return first.isEmpty() ? "" : (first.startsWith("at ") ? " " : ": ") + first;
     }
 
     private static String describe(JsonToken t) {
@@ -94,7 +106,15 @@ final class Json {
                 yield a;
             }
             case STRING -> new JsonPrimitive(r.nextString());
-            case NUMBER -> new JsonPrimitive(new BigDecimal(r.nextString()));
+            case NUMBER -> {
+                String digits = r.nextString();
+                // BigDecimal parsing is superlinear in the length: a megabyte-long number must not stall us.
+                if (digits.length() > MAX_NUMBER_CHARS) {
+                    throw new IOException("a number of " + digits.length() + " characters at '" + path
+                            + "' is longer than " + MAX_NUMBER_CHARS);
+                }
+                yield new JsonPrimitive(new BigDecimal(digits));
+            }
             case BOOLEAN -> new JsonPrimitive(r.nextBoolean());
             case NULL -> {
                 r.nextNull();

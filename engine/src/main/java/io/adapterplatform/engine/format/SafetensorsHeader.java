@@ -89,9 +89,11 @@ public final class SafetensorsHeader {
                 throw malformed(fileName, "not a safetensors file: the first 8 bytes give an implausible header length "
                         + Long.toUnsignedString(n));
             }
-            if (n > maxHeaderBytes) {
+            // One array holds the JSON: no bound may exceed what an array can hold.
+            long bound = Math.min(maxHeaderBytes, Integer.MAX_VALUE - 16);
+            if (n > bound) {
                 throw new FormatException(FormatException.Reason.TOO_LARGE, fileName,
-                        "header declares " + n + " bytes of JSON, more than the limit of " + maxHeaderBytes);
+                        "header declares " + n + " bytes of JSON, more than the limit of " + bound);
             }
             if (n < 2) {
                 throw malformed(fileName, "header declares " + n + " bytes of JSON, too short for a JSON object");

@@ -64,7 +64,7 @@ public final class TinyModels {
         w.replaceAll((name, v) -> roundTo(v, dtype));
         try {
             Files.createDirectories(dir);
-            Files.write(dir.resolve("config.json"), config(dims).toJson());
+            writeConfig(dir, dims, dims.vocabSize() - 1);
             Map<String, long[]> shapes = shapes(dims);
             List<String> names = new ArrayList<>(w.keySet());
             if (shards <= 1) {
@@ -91,6 +91,18 @@ public final class TinyModels {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a tiny model into " + dir, e);
         }
+    }
+
+    /**
+     * Writes {@code config.json} for {@code dims} with {@code eos_token_id} = {@code eosTokenId} (the last
+     * id by default, which is {@link #EOS_ID} for {@link #tokenizerDims()}).
+     */
+    public static void writeConfig(Path dir, ModelDims dims, int eosTokenId) throws IOException {
+        var json = com.google.gson.JsonParser.parseString(new String(config(dims).toJson(), StandardCharsets.UTF_8))
+                .getAsJsonObject();
+        json.addProperty("eos_token_id", eosTokenId);
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), json + "\n");
     }
 
     /** Shapes of every weight of a model of shape {@code dims}, by name. */

@@ -1,0 +1,102 @@
+package io.adapterplatform.engine.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import io.adapterplatform.engine.model.AdapterHook;
+import io.adapterplatform.engine.model.LayerWeights;
+import io.adapterplatform.engine.model.Projection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The adapter hook of a fused training step: the rows of each job are one contiguous range, and each
+ * range goes through its own job's adapter. The frozen base product runs once over all rows; only the
+ * (small) adapter terms are taken per job, on that job's own parameters, so autograd routes each job's
+ * loss into its own parameters only.
+ */
+final class JobsHook implements AdapterHook {
+
+    /** Rows [start, end) belong to one job. */
+    static final class Slice {
+        final int start;
+        final int end;
+        final TrainableAdapter adapter;
+        final SplittableRandom jitter; // null: no jitter (inference, or ε = 0)
+        final List<NDArray> routerLogits = new ArrayList<>(); // one [rows, experts] per layer, MixLoRA only
+
+        Slice(int start, int end, TrainableAdapter adapter, SplittableRandom jitter) {
+            this.start = start;
+            this.end = end;
+            this.adapter = adapter;
+            this.jitter = jitter;
+        }
+
+        NDArray of(NDArray rows) {
+            return rows.get(new NDIndex("{}:{}", start, end));
+        }
+    }
+
+    private final List<Slice> slices;
+    private final boolean anyMixLora;
+
+    JobsHook(List<Slice> slices) {
+        this.slices = List.copyOf(slices);
+        this.anyMixLora = slices.stream().anyMatch(s -> s.adapter instanceof TrainableMixLora);
+    }
+
+    List<Slice> slices() {
+        return slices;
+    }
+
+    @Override
+    public NDArray linear(int layer, Projection p, NDArray x, NDArray w) {
+        NDArray base = x.matMul(w.transpose()); // once for every row of every job
+        if (slices.stream().noneMatch(s -> s.adapter.adapts(layer, p))) {
+            return base;
+        }
+        if (slices.size() == 1) {
+            return slices.get(0).adapter.linear(layer, p, x, base, w);
+        }
+        NDList parts = new NDList(slices.size());
+        for (Slice s : slices) {
+            NDArray rows = s.of(base);
+            parts.add(s.adapter.adapts(layer, p) ? s.adapter.linear(layer, p, s.of(x), rows, w) : rows);
+        }
+        return NDArrays.concat(parts, 0);
+    }
+
+    @Override
+    public NDArray ffn(int layer, NDArray x, LayerWeights w) {
+        if (!anyMixLora) {
+            return AdapterHook.super.ffn(layer, x, w);
+        }
+        // Training-time jitter multiplies the MoE block's input (router and experts see it, as the reference).
+        if (slices.stream().anyMatch(s -> s.jitter != null)) {
+            NDList parts = new NDList(slices.size());
+            for (Slice s : slices) {
+                parts.add(s.jitter == null ? s.of(x) : RouterJitter.apply(s.of(x), jitterOf(s), s.jitter));
+            }
+            x = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
+        }
+        NDArray g = linear(layer, Projection.GATE, x, w.gate());
+        NDArray u = linear(layer, Projection.UP, x, w.up());
+        boolean anyDense = slices.stream().anyMatch(s -> !(s.adapter instanceof TrainableMixLora));
+        NDArray dense = anyDense ? linear(layer, Projection.DOWN, AdapterHook.silu(g).mul(u), w.down()) : null;
+        NDList parts = new NDList(slices.size());
+        for (Slice s : slices) {
+            if (s.adapter instanceof TrainableMixLora mix) {
+                parts.add(mix.ffn(layer, s.of(x), s.of(g), s.of(u), w, s.routerLogits));
+            } else {
+                parts.add(s.of(dense));
+            }
+        }
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
+    }
+
+    private static float jitterOf(Slice s) {
+        return s.adapter instanceof TrainableMixLora mix ? mix.spec().jitterNoise() : 0f;
+    }
+}

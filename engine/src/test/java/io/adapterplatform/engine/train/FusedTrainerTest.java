@@ -1,0 +1,106 @@
+package io.adapterplatform.engine.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import io.adapterplatform.engine.model.BaseModel;
+import io.adapterplatform.engine.model.ModelDims;
+import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.testing.TinyModels;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class FusedTrainerTest {
+
+    static ModelDims dims = TinyModels.smallDims();
+    static BaseModel model;
+
+    @BeforeAll
+    static void loadModel() {
+        model = TinyTraining.model(dims, 101);
+    }
+
+    @AfterAll
+    static void closeModel() {
+        model.close();
+    }
+
+    static TrainingConfig config(long seed, int batch, LrSchedule.Decay decay) {
+        return new TrainingConfig(seed, batch, new AdamW.Hyper(0.9, 0.999, 1e-8, 0.01, 1.0),
+                new LrSchedule(0.02, 2, 6, decay));
+    }
+
+    /** Three different jobs: LoRA on q,v; DoRA with rsLoRA on all seven projections; MixLoRA with jitter. */
+    static List<Function<BaseModel, TrainingJob>> threeJobs() {
+        var lora = LoraSpec.qv(4, 8);
+        var dora = new LoraSpec(2, 4, true, true, EnumSet.allOf(Projection.class));
+        var mix = new MixLoraSpec(4, 2, 2, 4, 0.5, 0.01f, 0.05f, EnumSet.of(Projection.Q, Projection.O));
+        return List.of(
+                m -> TrainingJob.lora("lora", m, lora, config(1, 2, LrSchedule.Decay.COSINE),
+                        TinyTraining.randomTask(dims.vocabSize(), 7, 3, 9, 11)),
+                m -> TrainingJob.lora("dora", m, dora, config(2, 3, LrSchedule.Decay.LINEAR),
+                        TinyTraining.randomTask(dims.vocabSize(), 5, 2, 7, 12)),
+                m -> TrainingJob.mixLora("mixlora", m, mix, config(3, 2, LrSchedule.Decay.CONSTANT),
+                        TinyTraining.randomTask(dims.vocabSize(), 6, 4, 10, 13)));
+    }
+
+    static Map<String, double[]> snapshot(TrainingJob job) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : job.adapter().namedTensors().entrySet()) {
+            out.put(e.getKey(), Float64.of(e.getValue()));
+        }
+        return out;
+    }
+
+    @Test
+    void eachFusedJobEndsExactlyWhereItWouldAloneUpToRounding() {
+        int steps = 5;
+        List<Function<BaseModel, TrainingJob>> makers = threeJobs();
+        var trainer = new FusedTrainer(model);
+
+        List<TrainingJob> fused = new ArrayList<>();
+        makers.forEach(f -> fused.add(f.apply(model)));
+        List<List<StepReport>> fusedReports = new ArrayList<>();
+        for (int s = 0; s < steps; s++) {
+            fusedReports.add(trainer.step(fused));
+        }
+
+        for (int j = 0; j < makers.size(); j++) {
+            try (TrainingJob alone = makers.get(j).apply(model)) {
+                Map<String, double[]> initial = snapshot(alone);
+                List<StepReport> aloneReports = new ArrayList<>();
+                for (int s = 0; s < steps; s++) {
+                    aloneReports.add(trainer.step(List.of(alone)).get(0));
+                }
+
+                Map<String, double[]> expected = snapshot(alone);
+                Map<String, double[]> actual = snapshot(fused.get(j));
+                assertThat(actual.keySet()).containsExactlyElementsOf(expected.keySet());
+                double moved = 0;
+                for (String name : expected.keySet()) {
+                    assertThat(Float64.maxRelativeError(actual.get(name), expected.get(name)))
+                            .as("%s %s", alone.id(), name).isLessThan(2e-5);
+                    moved = Math.max(moved, Float64.maxRelativeError(expected.get(name), initial.get(name)));
+                }
+                assertThat(moved).as("%s trained at all", alone.id()).isGreaterThan(1e-3);
+                for (int s = 0; s < steps; s++) {
+                    StepReport a = aloneReports.get(s);
+                    StepReport f = fusedReports.get(s).get(j);
+                    assertThat(f.jobId()).isEqualTo(a.jobId());
+                    assertThat(f.loss()).isCloseTo(a.loss(), org.assertj.core.data.Offset.offset(1e-4 * a.loss()));
+                    assertThat(f.auxLoss()).isCloseTo(a.auxLoss(), org.assertj.core.data.Offset.offset(1e-5));
+                    assertThat(f.tokens()).isEqualTo(a.tokens());
+                }
+            }
+        }
+        assertThat(fusedReports.get(0).get(2).auxLoss()).isPositive();
+        fused.forEach(TrainingJob::close);
+    }
+}

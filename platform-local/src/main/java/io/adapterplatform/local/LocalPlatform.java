@@ -1,0 +1,85 @@
+package io.adapterplatform.local;
+
+import io.adapterplatform.embedded.EmbeddedBackends;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.env.MapPropertySource;
+
+/**
+ * {@code bin/platform up}: the embedded backends under the data directory, then every service module in
+ * this one Spring context on one HTTP port. Shutdown (SIGTERM, Ctrl-C) closes the services first and the
+ * backends after them, so that nothing writes to a stopped database.
+ */
+@SpringBootApplication(scanBasePackages = {
+    "io.adapterplatform.local", "io.adapterplatform.registry", "io.adapterplatform.training",
+    "io.adapterplatform.serving"})
+public class LocalPlatform {
+
+  private static final Logger log = LoggerFactory.getLogger(LocalPlatform.class);
+  static final String BACKENDS_PROPERTY_SOURCE = "platformLocalBackends";
+
+  public static void main(String[] args) {
+    LaunchSettings settings;
+    try {
+      settings = LaunchSettings.from(args, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("platform: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    var context = new AtomicReference<ConfigurableApplicationContext>();
+    EmbeddedBackends backends;
+    try {
+      backends = EmbeddedBackends.start(settings.dataDir());
+    } catch (RuntimeException e) {
+      log.error("the embedded backends did not start", e);
+      System.err.println("platform: the embedded backends did not start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("platform-stop").unstarted(() -> {
+      var running = context.get();
+      if (running != null) {
+        running.close();
+      }
+      backends.close();
+    }));
+    try {
+      context.set(application(settings, backends).run(args));
+    } catch (RuntimeException e) {
+      // Spring has closed the context and logged why; the shutdown hook stops the backends.
+      System.err.println("platform: the services did not start: " + e.getMessage());
+      System.exit(1);
+    }
+  }
+
+  static SpringApplication application(LaunchSettings settings, EmbeddedBackends backends) {
+    var app = new SpringApplication(LocalPlatform.class);
+    app.setRegisterShutdownHook(false); // ours closes the context, then the backends
+    app.setDefaultProperties(defaults(settings));
+    app.addInitializers(context -> context.getEnvironment().getPropertySources().addFirst(
+        new MapPropertySource(BACKENDS_PROPERTY_SOURCE, backends.endpoints().asSpringProperties())));
+    return app;
+  }
+
+  private static Map<String, Object> defaults(LaunchSettings settings) {
+    var defaults = new HashMap<String, Object>();
+    defaults.put("server.port", settings.port());
+    defaults.put("spring.application.name", "adapter-platform");
+    // Each service may keep its defaults in <service>.yml; application.yml of a jar is loaded too.
+    defaults.put("spring.config.name", "application,registry,training-service,serving-service");
+    defaults.put("platform.data-dir", settings.dataDir().toString());
+    // Boot's own hook would stop Logback concurrently with ours and swallow the backends' shutdown lines.
+    defaults.put("logging.register-shutdown-hook", "false");
+    defaults.put("management.endpoints.web.exposure.include", "health,info,metrics");
+    defaults.put("management.endpoint.health.probes.enabled", "true");
+    settings.adminToken().ifPresent(token -> defaults.put(LaunchSettings.ADMIN_TOKEN, token));
+    return defaults;
+  }
+}
