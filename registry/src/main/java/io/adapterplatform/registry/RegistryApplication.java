@@ -9,6 +9,10 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 @EnableScheduling
 public class RegistryApplication {
   public static void main(String[] args) {
-    SpringApplication.run(RegistryApplication.class, args);
+    var app = new SpringApplication(RegistryApplication.class);
+    // registry.yml holds the defaults, so that the one-JVM launcher can load them beside other services'.
+    app.setDefaultProperties(java.util.Map.of("spring.config.name", "application,registry",
+        "server.port", System.getenv().getOrDefault("PLATFORM_PORT", "8080")));
+    app.run(args);
   }
 }

@@ -33,7 +33,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * port, backed by the JVM's shared real PostgreSQL, S3 and Kafka.
  */
 @SpringBootTest(classes = RegistryApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"platform.auth.admin-token=" + RegistryTestBase.ADMIN, "platform.registry.relay-interval=100ms"})
+    properties = {"spring.config.name=application,registry", "platform.auth.admin-token=" + RegistryTestBase.ADMIN,
+        "platform.registry.relay-interval=100ms"})
 @PlatformBackends
 abstract class RegistryTestBase {
 

@@ -15,8 +15,6 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.boot.context.event.ApplicationReadyEvent;
-import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -34,7 +32,7 @@ class TokenService {
   private final String adminToken;
   private final SecureRandom random = new SecureRandom();
 
-  TokenService(ApiTokenRepository tokens, AuditLog audit, @Value("${platform.auth.admin-token:}") String adminToken) {
+  TokenService(ApiTokenRepository tokens, AuditLog audit, @Value("${platform.auth.admin-token:${PLATFORM_ADMIN_TOKEN:}}") String adminToken) {
     this.tokens = tokens;
     this.audit = audit;
     this.adminToken = adminToken;
@@ -71,7 +69,6 @@ class TokenService {
    * Makes the bootstrap ADMIN token usable: the configured one (PLATFORM_ADMIN_TOKEN), or a fresh one
    * printed once on stdout when none is configured (the previous generated one is revoked then).
    */
-  @EventListener(ApplicationReadyEvent.class)
   @Transactional
   public void bootstrapAdmin() {
     String secret = adminToken == null || adminToken.isBlank() ? null : adminToken.strip();
