@@ -1,8 +1,10 @@
 package io.adapterplatform.local;
 
 import io.adapterplatform.embedded.EmbeddedBackends;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,27 +61,70 @@ public class LocalPlatform {
     }
   }
 
+  /** A platform started in this JVM (benchmarks): {@link #close()} stops the services, then the backends. */
+  public record Running(ConfigurableApplicationContext context, EmbeddedBackends backends) implements AutoCloseable {
+
+    /** The HTTP port the services listen on. */
+    public int port() {
+      return Integer.parseInt(context.getEnvironment().getRequiredProperty("local.server.port"));
+    }
+
+    @Override
+    public void close() {
+      try {
+        context.close();
+      } finally {
+        backends.close();
+      }
+    }
+  }
+
+  /** Starts backends under {@code dataDir} and every service on {@code port} (0: a free one), in this JVM. */
+  public static Running start(Path dataDir, int port, String adminToken, Map<String, Object> properties) {
+    var settings = new LaunchSettings(dataDir.toAbsolutePath().normalize(), port, Optional.of(adminToken));
+    var backends = EmbeddedBackends.start(settings.dataDir());
+    try {
+      var app = application(settings, backends);
+      var defaults = new HashMap<>(defaults(settings));
+      defaults.putAll(properties);
+      app.setDefaultProperties(defaults);
+      return new Running(app.run(), backends);
+    } catch (RuntimeException e) {
+      backends.close();
+      throw e;
+    }
+  }
+
   static SpringApplication application(LaunchSettings settings, EmbeddedBackends backends) {
     var app = new SpringApplication(LocalPlatform.class);
     app.setRegisterShutdownHook(false); // ours closes the context, then the backends
     app.setDefaultProperties(defaults(settings));
     app.addInitializers(context -> context.getEnvironment().getPropertySources().addFirst(
-        new MapPropertySource(BACKENDS_PROPERTY_SOURCE, backends.endpoints().asSpringProperties())));
+        new MapPropertySource(BACKENDS_PROPERTY_SOURCE, launcherProperties(settings, backends))));
     return app;
+  }
+
+  /**
+   * What the launcher decides, ahead of every service's own configuration: a service's application.yml
+   * (e.g. {@code server.port: ${PLATFORM_PORT:8080}}) must not point it at other backends or another port.
+   */
+  private static Map<String, Object> launcherProperties(LaunchSettings settings, EmbeddedBackends backends) {
+    var properties = new HashMap<String, Object>(backends.endpoints().asSpringProperties());
+    properties.put("server.port", settings.port());
+    properties.put("platform.data-dir", settings.dataDir().toString());
+    settings.adminToken().ifPresent(token -> properties.put(LaunchSettings.ADMIN_TOKEN, token));
+    return properties;
   }
 
   private static Map<String, Object> defaults(LaunchSettings settings) {
     var defaults = new HashMap<String, Object>();
-    defaults.put("server.port", settings.port());
     defaults.put("spring.application.name", "adapter-platform");
     // Each service may keep its defaults in <service>.yml; application.yml of a jar is loaded too.
     defaults.put("spring.config.name", "application,registry,training-service,serving-service");
-    defaults.put("platform.data-dir", settings.dataDir().toString());
     // Boot's own hook would stop Logback concurrently with ours and swallow the backends' shutdown lines.
     defaults.put("logging.register-shutdown-hook", "false");
     defaults.put("management.endpoints.web.exposure.include", "health,info,metrics");
     defaults.put("management.endpoint.health.probes.enabled", "true");
-    settings.adminToken().ifPresent(token -> defaults.put(LaunchSettings.ADMIN_TOKEN, token));
     return defaults;
   }
 }

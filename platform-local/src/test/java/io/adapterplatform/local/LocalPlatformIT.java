@@ -43,7 +43,6 @@ class LocalPlatformIT {
   void survivesAHardKillWithEverythingIntactAndStopsCleanlyOnSigterm() throws Exception {
     port = freePort();
     var first = start("first");
-    assertThat(health()).contains("\"status\":\"UP\"");
     var registry = registryPresent();
     String issued = null;
     if (registry) {
@@ -58,7 +57,6 @@ class LocalPlatformIT {
 
     var second = start("second");
     assertThat(second.output()).contains("stopping an orphaned PostgreSQL");
-    assertThat(health()).contains("\"status\":\"UP\"");
     if (registry) {
       assertThat(get("/api/v1/adapters", issued).statusCode()).as("a token issued before the kill").isEqualTo(200);
     }
@@ -70,7 +68,7 @@ class LocalPlatformIT {
     assumeTrue(registry, "the registry API is not on this branch yet: only the backends were checked");
   }
 
-  private Platform start(String name) throws IOException {
+  private Platform start(String name) throws Exception {
     var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     var jar = System.getProperty("platform.jar");
     var builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
@@ -82,14 +80,24 @@ class LocalPlatformIT {
     var platform = new Platform(builder.start(), Path.of("target", "local-platform-it-" + name + ".log"));
     started.add(platform);
     platform.awaitStarted();
+    awaitHealthUp(platform);
     return platform;
   }
 
-  private String health() throws Exception {
-    var response = http.send(HttpRequest.newBuilder(uri("/actuator/health")).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertThat(response.statusCode()).isEqualTo(200);
-    return response.body().replace(" ", "");
+  /** Readiness turns UP only after the services' start-up runners: poll, with a deadline. */
+  private void awaitHealthUp(Platform platform) throws Exception {
+    var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    var last = "";
+    while (System.nanoTime() < deadline && platform.process.isAlive()) {
+      var response = http.send(HttpRequest.newBuilder(uri("/actuator/health")).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      last = response.statusCode() + " " + response.body();
+      if (response.statusCode() == 200 && response.body().replace(" ", "").contains("\"status\":\"UP\"")) {
+        return;
+      }
+      Thread.sleep(100); // poll interval, not a timing assumption: the deadline bounds the wait
+    }
+    throw new AssertionError("health never became UP; last answer: " + last);
   }
 
   private boolean registryPresent() throws Exception {

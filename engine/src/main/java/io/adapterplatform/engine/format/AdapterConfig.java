@@ -88,9 +88,12 @@ public record AdapterConfig(
                         "silu", r, alpha, 0.0, false)));
     }
 
+    /** Largest file {@link #parse} accepts (TOO_LARGE above): real ones are a few KiB. */
+    public static final int MAX_BYTES = Json.MAX_CONFIG_BYTES;
+
     /** Parses and validates an {@code adapter_config.json}; every problem is reported at once. */
     public static AdapterConfig parse(byte[] json, String fileName) {
-        JsonObject o = Json.parseObject(json, fileName);
+        JsonObject o = Json.parseObject(json, fileName, Json.MAX_CONFIG_BYTES);
         Problems p = new Problems(fileName);
         Fields f = new Fields(o, p);
         String peftType = f.optString("peft_type", null);
@@ -114,8 +117,16 @@ public record AdapterConfig(
         if (f.optBool("fan_in_fan_out", false)) {
             p.inconsistent("fan_in_fan_out is not supported (LLaMA linear weights are [out, in])");
         }
-        if (f.optBool("lora_bias", false)) {
-            p.inconsistent("lora_bias is not supported");
+        // Variants that change the forward pass; init-only options (loftq, eva, corda, ...) are harmless.
+        for (String variant : List.of("lora_bias", "use_qalora")) {
+            if (f.optBool(variant, false)) {
+                p.inconsistent(variant + " is not supported");
+            }
+        }
+        for (String variant : List.of("alora_invocation_tokens", "arrow_config")) {
+            if (isNonEmpty(f.get(variant))) {
+                p.inconsistent("'" + variant + "' is not supported");
+            }
         }
         for (String unsupported : List.of("modules_to_save", "layers_to_transform", "layers_pattern", "rank_pattern",
                 "alpha_pattern", "layer_replication", "target_parameters", "exclude_modules", "trainable_token_indices")) {

@@ -16,11 +16,22 @@ public final class FormatException extends RuntimeException {
     /** Coarse class of the problem; an HTTP service maps it to a status code. */
     public enum Reason {
         /** The bytes are not a well-formed file of the expected format (HTTP 400). */
-        MALFORMED,
+        MALFORMED(400),
         /** The file exceeds a size bound this package enforces (HTTP 413). */
-        TOO_LARGE,
+        TOO_LARGE(413),
         /** Well formed, but disagrees with itself, its config, the base model, or what we support (HTTP 422). */
-        INCONSISTENT
+        INCONSISTENT(422);
+
+        private final int httpStatus;
+
+        Reason(int httpStatus) {
+            this.httpStatus = httpStatus;
+        }
+
+        /** The HTTP status a service answers with for this reason. */
+        public int httpStatus() {
+            return httpStatus;
+        }
     }
 
     private final String file;

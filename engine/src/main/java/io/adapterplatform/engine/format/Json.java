@@ -29,8 +29,18 @@ final class Json {
     private Json() {
     }
 
-    /** Parses {@code bytes} as one JSON object or throws a MALFORMED {@link FormatException}. */
-    static JsonObject parseObject(byte[] bytes, String file) {
+    /** Largest {@code config.json} / {@code adapter_config.json} accepted (real ones are a few KiB). */
+    static final int MAX_CONFIG_BYTES = 1 << 20;
+
+    /**
+     * Parses {@code bytes} as one JSON object or throws a MALFORMED {@link FormatException}; TOO_LARGE above
+     * {@code maxBytes}.
+     */
+    static JsonObject parseObject(byte[] bytes, String file, int maxBytes) {
+        if (bytes.length > maxBytes) {
+            throw new FormatException(FormatException.Reason.TOO_LARGE, file,
+                    "is " + bytes.length + " bytes, more than the limit of " + maxBytes);
+        }
         return parseObject(ByteBuffer.wrap(bytes), file);
     }
 
@@ -68,7 +78,7 @@ final class Json {
     }
 
     /** Gson's messages advise lenient mode and link its troubleshooting page: keep only the position. */
-    private static String clean(String message) {
+    static String clean(String message) {
         if (message == null) {
             return "";
         }

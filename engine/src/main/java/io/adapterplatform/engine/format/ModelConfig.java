@@ -46,9 +46,12 @@ public record ModelConfig(
         architectures = List.copyOf(architectures);
     }
 
+    /** Largest file {@link #parse} accepts (TOO_LARGE above): real ones are a few KiB. */
+    public static final int MAX_BYTES = Json.MAX_CONFIG_BYTES;
+
     /** Parses and validates a {@code config.json}; every problem is reported at once. */
     public static ModelConfig parse(byte[] json, String fileName) {
-        JsonObject o = Json.parseObject(json, fileName);
+        JsonObject o = Json.parseObject(json, fileName, Json.MAX_CONFIG_BYTES);
         Problems p = new Problems(fileName);
         Fields f = new Fields(o, p);
         String modelType = f.optString("model_type", "llama");

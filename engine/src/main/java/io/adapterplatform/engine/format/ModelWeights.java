@@ -69,27 +69,11 @@ public final class ModelWeights implements AutoCloseable {
     }
 
     private static Map<String, SafetensorsFile> crossCheck(ModelWeightsIndex idx, Map<String, SafetensorsFile> byFile) {
-        Problems p = new Problems(ModelWeightsIndex.FILE_NAME);
+        Map<String, SafetensorsHeader> headers = new LinkedHashMap<>();
+        byFile.forEach((f, sf) -> headers.put(f, sf.header()));
+        idx.validate(headers);
         Map<String, SafetensorsFile> fileOf = new LinkedHashMap<>();
-        for (Map.Entry<String, SafetensorsFile> f : byFile.entrySet()) {
-            for (String name : f.getValue().header().names()) {
-                String listed = idx.weightMap().get(name);
-                if (listed == null) {
-                    p.inconsistent("tensor '" + name + "' of " + f.getKey() + " is not in weight_map");
-                } else if (!listed.equals(f.getKey())) {
-                    p.inconsistent("tensor '" + name + "' is in " + f.getKey() + " but weight_map says " + listed);
-                } else {
-                    fileOf.put(name, f.getValue());
-                }
-            }
-        }
-        for (Map.Entry<String, String> e : idx.weightMap().entrySet()) {
-            if (!byFile.get(e.getValue()).header().contains(e.getKey())) {
-                p.inconsistent("weight_map puts tensor '" + e.getKey() + "' in " + e.getValue()
-                        + ", which does not hold it");
-            }
-        }
-        p.throwIfAny();
+        idx.weightMap().forEach((tensor, file) -> fileOf.put(tensor, byFile.get(file)));
         return fileOf;
     }
 

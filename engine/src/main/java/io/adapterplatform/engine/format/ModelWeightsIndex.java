@@ -23,13 +23,16 @@ public record ModelWeightsIndex(Map<String, String> weightMap, OptionalLong tota
     /** The conventional name of the index file. */
     public static final String FILE_NAME = "model.safetensors.index.json";
 
+    /** Largest index accepted: about 64 bytes per tensor, so room for a million tensors. */
+    public static final int MAX_BYTES = 64 << 20;
+
     public ModelWeightsIndex {
         weightMap = Collections.unmodifiableMap(new TreeMap<>(weightMap));
     }
 
     /** Parses and validates an index. */
     public static ModelWeightsIndex parse(byte[] json, String fileName) {
-        JsonObject o = Json.parseObject(json, fileName);
+        JsonObject o = Json.parseObject(json, fileName, MAX_BYTES);
         Problems p = new Problems(fileName);
         OptionalLong total = OptionalLong.empty();
         JsonElement meta = o.get("metadata");
@@ -72,6 +75,44 @@ public record ModelWeightsIndex(Map<String, String> weightMap, OptionalLong tota
     static boolean isPlainShardName(String name) {
         return name.endsWith(".safetensors") && !name.startsWith(".") && name.indexOf('/') < 0
                 && name.indexOf('\\') < 0 && name.indexOf(':') < 0 && name.chars().noneMatch(c -> c < 0x20);
+    }
+
+    /**
+     * Checks the index against the headers of its shards (keyed by file name, as named in the index):
+     * every shard present, every shard's tensors listed for that shard, every listed tensor in its shard.
+     * A service that receives the shards as streams calls this with the headers it read.
+     *
+     * @throws FormatException INCONSISTENT naming {@link #FILE_NAME} and every disagreement
+     */
+    public void validate(Map<String, SafetensorsHeader> shards) {
+        Problems p = new Problems(FILE_NAME);
+        for (String f : files()) {
+            if (!shards.containsKey(f)) {
+                p.inconsistent("weight_map names " + f + ", which is missing");
+            }
+        }
+        for (Map.Entry<String, SafetensorsHeader> f : new TreeMap<>(shards).entrySet()) {
+            if (!files().contains(f.getKey())) {
+                p.inconsistent(f.getKey() + " is not named in weight_map");
+                continue;
+            }
+            for (String name : f.getValue().names()) {
+                String listed = weightMap.get(name);
+                if (listed == null) {
+                    p.inconsistent("tensor '" + name + "' of " + f.getKey() + " is not in weight_map");
+                } else if (!listed.equals(f.getKey())) {
+                    p.inconsistent("tensor '" + name + "' is in " + f.getKey() + " but weight_map says " + listed);
+                }
+            }
+        }
+        for (Map.Entry<String, String> e : weightMap.entrySet()) {
+            SafetensorsHeader h = shards.get(e.getValue());
+            if (h != null && !h.contains(e.getKey())) {
+                p.inconsistent("weight_map puts tensor '" + e.getKey() + "' in " + e.getValue()
+                        + ", which does not hold it");
+            }
+        }
+        p.throwIfAny();
     }
 
     /** The shard holding a tensor. */

@@ -1,20 +1,30 @@
 package io.adapterplatform.engine.format;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.SequenceInputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * The header of a safetensors file: an 8-byte little-endian length, then that many bytes of UTF-8 JSON
@@ -98,12 +108,19 @@ public final class SafetensorsHeader {
             if (n < 2) {
                 throw malformed(fileName, "header declares " + n + " bytes of JSON, too short for a JSON object");
             }
-            byte[] json = in.readNBytes((int) n);
-            if (json.length < n) {
-                throw malformed(fileName, "header declares " + n + " bytes of JSON but the file ends after "
-                        + json.length + " of them");
+            CountingInput counted = new CountingInput(in, n);
+            try {
+                return parse(counted, n, fileName);
+            } catch (FormatException e) {
+                // A JSON error caused by the stream ending early is reported as what it is: read on to the
+                // declared end (bounded by n) to tell a truncated header from a malformed one.
+                counted.drain();
+                if (counted.endedEarly()) {
+                    throw malformed(fileName, "header declares " + n + " bytes of JSON but the file ends after "
+                            + counted.count() + " of them");
+                }
+                throw e;
             }
-            return parse(json, fileName);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the safetensors header of " + fileName, e);
         }
@@ -113,89 +130,175 @@ public final class SafetensorsHeader {
         return new FormatException(FormatException.Reason.MALFORMED, file, problem);
     }
 
-    /** Validates the JSON of a header (without the 8-byte length prefix). */
+    /** Validates the JSON of a header held in memory (without the 8-byte length prefix). */
     static SafetensorsHeader parse(byte[] json, String fileName) {
-        if (json[0] != '{') {
+        try {
+            return parse(new CountingInput(new ByteArrayInputStream(json), json.length), json.length, fileName);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // an array does not fail
+        }
+    }
+
+    /**
+     * Parses the JSON as a stream, so that memory grows with the number of tensors and not with the header's
+     * bytes, and never reads past the {@code n} bytes of the header.
+     */
+    private static SafetensorsHeader parse(CountingInput json, long n, String fileName) throws IOException {
+        int first = json.read();
+        if (first != '{') {
+            if (first < 0 && json.endedEarly()) {
+                throw malformed(fileName, "header declares " + n + " bytes of JSON but the file ends after 0 of them");
+            }
             throw malformed(fileName, "header does not start with '{': not a safetensors file");
         }
-        JsonObject root = Json.parseObject(json, fileName);
         Problems problems = new Problems(fileName);
         Map<String, String> metadata = new TreeMap<>();
         List<TensorInfo> tensors = new ArrayList<>();
         List<Range> ranges = new ArrayList<>();
-        for (Map.Entry<String, JsonElement> e : root.entrySet()) {
-            if (e.getKey().equals(METADATA_KEY)) {
-                readMetadata(e.getValue(), metadata, problems);
-            } else {
-                readTensor(e.getKey(), e.getValue(), problems, ranges).ifPresent(tensors::add);
+        Set<String> seen = new HashSet<>();
+        Reader text = new InputStreamReader(new SequenceInputStream(new ByteArrayInputStream(new byte[] {'{'}), json),
+                StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT));
+        JsonReader r = new JsonReader(text);
+        r.setStrictness(Strictness.STRICT);
+        try {
+            r.beginObject();
+            while (r.hasNext()) {
+                String name = r.nextName();
+                if (!seen.add(name)) {
+                    throw malformed(fileName, "duplicate JSON key '" + name + "'");
+                }
+                if (name.equals(METADATA_KEY)) {
+                    readMetadata(r, metadata, problems);
+                } else {
+                    readTensor(name, r, problems, ranges).ifPresent(tensors::add);
+                }
             }
+            r.endObject();
+            if (r.peek() != JsonToken.END_DOCUMENT) {
+                throw malformed(fileName, "unexpected content after the JSON object");
+            }
+        } catch (CharacterCodingException e) {
+            throw malformed(fileName, "JSON is not valid UTF-8");
+        } catch (IOException | IllegalStateException | NumberFormatException e) {
+            if (json.failure() != null) {
+                throw json.failure(); // the underlying stream failed: not the file's fault
+            }
+            throw malformed(fileName, "invalid JSON" + Json.clean(e.getMessage()));
+        }
+        if (json.count() != n) {
+            throw malformed(fileName, "header declares " + n + " bytes of JSON but the file ends after "
+                    + json.count() + " of them");
         }
         tensors.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end)
                 .thenComparing(TensorInfo::name));
         ranges.sort(Comparator.comparingLong(Range::begin).thenComparingLong(Range::end).thenComparing(Range::name));
         checkContiguous(ranges, problems);
         problems.throwIfAny();
-        return new SafetensorsHeader(fileName, 8 + json.length, tensors, metadata);
+        return new SafetensorsHeader(fileName, 8 + n, tensors, metadata);
     }
 
-    private static void readMetadata(JsonElement value, Map<String, String> out, Problems problems) {
-        if (value.isJsonNull()) {
+    private static void readMetadata(JsonReader r, Map<String, String> out, Problems problems) throws IOException {
+        if (r.peek() == JsonToken.NULL) {
+            r.nextNull();
             return;
         }
-        if (!value.isJsonObject()) {
+        if (r.peek() != JsonToken.BEGIN_OBJECT) {
             problems.malformed("__metadata__ must be an object of strings");
+            r.skipValue();
             return;
         }
-        for (Map.Entry<String, JsonElement> m : value.getAsJsonObject().entrySet()) {
-            Optional<String> s = Json.string(m.getValue());
-            if (s.isEmpty()) {
-                problems.malformed("__metadata__ value of '" + m.getKey() + "' is not a string");
-            } else {
-                out.put(m.getKey(), s.get());
+        r.beginObject();
+        while (r.hasNext()) {
+            String key = r.nextName();
+            if (r.peek() != JsonToken.STRING) {
+                problems.malformed("__metadata__ value of '" + key + "' is not a string");
+                r.skipValue();
+            } else if (out.put(key, r.nextString()) != null) {
+                problems.malformed("duplicate JSON key '__metadata__." + key + "'");
             }
         }
+        r.endObject();
     }
 
     /** The byte range of an entry, known even when its dtype or shape is not acceptable. */
     private record Range(String name, long begin, long end) {
     }
 
-    private static Optional<TensorInfo> readTensor(String name, JsonElement value, Problems problems,
-            List<Range> ranges) {
+    /** Real tensors have a handful of dimensions; the bound keeps a hostile shape from filling the heap. */
+    static final int MAX_RANK = 64;
+
+    private static Optional<TensorInfo> readTensor(String name, JsonReader r, Problems problems,
+            List<Range> ranges) throws IOException {
         if (name.isEmpty()) {
             problems.malformed("a tensor has an empty name");
+            r.skipValue();
             return Optional.empty();
         }
-        if (!value.isJsonObject()) {
+        if (r.peek() != JsonToken.BEGIN_OBJECT) {
             problems.malformed("entry of tensor '" + name + "' is not an object");
+            r.skipValue();
             return Optional.empty();
         }
-        JsonObject o = value.getAsJsonObject();
-        for (String key : o.keySet()) {
-            if (!key.equals("dtype") && !key.equals("shape") && !key.equals("data_offsets")) {
-                problems.malformed("tensor '" + name + "' has an unknown field '" + key + "'");
+        String dtypeName = null;
+        long[] shape = null;
+        long[] offsets = null;
+        boolean shapeSeen = false;
+        boolean offsetsSeen = false;
+        Set<String> fields = new HashSet<>();
+        r.beginObject();
+        while (r.hasNext()) {
+            String key = r.nextName();
+            if (!fields.add(key)) {
+                problems.malformed("tensor '" + name + "' has field '" + key + "' twice");
+                r.skipValue();
+                continue;
+            }
+            switch (key) {
+                case "dtype" -> {
+                    if (r.peek() == JsonToken.STRING) {
+                        dtypeName = r.nextString();
+                    } else {
+                        r.skipValue();
+                    }
+                }
+                case "shape" -> {
+                    shapeSeen = true;
+                    shape = naturals(r, MAX_RANK);
+                }
+                case "data_offsets" -> {
+                    offsetsSeen = true;
+                    offsets = naturals(r, 2);
+                    if (offsets != null && offsets.length != 2) {
+                        offsets = null;
+                    }
+                }
+                default -> {
+                    problems.malformed("tensor '" + name + "' has an unknown field '" + key + "'");
+                    r.skipValue();
+                }
             }
         }
+        r.endObject();
         DType dtype = null;
-        Optional<String> dtypeName = Json.string(o.get("dtype"));
-        if (dtypeName.isEmpty()) {
+        if (dtypeName == null) {
             problems.malformed("tensor '" + name + "' has no string dtype");
         } else {
-            dtype = DType.fromSafetensorsName(dtypeName.get()).orElse(null);
-            if (dtype == null && DType.SAFETENSORS_NAMES.contains(dtypeName.get())) {
-                problems.inconsistent("tensor '" + name + "' has dtype " + dtypeName.get()
+            dtype = DType.fromSafetensorsName(dtypeName).orElse(null);
+            if (dtype == null && DType.SAFETENSORS_NAMES.contains(dtypeName)) {
+                problems.inconsistent("tensor '" + name + "' has dtype " + dtypeName
                         + ", which is not supported (only F32, F16 and BF16)");
             } else if (dtype == null) {
-                problems.malformed("tensor '" + name + "' has unknown dtype '" + dtypeName.get() + "'");
+                problems.malformed("tensor '" + name + "' has unknown dtype '" + dtypeName + "'");
             }
         }
-        long[] shape = naturals(o.get("shape"), -1);
         if (shape == null) {
-            problems.malformed("tensor '" + name + "' shape must be an array of non-negative integers");
+            problems.malformed("tensor '" + name + "' shape must be an array of at most " + MAX_RANK
+                    + " non-negative integers" + (shapeSeen ? "" : " (missing)"));
         }
-        long[] offsets = naturals(o.get("data_offsets"), 2);
         if (offsets == null) {
-            problems.malformed("tensor '" + name + "' data_offsets must be two non-negative integers [begin, end]");
+            problems.malformed("tensor '" + name + "' data_offsets must be two non-negative integers [begin, end]"
+                    + (offsetsSeen ? "" : " (missing)"));
         } else if (offsets[1] < offsets[0]) {
             problems.malformed("tensor '" + name + "' data_offsets [" + offsets[0] + ", " + offsets[1]
                     + "] end before they begin");
@@ -225,29 +328,108 @@ public final class SafetensorsHeader {
         return Optional.of(t);
     }
 
-    /** An array of non-negative integers (of {@code length} elements unless -1), or null. */
-    private static long[] naturals(JsonElement e, int length) {
-        if (e == null || !e.isJsonArray()) {
+    private static final Pattern PLAIN_INTEGER = Pattern.compile("0|[1-9][0-9]{0,18}");
+
+    /**
+     * An array of at most {@code max} plain non-negative integers ("2.0", "2e3", "-0" are refused: the
+     * format writes plain integers), or null after skipping the rest of the value.
+     */
+    private static long[] naturals(JsonReader r, int max) throws IOException {
+        if (r.peek() != JsonToken.BEGIN_ARRAY) {
+            r.skipValue();
             return null;
         }
-        JsonArray a = e.getAsJsonArray();
-        if (length >= 0 && a.size() != length) {
-            return null;
-        }
-        long[] out = new long[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            Optional<Long> v = Json.integer(a.get(i));
-            if (v.isEmpty() || v.get() < 0 || !isPlainInteger(a.get(i))) {
-                return null;
+        long[] out = new long[4];
+        int size = 0;
+        boolean ok = true;
+        r.beginArray();
+        while (r.hasNext()) {
+            if (!ok || size == max || r.peek() != JsonToken.NUMBER) {
+                ok = false;
+                r.skipValue();
+                continue;
             }
-            out[i] = v.get();
+            String digits = r.nextString();
+            if (!PLAIN_INTEGER.matcher(digits).matches()) {
+                ok = false;
+                continue;
+            }
+            try {
+                if (size == out.length) {
+                    out = Arrays.copyOf(out, size * 2);
+                }
+                out[size++] = Long.parseLong(digits);
+            } catch (NumberFormatException tooLarge) {
+                ok = false;
+            }
         }
-        return out;
+        r.endArray();
+        return ok ? Arrays.copyOf(out, size) : null;
     }
 
-    private static boolean isPlainInteger(JsonElement e) {
-        // "2.0" or "2e3" would parse as integral; the format writes plain integers and so must a file.
-        return e.getAsBigDecimal().scale() == 0;
+    /**
+     * Counts what is read, never reads past {@code limit} bytes, remembers whether the underlying stream
+     * ended before the limit and any failure of the underlying stream (so it is not mistaken for bad JSON).
+     */
+    private static final class CountingInput extends InputStream {
+        private final InputStream in;
+        private final long limit;
+        private long count;
+        private boolean endedEarly;
+        private IOException failure;
+
+        CountingInput(InputStream in, long limit) {
+            this.in = in;
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (count >= limit) {
+                return -1;
+            }
+            int n;
+            try {
+                n = in.read(b, off, (int) Math.min(len, limit - count));
+            } catch (IOException e) {
+                failure = e;
+                throw e;
+            }
+            if (n < 0) {
+                endedEarly = true;
+                return -1;
+            }
+            count += n;
+            return n;
+        }
+
+        long count() {
+            return count;
+        }
+
+        void drain() throws IOException {
+            byte[] buffer = new byte[8192];
+            while (read(buffer, 0, buffer.length) >= 0) {
+                // discard
+            }
+        }
+
+        boolean endedEarly() {
+            return endedEarly;
+        }
+
+        IOException failure() {
+            return failure;
+        }
     }
 
     private static void checkContiguous(List<Range> byOffset, Problems problems) {

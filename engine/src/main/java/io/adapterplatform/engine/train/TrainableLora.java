@@ -107,6 +107,23 @@ public final class TrainableLora implements TrainableAdapter {
         return out.mul(magnitude[layer][i].div(norm));
     }
 
+    NDArray a(int layer, Projection p) {
+        return a[layer][p.ordinal()];
+    }
+
+    NDArray b(int layer, Projection p) {
+        return b[layer][p.ordinal()];
+    }
+
+    /** DoRA magnitude [out], or null for plain LoRA. */
+    NDArray magnitude(int layer, Projection p) {
+        return magnitude[layer][p.ordinal()];
+    }
+
+    int layers() {
+        return a.length;
+    }
+
     @Override
     public Map<String, NDArray> namedTensors() {
         Map<String, NDArray> out = new LinkedHashMap<>();

@@ -185,6 +185,37 @@ public final class TrainableMixLora implements TrainableAdapter {
         return manager.create(m, new Shape(rows, idx.length));
     }
 
+    int layers() {
+        return router.length;
+    }
+
+    NDArray router(int layer) {
+        return router[layer];
+    }
+
+    /** Expert e's A on gate, up or down (the FFN projections) of {@code layer}. */
+    NDArray expertA(int layer, int e, Projection p) {
+        return expertA[layer][e][ffnIndex(p)];
+    }
+
+    NDArray expertB(int layer, int e, Projection p) {
+        return expertB[layer][e][ffnIndex(p)];
+    }
+
+    /** The attention LoRA, or null without attention targets. */
+    TrainableLora attention() {
+        return attention;
+    }
+
+    private static int ffnIndex(Projection p) {
+        for (int f = 0; f < FFN.length; f++) {
+            if (FFN[f] == p) {
+                return f;
+            }
+        }
+        throw new IllegalArgumentException(p.module() + " is not an FFN projection");
+    }
+
     @Override
     public Map<String, NDArray> namedTensors() {
         Map<String, NDArray> out = new LinkedHashMap<>();

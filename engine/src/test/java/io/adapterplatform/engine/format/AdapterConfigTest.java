@@ -28,6 +28,48 @@ class AdapterConfigTest {
     }
 
     @Test
+    void acceptsEveryKeyARecentPeftWrites() {
+        AdapterConfig c = parse("""
+                {"alpha_pattern": {}, "auto_mapping": null, "base_model_name_or_path": "tiny", "bias": "none",
+                 "corda_config": null, "eva_config": null, "exclude_modules": null, "fan_in_fan_out": false,
+                 "inference_mode": true, "init_lora_weights": true, "layer_replication": null,
+                 "layers_pattern": null, "layers_to_transform": null, "loftq_config": {}, "lora_alpha": 16,
+                 "lora_bias": false, "lora_dropout": 0.05, "megatron_config": null, "megatron_core": "megatron.core",
+                 "modules_to_save": null, "peft_type": "LORA", "peft_version": "0.17.1", "qalora_group_size": 16,
+                 "r": 8, "rank_pattern": {}, "revision": null, "target_modules": ["v_proj", "q_proj", "down_proj"],
+                 "target_parameters": null, "task_type": "CAUSAL_LM", "trainable_token_indices": null,
+                 "use_dora": false, "use_qalora": false, "use_rslora": false, "alora_invocation_tokens": null}""");
+
+        assertThat(c.kind()).isEqualTo(AdapterKind.LORA);
+        assertThat(c.targetModules()).containsExactly("v_proj", "q_proj", "down_proj");
+        assertThatThrownBy(() -> parse("""
+                {"peft_type": "LORA", "r": 8, "lora_alpha": 16, "target_modules": ["q_proj"], "use_qalora": true,
+                 "modules_to_save": ["lm_head"], "alora_invocation_tokens": [1, 2]}"""))
+                .isInstanceOfSatisfying(FormatException.class, e -> assertThat(e.problems()).hasSize(3));
+    }
+
+    @Test
+    void acceptsTheConfigTheMixLoraReferenceExports() {
+        // What the reference's MixLoraConfig.export() writes: no router coefficients, an expert_lora object.
+        AdapterConfig c = parse("""
+                {"bias": "none", "peft_type": "MIXLORA", "task_type": "CAUSAL_LM",
+                 "base_model_name_or_path": "tiny", "r": 8, "lora_alpha": 16, "lora_dropout": 0.05,
+                 "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "down_proj", "up_proj"],
+                 "expert_lora": {"bias": "none", "task_type": "CAUSAL_LM", "base_model_name_or_path": "tiny",
+                   "r": 4, "lora_alpha": 8, "lora_dropout": 0.05},
+                 "routing_strategy": "mixlora", "num_experts": 8, "act_fn": "silu", "top_k": 2}""");
+
+        assertThat(c.kind()).isEqualTo(AdapterKind.MIXLORA);
+        assertThat(c.attentionTargets()).containsExactly("q_proj", "k_proj", "v_proj", "o_proj");
+        assertThat(c.ffnTargets()).containsExactly("gate_proj", "down_proj", "up_proj");
+        assertThat(c.expertR()).isEqualTo(4);
+        assertThat(c.scaling()).isEqualTo(2.0);
+        assertThat(c.expertScaling()).isEqualTo(2.0);
+        assertThat(c.jitterNoise()).isZero();
+        assertThat(c.routerAuxLossCoef()).isEqualTo(0.001);
+    }
+
+    @Test
     void scalesByRootRankWithRsLoraAndRecognisesDora() {
         AdapterConfig c = parse("""
                 {"peft_type":"LORA","r":16,"lora_alpha":8,"target_modules":"q_proj","use_rslora":true,"use_dora":true}""");

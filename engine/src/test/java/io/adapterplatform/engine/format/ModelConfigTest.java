@@ -85,6 +85,16 @@ class ModelConfigTest {
     }
 
     @Test
+    void rejectsAConfigAboveTheSizeBound() {
+        byte[] huge = ("{\"pad\":\"" + "x".repeat(ModelConfig.MAX_BYTES) + "\"}").getBytes(StandardCharsets.UTF_8);
+
+        assertThatThrownBy(() -> ModelConfig.parse(huge, "config.json"))
+                .isInstanceOfSatisfying(FormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.TOO_LARGE))
+                .hasMessageContaining("more than the limit of 1048576");
+    }
+
+    @Test
     void rejectsRopeScalingAndBiases() {
         assertThatThrownBy(() -> parse("""
                 {"hidden_size":64,"intermediate_size":176,"num_hidden_layers":3,"num_attention_heads":8,

@@ -97,6 +97,23 @@ class ModelWeightsTest {
     }
 
     @Test
+    void validatesAnIndexAgainstShardHeadersReadFromStreams() {
+        SafetensorsHeader a = new SafetensorsWriter().addFloats("x", DType.F32, new long[] {1}, new float[1])
+                .header("a.safetensors");
+        SafetensorsHeader c = new SafetensorsWriter().addFloats("q", DType.F32, new long[] {1}, new float[1])
+                .header("c.safetensors");
+        ModelWeightsIndex idx = ModelWeightsIndex.parse(
+                "{\"weight_map\":{\"x\":\"a.safetensors\",\"y\":\"b.safetensors\"}}".getBytes(StandardCharsets.UTF_8),
+                ModelWeightsIndex.FILE_NAME);
+
+        idx.validate(Map.of("a.safetensors", a, "b.safetensors",
+                new SafetensorsWriter().addFloats("y", DType.F32, new long[] {1}, new float[1]).header("b")));
+        assertThatThrownBy(() -> idx.validate(Map.of("a.safetensors", a, "c.safetensors", c)))
+                .isInstanceOfSatisfying(FormatException.class, e -> assertThat(e.problems()).containsExactly(
+                        "weight_map names b.safetensors, which is missing", "c.safetensors is not named in weight_map"));
+    }
+
+    @Test
     void rejectsShardNamesOutsideTheDirectory() {
         assertThatThrownBy(() -> ModelWeightsIndex.parse(
                 "{\"weight_map\":{\"x\":\"../../etc/passwd.safetensors\",\"y\":\"a.bin\"}}".getBytes(StandardCharsets.UTF_8),

@@ -155,6 +155,49 @@ class SafetensorsRejectionTest {
     }
 
     @Test
+    void boundsTheRankSoAHostileShapeCannotFillTheHeap() {
+        String hostile = "[" + "1,".repeat(100_000) + "1]";
+
+        rejecting("{" + tensor("x", "F32", hostile, 0, 4) + "}", FormatException.Reason.MALFORMED)
+                .hasMessageContaining("at most 64 non-negative integers");
+        Fixtures.header("{" + tensor("x", "F32", "[" + "1,".repeat(63) + "1]", 0, 4) + "}");
+    }
+
+    @Test
+    void aFailingStreamIsAnIoErrorNotAFormatError() {
+        byte[] good = new SafetensorsWriter().addFloats("w", DType.F32, new long[] {2}, new float[2]).toByteArray();
+        java.io.InputStream failing = new java.io.FilterInputStream(new ByteArrayInputStream(good, 0, 20)) {
+            @Override
+            public int read(byte[] b, int off, int len) throws java.io.IOException {
+                int n = super.read(b, off, len);
+                if (n < 0) {
+                    throw new java.io.IOException("connection reset");
+                }
+                return n;
+            }
+        };
+
+        assertThatThrownBy(() -> SafetensorsHeader.read(failing, "w.safetensors"))
+                .isInstanceOf(java.io.UncheckedIOException.class).hasRootCauseMessage("connection reset");
+    }
+
+    @Test
+    void readsAHeaderOfManyTensors() {
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (int i = 0; i < 20_000; i++) {
+            w.add("base_model.model.model.layers." + i + ".self_attn.q_proj.lora_A.weight", DType.BF16,
+                    new long[] {1, 2}, new byte[4]);
+        }
+        byte[] file = w.toByteArray();
+
+        SafetensorsHeader h = Fixtures.header(file);
+
+        h.checkFileSize(file.length);
+        assertThat(h.tensors()).hasSize(20_000);
+        assertThat(h.dataLength()).isEqualTo(80_000);
+    }
+
+    @Test
     void acceptsAHeaderPaddedWithSpacesAndAnEmptyFile() {
         SafetensorsHeader h = Fixtures.header("{}      ");
 

@@ -1,0 +1,136 @@
+package io.adapterplatform.engine.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Command-line options of {@link EngineBench}. Defaults are the shape of the engine benchmark (hidden 1024,
+ * intermediate 2816, 8 layers, 16 heads / 8 KV heads, batch 32, rank 16, fp32); {@code --quick} shrinks
+ * everything for a smoke run of a few seconds.
+ */
+record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, int batch, int rank,
+                    int context, int[] distinct, int experts, int topK, int ffnRows, int jobs, int jobSequences,
+                    int jobSequenceLength, int warmup, int reps, boolean quick, List<String> parts) {
+
+    static final List<String> ALL_PARTS = List.of("machine", "decode", "mixlora", "train");
+
+    static BenchOptions defaults() {
+        return new BenchOptions(1024, 2816, 8, 16, 8, 2048, 32, 16, 64, new int[] {1, 8, 32, 64}, 8, 2, 32, 4, 4, 64,
+                2, 5, false, ALL_PARTS);
+    }
+
+    static BenchOptions quickDefaults() {
+        return new BenchOptions(128, 352, 2, 4, 2, 256, 8, 8, 8, new int[] {1, 8}, 8, 2, 8, 4, 2, 16, 1, 3, true,
+                ALL_PARTS);
+    }
+
+    /** Parses {@code args}; throws IllegalArgumentException with a one-line message on bad input. */
+    static BenchOptions parse(String[] args) {
+        boolean quick = List.of(args).contains("--quick");
+        BenchOptions o = quick ? quickDefaults() : defaults();
+        int hidden = o.hidden, intermediate = o.intermediate, layers = o.layers, heads = o.heads, kvHeads = o.kvHeads;
+        int vocab = o.vocab, batch = o.batch, rank = o.rank, context = o.context, experts = o.experts, topK = o.topK;
+        int ffnRows = o.ffnRows, jobs = o.jobs, jobSequences = o.jobSequences, jobSequenceLength = o.jobSequenceLength;
+        int warmup = o.warmup, reps = o.reps;
+        int[] distinct = o.distinct;
+        List<String> parts = o.parts;
+        for (int i = 0; i < args.length; i++) {
+            String flag = args[i];
+            if (flag.equals("--quick")) {
+                continue;
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + flag + " needs a value (or is unknown); see --help");
+            }
+            String v = args[++i];
+            switch (flag) {
+                case "--hidden" -> hidden = positive(flag, v);
+                case "--intermediate" -> intermediate = positive(flag, v);
+                case "--layers" -> layers = positive(flag, v);
+                case "--heads" -> heads = positive(flag, v);
+                case "--kv-heads" -> kvHeads = positive(flag, v);
+                case "--vocab" -> vocab = positive(flag, v);
+                case "--batch" -> batch = positive(flag, v);
+                case "--rank" -> rank = positive(flag, v);
+                case "--context" -> context = positive(flag, v);
+                case "--distinct" -> distinct = positives(flag, v);
+                case "--experts" -> experts = positive(flag, v);
+                case "--top-k" -> topK = positive(flag, v);
+                case "--ffn-rows" -> ffnRows = positive(flag, v);
+                case "--jobs" -> jobs = positive(flag, v);
+                case "--job-sequences" -> jobSequences = positive(flag, v);
+                case "--job-sequence-length" -> jobSequenceLength = positive(flag, v);
+                case "--warmup" -> warmup = nonNegative(flag, v);
+                case "--reps" -> reps = positive(flag, v);
+                case "--parts" -> parts = partList(v);
+                default -> throw new IllegalArgumentException("unknown option " + flag + "; see --help");
+            }
+        }
+        if (hidden % heads != 0 || heads % kvHeads != 0 || (hidden / heads) % 2 != 0) {
+            throw new IllegalArgumentException("--hidden must be a multiple of --heads with an even head size, and"
+                    + " --heads a multiple of --kv-heads");
+        }
+        if (topK > experts) {
+            throw new IllegalArgumentException("--top-k " + topK + " exceeds --experts " + experts);
+        }
+        if (jobSequenceLength < 2) {
+            throw new IllegalArgumentException("--job-sequence-length must be at least 2");
+        }
+        return new BenchOptions(hidden, intermediate, layers, heads, kvHeads, vocab, batch, rank, context, distinct,
+                experts, topK, ffnRows, jobs, jobSequences, jobSequenceLength, warmup, reps, quick, parts);
+    }
+
+    static String usage() {
+        return """
+                usage: bin/platform bench engine [--quick] [--parts machine,decode,mixlora,train]
+                  [--hidden 1024] [--intermediate 2816] [--layers 8] [--heads 16] [--kv-heads 8] [--vocab 2048]
+                  [--batch 32] [--rank 16] [--context 64] [--distinct 1,8,32,64] [--experts 8] [--top-k 2]
+                  [--ffn-rows 32] [--jobs 4] [--job-sequences 4] [--job-sequence-length 64] [--warmup 2] [--reps 5]
+                prints one JSON object on stdout""";
+    }
+
+    private static int positive(String flag, String v) {
+        int n = integer(flag, v);
+        if (n <= 0) {
+            throw new IllegalArgumentException(flag + " must be positive, got " + v);
+        }
+        return n;
+    }
+
+    private static int nonNegative(String flag, String v) {
+        int n = integer(flag, v);
+        if (n < 0) {
+            throw new IllegalArgumentException(flag + " must not be negative, got " + v);
+        }
+        return n;
+    }
+
+    private static int integer(String flag, String v) {
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " expects an integer, got '" + v + "'");
+        }
+    }
+
+    private static int[] positives(String flag, String v) {
+        String[] parts = v.split(",");
+        int[] out = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = positive(flag, parts[i]);
+        }
+        return out;
+    }
+
+    private static List<String> partList(String v) {
+        List<String> out = new ArrayList<>();
+        for (String p : v.split(",")) {
+            String part = p.trim();
+            if (!ALL_PARTS.contains(part)) {
+                throw new IllegalArgumentException("unknown part '" + part + "'; parts are " + String.join(",", ALL_PARTS));
+            }
+            out.add(part);
+        }
+        return List.copyOf(out);
+    }
+}

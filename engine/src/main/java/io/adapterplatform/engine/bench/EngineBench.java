@@ -1,0 +1,427 @@
+package io.adapterplatform.engine.bench;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import io.adapterplatform.engine.adapter.AdapterWeights;
+import io.adapterplatform.engine.adapter.Lora;
+import io.adapterplatform.engine.adapter.LoraPair;
+import io.adapterplatform.engine.adapter.MixLora;
+import io.adapterplatform.engine.adapter.ModuleKey;
+import io.adapterplatform.engine.fused.AdapterPool;
+import io.adapterplatform.engine.fused.GroupedLora;
+import io.adapterplatform.engine.fused.NaiveLoop;
+import io.adapterplatform.engine.model.AdapterHook;
+import io.adapterplatform.engine.model.BaseModel;
+import io.adapterplatform.engine.model.KvCache;
+import io.adapterplatform.engine.model.LayerWeights;
+import io.adapterplatform.engine.model.ModelDims;
+import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.model.Segment;
+import io.adapterplatform.engine.testing.TinyModels;
+import io.adapterplatform.engine.train.AdamW;
+import io.adapterplatform.engine.train.FusedTrainer;
+import io.adapterplatform.engine.train.LoraSpec;
+import io.adapterplatform.engine.train.LrSchedule;
+import io.adapterplatform.engine.train.TrainingConfig;
+import io.adapterplatform.engine.train.TrainingExample;
+import io.adapterplatform.engine.train.TrainingJob;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+/**
+ * {@code bin/platform bench engine}: the engine's figures, measured side by side in one run on a random
+ * model of a shape that fills the CPU, printed as one JSON object on stdout.
+ *
+ * <ol>
+ *   <li>decode-step time with the batch's rows spread over D distinct LoRA adapters, fused (adapter pool)
+ *       and as a naive per-adapter loop, each divided by the bare base step; adapters on all seven
+ *       projections and on q_proj, v_proj only;</li>
+ *   <li>MixLoRA FFN (experts, top-k; W2 hoisted) divided by the dense FFN, beside the reference style that
+ *       applies W2 once per selected expert;</li>
+ *   <li>training throughput of several jobs fused in one step divided by the same jobs one after another,
+ *       with the peak RSS of each phase.</li>
+ * </ol>
+ * Beside each ratio it prints the floor implied by the machine's fp32 GEMM rate and memory bandwidth,
+ * measured in the same run (see docs/benchmarks.md and the design's "What bounds the fused forward").
+ */
+public final class EngineBench {
+
+    private static final int BYTES = 4; // fp32
+
+    private final BenchOptions o;
+    private final Map<String, Object> out = new LinkedHashMap<>();
+    private double gflops;
+    private double bandwidth;
+
+    EngineBench(BenchOptions options) {
+        this.o = options;
+    }
+
+    public static void main(String[] args) {
+        if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
+            System.out.println(BenchOptions.usage());
+            return;
+        }
+        BenchOptions options;
+        try {
+            options = BenchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench engine: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().disableHtmlEscaping().create();
+        System.out.println(gson.toJson(new EngineBench(options).run()));
+    }
+
+    Map<String, Object> run() {
+        ModelDims dims = new ModelDims(o.hidden(), o.intermediate(), o.layers(), o.heads(), o.kvHeads(),
+                o.hidden() / o.heads(), 1e-5, 10000.0, false, o.vocab());
+        out.put("command", "bin/platform bench engine" + (o.quick() ? " --quick" : ""));
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cpu", Machine.cpuModel());
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
+        machine.put("load_average_1m_at_start", Machine.loadAverage());
+        out.put("machine", machine);
+        out.put("shape", Map.of("hidden", o.hidden(), "intermediate", o.intermediate(), "layers", o.layers(),
+                "heads", o.heads(), "kv_heads", o.kvHeads(), "vocab", o.vocab(), "batch", o.batch(), "rank", o.rank(),
+                "context", o.context(), "dtype", "fp32"));
+        out.put("timing", "median of " + o.reps() + " after " + o.warmup() + " warm-up iterations");
+
+        Map<String, float[]> weights = TinyModels.randomWeights(dims, 1);
+        try (BaseModel model = BaseModel.fromWeights(dims, (name, shape) -> weights.get(name), Device.cpu())) {
+            weights.clear();
+            int n = o.quick() ? 256 : 1024;
+            gflops = Machine.matmulGflops(model.manager(), n, o.warmup() + 1, o.reps());
+            bandwidth = Machine.readBandwidthGBs(model.manager(), o.quick() ? 64 : 256, o.warmup() + 1, o.reps());
+            machine.put("fp32_matmul_gflops", round(gflops));
+            machine.put("fp32_matmul_size", n);
+            machine.put("read_bandwidth_gbs", round(bandwidth));
+            machine.put("base_weight_mib", round(baseBytes(dims) / 1048576.0));
+            if (o.parts().contains("decode")) {
+                out.put("decode", decode(model));
+            }
+            if (o.parts().contains("mixlora")) {
+                out.put("mixlora_ffn", mixlora(model));
+            }
+            if (o.parts().contains("train")) {
+                out.put("training", training(model));
+            }
+        }
+        machine.put("load_average_1m_at_end", Machine.loadAverage());
+        return out;
+    }
+
+    // ---------------------------------------------------------------- (1) decode step, D distinct adapters
+
+    private Map<String, Object> decode(BaseModel model) {
+        ModelDims dims = model.dims();
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("target_ratio_at_max_d", 1.15);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (int d : o.distinct()) {
+            int batch = Math.max(o.batch(), d); // D distinct adapters need at least D rows
+            List<KvCache> caches = prefill(model, batch);
+            try {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("distinct_adapters", d);
+                row.put("batch", batch);
+                int[] rowAdapter = new int[batch];
+                for (int t = 0; t < batch; t++) {
+                    rowAdapter[t] = t % d;
+                }
+                Set<Projection> all = EnumSet.allOf(Projection.class);
+                Set<Projection> qv = EnumSet.of(Projection.Q, Projection.V);
+                try (AdapterPool allPool = AdapterPool.of(model, randomLoras(dims, d, all));
+                     AdapterPool qvPool = AdapterPool.of(model, randomLoras(dims, d, qv))) {
+                    Map<String, Function<NDManager, AdapterHook>> variants = new LinkedHashMap<>();
+                    variants.put("base", step -> AdapterHook.NONE);
+                    variants.put("fused_all7", step -> allPool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
+                    variants.put("naive_all7", step -> NaiveLoop.bind(allPool, step, rowAdapter));
+                    variants.put("fused_qv", step -> qvPool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
+                    variants.put("naive_qv", step -> NaiveLoop.bind(qvPool, step, rowAdapter));
+                    Map<String, Double> ms = decodeRoundRobin(model, caches, variants);
+                    double base = ms.get("base");
+                    row.put("base_ms", round(base));
+                    for (String kind : List.of("all7", "qv")) {
+                        Set<Projection> targets = kind.equals("all7") ? all : qv;
+                        double adapterBytes = (double) d * adapterBytes(dims, targets, o.rank());
+                        double floor = 1 + adapterBytes / (bandwidth * 1e9) / (base / 1e3);
+                        double fused = ms.get("fused_" + kind) / base;
+                        Map<String, Object> v = new LinkedHashMap<>();
+                        v.put("fused_ms", round(ms.get("fused_" + kind)));
+                        v.put("naive_ms", round(ms.get("naive_" + kind)));
+                        v.put("fused_ratio", round(fused));
+                        v.put("naive_ratio", round(ms.get("naive_" + kind) / base));
+                        v.put("adapter_mib", round(adapterBytes / 1048576.0));
+                        v.put("floor_ratio", round(floor));
+                        v.put("fused_fraction_of_floor", round(floor / fused));
+                        v.put("target_1_15_below_floor", floor > 1.15);
+                        row.put(kind, v);
+                    }
+                }
+                rows.add(row);
+            } finally {
+                caches.forEach(KvCache::close);
+            }
+        }
+        result.put("by_distinct", rows);
+        result.put("floor", "1 + (D distinct adapters' A and B bytes / measured read bandwidth) / base step time");
+        return result;
+    }
+
+    private List<KvCache> prefill(BaseModel model, int batch) {
+        var rng = new SplittableRandom(7);
+        List<KvCache> caches = new ArrayList<>();
+        int[] tokens = new int[batch * o.context()];
+        List<Segment> segments = new ArrayList<>();
+        for (int s = 0; s < batch; s++) {
+            KvCache cache = new KvCache(model);
+            caches.add(cache);
+            segments.add(new Segment(o.context(), cache));
+            for (int t = 0; t < o.context(); t++) {
+                tokens[s * o.context() + t] = rng.nextInt(o.vocab());
+            }
+        }
+        try (NDManager step = model.manager().newSubManager()) {
+            model.forwardLast(step, tokens, segments, AdapterHook.NONE);
+        }
+        return caches;
+    }
+
+    /**
+     * Times one decode step of every variant, interleaved (variant after variant within each repetition),
+     * so every variant sees the same cache lengths and the same background load.
+     */
+    private Map<String, Double> decodeRoundRobin(BaseModel model, List<KvCache> caches,
+                                                 Map<String, Function<NDManager, AdapterHook>> variants) {
+        int batch = caches.size();
+        var rng = new SplittableRandom(11);
+        Map<String, double[]> times = new LinkedHashMap<>();
+        variants.keySet().forEach(k -> times.put(k, new double[o.reps()]));
+        for (int rep = -o.warmup(); rep < o.reps(); rep++) {
+            for (var e : variants.entrySet()) {
+                int[] tokens = new int[batch];
+                List<Segment> segments = new ArrayList<>(batch);
+                for (int s = 0; s < batch; s++) {
+                    tokens[s] = rng.nextInt(o.vocab());
+                    segments.add(new Segment(1, caches.get(s)));
+                }
+                try (NDManager step = model.manager().newSubManager()) {
+                    long t0 = System.nanoTime();
+                    NDArray logits = model.forwardLast(step, tokens, segments, e.getValue().apply(step));
+                    logits.getFloat(0, 0);
+                    double ms = (System.nanoTime() - t0) / 1e6;
+                    if (rep >= 0) {
+                        times.get(e.getKey())[rep] = ms;
+                    }
+                }
+            }
+        }
+        Map<String, Double> medians = new HashMap<>();
+        times.forEach((k, v) -> medians.put(k, Machine.median(v)));
+        return medians;
+    }
+
+    // ---------------------------------------------------------------- (2) MixLoRA FFN vs dense FFN
+
+    private Map<String, Object> mixlora(BaseModel model) {
+        ModelDims dims = model.dims();
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("experts", o.experts());
+        result.put("top_k", o.topK());
+        result.put("target_ratio", 1.35);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (AdapterPool pool = AdapterPool.of(model, List.of(randomMixLora(dims)))) {
+            for (int n : new int[] {o.ffnRows(), o.ffnRows() * 16}) {
+                int[] rowAdapter = new int[n];
+                LayerWeights w = model.layer(0);
+                try (NDManager m = model.manager().newSubManager()) {
+                    NDArray x = m.randomNormal(new Shape(n, dims.hiddenSize()));
+                    double dense = Timing.medianMillis(o.warmup(), o.reps(), () -> time(m, s -> AdapterHook.NONE, x, w));
+                    double fused = Timing.medianMillis(o.warmup(), o.reps(),
+                            () -> time(m, s -> pool.bind(s, rowAdapter, GroupedLora.Strategy.AUTO), x, w));
+                    double reference = Timing.medianMillis(o.warmup(), o.reps(),
+                            () -> time(m, s -> NaiveLoop.bind(pool, s, rowAdapter), x, w));
+                    double expertBytes = (double) o.experts() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize()) * BYTES;
+                    double extraFlops = 2.0 * n * o.topK() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize())
+                            + 2.0 * n * o.experts() * dims.hiddenSize();
+                    double extraMs = Math.max(expertBytes / (bandwidth * 1e9), extraFlops / (gflops * 1e9)) * 1e3;
+                    double floor = (dense + extraMs) / dense;
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("rows", n);
+                    row.put("dense_ms", round(dense));
+                    row.put("fused_ms", round(fused));
+                    row.put("reference_style_ms", round(reference));
+                    row.put("fused_ratio", round(fused / dense));
+                    row.put("reference_style_ratio", round(reference / dense));
+                    row.put("floor_ratio", round(floor));
+                    row.put("fused_fraction_of_floor", round(floor / (fused / dense)));
+                    row.put("target_1_35_below_floor", floor > 1.35);
+                    rows.add(row);
+                }
+            }
+        }
+        result.put("by_rows", rows);
+        result.put("floor", "(dense + max(all experts' bytes / bandwidth, top-k LoRA + router flops / GEMM rate)) / dense");
+        return result;
+    }
+
+    private static void time(NDManager m, Function<NDManager, AdapterHook> hook, NDArray x, LayerWeights w) {
+        try (NDManager step = m.newSubManager()) {
+            NDArray y = hook.apply(step).ffn(0, x, w);
+            y.getFloat(0, 0);
+        }
+    }
+
+    // ---------------------------------------------------------------- (3) fused training vs one after another
+
+    private Map<String, Object> training(BaseModel model) {
+        ModelDims dims = model.dims();
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("jobs", o.jobs());
+        result.put("adapter", "LoRA rank " + o.rank() + " on all 7 projections, AdamW");
+        result.put("rows_per_job_step", o.jobSequences() * o.jobSequenceLength());
+        result.put("sequences_per_job_step", o.jobSequences());
+        result.put("target_speedup", 1.5);
+        var trainer = new FusedTrainer(model);
+        long tokensPerRound = (long) o.jobs() * o.jobSequences() * o.jobSequenceLength();
+
+        Machine.resetPeakRss();
+        double sequentialMs;
+        double sequentialPeak;
+        try (var jobs = new Jobs(model)) {
+            sequentialMs = Timing.medianMillis(o.warmup(), o.reps(), () -> jobs.list.forEach(j -> trainer.step(List.of(j))));
+            sequentialPeak = Machine.peakRssMiB();
+        }
+        boolean reset = Machine.resetPeakRss();
+        double fusedMs;
+        double fusedPeak;
+        try (var jobs = new Jobs(model)) {
+            fusedMs = Timing.medianMillis(o.warmup(), o.reps(), () -> trainer.step(jobs.list));
+            fusedPeak = Machine.peakRssMiB();
+        }
+        double flopsPerRound = 4.0 * tokensPerRound * (linearParams(dims) + (double) dims.vocabSize() * dims.hiddenSize());
+        double seqTps = tokensPerRound / (sequentialMs / 1e3);
+        double fusedTps = tokensPerRound / (fusedMs / 1e3);
+        double seqGflops = flopsPerRound / (sequentialMs / 1e3) / 1e9;
+        double fusedGflops = flopsPerRound / (fusedMs / 1e3) / 1e9;
+        result.put("sequential_tokens_per_s", round(seqTps));
+        result.put("fused_tokens_per_s", round(fusedTps));
+        result.put("speedup", round(fusedTps / seqTps));
+        result.put("sequential_gflops", round(seqGflops));
+        result.put("fused_gflops", round(fusedGflops));
+        result.put("peak_gflops", round(gflops));
+        result.put("speedup_ceiling_from_idle_compute", round(gflops / seqGflops));
+        result.put("gflops_estimate", "4 x (projection + lm_head parameters) x tokens: forward plus input-gradient backward;"
+                + " frozen weights get no weight gradient; attention and LoRA terms left out");
+        result.put("sequential_peak_rss_mib", round(sequentialPeak));
+        result.put("fused_peak_rss_mib", round(fusedPeak));
+        result.put("peak_memory_source", reset ? "process peak RSS (VmHWM, reset before each phase), model weights included;"
+                + " libtorch's CPU allocator exposes no statistics through DJL"
+                : "process peak RSS (VmHWM) since start: could not reset between phases");
+        return result;
+    }
+
+    /** The benchmark's training jobs: same shape, different seeds and data. */
+    private final class Jobs implements AutoCloseable {
+        final List<TrainingJob> list = new ArrayList<>();
+
+        Jobs(BaseModel model) {
+            var rng = new SplittableRandom(3);
+            for (int j = 0; j < o.jobs(); j++) {
+                List<TrainingExample> data = new ArrayList<>();
+                for (int s = 0; s < o.jobSequences() * 2; s++) {
+                    int[] tokens = new int[o.jobSequenceLength()];
+                    for (int t = 0; t < tokens.length; t++) {
+                        tokens[t] = rng.nextInt(o.vocab());
+                    }
+                    data.add(new TrainingExample(tokens, tokens.length / 4));
+                }
+                var config = new TrainingConfig(100 + j, o.jobSequences(), AdamW.Hyper.defaults(),
+                        new LrSchedule(1e-4, 2, 100, LrSchedule.Decay.COSINE));
+                list.add(TrainingJob.lora("job-" + j, model, LoraSpec.all(o.rank(), 2.0 * o.rank()), config, data));
+            }
+        }
+
+        @Override
+        public void close() {
+            list.forEach(TrainingJob::close);
+        }
+    }
+
+    // ---------------------------------------------------------------- sizes and random adapters
+
+    private static double linearParams(ModelDims dims) {
+        double p = 0;
+        for (Projection proj : Projection.values()) {
+            p += (double) dims.inFeatures(proj) * dims.outFeatures(proj);
+        }
+        return p * dims.numLayers();
+    }
+
+    private static double baseBytes(ModelDims dims) {
+        return (linearParams(dims) + 2.0 * dims.vocabSize() * dims.hiddenSize()) * BYTES;
+    }
+
+    private static double adapterBytes(ModelDims dims, Set<Projection> targets, int rank) {
+        double p = 0;
+        for (Projection proj : targets) {
+            p += (double) rank * (dims.inFeatures(proj) + dims.outFeatures(proj));
+        }
+        return p * dims.numLayers() * BYTES;
+    }
+
+    /** {@code count} LoRA adapters with random, non-zero A and B (distinct pool slots, shared host arrays). */
+    private List<AdapterWeights> randomLoras(ModelDims dims, int count, Set<Projection> targets) {
+        var rng = new SplittableRandom(count);
+        Map<ModuleKey, LoraPair> modules = new LinkedHashMap<>();
+        for (int l = 0; l < dims.numLayers(); l++) {
+            for (Projection p : targets) {
+                modules.put(new ModuleKey(l, p), randomPair(rng, o.rank(), dims.inFeatures(p), dims.outFeatures(p)));
+            }
+        }
+        List<AdapterWeights> out = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            out.add(new Lora(o.rank(), 2.0, modules));
+        }
+        return out;
+    }
+
+    private MixLora randomMixLora(ModelDims dims) {
+        var rng = new SplittableRandom(5);
+        Map<Integer, float[]> routers = new HashMap<>();
+        Map<MixLora.ExpertKey, LoraPair> experts = new LinkedHashMap<>();
+        for (int l = 0; l < dims.numLayers(); l++) {
+            routers.put(l, TinyModels.uniform(rng, o.experts() * dims.hiddenSize(), 1.0 / Math.sqrt(dims.hiddenSize())));
+            for (Projection p : List.of(Projection.GATE, Projection.UP, Projection.DOWN)) {
+                for (int e = 0; e < o.experts(); e++) {
+                    experts.put(new MixLora.ExpertKey(l, p, e), randomPair(rng, o.rank(), dims.inFeatures(p), dims.outFeatures(p)));
+                }
+            }
+        }
+        return new MixLora(o.rank(), 2.0, o.rank(), 2.0, o.experts(), o.topK(), routers, Map.of(), experts);
+    }
+
+    private static LoraPair randomPair(SplittableRandom rng, int rank, int in, int out) {
+        return new LoraPair(rank, in, out, TinyModels.uniform(rng, rank * in, 1.0 / Math.sqrt(in)),
+                TinyModels.uniform(rng, out * rank, 0.01));
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000.0) / 1000.0;
+    }
+}
