@@ -55,6 +55,13 @@ class VersionTest extends RegistryTestBase {
     File truncated = Fixtures.write(dir(), "adapter_model.safetensors", java.util.Arrays.copyOf(full, full.length - 3)).toFile();
     File okConfig = Fixtures.write(dir(), "adapter_config.json", Fixtures.loraConfig(4, qv, false)).toFile();
     problem(400, () -> versions().publishVersion(name, List.of(okConfig, truncated)));
+    // a NaN in the weights
+    byte[] nan = Fixtures.loraWeights(4, qv, false, 1);
+    nan[nan.length - 2] = (byte) 0xC0;
+    nan[nan.length - 1] = (byte) 0x7F;
+    File withNan = Fixtures.write(dir(), "adapter_model.safetensors", nan).toFile();
+    var p = problem(422, () -> versions().publishVersion(name, List.of(okConfig, withNan)));
+    assertThat(p.getErrors()).anySatisfy(e -> assertThat(e.getMessage()).contains("non-finite"));
     // an unknown adapter
     problem(404, () -> versions().publishVersion("no-such-adapter", loraFiles(4, qv, false, 1)));
     // nothing was written by any of these

@@ -1,6 +1,7 @@
 package io.adapterplatform.registry.storage;
 
 import io.adapterplatform.engine.format.FormatException;
+import io.adapterplatform.engine.format.SafetensorsDataVerifier;
 import io.adapterplatform.engine.format.SafetensorsHeader;
 import io.adapterplatform.registry.problem.ApiException;
 import io.adapterplatform.registry.problem.Problems;
@@ -106,6 +107,7 @@ public class Uploads {
     var hashing = new HashingInputStream(raw);
     byte[] content = null;
     SafetensorsHeader header = null;
+    SafetensorsDataVerifier verifier = null;
     InputStream body;
     if (name.endsWith(".safetensors")) {
       var capture = new CapturingInputStream(hashing);
@@ -117,7 +119,9 @@ public class Uploads {
         }
         throw e;
       }
-      body = new SequenceInputStream(new ByteArrayInputStream(capture.captured()), hashing);
+      // The data section is checked (exact size, finite values) in the same pass that stores it.
+      verifier = new SafetensorsDataVerifier(hashing, header);
+      body = new SequenceInputStream(new ByteArrayInputStream(capture.captured()), verifier);
     } else if (name.endsWith(".json")) {
       content = hashing.readNBytes(MAX_JSON_BYTES + 1);
       if (content.length > MAX_JSON_BYTES) {
@@ -136,8 +140,8 @@ public class Uploads {
       }
       throw e;
     }
-    if (header != null) {
-      header.checkFileSize(hashing.count());
+    if (verifier != null) {
+      verifier.verify();
     }
     return new StagedFile(name, key, hashing.sha256(), hashing.count(), content, header);
   }
