@@ -3,6 +3,8 @@ package io.adapterplatform.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.adapterplatform.local.bench.BenchModel;
+import io.adapterplatform.local.bench.RegistryHttp;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -35,6 +38,9 @@ class LocalPlatformIT {
   @TempDir
   Path dataDir;
 
+  @TempDir
+  Path files;
+
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<Platform> started = new ArrayList<>();
   private int port;
@@ -45,9 +51,11 @@ class LocalPlatformIT {
     var first = start("first");
     var registry = registryPresent();
     String issued = null;
+    byte[] weights = null;
     if (registry) {
       issued = issueReaderToken();
       assertThat(get("/api/v1/adapters", issued).statusCode()).isEqualTo(200);
+      weights = publishAdapterVersion();
     }
 
     first.process.toHandle().destroyForcibly(); // kill -9: no shutdown hook runs
@@ -59,6 +67,11 @@ class LocalPlatformIT {
     assertThat(second.output()).contains("stopping an orphaned PostgreSQL");
     if (registry) {
       assertThat(get("/api/v1/adapters", issued).statusCode()).as("a token issued before the kill").isEqualTo(200);
+      assertThat(get("/api/v1/adapters/it-lora/versions/1", issued).statusCode()).isEqualTo(200);
+      var download = new RegistryHttp(uri("").toString(), issued)
+          .download("/api/v1/adapters/it-lora/versions/1/files/adapter_model.safetensors");
+      assertThat(download.statusCode()).isEqualTo(200);
+      assertThat(download.body()).as("the adapter's bytes after kill -9 and restart").isEqualTo(weights);
     }
 
     second.process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
@@ -115,6 +128,24 @@ class LocalPlatformIT {
     var matcher = TOKEN.matcher(response.body());
     assertThat(matcher.find()).as(response.body()).isTrue();
     return matcher.group(1);
+  }
+
+  /** A tiny base model, an adapter and its version 1 through the registry API; returns the weights' bytes. */
+  private byte[] publishAdapterVersion() throws Exception {
+    var registry = new RegistryHttp(uri("").toString(), ADMIN_TOKEN);
+    var model = new BenchModel(16, 32, 2, 2, 1, 32);
+    model.writeBaseModel(files.resolve("model.safetensors"));
+    RegistryHttp.expect(registry.multipart("/api/v1/base-models", Map.of("name", "it-base"), List.of(
+        new RegistryHttp.FilePart("config.json", RegistryHttp.textFile(files, "config.json", model.config())),
+        new RegistryHttp.FilePart("model.safetensors", files.resolve("model.safetensors")))), 201, "base model");
+    RegistryHttp.expect(registry.postJson("/api/v1/adapters", "{\"name\":\"it-lora\",\"baseModel\":\"it-base\"}"),
+        201, "adapter");
+    model.writeAdapter(files.resolve("adapter_model.safetensors"), 2);
+    RegistryHttp.expect(registry.multipart("/api/v1/adapters/it-lora/versions", Map.of(), List.of(
+        new RegistryHttp.FilePart("adapter_config.json",
+            RegistryHttp.textFile(files, "adapter_config.json", BenchModel.adapterConfig(2))),
+        new RegistryHttp.FilePart("adapter_model.safetensors", files.resolve("adapter_model.safetensors")))), 201, "version");
+    return Files.readAllBytes(files.resolve("adapter_model.safetensors"));
   }
 
   private HttpResponse<String> get(String path, String token) throws Exception {

@@ -91,6 +91,12 @@ public record AdapterConfig(
     /** Largest file {@link #parse} accepts (TOO_LARGE above): real ones are a few KiB. */
     public static final int MAX_BYTES = Json.MAX_CONFIG_BYTES;
 
+    /** This config with another {@code base_model_name_or_path}. */
+    public AdapterConfig withBase(String baseModel) {
+        return new AdapterConfig(peftType, taskType, baseModel, r, loraAlpha, loraDropout, targetModules, useRslora,
+                useDora, mixlora);
+    }
+
     /** Parses and validates an {@code adapter_config.json}; every problem is reported at once. */
     public static AdapterConfig parse(byte[] json, String fileName) {
         JsonObject o = Json.parseObject(json, fileName, Json.MAX_CONFIG_BYTES);

@@ -175,8 +175,4 @@ final class Json {
         }
         return Optional.of(e.getAsBoolean());
     }
-
-    static boolean isAbsent(JsonElement e) {
-        return e == null || e.isJsonNull();
-    }
 }

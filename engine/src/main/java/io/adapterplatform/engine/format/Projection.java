@@ -1,5 +1,6 @@
 package io.adapterplatform.engine.format;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -71,6 +72,6 @@ public enum Projection {
 
     /** All module names, in layer order. */
     public static List<String> modules() {
-        return java.util.Arrays.stream(values()).map(Projection::module).toList();
+        return Arrays.stream(values()).map(Projection::module).toList();
     }
 }

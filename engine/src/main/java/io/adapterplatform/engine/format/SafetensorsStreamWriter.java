@@ -7,8 +7,10 @@ import java.io.OutputStream;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -41,7 +43,7 @@ public final class SafetensorsStreamWriter {
             Map<String, String> metadata) {
         byte[] headerBytes = headerBytes(specs, metadata);
         SafetensorsHeader header = SafetensorsHeader.parse(
-                java.util.Arrays.copyOfRange(headerBytes, 8, headerBytes.length), "(written)");
+                Arrays.copyOfRange(headerBytes, 8, headerBytes.length), "(written)");
         try {
             out.write(headerBytes);
         } catch (IOException e) {
@@ -53,7 +55,7 @@ public final class SafetensorsStreamWriter {
     /** The header a file of these tensors has, including offsets, without writing anything. */
     public static SafetensorsHeader layout(List<TensorSpec> specs, Map<String, String> metadata, String fileName) {
         byte[] headerBytes = headerBytes(specs, metadata);
-        return SafetensorsHeader.parse(java.util.Arrays.copyOfRange(headerBytes, 8, headerBytes.length), fileName);
+        return SafetensorsHeader.parse(Arrays.copyOfRange(headerBytes, 8, headerBytes.length), fileName);
     }
 
     /** The 8-byte length followed by the padded JSON header. */
@@ -95,7 +97,7 @@ public final class SafetensorsStreamWriter {
         }
         byte[] jsonBytes = json.toString().getBytes(StandardCharsets.UTF_8);
         int padded = (jsonBytes.length + 7) / 8 * 8;
-        ByteBuffer b = ByteBuffer.allocate(8 + padded).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(padded);
         b.put(jsonBytes);
         while (b.hasRemaining()) {

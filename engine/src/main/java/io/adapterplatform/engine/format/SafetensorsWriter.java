@@ -1,7 +1,7 @@
 package io.adapterplatform.engine.format;
 
-import java.io.ByteArrayOutputStream;
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +61,7 @@ public final class SafetensorsWriter {
     /** Adds a tensor from F32 values, stored as {@code dtype} (round to nearest even). */
     public SafetensorsWriter addFloats(String name, DType dtype, long[] shape, float[] values) {
         if (values.length != TensorInfo.elementCount(shape)) {
-            throw new IllegalArgumentException("tensor '" + name + "' of shape " + java.util.Arrays.toString(shape)
+            throw new IllegalArgumentException("tensor '" + name + "' of shape " + Arrays.toString(shape)
                     + " needs " + TensorInfo.elementCount(shape) + " values, got " + values.length);
         }
         return add(name, dtype, shape, FloatConversions.encode(values, dtype));

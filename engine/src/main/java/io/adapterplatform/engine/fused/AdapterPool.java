@@ -2,6 +2,7 @@ package io.adapterplatform.engine.fused;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.adapterplatform.engine.adapter.AdapterWeights;
 import io.adapterplatform.engine.adapter.Dora;
@@ -183,9 +184,14 @@ public final class AdapterPool implements AutoCloseable {
     // DoRA: m / ‖W + s·B A‖ per output feature (row norm over the input dimension); 1 for other slots
     private NDArray doraScale(int l, Projection p, float[] mag, int out) {
         try (NDManager tmp = manager.newSubManager()) {
-            NDArray w = model.layer(l).weight(p);
-            NDArray ba = b[l][p.ordinal()].matMul(a[l][p.ordinal()]);                 // [slots, out, in]
-            NDArray norms = w.expandDims(0).add(ba.mul(scaling.reshape(slots, 1, 1))).norm(new int[] {2});
+            // copies in tmp, so that every intermediate (the [slots, out, in] products) dies with it
+            NDArray w = model.layer(l).weight(p).duplicate();
+            w.attach(tmp);
+            NDArray bs = b[l][p.ordinal()].get(tmp, new NDIndex(":"));
+            NDArray as = a[l][p.ordinal()].get(tmp, new NDIndex(":"));
+            NDArray ba = bs.matMul(as);                                                   // [slots, out, in]
+            NDArray norms = w.expandDims(0).add(ba.mul(scaling.get(tmp, new NDIndex(":")).reshape(slots, 1, 1)))
+                    .norm(new int[] {2});
             NDArray m = tmp.create(mag, new Shape(slots, out));
             NDArray isDora = tmp.create(toFloat(slotDora)).reshape(slots, 1);
             NDArray scale = m.div(norms).mul(isDora).add(isDora.neg().add(1f));     // non-DoRA slots: 1

@@ -122,7 +122,7 @@ final class BoundBatch implements AdapterHook {
 
     @Override
     public NDArray linear(int layer, Projection p, NDArray x, NDArray w) {
-        NDArray y = x.matMul(w.transpose());
+        NDArray y = AdapterHook.project(x, w);
         NDArray a = pool.a(layer, p);
         if (!anyAdapter || a == null) {
             return y;
@@ -136,7 +136,7 @@ final class BoundBatch implements AdapterHook {
         if (!anyDora || scale == null) {
             return y;
         }
-        return y.mul(scale.get(new NDIndex("{}", slots))); // m / ‖W + sBA‖ per row's slot
+        return y.mul(scale.get(step, new NDIndex("{}", slots))); // m / ‖W + sBA‖ per row's slot
     }
 
     @Override
@@ -146,8 +146,8 @@ final class BoundBatch implements AdapterHook {
         }
         // MixLoRA eq.: p = softmax(Wg x), top-k renormalised; W1 x and W3 x once; W2 once on Σ w_j h_j
         NDIndex byMix = new NDIndex("{}", mixIndex);
-        NDArray logits = pool.router(layer).get(byMix).matMul(x.expandDims(2)).squeeze(2)
-                .add(pool.routerMask().get(byMix));                                          // [rows, E]
+        NDArray logits = pool.router(layer).get(step, byMix).matMul(x.expandDims(2)).squeeze(2)
+                .add(pool.routerMask().get(step, byMix));                                          // [rows, E]
         NDArray probs = logits.softmax(-1);
         NDList top = probs.topK(k, -1, true, true);
         NDArray weights = top.get(0).mul(kMask);
@@ -155,7 +155,7 @@ final class BoundBatch implements AdapterHook {
         NDArray expert = top.get(1).toType(DataType.INT64, false).reshape(rows * (long) k).mul(pairIsMix);
         NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
         NDArray pairLocal = pairLocalBase.add(expert);
-        NDArray pairCoef = pool.scaling().get(new NDIndex("{}", pairSlot));
+        NDArray pairCoef = pool.scaling().get(step, new NDIndex("{}", pairSlot));
 
         NDArray xr = k == 1 ? x : x.repeat(0, k);                                            // [rows·K, hidden]
         NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairCoef, pairLocal);
@@ -163,7 +163,7 @@ final class BoundBatch implements AdapterHook {
         long inter = g.getShape().get(1);
         NDArray hw = AdapterHook.silu(g).mul(u).mul(weights.reshape(rows * (long) k, 1));   // w_j h_j
         NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});           // Σ_j w_j h_j
-        NDArray out = hSum.matMul(w.down().transpose());
+        NDArray out = AdapterHook.project(hSum, w.down());
         NDArray a = pool.a(layer, Projection.DOWN);
         if (a != null) {
             NDArray d = GroupedLora.delta(step, hw, a, pool.b(layer, Projection.DOWN), pairSlot, pairCoef,
@@ -176,7 +176,7 @@ final class BoundBatch implements AdapterHook {
     // W x once for all rows, repeated per pair, plus each pair's delta (and DoRA factor of the pair's slot)
     private NDArray pairProjection(int layer, Projection p, NDArray x, NDArray xr, NDArray w, NDArray pairSlot,
                                    NDArray pairCoef, NDArray pairLocal) {
-        NDArray base = x.matMul(w.transpose());
+        NDArray base = AdapterHook.project(x, w);
         NDArray y = k == 1 ? base : base.repeat(0, k);
         NDArray a = pool.a(layer, p);
         if (a == null) {

@@ -71,16 +71,16 @@ public final class GroupedLora {
             case GATHER -> {
                 NDIndex bySlot = new NDIndex("{}", slot);
                 // [rows, r, in] · [rows, in, 1] → [rows, r, 1], scaled per row before expanding
-                NDArray xa = a.get(bySlot).matMul(x.expandDims(2)).mul(coef.reshape(rows, 1, 1));
-                yield b.get(bySlot).matMul(xa).squeeze(2); // [rows, out, r] · [rows, r, 1]
+                NDArray xa = a.get(step, bySlot).matMul(x.expandDims(2)).mul(coef.reshape(rows, 1, 1));
+                yield b.get(step, bySlot).matMul(xa).squeeze(2); // [rows, out, r] · [rows, r, 1]
             }
             case DISTINCT -> {
                 int d = distinct.length;
                 NDIndex byDistinct = new NDIndex("{}", step.create(distinct));
                 long in = a.getShape().get(2);
                 long out = b.getShape().get(1);
-                NDArray aCat = a.get(byDistinct).reshape(d * rank, in);                           // [D·r, in]
-                NDArray bCat = b.get(byDistinct).transpose(1, 0, 2).reshape(out, d * rank);       // [out, D·r]
+                NDArray aCat = a.get(step, byDistinct).reshape(d * rank, in);                           // [D·r, in]
+                NDArray bCat = b.get(step, byDistinct).transpose(1, 0, 2).reshape(out, d * rank);       // [out, D·r]
                 NDArray xa = x.matMul(aCat.transpose()).reshape(rows, d, rank);                   // [rows, D, r]
                 NDArray mask = local.expandDims(1).eq(step.create(iota(d)))
                         .toType(DataType.FLOAT32, false).mul(coef.expandDims(1));                // [rows, D]

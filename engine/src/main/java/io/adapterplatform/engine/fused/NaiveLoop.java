@@ -65,7 +65,7 @@ public final class NaiveLoop implements AdapterHook {
     public NDArray linear(int layer, Projection p, NDArray x, NDArray w) {
         NDArray a = pool.a(layer, p);
         if (a == null) {
-            return x.matMul(w.transpose());
+            return AdapterHook.project(x, w);
         }
         NDList parts = new NDList();
         for (var e : rowsBySlot.entrySet()) { // one group per adapter: the loop the fused path avoids
@@ -77,15 +77,15 @@ public final class NaiveLoop implements AdapterHook {
 
     // (W + s · B A) x for one slot's rows, with its DoRA factor
     private NDArray perSlot(int layer, Projection p, NDArray xs, NDArray w, int slot) {
-        NDArray y = xs.matMul(w.transpose());
+        NDArray y = AdapterHook.project(xs, w);
         if (slot == 0) {
             return y;
         }
-        NDArray a = pool.a(layer, p).get(slot);      // [r, in]
-        NDArray b = pool.b(layer, p).get(slot);      // [out, r]
+        NDArray a = pool.a(layer, p).get(step, slot);      // [r, in]
+        NDArray b = pool.b(layer, p).get(step, slot);      // [out, r]
         y = y.add(xs.matMul(a.transpose()).matMul(b.transpose()).mul(pool.slotScaling(slot)));
         NDArray dora = pool.doraScale(layer, p);
-        return dora == null || !pool.slotDora(slot) ? y : y.mul(dora.get(slot));
+        return dora == null || !pool.slotDora(slot) ? y : y.mul(dora.get(step, slot));
     }
 
     @Override
@@ -94,8 +94,8 @@ public final class NaiveLoop implements AdapterHook {
             return AdapterHook.super.ffn(layer, x, w);
         }
         // MixLoRA as the reference package: route on the host, then for each expert its rows, W2 per expert
-        NDArray g = x.matMul(w.gate().transpose());
-        NDArray u = x.matMul(w.up().transpose());
+        NDArray g = AdapterHook.project(x, w.gate());
+        NDArray u = AdapterHook.project(x, w.up());
         int hidden = (int) x.getShape().get(1);
         float[] result = new float[rows * hidden];
         for (var e : rowsBySlot.entrySet()) {
@@ -133,7 +133,7 @@ public final class NaiveLoop implements AdapterHook {
         int hidden = (int) xs.getShape().get(1);
         int experts = pool.numExperts(mix);
         int topK = pool.mixTopK(mix);
-        float[] logits = pool.router(layer).get(mix).get(new NDIndex(":" + experts)).matMul(xs.transpose())
+        float[] logits = pool.router(layer).get(step, mix).get(new NDIndex(":" + experts)).matMul(xs.transpose())
                 .transpose().toFloatArray();                                            // [n, experts]
         float[] out = new float[n * hidden];
         Map<Integer, List<float[]>> byExpert = new LinkedHashMap<>();                  // expert → (row, weight)
@@ -155,7 +155,7 @@ public final class NaiveLoop implements AdapterHook {
             NDArray xe = xs.get(sel);
             NDArray h = AdapterHook.silu(plusDelta(g.get(sel), layer, Projection.GATE, xe, slot))
                     .mul(plusDelta(u.get(sel), layer, Projection.UP, xe, slot));
-            float[] y = plusDelta(h.matMul(w.down().transpose()), layer, Projection.DOWN, h, slot).toFloatArray();
+            float[] y = plusDelta(AdapterHook.project(h, w.down()), layer, Projection.DOWN, h, slot).toFloatArray();
             for (int i = 0; i < idx.length; i++) {
                 float weight = e.getValue().get(i)[1];
                 for (int c = 0; c < hidden; c++) {
@@ -172,7 +172,7 @@ public final class NaiveLoop implements AdapterHook {
         if (a == null) {
             return base;
         }
-        return base.add(x.matMul(a.get(slot).transpose()).matMul(pool.b(layer, p).get(slot).transpose())
+        return base.add(x.matMul(a.get(step, slot).transpose()).matMul(pool.b(layer, p).get(step, slot).transpose())
                 .mul(pool.slotScaling(slot)));
     }
 

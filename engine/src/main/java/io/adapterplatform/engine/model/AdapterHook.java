@@ -21,7 +21,20 @@ public interface AdapterHook {
      * rows' adapter deltas. Returns [rows, out].
      */
     default NDArray linear(int layer, Projection p, NDArray x, NDArray w) {
-        return x.matMul(w.transpose());
+        return project(x, w);
+    }
+
+    /**
+     * x Wᵀ for rows x [rows, in] and a long-lived weight w [out, in], the result in x's manager.
+     *
+     * <p>Why not {@code x.matMul(w.transpose())}: DJL puts an operation's result in the manager of its
+     * first operand, so {@code w.transpose()} would leave a view in the model's manager at every call (a
+     * leak that grows with every step). The view is closed at once instead; closing it never frees w.
+     */
+    static NDArray project(NDArray x, NDArray w) {
+        try (NDArray wt = w.transpose()) {
+            return x.matMul(wt);
+        }
     }
 
     /** The SwiGLU FFN of layer {@code layer} on post-attention-normalised rows x [rows, hidden]. */

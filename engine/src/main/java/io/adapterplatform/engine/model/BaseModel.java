@@ -163,7 +163,7 @@ public final class BaseModel implements AutoCloseable {
 
     /** lm_head over final-normalised hidden rows [rows, hidden] → [rows, vocab]. */
     public NDArray logits(NDArray hidden) {
-        return hidden.matMul(lmHead.transpose());
+        return AdapterHook.project(hidden, lmHead);
     }
 
     /** Final-normalised hidden states [rows, hidden] of every row. */
@@ -185,10 +185,11 @@ public final class BaseModel implements AutoCloseable {
             }
             ids[i] = tokens[i];
         }
+        CachePlan plan = CachePlan.of(step, segments, rows);
         NDArray[] rope = rotary(step, segments, rows);
-        NDArray x = embed.get(new NDIndex("{}", step.create(ids)));
+        NDArray x = embed.get(step, new NDIndex("{}", step.create(ids)));
         for (int l = 0; l < layers.size(); l++) {
-            x = layer(step, l, x, segments, rope, hook);
+            x = layer(step, l, x, segments, rope, hook, plan);
         }
         for (Segment s : segments) {
             if (s.cache() != null) {
@@ -199,7 +200,7 @@ public final class BaseModel implements AutoCloseable {
     }
 
     private NDArray layer(NDManager step, int l, NDArray x, List<Segment> segments, NDArray[] rope,
-                          AdapterHook hook) {
+                          AdapterHook hook, CachePlan plan) {
         LayerWeights w = layers.get(l);
         int rows = (int) x.getShape().get(0);
         int hd = dims.headDim();
@@ -207,9 +208,26 @@ public final class BaseModel implements AutoCloseable {
         NDArray q = applyRope(hook.linear(l, Projection.Q, h, w.q()).reshape(rows, dims.numHeads(), hd), rope);
         NDArray k = applyRope(hook.linear(l, Projection.K, h, w.k()).reshape(rows, dims.numKvHeads(), hd), rope);
         NDArray v = hook.linear(l, Projection.V, h, w.v()).reshape(rows, dims.numKvHeads(), hd);
-        NDArray attn = attention(step, l, q, k, v, segments);
+        plan.write(l, k, v);
+        NDArray attn = plan.decodeBatch() ? decodeAttention(l, q, plan) : attention(step, l, q, k, v, segments);
         x = x.add(hook.linear(l, Projection.O, attn, w.o()));
         return x.add(hook.ffn(l, rmsNorm(x, w.postNorm()), w));
+    }
+
+    /**
+     * One decode step of B sequences of one store: a fixed number of operations for any B. q [B, heads, hd];
+     * keys and values were written to the store already.
+     */
+    private NDArray decodeAttention(int l, NDArray q, CachePlan plan) {
+        int hd = dims.headDim();
+        int kvHeads = dims.numKvHeads();
+        int groups = dims.numHeads() / kvHeads;
+        int b = (int) q.getShape().get(0);
+        NDArray kb = plan.read(plan.store().keys(l));                                   // [B, kvHeads, L, hd]
+        NDArray vb = plan.read(plan.store().values(l));
+        NDArray scores = q.reshape(b, kvHeads, groups, hd).matMul(kb.transpose(0, 1, 3, 2))
+                .mul((float) (1.0 / Math.sqrt(hd))).add(plan.mask());                   // [B, kvHeads, groups, L]
+        return scores.softmax(-1).matMul(vb).reshape(b, (long) dims.numHeads() * hd);
     }
 
     /** Causal grouped-query attention per sequence; q [rows, heads, hd], k, v [rows, kvHeads, hd]. */
@@ -227,12 +245,16 @@ public final class BaseModel implements AutoCloseable {
             // [n, heads, hd] → [kvHeads, groups·n, hd]: query head j·groups + g reads kv head j (HF repeat_kv)
             NDArray qs = q.get(rows).reshape(n, kvHeads, groups, hd).transpose(1, 2, 0, 3)
                     .reshape(kvHeads, (long) groups * n, hd);
-            NDArray ks = k.get(rows).transpose(1, 0, 2);
-            NDArray vs = v.get(rows).transpose(1, 0, 2);
+            NDArray ks;
+            NDArray vs;
             if (s.cache() != null) {
-                NDArray[] kv = s.cache().append(l, ks, vs);
-                ks = kv[0];
-                vs = kv[1];
+                // this segment's rows are in the store already: read positions [0, past + n) of its slot
+                NDIndex cached = new NDIndex(s.cache().slot() + ", :, :" + (past + n) + ", :");
+                ks = s.cache().store().keys(l).get(step, cached);
+                vs = s.cache().store().values(l).get(step, cached);
+            } else {
+                ks = k.get(rows).transpose(1, 0, 2);
+                vs = v.get(rows).transpose(1, 0, 2);
             }
             int len = past + n;
             NDArray scores = qs.matMul(ks.transpose(0, 2, 1)).mul(scale); // [kvHeads, groups·n, len]

@@ -1,24 +1,26 @@
 package io.adapterplatform.engine.model;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-
 /**
- * The keys and values one sequence has produced so far, per layer as [kvHeads, length, headDim].
- * It owns its own manager (a child of the model's), so it outlives the per-step managers; close it when
- * the sequence ends.
+ * The cache of one sequence: a slot of a {@link KvStore} and how many tokens it holds. Close it when the
+ * sequence ends (this frees the slot, or the private store of {@link #KvCache(BaseModel)}).
  */
 public final class KvCache implements AutoCloseable {
 
-    private final NDManager manager;
-    private final NDArray[] keys;
-    private final NDArray[] values;
+    private final KvStore store;
+    private final int slot;
+    private final boolean ownsStore;
     private int length;
+    private boolean closed;
 
+    /** A cache with a private one-slot store (a lone sequence: CLI, tests). */
     public KvCache(BaseModel model) {
-        this.manager = model.manager().newSubManager();
-        this.keys = new NDArray[model.dims().numLayers()];
-        this.values = new NDArray[model.dims().numLayers()];
+        this(new KvStore(model, 1, 64), 0, true);
+    }
+
+    KvCache(KvStore store, int slot, boolean ownsStore) {
+        this.store = store;
+        this.slot = slot;
+        this.ownsStore = ownsStore;
     }
 
     /** Tokens cached so far (the position of the next token). */
@@ -26,36 +28,29 @@ public final class KvCache implements AutoCloseable {
         return length;
     }
 
-    NDArray keys(int layer) {
-        return keys[layer];
+    KvStore store() {
+        return store;
     }
 
-    NDArray values(int layer) {
-        return values[layer];
+    int slot() {
+        return slot;
     }
 
-    /** Keys/values of {@code layer} after appending k, v [kvHeads, n, headDim]; the cache keeps them. */
-    NDArray[] append(int layer, NDArray k, NDArray v) {
-        NDArray newK = keys[layer] == null ? k.duplicate() : keys[layer].concat(k, 1);
-        NDArray newV = values[layer] == null ? v.duplicate() : values[layer].concat(v, 1);
-        newK.attach(manager);
-        newV.attach(manager);
-        if (keys[layer] != null) {
-            keys[layer].close();
-            values[layer].close();
-        }
-        keys[layer] = newK;
-        values[layer] = newV;
-        return new NDArray[] {newK, newV};
-    }
-
-    /** Called by the model once all layers of a forward have appended {@code n} tokens. */
+    /** Called by the model once all layers of a forward have written {@code n} tokens. */
     void advance(int n) {
         length += n;
     }
 
     @Override
     public void close() {
-        manager.close();
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (ownsStore) {
+            store.close();
+        } else {
+            store.release(slot);
+        }
     }
 }

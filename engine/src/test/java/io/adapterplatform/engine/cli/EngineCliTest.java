@@ -219,6 +219,7 @@ class EngineCliTest {
     private static ProcessResult exec(String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=1",
                 "-cp", System.getProperty("java.class.path"), EngineCli.class.getName()));
         cmd.addAll(List.of(args));
         Path out = root.resolve("stdout.txt");

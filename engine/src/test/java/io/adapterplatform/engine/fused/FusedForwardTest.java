@@ -198,6 +198,43 @@ class FusedForwardTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT"})
+    void decodeStepsLeaveNoArraysInTheModelPoolOrStore(GroupedLora.Strategy strategy) {
+        // DJL puts an op's result in its first operand's manager: an op on a weight, pool or cache slab
+        // would otherwise park a new array in that long-lived manager at every step
+        int[] chosen = {3, 0, -1, 2, 4, 1};
+        try (AdapterPool pool = AdapterPool.of(model, adapters);
+             io.adapterplatform.engine.model.KvStore store = new io.adapterplatform.engine.model.KvStore(model, 8, 16)) {
+            List<KvCache> caches = new ArrayList<>();
+            for (int s = 0; s < chosen.length; s++) {
+                caches.add(store.allocate());
+            }
+            int[] tokens = new int[chosen.length];
+            java.util.function.IntSupplier held = () -> model.manager().getManagedArrays().size();
+            decode(pool, caches, tokens, chosen, strategy);
+            int before = held.getAsInt();
+            for (int i = 0; i < 3; i++) {
+                decode(pool, caches, tokens, chosen, strategy);
+                try (NDManager step = model.manager().newSubManager()) {
+                    NaiveLoop.bind(pool, step, chosen); // the baseline too
+                    model.forwardLast(step, tokens, caches.stream().map(c -> new Segment(1, c)).toList(),
+                            NaiveLoop.bind(pool, step, chosen));
+                }
+            }
+
+            assertThat(held.getAsInt()).isEqualTo(before);
+        }
+    }
+
+    private static void decode(AdapterPool pool, List<KvCache> caches, int[] tokens, int[] chosen,
+                               GroupedLora.Strategy strategy) {
+        try (NDManager step = model.manager().newSubManager()) {
+            model.forwardLast(step, tokens, caches.stream().map(c -> new Segment(1, c)).toList(),
+                    pool.bind(step, chosen, strategy));
+        }
+    }
+
     // every DJL operation in the forward creates its result in the step manager: count them
     private static long arraysCreated(AdapterPool pool, int[] tokens, int[] rowAdapter, GroupedLora.Strategy s) {
         try (NDManager step = model.manager().newSubManager()) {

@@ -48,13 +48,28 @@ class BaseModelTest {
         }
     }
 
+    enum Caches { SEPARATE, SHARED_STORE_IN_ORDER, SHARED_STORE_SHUFFLED }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> shapesAndCaches() {
+        return shapes().flatMap(d -> Stream.of(Caches.values()).map(c -> org.junit.jupiter.params.provider.Arguments.of(d, c)));
+    }
+
     @ParameterizedTest
-    @MethodSource("shapes")
-    void cachedDecodeOfSequencesOfDifferentLengthsEqualsFullRecompute(ModelDims dims) {
+    @MethodSource("shapesAndCaches")
+    void cachedDecodeOfSequencesOfDifferentLengthsEqualsFullRecompute(ModelDims dims, Caches kind) {
         Map<String, float[]> w = TinyModels.randomWeights(dims, 12);
         RefModel ref = new RefModel(dims, w);
         int[][] prompts = {randomTokens(dims, 5, 1), randomTokens(dims, 1, 2), randomTokens(dims, 8, 3)};
-        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu())) {
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+             // capacity 4 < the longest prompt: the store must grow while keeping what it holds
+             KvStore store = new KvStore(model, 4, 4)) {
+            java.util.function.Supplier<KvCache> newCache = () -> kind == Caches.SEPARATE ? new KvCache(model)
+                    : store.allocate();
+            if (kind == Caches.SHARED_STORE_SHUFFLED) {
+                KvCache first = store.allocate();
+                store.allocate();
+                first.close(); // slots now come out as 2, 3, 0
+            }
             List<KvCache> caches = new ArrayList<>();
             List<int[]> seqs = new ArrayList<>();
             int[] next = new int[prompts.length];
@@ -63,7 +78,7 @@ class BaseModelTest {
                 List<Segment> segs = new ArrayList<>();
                 List<Integer> all = new ArrayList<>();
                 for (int[] p : prompts) {
-                    KvCache c = new KvCache(model);
+                    KvCache c = newCache.get();
                     caches.add(c);
                     segs.add(new Segment(p.length, c));
                     for (int t : p) {

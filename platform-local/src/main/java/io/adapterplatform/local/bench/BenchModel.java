@@ -16,39 +16,31 @@ import java.util.StringJoiner;
 
 /**
  * A LLaMA-shaped base model and a PEFT LoRA adapter on all seven projections, written as real
- * safetensors files. The base model is small on disk (4 layers, vocabulary 256, F16); the adapter's rank
- * is chosen so that its file reaches the requested size.
+ * safetensors files. {@link #BENCH} is small on disk (4 layers, vocabulary 256, F16) but wide enough for
+ * a large adapter: its rank is chosen so that the file reaches the requested size. Tests use tiny ones.
  */
-final class BenchModel {
+public record BenchModel(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab) {
 
-  static final int HIDDEN = 1024;
-  static final int INTERMEDIATE = 2816;
-  static final int LAYERS = 4;
-  static final int HEADS = 16;
-  static final int KV_HEADS = 8;
-  static final int VOCAB = 256;
+  public static final BenchModel BENCH = new BenchModel(1024, 2816, 4, 16, 8, 256);
   static final List<String> MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
-  private BenchModel() {
-  }
-
-  static String config() {
+  public String config() {
     return """
         {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": %d, "intermediate_size": %d,
          "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d, "vocab_size": %d,
          "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 2048, "hidden_act": "silu",
          "tie_word_embeddings": false, "torch_dtype": "float16"}
-        """.formatted(HIDDEN, INTERMEDIATE, LAYERS, HEADS, KV_HEADS, VOCAB);
+        """.formatted(hidden, intermediate, layers, heads, kvHeads, vocab);
   }
 
   /** [out, in] of a projection. */
-  static int[] shape(String module) {
-    var kv = KV_HEADS * (HIDDEN / HEADS);
+  int[] shape(String module) {
+    var kv = kvHeads * (hidden / heads);
     return switch (module) {
-      case "q_proj", "o_proj" -> new int[] {HIDDEN, HIDDEN};
-      case "k_proj", "v_proj" -> new int[] {kv, HIDDEN};
-      case "gate_proj", "up_proj" -> new int[] {INTERMEDIATE, HIDDEN};
-      case "down_proj" -> new int[] {HIDDEN, INTERMEDIATE};
+      case "q_proj", "o_proj" -> new int[] {hidden, hidden};
+      case "k_proj", "v_proj" -> new int[] {kv, hidden};
+      case "gate_proj", "up_proj" -> new int[] {intermediate, hidden};
+      case "down_proj" -> new int[] {hidden, intermediate};
       default -> throw new IllegalArgumentException(module);
     };
   }
@@ -58,34 +50,34 @@ final class BenchModel {
         ? "self_attn" : "mlp";
   }
 
-  static void writeBaseModel(Path file) throws IOException {
+  public void writeBaseModel(Path file) throws IOException {
     var tensors = new LinkedHashMap<String, long[]>();
-    tensors.put("model.embed_tokens.weight", new long[] {VOCAB, HIDDEN});
-    for (var i = 0; i < LAYERS; i++) {
-      tensors.put("model.layers." + i + ".input_layernorm.weight", new long[] {HIDDEN});
-      tensors.put("model.layers." + i + ".post_attention_layernorm.weight", new long[] {HIDDEN});
+    tensors.put("model.embed_tokens.weight", new long[] {vocab, hidden});
+    for (var i = 0; i < layers; i++) {
+      tensors.put("model.layers." + i + ".input_layernorm.weight", new long[] {hidden});
+      tensors.put("model.layers." + i + ".post_attention_layernorm.weight", new long[] {hidden});
       for (var m : MODULES) {
         var s = shape(m);
         tensors.put("model.layers." + i + "." + block(m) + "." + m + ".weight", new long[] {s[0], s[1]});
       }
     }
-    tensors.put("model.norm.weight", new long[] {HIDDEN});
-    tensors.put("lm_head.weight", new long[] {VOCAB, HIDDEN});
+    tensors.put("model.norm.weight", new long[] {hidden});
+    tensors.put("lm_head.weight", new long[] {vocab, hidden});
     write(file, tensors, "F16", 2);
   }
 
   /** The smallest rank whose adapter file holds at least {@code bytes}. */
-  static int rankFor(long bytes) {
+  int rankFor(long bytes) {
     long perRank = 0;
     for (var m : MODULES) {
       var s = shape(m);
       perRank += (long) s[0] + s[1];
     }
-    perRank *= LAYERS * 4L;
+    perRank *= layers * 4L;
     return (int) Math.max(1, (bytes + perRank - 1) / perRank);
   }
 
-  static String adapterConfig(int rank) {
+  public static String adapterConfig(int rank) {
     var targets = new StringJoiner("\", \"", "[\"", "\"]");
     MODULES.forEach(targets::add);
     return """
@@ -95,9 +87,9 @@ final class BenchModel {
         """.formatted(rank, 2 * rank, targets);
   }
 
-  static void writeAdapter(Path file, int rank) throws IOException {
+  public void writeAdapter(Path file, int rank) throws IOException {
     var tensors = new LinkedHashMap<String, long[]>();
-    for (var i = 0; i < LAYERS; i++) {
+    for (var i = 0; i < layers; i++) {
       for (var m : MODULES) {
         var s = shape(m);
         var prefix = "base_model.model.model.layers." + i + "." + block(m) + "." + m;
@@ -109,7 +101,7 @@ final class BenchModel {
   }
 
   /** Makes the file's bytes unique to {@code round} (the registry deduplicates identical content). */
-  static void stamp(Path file, int round) throws IOException {
+  public static void stamp(Path file, int round) throws IOException {
     try (var channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       var length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       channel.read(length, 0);

@@ -85,8 +85,8 @@ public final class RegistryBench {
     var adapterName = "bench-lora-" + suffix;
 
     var modelDir = Files.createDirectories(work.resolve("model"));
-    BenchModel.writeBaseModel(modelDir.resolve("model.safetensors"));
-    var config = RegistryHttp.textFile(modelDir, "config.json", BenchModel.config());
+    BenchModel.BENCH.writeBaseModel(modelDir.resolve("model.safetensors"));
+    var config = RegistryHttp.textFile(modelDir, "config.json", BenchModel.BENCH.config());
     var baseStart = System.nanoTime();
     RegistryHttp.expect(registry.multipart("/api/v1/base-models", Map.of("name", baseName), List.of(
         new RegistryHttp.FilePart("config.json", config),
@@ -97,12 +97,12 @@ public final class RegistryBench {
         "{\"name\":\"" + adapterName + "\",\"baseModel\":\"" + baseName + "\"}"), 201, "adapter creation");
 
     var adapterDir = Files.createDirectories(work.resolve("adapter"));
-    var rank = BenchModel.rankFor((long) options.sizeMib() * 1024 * 1024);
+    var rank = BenchModel.BENCH.rankFor((long) options.sizeMib() * 1024 * 1024);
     var weights = adapterDir.resolve("adapter_model.safetensors");
-    BenchModel.writeAdapter(weights, rank);
+    BenchModel.BENCH.writeAdapter(weights, rank);
     var adapterConfig = RegistryHttp.textFile(adapterDir, "adapter_config.json", BenchModel.adapterConfig(rank));
     var size = Files.size(weights);
-    out("adapter file: %.1f MiB (PEFT LoRA r=%d on 7 projections x %d layers, F32)", size / MIB, rank, BenchModel.LAYERS);
+    out("adapter file: %.1f MiB (PEFT LoRA r=%d on 7 projections x %d layers, F32)", size / MIB, rank, BenchModel.BENCH.layers());
 
     if (s3 != null && !s3.bucketExists(BucketExistsArgs.builder().bucket("bench-direct").build())) {
       s3.makeBucket(MakeBucketArgs.builder().bucket("bench-direct").build());

@@ -14,24 +14,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-/** The few registry calls the benchmark makes, over plain HTTP/1.1 with streamed multipart bodies. */
-final class RegistryHttp {
+/**
+ * The few registry calls the benchmark and the launcher's tests make, over plain HTTP/1.1 with streamed
+ * multipart bodies (the registry's generated client lives in platform-api and buffers multipart bodies).
+ */
+public final class RegistryHttp {
 
   private final HttpClient http;
   private final String baseUrl;
   private final String token;
 
-  RegistryHttp(String baseUrl, String token) {
+  public RegistryHttp(String baseUrl, String token) {
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
     this.baseUrl = baseUrl.replaceAll("/+$", "");
     this.token = token;
   }
 
   /** A file part of a multipart body: {@code files} with its file name. */
-  record FilePart(String fileName, Path path) {
+  public record FilePart(String fileName, Path path) {
   }
 
-  HttpResponse<String> multipart(String path, Map<String, String> fields, List<FilePart> files) throws IOException, InterruptedException {
+  public HttpResponse<String> multipart(String path, Map<String, String> fields, List<FilePart> files) throws IOException, InterruptedException {
     var boundary = "bench-" + UUID.randomUUID();
     var publishers = new ArrayList<HttpRequest.BodyPublisher>();
     for (var field : fields.entrySet()) {
@@ -53,24 +56,28 @@ final class RegistryHttp {
     return http.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
-  HttpResponse<String> postJson(String path, String json) throws IOException, InterruptedException {
+  public HttpResponse<String> postJson(String path, String json) throws IOException, InterruptedException {
     return http.send(authorized(path).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  HttpResponse<String> get(String path) throws IOException, InterruptedException {
+  public HttpResponse<String> get(String path) throws IOException, InterruptedException {
     return http.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  static Path textFile(Path dir, String name, String content) throws IOException {
+  public static Path textFile(Path dir, String name, String content) throws IOException {
     return Files.writeString(dir.resolve(name), content);
+  }
+
+  public HttpResponse<byte[]> download(String path) throws IOException, InterruptedException {
+    return http.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   private HttpRequest.Builder authorized(String path) {
     return HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "Bearer " + token);
   }
 
-  static void expect(HttpResponse<String> response, int status, String what) {
+  public static void expect(HttpResponse<String> response, int status, String what) {
     if (response.statusCode() != status) {
       throw new IllegalStateException(what + ": HTTP " + response.statusCode() + " " + response.body());
     }
