@@ -191,11 +191,13 @@ public final class MixLoraComposer {
 
         // Each input's own layout must be valid before any of its bytes are copied.
         List<AdapterLayout> expertLayouts = new ArrayList<>();
+        // Problems name the part as well as the file: every expert's weights file has the same name.
         for (Part e : experts) {
-            expertLayouts.add(AdapterLayout.validate(e.config(), e.header(), model, e.header().fileName()));
+            expertLayouts.add(AdapterLayout.validate(e.config(), e.header(), model,
+                    e.name() + "/" + e.header().fileName()));
         }
         Optional<AdapterLayout> attentionLayout = attention.map(a -> AdapterLayout.validate(a.config(), a.header(),
-                model, a.header().fileName()));
+                model, a.name() + "/" + a.header().fileName()));
 
         AdapterConfig ec = first.config();
         AdapterConfig ac = attention.map(Part::config).orElse(ec);
