@@ -61,6 +61,7 @@ public final class EngineBench {
     private static final int BYTES = 4; // fp32
 
     private final BenchOptions o;
+    private String command = "bin/platform bench engine";
     private final Map<String, Object> out = new LinkedHashMap<>();
     private double gflops;
     private double bandwidth;
@@ -83,13 +84,15 @@ public final class EngineBench {
             return;
         }
         Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().disableHtmlEscaping().create();
-        System.out.println(gson.toJson(new EngineBench(options).run()));
+        EngineBench bench = new EngineBench(options);
+        bench.command = ("bin/platform bench engine " + String.join(" ", args)).trim();
+        System.out.println(gson.toJson(bench.run()));
     }
 
     Map<String, Object> run() {
         ModelDims dims = new ModelDims(o.hidden(), o.intermediate(), o.layers(), o.heads(), o.kvHeads(),
                 o.hidden() / o.heads(), 1e-5, 10000.0, false, o.vocab());
-        out.put("command", "bin/platform bench engine" + (o.quick() ? " --quick" : ""));
+        out.put("command", command);
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cpu", Machine.cpuModel());
         machine.put("cores", Runtime.getRuntime().availableProcessors());

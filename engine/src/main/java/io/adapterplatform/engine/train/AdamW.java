@@ -57,6 +57,9 @@ public final class AdamW {
      * @param stateManager where the moment buffers live (as long as the optimizer)
      */
     public AdamW(List<NDArray> params, Hyper hyper, LrSchedule schedule, NDManager stateManager) {
+        if (params.isEmpty()) {
+            throw new IllegalArgumentException("AdamW needs at least one parameter");
+        }
         this.params = List.copyOf(params);
         this.hyper = hyper;
         this.schedule = schedule;
@@ -71,15 +74,18 @@ public final class AdamW {
         return step;
     }
 
-    /** The global L2 norm of the current gradients. */
+    /** The global L2 norm of the current gradients (one host read for all parameters). */
     public double gradientNorm() {
-        double squares = 0;
-        for (NDArray p : params) {
-            try (NDArray g = p.getGradient(); NDArray s = g.square().sum()) {
-                squares += s.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+        NDArray squares = null;
+        try (NDManager scratch = params.get(0).getManager().newSubManager()) {
+            for (NDArray p : params) {
+                NDArray g = p.getGradient();
+                g.attach(scratch);
+                NDArray s = g.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).square().sum();
+                squares = squares == null ? s : squares.add(s);
             }
+            return Math.sqrt(squares.getDouble());
         }
-        return Math.sqrt(squares);
     }
 
     /** Clips, updates every parameter from its accumulated gradient, then zeroes the gradients. */
