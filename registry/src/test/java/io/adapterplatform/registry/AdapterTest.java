@@ -43,6 +43,29 @@ class AdapterTest extends RegistryTestBase {
   }
 
   @Test
+  void acceptsLabelsAsAListOfKeyValueStringsAndRejectsOtherShapes() throws Exception {
+    ensureBaseModel();
+    String name = "lab-" + unique();
+    var http = java.net.http.HttpClient.newHttpClient();
+
+    var created = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + "/api/v1/adapters"))
+        .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+            "{\"name\": \"" + name + "\", \"baseModel\": \"" + BASE + "\", \"labels\": [\"team=nlp\", \"beta\"]}"))
+        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    var bad = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + port + "/api/v1/adapters"))
+        .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+            "{\"name\": \"x" + name + "\", \"baseModel\": \"" + BASE + "\", \"labels\": 7}"))
+        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+    assertThat(adapters().getAdapter(name).getLabels()).containsEntry("team", "nlp").containsEntry("beta", "");
+    assertThat(adapters().listAdapters(10, null, null, null, "beta").getItems()).extracting(Adapter::getName).contains(name);
+    assertThat(bad.statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void pagesWithACursorThatIsStableUnderInserts() throws Exception {
     ensureBaseModel();
     String label = "page-" + unique();

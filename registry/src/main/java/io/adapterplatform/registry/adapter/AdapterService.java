@@ -44,7 +44,7 @@ class AdapterService {
     if (request.baseModel() == null || request.baseModel().isEmpty()) {
       throw ApiException.invalidField("baseModel", "is required");
     }
-    var labels = request.labels() == null ? Map.<String, String>of() : request.labels();
+    var labels = labels(request.labels());
     for (var e : labels.entrySet()) {
       if (!LABEL_KEY.matcher(e.getKey()).matches()) {
         throw ApiException.invalidField("labels." + e.getKey(), "label keys must match " + LABEL_KEY.pattern());
@@ -71,6 +71,33 @@ class AdapterService {
     }
     audit.record(caller.actor(), "adapter.create", "adapter/" + name, "baseModel=" + base.name());
     return view(name);
+  }
+
+  private static Map<String, String> labels(Object raw) {
+    var out = new TreeMap<String, String>();
+    if (raw == null) {
+      return out;
+    }
+    if (raw instanceof Map<?, ?> map) {
+      for (var e : map.entrySet()) {
+        if (!(e.getValue() instanceof String value)) {
+          throw ApiException.invalidField("labels." + e.getKey(), "label values are strings");
+        }
+        out.put(String.valueOf(e.getKey()), value);
+      }
+      return out;
+    }
+    if (raw instanceof List<?> list) {
+      for (Object item : list) {
+        if (!(item instanceof String s) || s.isEmpty()) {
+          throw ApiException.invalidField("labels", "list labels are non-empty strings 'key=value' or 'key'");
+        }
+        int eq = s.indexOf('=');
+        out.put(eq < 0 ? s : s.substring(0, eq), eq < 0 ? "" : s.substring(eq + 1));
+      }
+      return out;
+    }
+    throw ApiException.invalidField("labels", "must be an object of string values");
   }
 
   @Transactional(readOnly = true)

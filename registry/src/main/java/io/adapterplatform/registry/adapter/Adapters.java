@@ -12,7 +12,13 @@ public final class Adapters {
 
   public enum AdapterKind { LORA, DORA, MIXLORA }
 
-  public record CreateAdapterRequest(String name, String baseModel, String description, Map<String, String> labels) {}
+  /**
+   * {@code labels} is a map of strings; a list of strings is accepted too ({@code "k=v"} or a bare
+   * {@code "k"}, stored with an empty value), so that either common spelling of labels works.
+   */
+  public record CreateAdapterRequest(String name, String baseModel, String description,
+      @io.swagger.v3.oas.annotations.media.Schema(type = "object", additionalPropertiesSchema = String.class)
+      Object labels) {}
 
   public record Adapter(String name, String baseModel, String description, Map<String, String> labels,
       Integer latestVersion, Instant createdAt) {}
