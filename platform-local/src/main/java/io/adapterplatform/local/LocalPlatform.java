@@ -41,7 +41,9 @@ public class LocalPlatform {
     try {
       backends = EmbeddedBackends.start(settings.dataDir(), settings.backends());
     } catch (RuntimeException e) {
-      log.error("the embedded backends did not start", e);
+      if (e.getCause() != null) {
+        log.error("the embedded backends did not start", e); // a server failed: its stack trace tells why
+      }
       System.err.println("platform: the embedded backends did not start: " + e.getMessage());
       System.exit(1);
       return;
