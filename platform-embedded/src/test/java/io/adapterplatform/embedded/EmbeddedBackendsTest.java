@@ -16,7 +16,7 @@ class EmbeddedBackendsTest {
   Path dataDir;
 
   @Test
-  void everyServerWorksAndKeepsItsDataAcrossAStopAndStart() throws Exception {
+  void everyServerWorksAndKeepsItsDataAcrossAStopAndAStartOnFixedPorts() throws Exception {
     var object = new byte[3 * 1024 * 1024 + 17];
     new Random(7).nextBytes(object);
     var records = List.of("published 1", "alias moved", "published 2");
@@ -33,8 +33,13 @@ class EmbeddedBackendsTest {
       assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60))).isEqualTo(records);
     }
 
-    try (var restarted = EmbeddedBackends.start(dataDir)) {
+    var ports = new int[] {FreePorts.resolve(0), FreePorts.resolve(0), FreePorts.resolve(0)};
+    var fixed = Settings.defaults().withPostgresPort(ports[0]).withS3Port(ports[1]).withKafkaPort(ports[2]);
+    try (var restarted = EmbeddedBackends.start(dataDir, fixed)) {
       var endpoints = restarted.endpoints();
+      assertThat(endpoints.jdbcUrl()).contains(":" + ports[0] + "/");
+      assertThat(endpoints.s3Endpoint()).endsWith(":" + ports[1]);
+      assertThat(endpoints.kafkaBootstrapServers()).endsWith(":" + ports[2]);
       assertThat(BackendProbes.queryStrings(endpoints, "select name from adapter")).containsExactly("llama-lora");
       assertThat(BackendProbes.get(endpoints, "blobs", "sha256/ab/cd")).isEqualTo(object);
       assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60))).isEqualTo(records);

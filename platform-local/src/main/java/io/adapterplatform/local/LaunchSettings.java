@@ -1,5 +1,6 @@
 package io.adapterplatform.local;
 
+import io.adapterplatform.embedded.Settings;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -9,7 +10,7 @@ import java.util.Optional;
  * services' DataSource, S3 and Kafka beans exist). Each value comes from a {@code --name=value} argument,
  * then a system property, then the environment variable.
  */
-record LaunchSettings(Path dataDir, int port, Optional<String> adminToken) {
+record LaunchSettings(Path dataDir, int port, Optional<String> adminToken, Settings backends) {
 
   static final String DATA_DIR = "platform.data-dir";
   static final String PORT = "platform.port";
@@ -17,18 +18,31 @@ record LaunchSettings(Path dataDir, int port, Optional<String> adminToken) {
 
   static LaunchSettings from(String[] args, Map<String, String> env) {
     var dataDir = value(args, DATA_DIR, env, "PLATFORM_DATA_DIR").orElse(".platform-data");
-    var port = value(args, PORT, env, "PLATFORM_PORT").orElse("8080");
-    int parsedPort;
-    try {
-      parsedPort = Integer.parseInt(port.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("PLATFORM_PORT must be a TCP port number, was '" + port + "'");
-    }
-    if (parsedPort < 0 || parsedPort > 65535) {
-      throw new IllegalArgumentException("PLATFORM_PORT must be between 0 and 65535, was " + parsedPort);
-    }
+    var port = port(args, env, PORT, "PLATFORM_PORT", 8080);
     var token = value(args, ADMIN_TOKEN, env, "PLATFORM_ADMIN_TOKEN").filter(t -> !t.isBlank());
-    return new LaunchSettings(Path.of(dataDir).toAbsolutePath().normalize(), parsedPort, token);
+    // Backend ports default to free ones; fixing them lets psql, mc or kcat reach the embedded servers.
+    var backends = Settings.defaults()
+        .withPostgresPort(port(args, env, "platform.backends.postgres-port", "PLATFORM_POSTGRES_PORT", 0))
+        .withS3Port(port(args, env, "platform.backends.s3-port", "PLATFORM_S3_PORT", 0))
+        .withKafkaPort(port(args, env, "platform.backends.kafka-port", "PLATFORM_KAFKA_PORT", 0));
+    return new LaunchSettings(Path.of(dataDir).toAbsolutePath().normalize(), port, token, backends);
+  }
+
+  private static int port(String[] args, Map<String, String> env, String property, String variable, int fallback) {
+    var text = value(args, property, env, variable);
+    if (text.isEmpty()) {
+      return fallback;
+    }
+    int parsed;
+    try {
+      parsed = Integer.parseInt(text.get().trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(variable + " must be a TCP port number, was '" + text.get() + "'");
+    }
+    if (parsed < 0 || parsed > 65535) {
+      throw new IllegalArgumentException(variable + " must be between 0 and 65535, was " + parsed);
+    }
+    return parsed;
   }
 
   private static Optional<String> value(String[] args, String property, Map<String, String> env, String variable) {

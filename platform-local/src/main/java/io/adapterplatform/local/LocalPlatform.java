@@ -1,6 +1,7 @@
 package io.adapterplatform.local;
 
 import io.adapterplatform.embedded.EmbeddedBackends;
+import io.adapterplatform.embedded.Settings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -38,9 +39,11 @@ public class LocalPlatform {
     var context = new AtomicReference<ConfigurableApplicationContext>();
     EmbeddedBackends backends;
     try {
-      backends = EmbeddedBackends.start(settings.dataDir());
+      backends = EmbeddedBackends.start(settings.dataDir(), settings.backends());
     } catch (RuntimeException e) {
-      log.error("the embedded backends did not start", e);
+      if (e.getCause() != null) {
+        log.error("the embedded backends did not start", e); // a server failed: its stack trace tells why
+      }
       System.err.println("platform: the embedded backends did not start: " + e.getMessage());
       System.exit(1);
       return;
@@ -81,8 +84,9 @@ public class LocalPlatform {
 
   /** Starts backends under {@code dataDir} and every service on {@code port} (0: a free one), in this JVM. */
   public static Running start(Path dataDir, int port, String adminToken, Map<String, Object> properties) {
-    var settings = new LaunchSettings(dataDir.toAbsolutePath().normalize(), port, Optional.of(adminToken));
-    var backends = EmbeddedBackends.start(settings.dataDir());
+    var settings = new LaunchSettings(dataDir.toAbsolutePath().normalize(), port, Optional.of(adminToken),
+        Settings.defaults());
+    var backends = EmbeddedBackends.start(settings.dataDir(), settings.backends());
     try {
       var app = application(settings, backends);
       var defaults = new HashMap<>(defaults(settings));

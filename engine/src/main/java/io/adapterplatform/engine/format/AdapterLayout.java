@@ -306,11 +306,34 @@ public record AdapterLayout(
 
     /** The non-expert LoRA of a layer's module, if the adapter targets it. */
     public Optional<LoraTensors> lora(int layer, String module) {
+        // The lists are built in a fixed order (layer, then module), so the position can be computed: loading
+        // a large MixLoRA looks up thousands of LoRAs and must not scan for each.
+        if (loras.isEmpty() || layer < 0 || layer >= layers) {
+            return Optional.empty();
+        }
+        int perLayer = loras.size() / layers;
+        for (int k = layer * perLayer; k < (layer + 1) * perLayer && k < loras.size(); k++) {
+            if (loras.get(k).layer() == layer && loras.get(k).module().module().equals(module)) {
+                return Optional.of(loras.get(k));
+            }
+        }
+        // A layout built by hand may order its lists otherwise.
         return loras.stream().filter(l -> l.layer() == layer && l.module().module().equals(module)).findFirst();
     }
 
     /** One expert's LoRA on a layer's MLP module, if the adapter has it. */
     public Optional<LoraTensors> expertLora(int layer, int expert, String module) {
+        if (expertLoras.isEmpty() || layer < 0 || layer >= layers || expert < 0 || expert >= numExperts) {
+            return Optional.empty();
+        }
+        int perExpert = expertLoras.size() / (layers * numExperts);
+        int from = (layer * numExperts + expert) * perExpert;
+        for (int k = from; k < from + perExpert && k < expertLoras.size(); k++) {
+            LoraTensors l = expertLoras.get(k);
+            if (l.layer() == layer && l.expert() == expert && l.module().module().equals(module)) {
+                return Optional.of(l);
+            }
+        }
         return expertLoras.stream().filter(l -> l.layer() == layer && l.expert() == expert
                 && l.module().module().equals(module)).findFirst();
     }

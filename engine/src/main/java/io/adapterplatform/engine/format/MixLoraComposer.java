@@ -96,15 +96,10 @@ public final class MixLoraComposer {
         /** Streams {@code adapter_model.safetensors} to {@code out} (flushed, not closed). */
         public void writeWeights(OutputStream out) {
             SafetensorsStreamWriter w = SafetensorsStreamWriter.begin(out, specs, metadata);
-            float[][] routers = null;
             for (TensorInfo t : w.order()) {
                 switch (origins.get(t.name())) {
-                    case Router r -> {
-                        if (routers == null) {
-                            routers = init.generate(model.numHiddenLayers(), config.numExperts(), model.hiddenSize());
-                        }
-                        w.writeFloats(t.name(), routers[r.layer()]);
-                    }
+                    case Router r -> w.writeFloats(t.name(),
+                            init.generateLayer(r.layer(), config.numExperts(), model.hiddenSize()));
                     case Copy c -> {
                         try (InputStream in = c.part().source().open(c.tensor())) {
                             w.writeFrom(t.name(), in);

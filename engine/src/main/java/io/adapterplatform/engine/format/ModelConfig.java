@@ -107,6 +107,11 @@ public record ModelConfig(
         if (!act.equals("silu")) {
             p.inconsistent("hidden_act '" + act + "' is not supported (only silu)");
         }
+        // Qwen2's switch: with it on, layers attend within a window the engine does not implement. (Mistral's
+        // sliding_window alone is ignored: results are exact for sequences up to the window.)
+        if (f.optBool("use_sliding_window", false)) {
+            p.inconsistent("use_sliding_window is not supported (full causal attention only)");
+        }
         if (f.optBool("attention_bias", false) || f.optBool("mlp_bias", false)) {
             p.inconsistent("linear layers with biases (attention_bias / mlp_bias) are not supported");
         }

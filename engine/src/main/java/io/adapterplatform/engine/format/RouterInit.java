@@ -4,8 +4,10 @@ package io.adapterplatform.engine.format;
  * How a composed MixLoRA's routers ({@code moe_gate.weight}, F32 [num_experts, hidden] per layer) are
  * initialised: independent normal values with mean 0 and standard deviation {@code std} (the MixLoRA
  * reference's {@code router_init_range}), from a generator fully defined here so that the same seed gives
- * the same bytes on every JVM: SplitMix64 seeded with {@code seed}, two 53-bit uniforms per Box–Muller
- * pair, filled layer by layer in row-major order.
+ * the same bytes on every JVM and release (a registry regenerates composed downloads from the seed): layer
+ * {@code i} draws from SplitMix64 started at {@code seed ^ (i × 0xD1B54A32D192ED03)}, two 53-bit uniforms
+ * per Box–Muller pair (cos then sin, with {@link StrictMath}), row-major. Each layer is independent, so a writer makes one layer at
+ * a time in whatever order the file needs. Do not change this definition: stored digests depend on it.
  */
 public record RouterInit(double std, long seed) {
 
@@ -15,20 +17,22 @@ public record RouterInit(double std, long seed) {
         }
     }
 
-    /** The values of every layer's router, layer by layer, each [experts, hidden] row-major. */
-    float[][] generate(int layers, int experts, int hidden) {
-        SplitMix64 rng = new SplitMix64(seed);
-        float[][] out = new float[layers][experts * hidden];
-        for (float[] layer : out) {
-            for (int i = 0; i < layer.length; i += 2) {
-                // Box–Muller on (0, 1] × [0, 1): u1 never 0 so the log is finite.
-                double u1 = 1.0 - rng.nextDouble();
-                double u2 = rng.nextDouble();
-                double radius = Math.sqrt(-2.0 * Math.log(u1));
-                layer[i] = (float) (std * radius * Math.cos(2 * Math.PI * u2));
-                if (i + 1 < layer.length) {
-                    layer[i + 1] = (float) (std * radius * Math.sin(2 * Math.PI * u2));
-                }
+    /** Per-layer stream separation: an odd 64-bit constant with well-mixed bits. */
+    private static final long LAYER_STRIDE = 0xD1B54A32D192ED03L;
+
+    /** The router of one layer, [experts, hidden] row-major. */
+    float[] generateLayer(int layer, int experts, int hidden) {
+        SplitMix64 rng = new SplitMix64(seed ^ (layer * LAYER_STRIDE));
+        float[] out = new float[Math.multiplyExact(experts, hidden)];
+        for (int i = 0; i < out.length; i += 2) {
+            // Box–Muller on (0, 1] × [0, 1): u1 never 0 so the log is finite. StrictMath (fdlibm) gives the
+            // same bits on every JVM and CPU; Math may use intrinsics that differ in the last place.
+            double u1 = 1.0 - rng.nextDouble();
+            double u2 = rng.nextDouble();
+            double radius = StrictMath.sqrt(-2.0 * StrictMath.log(u1));
+            out[i] = (float) (std * radius * StrictMath.cos(2 * Math.PI * u2));
+            if (i + 1 < out.length) {
+                out[i + 1] = (float) (std * radius * StrictMath.sin(2 * Math.PI * u2));
             }
         }
         return out;

@@ -15,7 +15,10 @@ import java.nio.file.StandardOpenOption;
 /**
  * A safetensors file opened for reading tensor data: the header is validated (including the exact file
  * size) at {@link #open(Path)}, the file is memory-mapped (any size: no 2 GiB limit), and tensors are read
- * by name. Close it to unmap; buffers returned by {@link #readRaw(String)} are invalid afterwards.
+ * by name. Close it to unmap; buffers returned by {@link #readRaw(String)} are invalid afterwards: Java
+ * access then fails cleanly, but native code that kept the address (a tensor library wrapping the buffer
+ * without copying) would read unmapped memory and crash the JVM, so copy (e.g. {@link #readFloats}) what
+ * must outlive the file.
  */
 public final class SafetensorsFile implements AutoCloseable {
 

@@ -33,7 +33,8 @@ public final class AdapterPool implements AutoCloseable {
 
     private final BaseModel model;
     private final NDManager manager;
-    private final List<AdapterWeights> adapters;
+    private final AdapterWeights[] adapters;  // reserved pools change these in place (put/clear)
+    private final boolean reserved;
     private final int slots;
     private final int maxRank;
     private final int[] adapterSlot;         // adapter → main slot
@@ -53,12 +54,16 @@ public final class AdapterPool implements AutoCloseable {
     private final NDArray[] routers;         // [layer] → [mixCount + 1, maxExperts, hidden]
     private final NDArray routerMask;        // [mixCount + 1, maxExperts]: 0 for real experts, -inf otherwise
 
-    private AdapterPool(BaseModel model, List<AdapterWeights> adapters) {
+    private AdapterPool(BaseModel model, List<AdapterWeights> adapters, boolean reserved) {
         this.model = model;
-        this.adapters = List.copyOf(adapters);
+        this.adapters = adapters.toArray(new AdapterWeights[0]);
+        this.reserved = reserved;
         this.manager = model.manager().newSubManager();
         ModelDims dims = model.dims();
         int n = adapters.size();
+        if (n == 0) {
+            throw new IllegalArgumentException("a pool needs at least one adapter");
+        }
         adapterSlot = new int[n];
         adapterMix = new int[n];
         int slot = 1;
@@ -118,11 +123,93 @@ public final class AdapterPool implements AutoCloseable {
 
     /** Stacks {@code adapters} for {@code model}; adapter i is then chosen by index i in {@link #bind}. */
     public static AdapterPool of(BaseModel model, List<AdapterWeights> adapters) {
-        return new AdapterPool(model, adapters);
+        return new AdapterPool(model, adapters, false);
     }
 
+    /**
+     * A pool of {@code capacity} empty LoRA/DoRA slots of rank up to {@code maxRank} on every projection,
+     * filled and refilled in place with {@link #put} and {@link #clear} (hot-loading adapters without
+     * restacking the others). MixLoRA adapters need a pool of their own ({@link #of}).
+     */
+    public static AdapterPool reserve(BaseModel model, int capacity, int maxRank) {
+        if (capacity <= 0 || maxRank <= 0) {
+            throw new IllegalArgumentException("capacity and maxRank must be positive: " + capacity + ", " + maxRank);
+        }
+        List<AdapterWeights> empty = new java.util.ArrayList<>();
+        for (int i = 0; i < capacity; i++) {
+            empty.add(emptyLora(maxRank));
+        }
+        return new AdapterPool(model, empty, true);
+    }
+
+    private static AdapterWeights emptyLora(int rank) {
+        return new io.adapterplatform.engine.adapter.Lora(rank, 0.0, Map.of());
+    }
+
+    /**
+     * Puts a LoRA or DoRA adapter into slot {@code index} of a reserved pool, replacing what was there.
+     * Call it between steps, never while a forward that uses this pool runs.
+     */
+    public void put(int index, AdapterWeights w) {
+        if (!reserved) {
+            throw new IllegalStateException("only a pool made by reserve() can be changed in place");
+        }
+        if (index < 0 || index >= adapters.length) {
+            throw new IllegalArgumentException("slot " + index + " outside [0, " + adapters.length + ")");
+        }
+        if (w instanceof MixLora) {
+            throw new IllegalArgumentException("a reserved pool holds LoRA and DoRA adapters; stack MixLoRA with of()");
+        }
+        if (w.rank() > maxRank) {
+            throw new IllegalArgumentException("adapter rank " + w.rank() + " exceeds the pool's rank " + maxRank);
+        }
+        int slot = adapterSlot[index];
+        try (NDManager tmp = manager.newSubManager()) {
+            for (int l = 0; l < model.dims().numLayers(); l++) {
+                for (Projection p : Projection.values()) {
+                    int in = model.dims().inFeatures(p);
+                    int out = model.dims().outFeatures(p);
+                    float[] av = new float[maxRank * in];
+                    float[] bv = new float[out * maxRank];
+                    LoraPair pair = w.modules().get(new ModuleKey(l, p));
+                    if (pair != null) {
+                        checkShape(index, l, p, pair, in, out);
+                        put(av, bv, 0, pair, in, out);
+                    }
+                    NDArray aSlot = tmp.create(av, new Shape(maxRank, in));
+                    NDArray bSlot = tmp.create(bv, new Shape(out, maxRank));
+                    a[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), aSlot);
+                    b[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), bSlot);
+                    NDArray factor = tmp.ones(new Shape(out));
+                    if (w instanceof Dora d && pair != null) {
+                        // DoRA: m / ‖W + s·B A‖ per output feature, for this slot only
+                        NDArray weight = model.layer(l).weight(p).get(tmp, new NDIndex(":"));
+                        NDArray merged = weight.add(bSlot.matMul(aSlot).mul((float) d.scaling()));
+                        factor = tmp.create(d.magnitudes().get(new ModuleKey(l, p))).div(merged.norm(new int[] {1}));
+                    }
+                    doraScale[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), factor);
+                }
+            }
+        }
+        scaling.set(new NDIndex(String.valueOf(slot)), (float) w.scaling());
+        slotScaling[slot] = (float) w.scaling();
+        slotDora[slot] = w instanceof Dora;
+        adapters[index] = w;
+    }
+
+    /** Empties slot {@code index} of a reserved pool: rows choosing it get the bare base model. */
+    public void clear(int index) {
+        put(index, emptyLora(maxRank));
+    }
+
+    /** The adapters by index (a reserved pool's empty slots hold an empty LoRA). */
     public List<AdapterWeights> adapters() {
-        return adapters;
+        return List.of(adapters.clone());
+    }
+
+    /** Number of adapters (the indices rows may choose). */
+    public int size() {
+        return adapters.length;
     }
 
     /** Number of slots, slot 0 (no adapter) included. */
@@ -140,8 +227,8 @@ public final class AdapterPool implements AutoCloseable {
         float[] av = null;
         float[] bv = null;
         float[] mag = null;
-        for (int i = 0; i < adapters.size(); i++) {
-            AdapterWeights w = adapters.get(i);
+        for (int i = 0; i < adapters.length; i++) {
+            AdapterWeights w = adapters[i];
             LoraPair main = w.modules().get(new ModuleKey(l, p));
             if (main != null) {
                 checkShape(i, l, p, main, in, out);
@@ -171,12 +258,19 @@ public final class AdapterPool implements AutoCloseable {
                 }
             }
         }
+        if (av == null && reserved) {
+            av = new float[slots * maxRank * in];
+            bv = new float[slots * out * maxRank];
+        }
         if (av == null) {
             return;
         }
+
         a[l][p.ordinal()] = manager.create(av, new Shape(slots, maxRank, in));
         b[l][p.ordinal()] = manager.create(bv, new Shape(slots, out, maxRank));
-        if (mag != null) {
+        if (reserved) {
+            doraScale[l][p.ordinal()] = manager.ones(new Shape(slots, out)); // set per slot by put()
+        } else if (mag != null) {
             doraScale[l][p.ordinal()] = doraScale(l, p, mag, out);
         }
     }
@@ -232,8 +326,8 @@ public final class AdapterPool implements AutoCloseable {
         mask[0] = 0f; // the non-MixLoRA row: expert 0 with weight 1
         for (int l = 0; l < routers.length; l++) {
             float[] r = new float[(mixCount + 1) * maxExperts * h];
-            for (int i = 0; i < adapters.size(); i++) {
-                if (adapters.get(i) instanceof MixLora m) {
+            for (int i = 0; i < adapters.length; i++) {
+                if (adapters[i] instanceof MixLora m) {
                     int mix = adapterMix[i];
                     float[] wg = m.routers().get(l);
                     if (wg != null) {
@@ -313,9 +407,9 @@ public final class AdapterPool implements AutoCloseable {
     }
 
     int numExperts(int mix) {
-        for (int i = 0; i < adapters.size(); i++) {
+        for (int i = 0; i < adapters.length; i++) {
             if (adapterMix[i] == mix) {
-                return ((MixLora) adapters.get(i)).numExperts();
+                return ((MixLora) adapters[i]).numExperts();
             }
         }
         return 1;

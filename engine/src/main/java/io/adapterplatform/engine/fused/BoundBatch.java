@@ -50,9 +50,9 @@ final class BoundBatch implements AdapterHook {
         boolean mix = false;
         for (int t = 0; t < rows; t++) {
             int adapter = rowAdapter[t];
-            if (adapter < -1 || adapter >= pool.adapters().size()) {
+            if (adapter < -1 || adapter >= pool.size()) {
                 throw new IllegalArgumentException("row " + t + " asks for adapter " + adapter + " but the pool holds "
-                        + pool.adapters().size());
+                        + pool.size());
             }
             if (adapter >= 0) {
                 long s = pool.adapterSlot(adapter);

@@ -120,7 +120,7 @@ public final class NaiveLoop implements AdapterHook {
     }
 
     private int mixOfSlot(int slot) {
-        for (int i = 0; i < pool.adapters().size(); i++) {
+        for (int i = 0; i < pool.size(); i++) {
             if (pool.adapterSlot(i) == slot) {
                 return pool.adapterMix(i);
             }

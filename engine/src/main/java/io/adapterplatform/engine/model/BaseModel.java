@@ -209,7 +209,18 @@ public final class BaseModel implements AutoCloseable {
         NDArray k = applyRope(hook.linear(l, Projection.K, h, w.k()).reshape(rows, dims.numKvHeads(), hd), rope);
         NDArray v = hook.linear(l, Projection.V, h, w.v()).reshape(rows, dims.numKvHeads(), hd);
         plan.write(l, k, v);
-        NDArray attn = plan.decodeBatch() ? decodeAttention(l, q, plan) : attention(step, l, q, k, v, segments);
+        NDArray attn;
+        if (plan.decodeBatch()) {
+            attn = decodeAttention(l, q, plan);
+        } else if (plan.mixed()) {
+            // continuous batching: the decoding sequences in one batched attention, the others one by one
+            NDList parts = attention(step, l, q, k, v, segments, plan);
+            parts.addFirst(decodeAttention(l, plan.decodeRows(q), plan));
+            attn = plan.reorder(NDArrays.concat(parts, 0));
+        } else {
+            NDList parts = attention(step, l, q, k, v, segments, plan);
+            attn = parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 0);
+        }
         x = x.add(hook.linear(l, Projection.O, attn, w.o()));
         return x.add(hook.ffn(l, rmsNorm(x, w.postNorm()), w));
     }
@@ -230,16 +241,25 @@ public final class BaseModel implements AutoCloseable {
         return scores.softmax(-1).matMul(vb).reshape(b, (long) dims.numHeads() * hd);
     }
 
-    /** Causal grouped-query attention per sequence; q [rows, heads, hd], k, v [rows, kvHeads, hd]. */
-    private NDArray attention(NDManager step, int l, NDArray q, NDArray k, NDArray v, List<Segment> segments) {
+    /**
+     * Causal grouped-query attention of each segment the plan does not cover, in order;
+     * q [rows, heads, hd], k, v [rows, kvHeads, hd]. Returns one [n, heads·hd] per segment.
+     */
+    private NDList attention(NDManager step, int l, NDArray q, NDArray k, NDArray v, List<Segment> segments,
+                             CachePlan plan) {
         int hd = dims.headDim();
         int kvHeads = dims.numKvHeads();
         int groups = dims.numHeads() / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         NDList outs = new NDList(segments.size());
         int start = 0;
-        for (Segment s : segments) {
+        for (int i = 0; i < segments.size(); i++) {
+            Segment s = segments.get(i);
             int n = s.length();
+            if (plan.covers(i)) {
+                start += n;
+                continue;
+            }
             int past = s.past();
             NDIndex rows = new NDIndex(start + ":" + (start + n));
             // [n, heads, hd] → [kvHeads, groups·n, hd]: query head j·groups + g reads kv head j (HF repeat_kv)
@@ -266,7 +286,7 @@ public final class BaseModel implements AutoCloseable {
             outs.add(ctx.reshape(kvHeads, groups, n, hd).transpose(2, 0, 1, 3).reshape(n, (long) dims.numHeads() * hd));
             start += n;
         }
-        return outs.size() == 1 ? outs.get(0) : NDArrays.concat(outs, 0);
+        return outs;
     }
 
     private static NDArray causalMask(NDManager step, int n, int past) {

@@ -22,16 +22,25 @@ final class CachePlan {
 
     private final NDManager step;
     private final List<Write> writes;
-    private final KvStore decodeStore;   // non-null: a decode step of one store
-    private final NDIndex decodeRead;    // [B, kvHeads, L, hd] of the batch's slots
+    private final KvStore decodeStore;   // non-null: some segments are a decode step of one store
+    private final boolean[] decodeSegment; // which segments the batched decode covers
+    private final boolean allDecode;     // every segment is covered: no reordering needed
+    private final NDArray decodeRows;    // rows of the covered segments (mixed forwards only)
+    private final NDArray inverse;       // [decode rows, other rows] → original row order (mixed only)
+    private final NDIndex decodeRead;    // [B, kvHeads, L, hd] of the covered slots
     private final NDArray decodeSlots;   // null when the slots are 0..B-1 in order (a view, no gather)
     private final NDArray mask;          // [B, 1, 1, L]: -inf beyond each sequence's length
 
-    private CachePlan(NDManager step, List<Write> writes, KvStore decodeStore, NDIndex decodeRead, NDArray decodeSlots,
-                      NDArray mask) {
+    private CachePlan(NDManager step, List<Write> writes, KvStore decodeStore, boolean[] decodeSegment,
+                      boolean allDecode, NDArray decodeRows, NDArray inverse, NDIndex decodeRead,
+                      NDArray decodeSlots, NDArray mask) {
         this.step = step;
         this.writes = writes;
         this.decodeStore = decodeStore;
+        this.decodeSegment = decodeSegment;
+        this.allDecode = allDecode;
+        this.decodeRows = decodeRows;
+        this.inverse = inverse;
         this.decodeRead = decodeRead;
         this.decodeSlots = decodeSlots;
         this.mask = mask;
@@ -39,19 +48,19 @@ final class CachePlan {
 
     static CachePlan of(NDManager step, List<Segment> segments, int rows) {
         Map<KvStore, List<long[]>> byStore = new IdentityHashMap<>(); // store → (row, slot, position)
-        boolean allCachedSingle = !segments.isEmpty();
+        Map<KvStore, Integer> decoding = new IdentityHashMap<>();     // store → its segments of length 1
         int row = 0;
         for (Segment s : segments) {
             KvCache c = s.cache();
-            if (c == null) {
-                allCachedSingle = false;
-            } else {
+            if (c != null) {
                 c.store().ensureCapacity(c.length() + s.length());
                 var list = byStore.computeIfAbsent(c.store(), k -> new ArrayList<>());
                 for (int i = 0; i < s.length(); i++) {
                     list.add(new long[] {row + i, c.slot(), c.length() + i});
                 }
-                allCachedSingle &= s.length() == 1;
+                if (s.length() == 1) {
+                    decoding.merge(c.store(), 1, Integer::sum);
+                }
             }
             row += s.length();
         }
@@ -70,28 +79,64 @@ final class CachePlan {
             writes.add(new Write(e.getKey(), all ? null : step.create(r), all,
                     new NDIndex("{}, :, {}, :", step.create(slot), step.create(pos))));
         }
-        if (!allCachedSingle || byStore.size() != 1) {
-            return new CachePlan(step, writes, null, null, null, null);
-        }
-        int b = segments.size();
-        int maxLen = 0;
-        long[] slots = new long[b];
-        boolean inOrder = true;
-        for (int i = 0; i < b; i++) {
-            KvCache c = segments.get(i).cache();
-            slots[i] = c.slot();
-            inOrder &= c.slot() == i;
-            maxLen = Math.max(maxLen, c.length() + 1);
-        }
-        float[] m = new float[b * maxLen];
-        for (int i = 0; i < b; i++) {
-            for (int j = segments.get(i).cache().length() + 1; j < maxLen; j++) {
-                m[i * maxLen + j] = Float.NEGATIVE_INFINITY;
+        // the store with the most sequences taking one decode step gets the batched attention
+        KvStore store = null;
+        int count = 0;
+        for (var e : decoding.entrySet()) {
+            if (e.getValue() > count) {
+                store = e.getKey();
+                count = e.getValue();
             }
         }
-        NDIndex read = inOrder ? new NDIndex("0:" + b + ", :, :" + maxLen + ", :") : new NDIndex(":, :, :" + maxLen + ", :");
-        return new CachePlan(step, writes, writes.getFirst().store(), read, inOrder ? null : step.create(slots),
-                step.create(m, new Shape(b, 1, 1, maxLen)));
+        boolean allDecode = count == segments.size();
+        if (store == null || (count < 2 && !allDecode)) {
+            return new CachePlan(step, writes, null, null, false, null, null, null, null, null);
+        }
+        boolean[] covered = new boolean[segments.size()];
+        long[] slots = new long[count];
+        long[] coveredRows = new long[count];
+        long[] inv = new long[rows];
+        int maxLen = 0;
+        boolean inOrder = true;
+        int b = 0;
+        row = 0;
+        for (int i = 0; i < segments.size(); i++) {
+            Segment s = segments.get(i);
+            KvCache c = s.cache();
+            if (c != null && s.length() == 1 && c.store() == store) {
+                covered[i] = true;
+                slots[b] = c.slot();
+                coveredRows[b] = row;
+                inOrder &= c.slot() == b;
+                maxLen = Math.max(maxLen, c.length() + 1);
+                b++;
+            }
+            row += s.length();
+        }
+        // decode rows first, then the other segments' rows in order
+        int next = count;
+        int d = 0;
+        row = 0;
+        for (int i = 0; i < segments.size(); i++) {
+            for (int j = 0; j < segments.get(i).length(); j++, row++) {
+                inv[row] = covered[i] ? d++ : next++;
+            }
+        }
+        float[] m = new float[count * maxLen];
+        b = 0;
+        for (int i = 0; i < segments.size(); i++) {
+            if (covered[i]) {
+                for (int j = segments.get(i).cache().length() + 1; j < maxLen; j++) {
+                    m[b * maxLen + j] = Float.NEGATIVE_INFINITY;
+                }
+                b++;
+            }
+        }
+        NDIndex read = inOrder ? new NDIndex("0:" + count + ", :, :" + maxLen + ", :")
+                : new NDIndex(":, :, :" + maxLen + ", :");
+        return new CachePlan(step, writes, store, covered, allDecode,
+                allDecode ? null : step.create(coveredRows), allDecode ? null : step.create(inv), read,
+                inOrder ? null : step.create(slots), step.create(m, new Shape(count, 1, 1, maxLen)));
     }
 
     /** Writes the rows' keys and values [rows, kvHeads, hd] of layer {@code l} into their stores. */
@@ -104,8 +149,29 @@ final class CachePlan {
         }
     }
 
+    /** True when every segment is a decode step of one store (one batched attention, nothing else). */
     boolean decodeBatch() {
-        return decodeStore != null;
+        return decodeStore != null && allDecode;
+    }
+
+    /** True when some segments (at least two) are a decode step of one store and others are not. */
+    boolean mixed() {
+        return decodeStore != null && !allDecode;
+    }
+
+    /** Whether segment {@code i} is covered by the batched decode attention. */
+    boolean covers(int i) {
+        return decodeSegment != null && decodeSegment[i];
+    }
+
+    /** The covered rows of {@code x} (mixed forwards). */
+    NDArray decodeRows(NDArray x) {
+        return x.get(new NDIndex("{}", decodeRows));
+    }
+
+    /** Rows in [covered, others] order back to the forward's order (mixed forwards). */
+    NDArray reorder(NDArray stacked) {
+        return stacked.get(new NDIndex("{}", inverse));
     }
 
     KvStore store() {

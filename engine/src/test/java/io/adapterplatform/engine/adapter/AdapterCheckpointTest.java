@@ -102,6 +102,39 @@ class AdapterCheckpointTest {
     }
 
     @Test
+    void legacyDoraMagnitudeKeysAreReadAndWrittenBackUnderTheirOwnNames() throws IOException {
+        Path modern = dir.resolve("modern");
+        Path legacy = dir.resolve("legacy");
+        Path exported = dir.resolve("exported");
+        TinyModels.writeAdapter(modern, TinyModels.randomDora(DIMS, 2, 4, EnumSet.of(Projection.V, Projection.DOWN), 9),
+                4, false, DType.BF16);
+        // the same adapter as older PEFT wrote it: "…lora_magnitude_vector.weight"
+        Files.createDirectories(legacy);
+        Files.copy(modern.resolve(AdapterCheckpoint.CONFIG_FILE), legacy.resolve(AdapterCheckpoint.CONFIG_FILE));
+        try (SafetensorsFile f = SafetensorsFile.open(modern.resolve(AdapterCheckpoint.WEIGHTS_FILE))) {
+            SafetensorsWriter w = new SafetensorsWriter();
+            for (var t : f.header().tensors()) {
+                String name = t.name().endsWith("lora_magnitude_vector") ? t.name() + ".weight" : t.name();
+                w.add(name, t.dtype(), t.shape(), f.readBytes(t.name()));
+            }
+            w.writeTo(legacy.resolve(AdapterCheckpoint.WEIGHTS_FILE));
+        }
+
+        AdapterCheckpoint read = AdapterCheckpoint.read(legacy, CONFIG);
+        read.write(exported);
+
+        assertThat(read.weights()).isInstanceOf(Dora.class);
+        try (SafetensorsFile a = SafetensorsFile.open(legacy.resolve(AdapterCheckpoint.WEIGHTS_FILE));
+             SafetensorsFile b = SafetensorsFile.open(exported.resolve(AdapterCheckpoint.WEIGHTS_FILE))) {
+            assertThat(b.header().names()).containsExactlyInAnyOrderElementsOf(a.header().names())
+                    .anyMatch(n -> n.endsWith("lora_magnitude_vector.weight"));
+            for (String tensor : a.header().names()) {
+                assertThat(b.readBytes(tensor)).as(tensor).isEqualTo(a.readBytes(tensor));
+            }
+        }
+    }
+
+    @Test
     void missingConfigNamesTheFile() {
         assertThatThrownBy(() -> AdapterCheckpoint.read(dir, CONFIG))
                 .isInstanceOf(FormatException.class)

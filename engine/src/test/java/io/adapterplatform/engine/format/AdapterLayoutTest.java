@@ -44,6 +44,11 @@ class AdapterLayoutTest {
         assertThat(k.b().shape()).containsExactly(8, 4);
         assertThat(k.magnitude()).isEmpty();
         assertThat(layout.experts()).isEmpty();
+        for (LoraTensors x : layout.loras()) {
+            assertThat(layout.lora(x.layer(), x.module().module())).containsSame(x);
+        }
+        assertThat(layout.lora(0, "v_proj")).isEmpty();
+        assertThat(layout.expertLora(0, 0, "down_proj")).isEmpty();
     }
 
     @Test
@@ -135,6 +140,16 @@ class AdapterLayoutTest {
         assertThat(l.router(1).shape()).containsExactly(3, 16);
         assertThat(l.attentionTensors()).hasSize(2 * 2 * 2);
         assertThat(l.expertLora(1, 2, "down_proj").orElseThrow().a().shape()).containsExactly(4, 24);
+        for (LoraTensors x : l.expertLoras()) {
+            assertThat(l.expertLora(x.layer(), x.expert(), x.module().module())).containsSame(x);
+        }
+        for (LoraTensors x : l.loras()) {
+            assertThat(l.lora(x.layer(), x.module().module())).containsSame(x);
+        }
+        assertThat(l.expertLora(1, 3, "down_proj")).isEmpty();
+        assertThat(l.expertLora(0, 0, "q_proj")).isEmpty();
+        assertThat(l.lora(2, "q_proj")).isEmpty();
+        assertThat(l.lora(0, "k_proj")).isEmpty();
     }
 
     @Test

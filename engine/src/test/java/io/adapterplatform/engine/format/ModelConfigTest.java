@@ -107,7 +107,14 @@ class ModelConfigTest {
     void rejectsRopeScalingAndBiases() {
         assertThatThrownBy(() -> parse("""
                 {"hidden_size":64,"intermediate_size":176,"num_hidden_layers":3,"num_attention_heads":8,
-                 "vocab_size":100,"rope_scaling":{"rope_type":"llama3"},"attention_bias":true}"""))
-                .hasMessageContaining("rope_scaling is not supported").hasMessageContaining("biases");
+                 "vocab_size":100,"rope_scaling":{"rope_type":"llama3"},"attention_bias":true,
+                 "use_sliding_window":true}"""))
+                .hasMessageContaining("rope_scaling is not supported").hasMessageContaining("biases")
+                .hasMessageContaining("use_sliding_window");
+        ModelConfig mistral = parse("""
+                {"model_type":"mistral","hidden_size":64,"intermediate_size":176,"num_hidden_layers":3,
+                 "num_attention_heads":8,"num_key_value_heads":2,"vocab_size":100,"sliding_window":4096,
+                 "rope_scaling":null,"use_sliding_window":false}""");
+        assertThat(mistral.modelType()).isEqualTo("mistral");
     }
 }

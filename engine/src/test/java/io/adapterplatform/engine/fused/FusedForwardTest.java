@@ -1,6 +1,7 @@
 package io.adapterplatform.engine.fused;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -115,6 +116,51 @@ class FusedForwardTest {
                     expected[i] = naive[r * expected.length + i];
                 }
                 assertRowClose(fused, r, expected, "fused vs naive");
+            }
+        }
+    }
+
+    @Test
+    void reservedPoolHotSwapsAdaptersInPlace() {
+        AdapterWeights lora = adapters.get(0);   // rank 4
+        AdapterWeights dora = adapters.get(2);   // rank 2
+        AdapterWeights rslora = adapters.get(1); // rank 8
+        int[] tokens = new SplittableRandom(12).ints(4, 0, dims.vocabSize()).toArray();
+        try (AdapterPool pool = AdapterPool.reserve(model, 3, 8)) {
+            pool.put(0, lora);
+            pool.put(2, dora);
+            assertSequences(pool, tokens, new int[] {0, 2, 1, -1}, new AdapterWeights[] {lora, dora, null, null});
+
+            pool.put(0, rslora); // replace in place
+            pool.clear(2);
+            pool.put(1, dora);
+            assertSequences(pool, tokens, new int[] {0, 2, 1, -1}, new AdapterWeights[] {rslora, null, dora, null});
+
+            assertThatThrownBy(() -> pool.put(0, adapters.get(3))).hasMessageContaining("MixLoRA");
+            assertThatThrownBy(() -> pool.put(0, TinyModels.randomLora(dims, 9, 9, false, ALL, 1)))
+                    .hasMessageContaining("rank 9");
+        }
+    }
+
+    // each of the sequences (all `tokens`) with its own adapter, in one forward, against the reference
+    private static void assertSequences(AdapterPool pool, int[] tokens, int[] chosen, AdapterWeights[] expected) {
+        int n = tokens.length;
+        int[] all = new int[n * chosen.length];
+        int[] rowAdapter = new int[all.length];
+        List<Segment> segs = new ArrayList<>();
+        for (int s = 0; s < chosen.length; s++) {
+            System.arraycopy(tokens, 0, all, s * n, n);
+            Arrays.fill(rowAdapter, s * n, s * n + n, chosen[s]);
+            segs.add(Segment.of(n));
+        }
+        try (NDManager step = model.manager().newSubManager()) {
+            float[] logits = model.forward(step, all, segs, pool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO))
+                    .toFloatArray();
+            for (int s = 0; s < chosen.length; s++) {
+                double[][] ref1 = ref.logits(tokens, RefAdapters.of(expected[s]));
+                for (int t = 0; t < n; t++) {
+                    assertRowClose(logits, s * n + t, ref1[t], "sequence " + s);
+                }
             }
         }
     }

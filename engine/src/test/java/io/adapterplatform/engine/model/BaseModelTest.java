@@ -118,6 +118,59 @@ class BaseModelTest {
     }
 
     @Test
+    void newSequencesJoinADecodeStepInOneForward() {
+        // continuous batching: two sequences decode while a third is prefilled into the same store and a
+        // fourth is scored without a cache, all in one forward; then the three cached ones decode together
+        ModelDims dims = TinyModels.smallDims();
+        Map<String, float[]> w = TinyModels.randomWeights(dims, 13);
+        RefModel ref = new RefModel(dims, w);
+        int[] a = randomTokens(dims, 5, 5);
+        int[] b = randomTokens(dims, 3, 6);
+        int[] c = randomTokens(dims, 4, 7);
+        int[] d = randomTokens(dims, 3, 8);
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+             KvStore store = new KvStore(model, 4, 2)) {
+            KvCache spare = store.allocate();
+            KvCache ca = store.allocate();
+            KvCache cb = store.allocate();
+            spare.close(); // c gets slot 0, after a (1) and b (2): slots out of order
+            KvCache cc = store.allocate();
+            try (NDManager step = model.manager().newSubManager()) {
+                model.forwardLast(step, concat(a, b), List.of(new Segment(a.length, ca), new Segment(b.length, cb)),
+                        AdapterHook.NONE);
+            }
+            int na = 7;
+            int nb = 9;
+            try (NDManager step = model.manager().newSubManager()) {
+                float[] last = model.forwardLast(step, concat(new int[] {na}, c, new int[] {nb}, d),
+                        List.of(new Segment(1, ca), new Segment(c.length, cc), new Segment(1, cb), Segment.of(d.length)),
+                        AdapterHook.NONE).toFloatArray();
+                assertRowClose(last, 0, lastRow(ref, concat(a, new int[] {na})));
+                assertRowClose(last, 1, lastRow(ref, c));
+                assertRowClose(last, 2, lastRow(ref, concat(b, new int[] {nb})));
+                assertRowClose(last, 3, lastRow(ref, d));
+            }
+            try (NDManager step = model.manager().newSubManager()) {
+                float[] last = model.forwardLast(step, new int[] {1, 2, 3},
+                        List.of(new Segment(1, cc), new Segment(1, ca), new Segment(1, cb)), AdapterHook.NONE)
+                        .toFloatArray();
+                assertRowClose(last, 0, lastRow(ref, concat(c, new int[] {1})));
+                assertRowClose(last, 1, lastRow(ref, concat(a, new int[] {na, 2})));
+                assertRowClose(last, 2, lastRow(ref, concat(b, new int[] {nb, 3})));
+            }
+        }
+    }
+
+    static double[] lastRow(RefModel ref, int[] tokens) {
+        double[][] logits = ref.logits(tokens, RefAdapter.NONE);
+        return logits[logits.length - 1];
+    }
+
+    static int[] concat(int[]... parts) {
+        return java.util.Arrays.stream(parts).flatMapToInt(java.util.Arrays::stream).toArray();
+    }
+
+    @Test
     void rejectsTokensOutsideTheVocabulary() {
         ModelDims dims = TinyModels.smallDims();
         Map<String, float[]> w = TinyModels.randomWeights(dims, 1);

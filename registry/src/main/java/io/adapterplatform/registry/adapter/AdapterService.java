@@ -1,0 +1,171 @@
+package io.adapterplatform.registry.adapter;
+
+import io.adapterplatform.registry.audit.AuditLog;
+import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.auth.Role;
+import io.adapterplatform.registry.basemodel.BaseModelCatalog;
+import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.registry.problem.Names;
+import io.adapterplatform.registry.storage.Cursors;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+@Service
+class AdapterService {
+
+  private static final Pattern LABEL_KEY = Pattern.compile("^[a-z0-9][a-z0-9._/-]{0,62}$");
+
+  /** An adapter row as the other services of this feature need it. */
+  record Row(long id, String name, long baseModelId, String baseModel) {}
+
+  private final JdbcClient jdbc;
+  private final BaseModelCatalog baseModels;
+  private final AuditLog audit;
+
+  AdapterService(JdbcClient jdbc, BaseModelCatalog baseModels, AuditLog audit) {
+    this.jdbc = jdbc;
+    this.baseModels = baseModels;
+    this.audit = audit;
+  }
+
+  @Transactional
+  Adapters.Adapter create(Caller caller, Adapters.CreateAdapterRequest request) {
+    caller.require(Role.PUBLISHER);
+    String name = Names.require("name", request.name());
+    if (request.baseModel() == null || request.baseModel().isEmpty()) {
+      throw ApiException.invalidField("baseModel", "is required");
+    }
+    var labels = labels(request.labels());
+    for (var e : labels.entrySet()) {
+      if (!LABEL_KEY.matcher(e.getKey()).matches()) {
+        throw ApiException.invalidField("labels." + e.getKey(), "label keys must match " + LABEL_KEY.pattern());
+      }
+      if (e.getValue() == null || e.getValue().length() > 256) {
+        throw ApiException.invalidField("labels." + e.getKey(), "label values are strings of at most 256 characters");
+      }
+    }
+    var base = baseModels.find(request.baseModel()).orElseThrow(() -> ApiException.unprocessable("unknown-base-model",
+        "base model '" + request.baseModel() + "' does not exist",
+        List.of(new ApiException.FieldError("baseModel", "no such base model"))));
+    if (request.description() != null && request.description().length() > 4096) {
+      throw ApiException.invalidField("description", "is longer than 4096 characters");
+    }
+    long id;
+    try {
+      id = jdbc.sql("insert into adapter (name, base_model_id, description, created_by) values (?, ?, ?, ?) returning id")
+          .params(name, base.id(), request.description(), caller.actor()).query(Long.class).single();
+    } catch (DuplicateKeyException e) {
+      throw ApiException.conflict("already-exists", "adapter '" + name + "' already exists");
+    }
+    for (var e : labels.entrySet()) {
+      jdbc.sql("insert into adapter_label (adapter_id, key, value) values (?, ?, ?)").params(id, e.getKey(), e.getValue()).update();
+    }
+    audit.record(caller.actor(), "adapter.create", "adapter/" + name, "baseModel=" + base.name());
+    return view(name);
+  }
+
+  private static Map<String, String> labels(Object raw) {
+    var out = new TreeMap<String, String>();
+    if (raw == null) {
+      return out;
+    }
+    if (raw instanceof Map<?, ?> map) {
+      for (var e : map.entrySet()) {
+        if (!(e.getValue() instanceof String value)) {
+          throw ApiException.invalidField("labels." + e.getKey(), "label values are strings");
+        }
+        out.put(String.valueOf(e.getKey()), value);
+      }
+      return out;
+    }
+    if (raw instanceof List<?> list) {
+      for (Object item : list) {
+        if (!(item instanceof String s) || s.isEmpty()) {
+          throw ApiException.invalidField("labels", "list labels are non-empty strings 'key=value' or 'key'");
+        }
+        int eq = s.indexOf('=');
+        out.put(eq < 0 ? s : s.substring(0, eq), eq < 0 ? "" : s.substring(eq + 1));
+      }
+      return out;
+    }
+    throw ApiException.invalidField("labels", "must be an object of string values");
+  }
+
+  @Transactional(readOnly = true)
+  Adapters.Adapter get(Caller caller, String name) {
+    caller.require(Role.READER);
+    return view(name);
+  }
+
+  @Transactional(readOnly = true)
+  Adapters.AdapterPage list(Caller caller, Integer limit, String cursor, String baseModel, Adapters.AdapterKind kind,
+      String label) {
+    caller.require(Role.READER);
+    int n = Cursors.limit(limit);
+    var sql = new StringBuilder("""
+        select a.name from adapter a join base_model b on b.id = a.base_model_id where a.name > :after""");
+    var params = new LinkedHashMap<String, Object>();
+    params.put("after", cursor == null ? "" : Cursors.decode(cursor));
+    if (baseModel != null) {
+      sql.append(" and b.name = :base");
+      params.put("base", baseModel);
+    }
+    if (kind != null) {
+      sql.append(" and exists (select 1 from adapter_version v where v.adapter_id = a.id and v.deleted_at is null and v.kind = :kind)");
+      params.put("kind", kind.name());
+    }
+    if (label != null) {
+      int eq = label.indexOf('=');
+      if (eq < 0) {
+        sql.append(" and exists (select 1 from adapter_label l where l.adapter_id = a.id and l.key = :lkey)");
+        params.put("lkey", label);
+      } else {
+        sql.append(" and exists (select 1 from adapter_label l where l.adapter_id = a.id and l.key = :lkey and l.value = :lvalue)");
+        params.put("lkey", label.substring(0, eq));
+        params.put("lvalue", label.substring(eq + 1));
+      }
+    }
+    sql.append(" order by a.name limit :limit");
+    params.put("limit", n + 1);
+    var names = jdbc.sql(sql.toString()).params(params).query(String.class).list();
+    var items = new ArrayList<Adapters.Adapter>();
+    names.stream().limit(n).forEach(nm -> items.add(view(nm)));
+    return new Adapters.AdapterPage(items, names.size() > n ? Cursors.encode(names.get(n - 1)) : null);
+  }
+
+  /** The adapter's row, or 404. */
+  Row require(String name) {
+    Names.require("name", name);
+    return jdbc.sql("select a.id, a.name, a.base_model_id, b.name from adapter a join base_model b on b.id = a.base_model_id where a.name = ?")
+        .param(name)
+        .query((rs, i) -> new Row(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)))
+        .optional()
+        .orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
+  }
+
+  private Adapters.Adapter view(String name) {
+    Row row = require(name);
+    Map<String, String> labels = new TreeMap<>();
+    jdbc.sql("select key, value from adapter_label where adapter_id = ?").param(row.id())
+        .query(rs -> {
+          labels.put(rs.getString(1), rs.getString(2));
+        });
+    return jdbc.sql("""
+        select a.description, a.created_at,
+          (select max(number) from adapter_version v where v.adapter_id = a.id and v.deleted_at is null) as latest
+        from adapter a where a.id = ?""")
+        .param(row.id())
+        .query((rs, i) -> new Adapters.Adapter(row.name(), row.baseModel(), rs.getString(1), labels,
+            (Integer) rs.getObject(3), rs.getObject(2, OffsetDateTime.class).toInstant()))
+        .single();
+  }
+}

@@ -1,0 +1,165 @@
+package io.adapterplatform.registry.adapter;
+
+import io.adapterplatform.registry.audit.AuditLog;
+import io.adapterplatform.registry.events.Outbox;
+import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.registry.problem.Names;
+import io.adapterplatform.registry.storage.BlobRows;
+import io.adapterplatform.registry.storage.FileInfo;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.annotation.Propagation;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Version rows: resolving references and committing new versions. Public because the mixlora feature
+ * commits composed versions through it.
+ */
+@Component
+public class Versions {
+
+  private static final Pattern NUMBER = Pattern.compile("^[0-9]{1,9}$");
+
+  /** An adapter as the mixlora feature sees it. */
+  public record AdapterRef(long id, String name, long baseModelId) {}
+
+  /** A stored version row. */
+  public record VersionRow(long id, long adapterId, String adapter, int number, String kind, Integer rank,
+      String targetModules, Integer numExperts, Integer topK, byte[] configJson, Instant createdAt, String createdBy,
+      Instant deletedAt) {}
+
+  /** A file of a new version: a committed blob, or generated on download. */
+  public record NewFile(FileInfo file, boolean generated) {}
+
+  /** A LoRA version a composed version uses; expert index -1 is the attention LoRA. */
+  public record Source(int expertIndex, long versionId) {}
+
+  /** What a new version consists of; its number is allocated at commit. */
+  public record NewVersion(String kind, byte[] configJson, Integer rank, List<String> targetModules,
+      Integer numExperts, Integer topK, String composeJson, List<NewFile> files, List<Source> sources) {}
+
+  private final JdbcClient jdbc;
+  private final BlobRows blobs;
+  private final Outbox outbox;
+  private final AuditLog audit;
+
+  Versions(JdbcClient jdbc, BlobRows blobs, Outbox outbox, AuditLog audit) {
+    this.jdbc = jdbc;
+    this.blobs = blobs;
+    this.outbox = outbox;
+    this.audit = audit;
+  }
+
+  public AdapterRef adapter(String name) {
+    Names.require("name", name);
+    return jdbc.sql("select id, name, base_model_id from adapter where name = ?").param(name)
+        .query((rs, i) -> new AdapterRef(rs.getLong(1), rs.getString(2), rs.getLong(3)))
+        .optional().orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
+  }
+
+  /**
+   * Resolves a version number or an alias: 404 when it never existed, 410 when the version was deleted.
+   * With {@code lockShared} the row is locked FOR SHARE so that it cannot be deleted before the caller's
+   * transaction commits (alias moves, compositions).
+   */
+  public VersionRow resolve(AdapterRef adapter, String ref, boolean lockShared) {
+    Optional<VersionRow> row;
+    String lock = lockShared ? " for share of v" : "";
+    if (NUMBER.matcher(ref).matches()) {
+      row = jdbc.sql("select v.*, ? as adapter_name from adapter_version v where v.adapter_id = ? and v.number = ?" + lock)
+          .params(adapter.name(), adapter.id(), Integer.parseInt(ref)).query(Versions::row).optional();
+    } else {
+      Names.require("ref", ref);
+      row = jdbc.sql("""
+          select v.*, ? as adapter_name from alias al join adapter_version v on v.id = al.version_id
+          where al.adapter_id = ? and al.name = ?""" + lock)
+          .params(adapter.name(), adapter.id(), ref).query(Versions::row).optional();
+    }
+    var v = row.orElseThrow(() -> ApiException.notFound("version '" + ref + "' of adapter '" + adapter.name() + "'"));
+    if (v.deletedAt() != null) {
+      throw ApiException.gone("version " + v.number() + " of adapter '" + adapter.name() + "' was deleted");
+    }
+    return v;
+  }
+
+  /**
+   * Commits a version whose blobs already lie at their content addresses: allocates its number under the
+   * adapter's row lock (gap-free, never reused), writes every row, the outbox event and the audit row in
+   * the caller's transaction.
+   */
+  @Transactional(propagation = Propagation.MANDATORY)
+  public VersionRow commit(String actor, AdapterRef adapter, NewVersion v) {
+    int number = jdbc.sql("update adapter set next_version = next_version + 1 where id = ? returning next_version - 1")
+        .param(adapter.id()).query(Integer.class).single();
+    long id = jdbc.sql("""
+        insert into adapter_version (adapter_id, number, kind, rank, target_modules, num_experts, top_k, config_json,
+          compose_json, created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id""")
+        .params(adapter.id(), number, v.kind(), v.rank(), v.targetModules() == null ? null : String.join(",", v.targetModules()),
+            v.numExperts(), v.topK(), v.configJson(), v.composeJson(), actor)
+        .query(Long.class).single();
+    for (var f : v.files()) {
+      if (!f.generated()) {
+        blobs.record(f.file());
+      }
+      jdbc.sql("insert into version_file (version_id, name, sha256, size, generated) values (?, ?, ?, ?, ?)")
+          .params(id, f.file().name(), f.file().sha256(), f.file().size(), f.generated()).update();
+    }
+    for (var s : v.sources()) {
+      jdbc.sql("insert into mixlora_source (version_id, expert_index, source_version_id) values (?, ?, ?)")
+          .params(id, s.expertIndex(), s.versionId()).update();
+    }
+    outbox.append(Outbox.EventType.VERSION_PUBLISHED, adapter.name(), Map.of("version", number, "kind", v.kind()));
+    audit.record(actor, "version.publish", "adapter/" + adapter.name() + "/versions/" + number, "kind=" + v.kind());
+    return resolve(adapter, Integer.toString(number), false);
+  }
+
+  public List<FileInfo> files(long versionId) {
+    return jdbc.sql("select name, sha256, size from version_file where version_id = ? order by name").param(versionId)
+        .query((rs, i) -> new FileInfo(rs.getString(1), rs.getString(2), rs.getLong(3))).list();
+  }
+
+  /** A file of a version and whether it is generated on download. */
+  public Optional<NewFile> file(long versionId, String name) {
+    return jdbc.sql("select name, sha256, size, generated from version_file where version_id = ? and name = ?")
+        .params(versionId, name)
+        .query((rs, i) -> new NewFile(new FileInfo(rs.getString(1), rs.getString(2), rs.getLong(3)), rs.getBoolean(4)))
+        .optional();
+  }
+
+  /** The sources of a composed version, by expert index (-1: attention). */
+  public List<Source> sources(long versionId) {
+    return jdbc.sql("select expert_index, source_version_id from mixlora_source where version_id = ? order by expert_index")
+        .param(versionId).query((rs, i) -> new Source(rs.getInt(1), rs.getLong(2))).list();
+  }
+
+  /** The recipe a composed version was made from (null for uploaded versions). */
+  public String composeJson(long versionId) {
+    return jdbc.sql("select compose_json from adapter_version where id = ?").param(versionId).query(String.class).single();
+  }
+
+  public long adapterBaseModel(long adapterId) {
+    return jdbc.sql("select base_model_id from adapter where id = ?").param(adapterId).query(Long.class).single();
+  }
+
+  public VersionRow byId(long versionId) {
+    return jdbc.sql("select v.*, a.name as adapter_name from adapter_version v join adapter a on a.id = v.adapter_id where v.id = ?")
+        .param(versionId).query(Versions::row).single();
+  }
+
+  static VersionRow row(ResultSet rs, int i) throws SQLException {
+    var deleted = rs.getObject("deleted_at", OffsetDateTime.class);
+    return new VersionRow(rs.getLong("id"), rs.getLong("adapter_id"), rs.getString("adapter_name"), rs.getInt("number"),
+        rs.getString("kind"), (Integer) rs.getObject("rank"), rs.getString("target_modules"),
+        (Integer) rs.getObject("num_experts"), (Integer) rs.getObject("top_k"), rs.getBytes("config_json"),
+        rs.getObject("created_at", OffsetDateTime.class).toInstant(), rs.getString("created_by"),
+        deleted == null ? null : deleted.toInstant());
+  }
+}

@@ -1,0 +1,42 @@
+package io.adapterplatform.registry.audit;
+
+import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.auth.Role;
+import io.adapterplatform.registry.storage.Cursors;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class AuditController {
+
+  record AuditEntry(long id, Instant at, String actor, String action, String target, String detail) {}
+
+  record AuditPage(List<AuditEntry> items, String nextCursor) {}
+
+  private final JdbcClient jdbc;
+
+  AuditController(JdbcClient jdbc) {
+    this.jdbc = jdbc;
+  }
+
+  @GetMapping(path = "/api/v1/audit", produces = "application/json")
+  AuditPage listAudit(Caller caller, @RequestParam(required = false) Integer limit,
+      @RequestParam(required = false) String cursor) {
+    caller.require(Role.ADMIN);
+    int n = Cursors.limit(limit);
+    long before = cursor == null ? Long.MAX_VALUE : Cursors.decodeLong(cursor);
+    var rows = jdbc.sql("select id, at, actor, action, target, detail from audit_log where id < ? order by id desc limit ?")
+        .params(before, n + 1)
+        .query((rs, i) -> new AuditEntry(rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
+            rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)))
+        .list();
+    return rows.size() > n
+        ? new AuditPage(rows.subList(0, n), Cursors.encode(rows.get(n - 1).id()))
+        : new AuditPage(rows, null);
+  }
+}

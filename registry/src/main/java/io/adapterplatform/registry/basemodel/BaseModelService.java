@@ -1,0 +1,158 @@
+package io.adapterplatform.registry.basemodel;
+
+import io.adapterplatform.engine.format.BaseModelLayout;
+import io.adapterplatform.engine.format.ModelConfig;
+import io.adapterplatform.engine.format.ModelWeightsIndex;
+import io.adapterplatform.registry.audit.AuditLog;
+import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.auth.Role;
+import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.registry.problem.Names;
+import io.adapterplatform.registry.storage.BlobRows;
+import io.adapterplatform.registry.storage.Cursors;
+import io.adapterplatform.registry.storage.StagedFile;
+import io.adapterplatform.registry.storage.FileInfo;
+import io.adapterplatform.registry.storage.Uploads;
+import jakarta.servlet.http.HttpServletRequest;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.support.TransactionTemplate;
+
+@Service
+class BaseModelService implements BaseModelCatalog {
+
+  private final JdbcClient jdbc;
+  private final TransactionTemplate tx;
+  private final Uploads uploads;
+  private final BlobRows blobs;
+  private final AuditLog audit;
+
+  BaseModelService(JdbcClient jdbc, TransactionTemplate tx, Uploads uploads, BlobRows blobs, AuditLog audit) {
+    this.jdbc = jdbc;
+    this.tx = tx;
+    this.uploads = uploads;
+    this.blobs = blobs;
+    this.audit = audit;
+  }
+
+  BaseModels.BaseModel upload(Caller caller, HttpServletRequest request) {
+    caller.require(Role.PUBLISHER);
+    try (var upload = uploads.stage(request, Set.of("name"))) {
+      String name = Names.require("name", upload.fields().get("name"));
+      StagedFile config = upload.file("config.json")
+          .orElseThrow(() -> ApiException.invalidField("files", "config.json is required"));
+      ModelConfig model = ModelConfig.parse(config.content(), "config.json");
+      var weights = upload.files().stream().filter(f -> f.header() != null).toList();
+      if (weights.isEmpty()) {
+        throw ApiException.invalidField("files", "at least one .safetensors file is required");
+      }
+      upload.file(ModelWeightsIndex.FILE_NAME).ifPresent(index -> checkIndex(index, upload.files()));
+      BaseModelLayout.validate(model, weights.stream().map(StagedFile::header).toList());
+      if (find(name).isPresent()) {
+        throw ApiException.conflict("already-exists", "base model '" + name + "' already exists");
+      }
+      upload.files().forEach(blobs::promote);
+      try {
+        return tx.execute(status -> {
+          long id = jdbc.sql("""
+              insert into base_model (name, model_type, hidden_size, num_layers, num_heads, num_kv_heads,
+                intermediate_size, vocab_size, config_json, created_by)
+              values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id""")
+              .params(name, model.modelType(), model.hiddenSize(), model.numHiddenLayers(), model.numAttentionHeads(),
+                  model.numKeyValueHeads(), model.intermediateSize(), model.vocabSize(), config.content(), caller.actor())
+              .query(Long.class).single();
+          for (var f : upload.files()) {
+            blobs.record(f.stored());
+            jdbc.sql("insert into base_model_file (base_model_id, name, sha256, size) values (?, ?, ?, ?)")
+                .params(id, f.name(), f.sha256(), f.size()).update();
+          }
+          audit.record(caller.actor(), "base-model.create", "base-model/" + name, upload.files().size() + " files");
+          return load(name).orElseThrow();
+        });
+      } catch (DuplicateKeyException e) {
+        throw ApiException.conflict("already-exists", "base model '" + name + "' already exists");
+      }
+    }
+  }
+
+  /** Every shard the index names must have been uploaded and hold the tensors the index puts there. */
+  private static void checkIndex(StagedFile index, List<StagedFile> files) {
+    var parsed = ModelWeightsIndex.parse(index.content(), ModelWeightsIndex.FILE_NAME);
+    var errors = new java.util.ArrayList<ApiException.FieldError>();
+    parsed.weightMap().forEach((tensor, shard) -> {
+      var file = files.stream().filter(f -> f.name().equals(shard)).findFirst();
+      if (file.isEmpty() || file.get().header() == null) {
+        errors.add(new ApiException.FieldError(ModelWeightsIndex.FILE_NAME, "names shard '" + shard + "' that was not uploaded"));
+      } else if (!file.get().header().contains(tensor)) {
+        errors.add(new ApiException.FieldError(ModelWeightsIndex.FILE_NAME, "puts '" + tensor + "' in '" + shard + "', which lacks it"));
+      }
+    });
+    if (!errors.isEmpty()) {
+      throw ApiException.unprocessable("inconsistent-file", "the weight index disagrees with the shards",
+          errors.stream().distinct().limit(20).toList());
+    }
+  }
+
+  BaseModels.BaseModel get(Caller caller, String name) {
+    caller.require(Role.READER);
+    Names.require("name", name);
+    return load(name).orElseThrow(() -> ApiException.notFound("base model '" + name + "'"));
+  }
+
+  BaseModels.BaseModelPage list(Caller caller, Integer limit, String cursor) {
+    caller.require(Role.READER);
+    int n = Cursors.limit(limit);
+    String after = cursor == null ? "" : Cursors.decode(cursor);
+    var names = jdbc.sql("select name from base_model where name > ? order by name limit ?")
+        .params(after, n + 1).query(String.class).list();
+    var items = names.stream().limit(n).map(nm -> load(nm).orElseThrow()).toList();
+    return new BaseModels.BaseModelPage(items, names.size() > n ? Cursors.encode(names.get(n - 1)) : null);
+  }
+
+  FileInfo file(Caller caller, String name, String file) {
+    caller.require(Role.READER);
+    return jdbc.sql("""
+        select f.name, f.sha256, f.size from base_model_file f join base_model m on m.id = f.base_model_id
+        where m.name = ? and f.name = ?""")
+        .params(name, file)
+        .query((rs, i) -> new FileInfo(rs.getString(1), rs.getString(2), rs.getLong(3)))
+        .optional()
+        .orElseThrow(() -> ApiException.notFound("file '" + file + "' of base model '" + name + "'"));
+  }
+
+  private Optional<BaseModels.BaseModel> load(String name) {
+    return jdbc.sql("select * from base_model where name = ?").param(name).query(this::row).optional();
+  }
+
+  private BaseModels.BaseModel row(ResultSet rs, int i) throws SQLException {
+    long id = rs.getLong("id");
+    var files = jdbc.sql("select name, sha256, size from base_model_file where base_model_id = ? order by name")
+        .param(id).query((r, j) -> new FileInfo(r.getString(1), r.getString(2), r.getLong(3))).list();
+    var arch = new BaseModels.Architecture(rs.getString("model_type"), rs.getInt("hidden_size"), rs.getInt("num_layers"),
+        rs.getInt("num_heads"), rs.getInt("num_kv_heads"), rs.getInt("intermediate_size"), rs.getInt("vocab_size"));
+    return new BaseModels.BaseModel(rs.getString("name"), files, arch,
+        rs.getObject("created_at", OffsetDateTime.class).toInstant());
+  }
+
+  @Override
+  public Optional<Ref> find(String name) {
+    return jdbc.sql("select id, name, config_json from base_model where name = ?").param(name)
+        .query((rs, i) -> new Ref(rs.getLong(1), rs.getString(2), ModelConfig.parse(rs.getBytes(3), "config.json")))
+        .optional();
+  }
+
+  @Override
+  public Optional<Ref> findById(long id) {
+    return jdbc.sql("select id, name, config_json from base_model where id = ?").param(id)
+        .query((rs, i) -> new Ref(rs.getLong(1), rs.getString(2), ModelConfig.parse(rs.getBytes(3), "config.json")))
+        .optional();
+  }
+
+}

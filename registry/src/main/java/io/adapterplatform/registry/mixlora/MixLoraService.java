@@ -1,0 +1,200 @@
+package io.adapterplatform.registry.mixlora;
+
+import io.adapterplatform.engine.format.AdapterConfig;
+import io.adapterplatform.engine.format.AdapterLayout;
+import io.adapterplatform.engine.format.MixLoraComposer;
+import io.adapterplatform.engine.format.SafetensorsHeader;
+import io.adapterplatform.engine.format.TensorInfo;
+import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.auth.Role;
+import io.adapterplatform.registry.basemodel.BaseModelCatalog;
+import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.registry.storage.BlobStore;
+import io.adapterplatform.registry.storage.FileInfo;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import io.adapterplatform.registry.adapter.Versions;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+@Service
+class MixLoraService {
+
+  private final Versions versions;
+  private final Compositions compositions;
+  private final BlobStore store;
+  private final BaseModelCatalog baseModels;
+
+  MixLoraService(Versions versions, Compositions compositions, BlobStore store, BaseModelCatalog baseModels) {
+    this.versions = versions;
+    this.compositions = compositions;
+    this.store = store;
+    this.baseModels = baseModels;
+  }
+
+  /**
+   * Composes a MixLoRA version from existing LoRA versions. The sources are locked FOR SHARE for the
+   * transaction (they cannot be deleted under it); the output's weights are generated once to learn their
+   * sha256 and size, then only the recipe and the small config blob are stored.
+   */
+  @Transactional
+  Versions.VersionRow compose(Caller caller, String name, MixLoras.ComposeRequest request) {
+    caller.require(Role.PUBLISHER);
+    var adapter = versions.adapter(name);
+    var c = request == null ? null : request.compose();
+    if (c == null) {
+      throw ApiException.invalidField("compose", "is required");
+    }
+    if (c.experts() == null || c.experts().isEmpty()) {
+      throw ApiException.invalidField("compose.experts", "at least one expert is required");
+    }
+    if (c.topK() == null || c.topK() < 1) {
+      throw ApiException.invalidField("compose.topK", "must be a positive integer");
+    }
+    if (c.topK() > c.experts().size()) {
+      throw ApiException.unprocessable("inconsistent-file", "topK " + c.topK() + " exceeds the " + c.experts().size()
+          + " experts", List.of(new ApiException.FieldError("compose.topK", "must not exceed the number of experts")));
+    }
+    double std = 0.02;
+    long seed = 0;
+    if (c.router() != null) {
+      String init = c.router().init() == null ? "random" : c.router().init();
+      if (!init.equals("random") && !init.equals("zeros")) {
+        throw ApiException.invalidField("compose.router.init", "must be 'random' or 'zeros'");
+      }
+      if (c.router().range() != null) {
+        if (!(c.router().range() >= 0) || c.router().range().isInfinite()) {
+          throw ApiException.invalidField("compose.router.range", "must be a finite non-negative number");
+        }
+        std = c.router().range();
+      }
+      if (init.equals("zeros")) {
+        std = 0;
+      }
+      seed = c.router().seed() == null ? 0 : c.router().seed();
+    }
+    var experts = new ArrayList<Long>();
+    for (int i = 0; i < c.experts().size(); i++) {
+      experts.add(source(adapter, c.experts().get(i), "compose.experts[" + i + "]").id());
+    }
+    Long attention = c.attention() == null ? null : source(adapter, c.attention(), "compose.attention").id();
+    var recipe = new MixLoras.Recipe(experts, attention, c.topK(), std, seed);
+    var plan = compositions.plan(recipe, adapter.baseModelId());
+    String weightsSha = digestOfWeights(plan);
+    byte[] config = plan.config().toJson();
+    String configSha = sha256(config);
+    store.putBlob(config, configSha);
+    var files = List.of(
+        new Versions.NewFile(new FileInfo(MixLoraComposer.CONFIG_FILE, configSha, config.length), false),
+        new Versions.NewFile(new FileInfo(MixLoraComposer.WEIGHTS_FILE, weightsSha, plan.weightsSize()), true));
+    var sources = new ArrayList<Versions.Source>();
+    for (int i = 0; i < experts.size(); i++) {
+      sources.add(new Versions.Source(i, experts.get(i)));
+    }
+    if (attention != null) {
+      sources.add(new Versions.Source(-1, attention));
+    }
+    AdapterConfig cfg = plan.config();
+    var v = new Versions.NewVersion("MIXLORA", config, cfg.expertR(), cfg.targetModules(), cfg.numExperts(), cfg.topK(),
+        Compositions.JSON.writeValueAsString(recipe), files, sources);
+    return versions.commit(caller.actor(), adapter, v);
+  }
+
+  /** A source reference {@code adapter@ref}: a live LoRA version over the same base model. */
+  private Versions.VersionRow source(Versions.AdapterRef target, String ref, String field) {
+    int at = ref == null ? -1 : ref.indexOf('@');
+    if (at <= 0 || at == ref.length() - 1) {
+      throw ApiException.invalidField(field, "must be 'adapter@version' or 'adapter@alias'");
+    }
+    var adapter = versions.adapter(ref.substring(0, at));
+    var v = versions.resolve(adapter, ref.substring(at + 1), true);
+    if (adapter.baseModelId() != target.baseModelId()) {
+      throw ApiException.unprocessable("base-model-mismatch", ref + " is over another base model",
+          List.of(new ApiException.FieldError(field, "another base model")));
+    }
+    if (!v.kind().equals("LORA")) {
+      throw ApiException.unprocessable("not-a-lora", ref + " is a " + v.kind() + " version; experts are plain LoRA",
+          List.of(new ApiException.FieldError(field, "must be a LORA version")));
+    }
+    return v;
+  }
+
+  @Transactional(readOnly = true)
+  MixLoras.MixLoraExperts experts(Caller caller, String name, String ref) {
+    caller.require(Role.READER);
+    var adapter = versions.adapter(name);
+    var v = versions.resolve(adapter, ref, false);
+    if (!v.kind().equals("MIXLORA")) {
+      throw ApiException.conflict("not-mixlora", name + "@" + v.number() + " is a " + v.kind() + " version, not MIXLORA");
+    }
+    var weights = versions.file(v.id(), MixLoraComposer.WEIGHTS_FILE).orElseThrow();
+    SafetensorsHeader header;
+    if (weights.generated()) {
+      header = compositions.plan(compositions.recipe(v.id()), adapter.baseModelId()).header();
+    } else {
+      try (InputStream in = store.openBlob(weights.file().sha256(), 0)) {
+        header = SafetensorsHeader.read(in, MixLoraComposer.WEIGHTS_FILE);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    var config = AdapterConfig.parse(v.configJson(), MixLoraComposer.CONFIG_FILE);
+    var model = baseModels.findById(adapter.baseModelId()).orElseThrow().config();
+    AdapterLayout layout = AdapterLayout.validate(config, header, model, MixLoraComposer.WEIGHTS_FILE);
+    Map<Integer, MixLoras.ExpertSource> sources = new HashMap<>();
+    for (var s : versions.sources(v.id())) {
+      if (s.expertIndex() >= 0) {
+        var src = versions.byId(s.versionId());
+        sources.put(s.expertIndex(), new MixLoras.ExpertSource(src.adapter(), src.number()));
+      }
+    }
+    var experts = layout.experts().stream()
+        .map(e -> new MixLoras.Expert(e.index(), sources.get(e.index()), tensors(e.tensors()))).toList();
+    return new MixLoras.MixLoraExperts(name, v.number(), config.numExperts(), config.topK(), experts,
+        tensors(layout.routerTensors()), tensors(layout.attentionTensors()));
+  }
+
+  private static List<MixLoras.Tensor> tensors(List<TensorInfo> infos) {
+    return infos.stream().map(t -> new MixLoras.Tensor(t.name(), t.dtype().safetensorsName(),
+        Arrays.stream(t.shape()).boxed().toList())).toList();
+  }
+
+  private static String digestOfWeights(MixLoraComposer.Composition plan) {
+    MessageDigest digest = messageDigest();
+    try (var out = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
+      plan.writeWeights(new java.io.BufferedOutputStream(out, 1 << 16) {
+        @Override
+        public void close() {
+          // writeWeights flushes; the digest stream is closed by try-with-resources
+        }
+      });
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static String sha256(byte[] bytes) {
+    return HexFormat.of().formatHex(messageDigest().digest(bytes));
+  }
+
+  private static MessageDigest messageDigest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

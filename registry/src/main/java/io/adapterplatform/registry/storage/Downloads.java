@@ -1,0 +1,159 @@
+package io.adapterplatform.registry.storage;
+
+import io.adapterplatform.registry.problem.ApiException;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Component;
+import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
+
+/**
+ * Serves a stored file with {@code ETag: "<sha256>"}, {@code If-None-Match} (304) and one {@code Range}
+ * (206), verifying the bytes against the sha256 while they stream. The last chunk is held back until the
+ * whole object has been digested: on a mismatch the response is aborted short of its Content-Length, so
+ * a client never receives a complete-looking corrupt file. A range is verified the same way, which
+ * reads the whole object (documented cost).
+ */
+@Component
+public class Downloads {
+
+  private static final Logger log = LoggerFactory.getLogger(Downloads.class);
+  private static final Pattern RANGE = Pattern.compile("^bytes=(\\d*)-(\\d*)$");
+  private static final int CHUNK = 64 * 1024;
+
+  private final BlobStore store;
+  private final MeterRegistry meters;
+
+  Downloads(BlobStore store, MeterRegistry meters) {
+    this.store = store;
+    this.meters = meters;
+  }
+
+  public ResponseEntity<StreamingResponseBody> blob(FileInfo file, String range, String ifNoneMatch) {
+    return serve(file, range, ifNoneMatch, () -> store.openBlob(file.sha256(), 0));
+  }
+
+  public ResponseEntity<StreamingResponseBody> serve(FileInfo file, String range, String ifNoneMatch,
+      Supplier<InputStream> source) {
+    String etag = "\"" + file.sha256() + "\"";
+    if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
+      return ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(etag).build();
+    }
+    long size = file.size();
+    long first = 0;
+    long last = size - 1;
+    HttpStatus status = HttpStatus.OK;
+    if (range != null && !range.isBlank()) {
+      Matcher m = RANGE.matcher(range.strip());
+      if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
+        if (m.group(1).isEmpty()) { // suffix: the last n bytes
+          long n = Long.parseLong(m.group(2));
+          if (n == 0) {
+            throw unsatisfiable(size);
+          }
+          first = Math.max(0, size - n);
+        } else {
+          first = Long.parseLong(m.group(1));
+          if (!m.group(2).isEmpty()) {
+            last = Math.min(last, Long.parseLong(m.group(2)));
+          }
+          if (first >= size || last < first) {
+            throw unsatisfiable(size);
+          }
+        }
+        status = HttpStatus.PARTIAL_CONTENT;
+      }
+      // Anything else (several ranges, other units) is ignored as RFC 9110 allows: the whole file follows.
+    }
+    final long from = first;
+    final long to = last;
+    var builder = ResponseEntity.status(status).eTag(etag)
+        .header(HttpHeaders.ACCEPT_RANGES, "bytes")
+        .contentType(MediaType.APPLICATION_OCTET_STREAM)
+        .contentLength(size == 0 ? 0 : to - from + 1);
+    if (status == HttpStatus.PARTIAL_CONTENT) {
+      builder.header(HttpHeaders.CONTENT_RANGE, "bytes " + from + "-" + to + "/" + size);
+    }
+    StreamingResponseBody body = out -> copyVerified(file, source, from, to, out);
+    return builder.body(body);
+  }
+
+  private void copyVerified(FileInfo file, Supplier<InputStream> source, long from, long to, OutputStream out)
+      throws IOException {
+    MessageDigest digest = sha256();
+    byte[] buf = new byte[CHUNK];
+    byte[] pending = new byte[CHUNK];
+    int pendingLen = 0;
+    long pos = 0;
+    try (InputStream in = source.get()) {
+      int n;
+      while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
+        digest.update(buf, 0, n);
+        // The slice of this chunk inside [from, to]
+        long s = Math.max(from, pos);
+        long e = Math.min(to + 1, pos + n);
+        if (pendingLen > 0 && e > s) {
+          out.write(pending, 0, pendingLen);
+          pendingLen = 0;
+        }
+        if (e > s) {
+          System.arraycopy(buf, (int) (s - pos), pending, 0, (int) (e - s));
+          pendingLen = (int) (e - s);
+        }
+        pos += n;
+      }
+    }
+    String actual = HexFormat.of().formatHex(digest.digest());
+    if (pos != file.size() || !actual.equals(file.sha256())) {
+      meters.counter("registry.download.corrupt").increment();
+      log.error("stored bytes of {} do not match their sha256 {} (read {} bytes, digest {}): response aborted",
+          file.name(), file.sha256(), pos, actual);
+      throw new IOException("stored bytes of " + file.name() + " failed verification; response aborted");
+    }
+    if (pendingLen > 0) {
+      out.write(pending, 0, pendingLen);
+    }
+    meters.counter("registry.download.bytes").increment(to - from + 1);
+  }
+
+  private static boolean matches(String ifNoneMatch, String etag) {
+    for (String candidate : ifNoneMatch.split(",")) {
+      String c = candidate.strip();
+      if (c.startsWith("W/")) {
+        c = c.substring(2);
+      }
+      if (c.equals("*") || c.equals(etag)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static ApiException unsatisfiable(long size) {
+    return new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "range-not-satisfiable",
+        "Range not satisfiable", "the file has " + size + " bytes",
+        List.of(new ApiException.FieldError("Range", "outside 0.." + Math.max(0, size - 1))));
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,16 @@
+package io.adapterplatform.registry.storage;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/** {@code platform.registry.*}: where blobs live and how uploads are bounded. */
+@ConfigurationProperties("platform.registry")
+record StorageProperties(String bucket, DataSize maxFileSize, Duration stagingMaxAge) {
+
+  StorageProperties {
+    bucket = bucket == null || bucket.isBlank() ? "adapter-registry" : bucket;
+    maxFileSize = maxFileSize == null ? DataSize.ofGigabytes(16) : maxFileSize;
+    stagingMaxAge = stagingMaxAge == null ? Duration.ofHours(1) : stagingMaxAge;
+  }
+}

@@ -1,0 +1,172 @@
+package io.adapterplatform.registry.storage;
+
+import io.adapterplatform.engine.format.FormatException;
+import io.adapterplatform.engine.format.SafetensorsDataVerifier;
+import io.adapterplatform.engine.format.SafetensorsHeader;
+import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.registry.problem.Problems;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.commons.fileupload2.core.FileUploadException;
+import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
+import org.springframework.stereotype.Component;
+
+/**
+ * Parses a multipart request AS A STREAM (commons-fileupload2's item iterator, the container's multipart
+ * support disabled): each file part goes straight to an S3 staging key while it is hashed and, for a
+ * safetensors file, while its header is parsed. Heap use is bounded by one S3 part (8 MiB) plus a
+ * safetensors header plus small JSON configs, whatever the file size; nothing is spooled to local disk.
+ */
+@Component
+public class Uploads {
+
+  /** JSON files are parsed in memory; tokenizer.json of large vocabularies reaches tens of MiB. */
+  static final int MAX_JSON_BYTES = 64 * 1024 * 1024;
+  private static final Pattern FILE_NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$");
+
+  private final BlobStore store;
+  private final StorageProperties properties;
+  private final MeterRegistry meters;
+
+  Uploads(BlobStore store, StorageProperties properties, MeterRegistry meters) {
+    this.store = store;
+    this.properties = properties;
+    this.meters = meters;
+  }
+
+  /**
+   * Stages every file part of {@code request}; form fields named in {@code fieldNames} are kept as
+   * strings, any other part name is a 400. On failure everything staged so far is removed.
+   */
+  public StagedUpload stage(HttpServletRequest request, Set<String> fieldNames) {
+    if (!JakartaServletFileUpload.isMultipartContent(request)) {
+      throw new ApiException(org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+          "Unsupported media type", "this operation takes multipart/form-data", List.of());
+    }
+    String prefix = store.newUploadPrefix();
+    var fields = new LinkedHashMap<String, String>();
+    var files = new ArrayList<StagedFile>();
+    long started = System.nanoTime();
+    try {
+      var upload = new JakartaServletFileUpload<>();
+      upload.setFileSizeMax(properties.maxFileSize().toBytes());
+      var items = upload.getItemIterator(request);
+      while (items.hasNext()) {
+        var item = items.next();
+        if (item.isFormField() || item.getName() == null) {
+          if (!fieldNames.contains(item.getFieldName())) {
+            throw ApiException.invalidField(item.getFieldName(), "is not a part of this operation");
+          }
+          try (InputStream in = item.getInputStream()) {
+            byte[] value = in.readNBytes(4097);
+            if (value.length > 4096) {
+              throw ApiException.invalidField(item.getFieldName(), "is too long");
+            }
+            fields.put(item.getFieldName(), new String(value, StandardCharsets.UTF_8));
+          }
+          continue;
+        }
+        if (!"files".equals(item.getFieldName())) {
+          throw ApiException.invalidField(item.getFieldName(), "files are sent as parts named 'files'");
+        }
+        String name = fileName(item.getName());
+        if (files.stream().anyMatch(f -> f.name().equals(name))) {
+          throw ApiException.invalidField("files", "'" + name + "' is sent twice");
+        }
+        try (InputStream in = item.getInputStream()) {
+          files.add(stageFile(name, prefix + files.size(), in));
+        }
+      }
+      if (files.isEmpty()) {
+        throw ApiException.invalidField("files", "at least one file part is required");
+      }
+      long bytes = files.stream().mapToLong(StagedFile::size).sum();
+      meters.counter("registry.upload.bytes").increment(bytes);
+      meters.timer("registry.upload.staging").record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+      return new StagedUpload(prefix, fields, List.copyOf(files), store);
+    } catch (RuntimeException e) {
+      store.removeStaging(prefix);
+      throw e;
+    } catch (IOException e) {
+      store.removeStaging(prefix);
+      throw asProblem(e);
+    }
+  }
+
+  private StagedFile stageFile(String name, String key, InputStream raw) throws IOException {
+    var hashing = new HashingInputStream(raw);
+    byte[] content = null;
+    SafetensorsHeader header = null;
+    SafetensorsDataVerifier verifier = null;
+    InputStream body;
+    if (name.endsWith(".safetensors")) {
+      var capture = new CapturingInputStream(hashing);
+      try {
+        header = SafetensorsHeader.read(capture, name);
+      } catch (FormatException e) {
+        if (hashing.failure() != null) {
+          throw hashing.failure();
+        }
+        throw e;
+      }
+      // The data section is checked (exact size, finite values) in the same pass that stores it.
+      verifier = new SafetensorsDataVerifier(hashing, header);
+      body = new SequenceInputStream(new ByteArrayInputStream(capture.captured()), verifier);
+    } else if (name.endsWith(".json")) {
+      content = hashing.readNBytes(MAX_JSON_BYTES + 1);
+      if (content.length > MAX_JSON_BYTES) {
+        throw ApiException.tooLarge(name + " is larger than " + MAX_JSON_BYTES + " bytes",
+            List.of(new ApiException.FieldError(name, "larger than " + MAX_JSON_BYTES + " bytes")));
+      }
+      body = new ByteArrayInputStream(content);
+    } else {
+      body = hashing;
+    }
+    try {
+      store.putStaging(key, body);
+    } catch (RuntimeException e) {
+      if (hashing.failure() != null) {
+        throw hashing.failure(); // the client's stream failed (size limit, truncated body), not S3
+      }
+      throw e;
+    }
+    if (verifier != null) {
+      verifier.verify();
+    }
+    return new StagedFile(name, key, hashing.sha256(), hashing.count(), content, header);
+  }
+
+  private static String fileName(String submitted) {
+    String name = submitted.replace('\\', '/');
+    name = name.substring(name.lastIndexOf('/') + 1);
+    if (!FILE_NAME.matcher(name).matches()) {
+      throw ApiException.invalidField("files", "file name '" + submitted + "' is not allowed");
+    }
+    return name;
+  }
+
+  private static RuntimeException asProblem(IOException e) {
+    if (e instanceof FileUploadException fue) {
+      String cls = fue.getClass().getSimpleName();
+      if (cls.contains("Size") || cls.contains("ByteCount")) {
+        return ApiException.tooLarge(fue.getMessage(), List.of());
+      }
+      return ApiException.badRequest("malformed-multipart", "malformed multipart body: " + fue.getMessage());
+    }
+    return ApiException.badRequest("malformed-multipart", "the upload could not be read: " + e.getMessage());
+  }
+
+  static ApiException format(FormatException e) {
+    return Problems.fromFormat(e);
+  }
+}
