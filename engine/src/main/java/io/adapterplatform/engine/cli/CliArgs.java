@@ -11,16 +11,17 @@ import java.util.Set;
 record CliArgs(String command, Map<String, String> options, String positional) {
 
     static final String USAGE = "engine score|generate --model DIR [--adapter DIR] --tokens 1,2,3|--text \"...\" "
-            + "[--max-tokens N] [--stop-at-eos] [--device cpu|gpu:N] [--debug] | engine inspect DIR";
+            + "[--max-tokens N] [--stop-at-eos] [--device cpu|gpu:N] [--debug] | engine inspect DIR | engine tiny --out DIR [--seed N]";
 
     private static final Set<String> VALUED = Set.of("--model", "--adapter", "--tokens", "--text", "--max-tokens",
-            "--device");
+            "--device", "--out", "--seed");
     private static final Set<String> FLAGS = Set.of("--stop-at-eos", "--debug");
     private static final Map<String, Set<String>> ALLOWED = Map.of(
             "score", Set.of("--model", "--adapter", "--tokens", "--text", "--device", "--debug"),
             "generate", Set.of("--model", "--adapter", "--tokens", "--text", "--max-tokens", "--stop-at-eos",
                     "--device", "--debug"),
-            "inspect", Set.of("--debug"));
+            "inspect", Set.of("--debug"),
+            "tiny", Set.of("--out", "--seed", "--debug"));
 
     static CliArgs parse(String[] args) {
         if (args.length == 0) {

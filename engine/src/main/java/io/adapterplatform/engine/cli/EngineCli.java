@@ -39,6 +39,7 @@ import java.util.List;
  * generate --model DIR [--adapter DIR] (--tokens ... | --text ...) --max-tokens N [--stop-at-eos]
  *                                                                       → {"token_ids": [...]} (new tokens only)
  * inspect  DIR                                                          → one JSON object describing it
+ * tiny     --out DIR [--seed N]   writes a random tiny model and one adapter of each kind → their paths
  * common:  --device cpu|gpu|gpu:N   --debug
  * </pre>
  */
@@ -62,6 +63,7 @@ public final class EngineCli {
                 case "score" -> score(a);
                 case "generate" -> generate(a);
                 case "inspect" -> Inspect.describe(a.positional());
+                case "tiny" -> Tiny.write(a);
                 default -> throw new UsageException("unknown command '" + a.command() + "'");
             };
             out.println(json);

@@ -160,6 +160,38 @@ class EngineCliTest {
     }
 
     @Test
+    void tinyWritesAModelAndOneAdapterOfEachKindThatTheOtherCommandsAccept() {
+        Path out = root.resolve("tiny");
+
+        JsonObject written = run("tiny", "--out", out.toString(), "--seed", "7").json();
+
+        assertThat(written.keySet()).containsExactlyInAnyOrder("model", "lora", "dora", "expert_a", "expert_b", "mixlora");
+        String tinyModel = written.get("model").getAsString();
+        assertThat(run("inspect", tinyModel).json().toString()).contains("hidden");
+        JsonArray plain = run("score", "--model", tinyModel, "--text", "hello").json().getAsJsonArray("token_logprobs");
+        for (String kind : List.of("lora", "dora", "expert_a", "mixlora")) {
+            Result scored = run("score", "--model", tinyModel, "--adapter", written.get(kind).getAsString(), "--text", "hello");
+            assertThat(scored.code()).as("%s: %s", kind, scored.err()).isZero();
+            JsonArray lp = scored.json().getAsJsonArray("token_logprobs");
+            assertThat(lp.size()).isEqualTo(plain.size());
+            assertThat(lp.get(1).getAsDouble()).as("%s changes the scores", kind).isNotEqualTo(plain.get(1).getAsDouble());
+        }
+        assertThat(run("tiny", "--out", root.resolve("tiny2").toString(), "--seed", "7").out())
+                .as("the same seed writes the same files")
+                .isNotEmpty();
+        assertThat(contentOf(Path.of(written.get("lora").getAsString()).resolve("adapter_model.safetensors")))
+                .isEqualTo(contentOf(root.resolve("tiny2/lora/adapter_model.safetensors")));
+    }
+
+    private static byte[] contentOf(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void badInputExitsNonZeroWithOneClearLineAndNoStackTrace() throws IOException {
         Path otherModel = root.resolve("other");
         TinyModels.writeModel(otherModel, new ModelDims(48, 48, 2, 4, 2, 12, 1e-5, 10000.0, true, 260), 1, DType.F32, 1);
