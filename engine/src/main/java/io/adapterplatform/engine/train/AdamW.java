@@ -111,10 +111,20 @@ public final class AdamW {
                 if (clip != 1.0) {
                     g = g.mul((float) clip);
                 }
-                m.muli((float) hyper.beta1()).addi(g.mul((float) (1 - hyper.beta1())));
-                v.muli((float) hyper.beta2()).addi(g.square().muli((float) (1 - hyper.beta2())));
+                // m ← β1·m + (1−β1)·g written as m − (1−β1)(m − g), v likewise: no scalar operation has a
+                // job-owned receiver (DJL leaves the scalar operand of such an operation in the job's manager)
+                NDArray mStep = m.sub(g);
+                mStep.attach(scratch);
+                m.subi(mStep.muli((float) (1 - hyper.beta1())));
+                NDArray vStep = v.sub(g.square());
+                vStep.attach(scratch);
+                v.subi(vStep.muli((float) (1 - hyper.beta2())));
                 if (hyper.weightDecay() != 0) {
-                    p.muli((float) (1 - lr * hyper.weightDecay()));
+                    // p ← p − lr·wd·p, the product taken on a scratch-owned view: p.muli(number) leaves its scalar
+                    // operand in the job's manager every step (and a scalar from manager.create(float) gave NaNs)
+                    NDArray detached = p.stopGradient();
+                    detached.attach(scratch);
+                    p.subi(detached.mul((float) (lr * hyper.weightDecay())));
                 }
                 NDArray denom = v.sqrt();
                 denom.attach(scratch); // results of ops land on the first operand's manager

@@ -53,7 +53,7 @@ final class JobsHook implements AdapterHook {
 
     @Override
     public NDArray linear(int layer, Projection p, NDArray x, NDArray w) {
-        NDArray base = x.matMul(w.transpose()); // once for every row of every job
+        NDArray base = x.matMul(Step.transposed(w, x)); // once for every row of every job
         if (slices.stream().noneMatch(s -> s.adapter.adapts(layer, p))) {
             return base;
         }

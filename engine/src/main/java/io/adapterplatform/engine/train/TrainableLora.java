@@ -97,14 +97,14 @@ public final class TrainableLora implements TrainableAdapter {
         }
         float s = (float) spec.scaling();
         // s·B A x, [rows, out]
-        NDArray delta = x.matMul(a[layer][i].transpose()).matMul(b[layer][i].transpose()).mul(s);
+        NDArray delta = x.matMul(Step.transposed(a[layer][i], x)).matMul(Step.transposed(b[layer][i], x)).mul(s);
         NDArray out = base.add(delta);
         if (magnitude[layer][i] == null) {
             return out;
         }
         // DoRA: m / ‖W + s·B A‖ (row norm, detached as in PEFT), [out]
-        NDArray norm = w.add(b[layer][i].matMul(a[layer][i]).mul(s)).norm(new int[] {1}).stopGradient();
-        return out.mul(magnitude[layer][i].div(norm));
+        NDArray norm = Step.owned(b[layer][i].matMul(a[layer][i]), x).mul(s).add(w).norm(new int[] {1}).stopGradient();
+        return out.mul(magnitude[layer][i]).div(norm);
     }
 
     NDArray a(int layer, Projection p) {

@@ -122,7 +122,7 @@ public final class TrainableMixLora implements TrainableAdapter {
         int k = spec.topK();
         float s = (float) spec.scaling();
         NDManager manager = x.getManager();
-        NDArray logits = x.matMul(router[layer].transpose()); // [rows, experts]
+        NDArray logits = x.matMul(Step.transposed(router[layer], x)); // [rows, experts]
         routerLogitsSink.add(logits);
         NDArray probs = logits.softmax(-1);
 
@@ -168,12 +168,12 @@ public final class TrainableMixLora implements TrainableAdapter {
             mixed = mixed == null ? hPart : mixed.add(hPart);
             downDelta = downDelta == null ? dPart : downDelta.add(dPart);
         }
-        return mixed.matMul(w.down().transpose()).add(downDelta);
+        return mixed.matMul(Step.transposed(w.down(), mixed)).add(downDelta);
     }
 
     /** s·B A x for expert e's LoRA on FFN projection f. */
     private NDArray lora(NDArray x, int layer, int e, int f, float s) {
-        return x.matMul(expertA[layer][e][f].transpose()).matMul(expertB[layer][e][f].transpose()).mul(s);
+        return x.matMul(Step.transposed(expertA[layer][e][f], x)).matMul(Step.transposed(expertB[layer][e][f], x)).mul(s);
     }
 
     /** [rows, n]: column c is the unit vector of row idx[c]. */
