@@ -39,6 +39,8 @@ class OutboxRelay implements DisposableBean {
   private final TransactionTemplate tx;
   private final String bootstrapServers;
   private KafkaProducer<String, byte[]> producer;
+  /** Failures since the last success: only the first of a streak is logged at WARN (Kafka down = 4 a second). */
+  private int failures;
 
   OutboxRelay(JdbcClient jdbc, TransactionTemplate tx, @Value("${spring.kafka.bootstrap-servers}") String bootstrapServers) {
     this.jdbc = jdbc;
@@ -52,8 +54,16 @@ class OutboxRelay implements DisposableBean {
       while (Boolean.TRUE.equals(tx.execute(status -> relayBatch()))) {
         // keep draining while full batches come back
       }
+      if (failures > 0) {
+        log.info("outbox relay recovered after {} failed attempts", failures);
+        failures = 0;
+      }
     } catch (RuntimeException e) {
-      log.warn("outbox relay failed; will retry: {}", e.toString());
+      if (failures++ == 0) {
+        log.warn("outbox relay failed; retrying quietly until it recovers: {}", e.toString());
+      } else {
+        log.debug("outbox relay failed again ({}): {}", failures, e.toString());
+      }
       closeProducer();
     }
   }

@@ -59,6 +59,16 @@ final class HashingInputStream extends FilterInputStream {
   }
 
   @Override
+  public int available() throws IOException {
+    try {
+      return super.available();
+    } catch (IOException e) {
+      failure = failure == null ? e : failure; // fileupload2 reports its size limit from available() too
+      throw e;
+    }
+  }
+
+  @Override
   public long skip(long n) throws IOException {
     // Skipped bytes would escape the digest: read them instead.
     byte[] buf = new byte[8192];

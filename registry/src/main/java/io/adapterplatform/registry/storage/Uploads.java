@@ -138,6 +138,11 @@ public class Uploads {
       if (hashing.failure() != null) {
         throw hashing.failure(); // the client's stream failed (size limit, truncated body), not S3
       }
+      for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+        if (c instanceof FileUploadException fue) {
+          throw fue;
+        }
+      }
       throw e;
     }
     if (verifier != null) {
