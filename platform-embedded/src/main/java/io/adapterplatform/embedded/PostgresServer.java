@@ -38,6 +38,11 @@ final class PostgresServer implements AutoCloseable {
           .setRegisterShutdownHook(false)
           .setPGStartupWait(Duration.ofSeconds(60))
           .setServerConfig("listen_addresses", "127.0.0.1")
+          // zonky starts postgres with -F and synchronous_commit=off, tuned for throwaway test databases;
+          // this one keeps the platform's data, and "acknowledged is never lost" must hold across an OS
+          // crash too. A later -c wins over -F.
+          .setServerConfig("fsync", "on")
+          .setServerConfig("synchronous_commit", "on")
           .start();
       log.info("PostgreSQL started port={} dataDir={}", postgres.getPort(), dataDir);
       return new PostgresServer(postgres);

@@ -31,6 +31,9 @@ class EmbeddedBackendsTest {
       assertThat(BackendProbes.queryStrings(endpoints, "select name from adapter")).containsExactly("llama-lora");
       assertThat(BackendProbes.get(endpoints, "blobs", "sha256/ab/cd")).isEqualTo(object);
       assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60))).isEqualTo(records);
+      assertThat(BackendProbes.queryStrings(endpoints, "select setting from pg_settings"
+          + " where name in ('fsync', 'synchronous_commit') order by name"))
+          .as("a commit is on disk before it is acknowledged").containsExactly("on", "on");
     }
 
     var ports = new int[] {FreePorts.resolve(0), FreePorts.resolve(0), FreePorts.resolve(0)};

@@ -92,14 +92,27 @@ public final class SafetensorsFile implements AutoCloseable {
         return out;
     }
 
-    /** The tensor's values widened to F32, row-major. */
+    /** The tensor's values widened to F32, row-major; a NaN or infinity among them is a FormatException. */
     public float[] readFloats(String name) {
         TensorInfo t = header.require(name);
         if (t.elementCount() > Integer.MAX_VALUE - 8) {
             throw new FormatException(FormatException.Reason.TOO_LARGE, header.fileName(),
                     "tensor '" + name + "' has " + t.elementCount() + " elements, too many for one float array");
         }
-        return FloatConversions.decode(readRaw(name), t.dtype(), (int) t.elementCount());
+        float[] values = FloatConversions.decode(readRaw(name), t.dtype(), (int) t.elementCount());
+        // A NaN or infinity in a weight poisons every logit downstream; refuse it here, naming the tensor,
+        // rather than let a CLI print NaN or a server serve garbage (the registry refuses them at upload).
+        int nonFinite = 0;
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                nonFinite++;
+            }
+        }
+        if (nonFinite > 0) {
+            throw new FormatException(FormatException.Reason.INCONSISTENT, header.fileName(),
+                    "tensor '" + name + "' has " + nonFinite + " non-finite values (NaN or infinity)");
+        }
+        return values;
     }
 
     @Override

@@ -198,7 +198,16 @@ class EngineCliTest {
         Path foreignAdapter = root.resolve("foreign");
         TinyModels.writeAdapter(foreignAdapter, TinyModels.randomLora(new ModelDims(48, 48, 2, 4, 2, 12, 1e-5,
                 10000.0, true, 260), 2, 2, false, EnumSet.of(Projection.Q), 1), 2, false, DType.F32);
+        Path poisoned = root.resolve("poisoned");
+        Files.createDirectories(poisoned);
+        Files.copy(lora.resolve("adapter_config.json"), poisoned.resolve("adapter_config.json"));
+        byte[] weights = Files.readAllBytes(lora.resolve("adapter_model.safetensors"));
+        long headerLength = 8 + java.nio.ByteBuffer.wrap(weights, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        java.nio.ByteBuffer.wrap(weights).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat((int) headerLength, Float.NaN);
+        Files.write(poisoned.resolve("adapter_model.safetensors"), weights);
         List<Object[]> cases = new ArrayList<>();
+        cases.add(new Object[] {run("score", "--model", model.toString(), "--adapter", poisoned.toString(),
+                "--tokens", "1,2"), 1, "non-finite"});
         cases.add(new Object[] {run(), 2, "no command"});
         cases.add(new Object[] {run("score", "--tokens", "1,2"), 2, "--model"});
         cases.add(new Object[] {run("score", "--model", model.toString(), "--tokens", "1,x"), 2, "'x'"});

@@ -54,6 +54,40 @@ class FusedTrainerTest {
                         TinyTraining.randomTask(dims.vocabSize(), 6, 4, 10, 13)));
     }
 
+    /** Arrays (and sub-managers) a manager holds right now; DJL keeps them in a protected map. */
+    static int resources(ai.djl.ndarray.NDManager manager) throws ReflectiveOperationException {
+        var field = ai.djl.ndarray.BaseNDManager.class.getDeclaredField("resources");
+        field.setAccessible(true);
+        return ((Map<?, ?>) field.get(manager)).size();
+    }
+
+    @Test
+    void leavesNoArraysBehindInTheModelOrJobManagers() throws ReflectiveOperationException {
+        var trainer = new FusedTrainer(model);
+        List<TrainingJob> jobs = new ArrayList<>();
+        threeJobs().forEach(f -> jobs.add(f.apply(model)));
+        trainer.step(jobs);
+        int modelCount = resources(model.manager());
+        int[] jobCounts = jobs.stream().mapToInt(j -> {
+            try {
+                return resources(j.adapter().parameters().get(0).getManager());
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }).toArray();
+
+        for (int s = 0; s < 3; s++) {
+            trainer.step(jobs);
+        }
+
+        assertThat(resources(model.manager())).isEqualTo(modelCount);
+        for (int j = 0; j < jobs.size(); j++) {
+            assertThat(resources(jobs.get(j).adapter().parameters().get(0).getManager())).as(jobs.get(j).id())
+                    .isEqualTo(jobCounts[j]);
+        }
+        jobs.forEach(TrainingJob::close);
+    }
+
     static Map<String, double[]> snapshot(TrainingJob job) {
         Map<String, double[]> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : job.adapter().namedTensors().entrySet()) {

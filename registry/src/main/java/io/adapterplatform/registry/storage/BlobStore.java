@@ -161,6 +161,29 @@ public class BlobStore {
     return keys;
   }
 
+  /** A listed object: its key, size and last-modified time. */
+  record Listed(String key, long size, Instant lastModified) {}
+
+  /** Objects under {@code prefix} last modified before {@code before}, with their sizes. */
+  List<Listed> listWithSizes(String prefix, Instant before) {
+    var items = new ArrayList<Listed>();
+    try {
+      for (var r : client.listObjects(ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
+        Item item = r.get();
+        if (item.isDir() || item.lastModified() == null) {
+          continue; // no time: cannot prove it is older than the grace, so it is kept
+        }
+        Instant modified = item.lastModified().toInstant();
+        if (modified.isBefore(before)) {
+          items.add(new Listed(item.objectName(), item.size(), modified));
+        }
+      }
+    } catch (Exception e) {
+      throw new StorageException("cannot list " + prefix, e);
+    }
+    return items;
+  }
+
   public boolean exists(String key) {
     try {
       client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());

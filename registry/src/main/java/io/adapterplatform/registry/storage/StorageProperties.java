@@ -6,11 +6,13 @@ import org.springframework.util.unit.DataSize;
 
 /** {@code platform.registry.*}: where blobs live and how uploads are bounded. */
 @ConfigurationProperties("platform.registry")
-record StorageProperties(String bucket, DataSize maxFileSize, Duration stagingMaxAge) {
+record StorageProperties(String bucket, DataSize maxFileSize, Duration stagingMaxAge, Duration blobGrace) {
 
   StorageProperties {
     bucket = bucket == null || bucket.isBlank() ? "adapter-registry" : bucket;
     maxFileSize = maxFileSize == null ? DataSize.ofGigabytes(16) : maxFileSize;
     stagingMaxAge = stagingMaxAge == null ? Duration.ofHours(1) : stagingMaxAge;
+    // An object under blobs/ younger than this may belong to an upload that promoted but has not committed.
+    blobGrace = blobGrace == null ? Duration.ofHours(1) : blobGrace;
   }
 }

@@ -1,0 +1,156 @@
+package io.adapterplatform.registry.storage;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
+
+/**
+ * Removes promoted blobs nothing needs: (1) objects under {@code blobs/sha256/} without a blob row, older
+ * than {@code platform.registry.blob-grace} (a crash between promote and commit), and (2) blob rows, with
+ * their objects, that no live version, base model or live composition's source refers to any more.
+ *
+ * <p>Why it cannot remove what a concurrent upload commits: each sha256 is decided in its own transaction
+ * holding the blob's advisory lock exclusively ({@code pg_try_advisory_xact_lock}, skipping a blob in use);
+ * an upload's {@link BlobRows#record} holds the same lock shared until it commits. The collector re-checks
+ * "no row" / "no reference" in a statement that starts after the lock is granted (a fresh READ COMMITTED
+ * snapshot), so every upload that committed a reference is seen, and no upload can commit one until the
+ * collector's transaction ends. The object is removed before that transaction commits the row's delete: a
+ * crash in between leaves an unreferenced row without object, which the next round deletes, and an upload
+ * that dedups onto it checks the object under the lock and fails with 503 instead of committing a
+ * reference to nothing.
+ */
+@Component
+public class BlobCollector {
+
+  private static final Logger log = LoggerFactory.getLogger(BlobCollector.class);
+  private static final Pattern HEX = Pattern.compile("^[0-9a-f]{64}$");
+  private static final int BATCH = 500;
+
+  /** A blob is live while any of these refers to it (a live composition's weights read its sources' files). */
+  private static final String UNREFERENCED = """
+      not exists (select 1 from version_file f join adapter_version v on v.id = f.version_id
+                  where f.sha256 = b.sha256 and not f.generated and v.deleted_at is null)
+      and not exists (select 1 from base_model_file m where m.sha256 = b.sha256)
+      and not exists (select 1 from mixlora_source s join adapter_version u on u.id = s.version_id
+                      join version_file f on f.version_id = s.source_version_id
+                      where u.deleted_at is null and f.sha256 = b.sha256)""";
+
+  private final BlobStore store;
+  private final JdbcClient jdbc;
+  private final TransactionTemplate tx;
+  private final StorageProperties properties;
+  private final MeterRegistry meters;
+
+  BlobCollector(BlobStore store, JdbcClient jdbc, TransactionTemplate tx, StorageProperties properties,
+      MeterRegistry meters) {
+    this.store = store;
+    this.jdbc = jdbc;
+    this.tx = tx;
+    this.properties = properties;
+    this.meters = meters;
+  }
+
+  /** What one round removed. */
+  public record Result(int orphans, long orphanBytes, int unreferenced, long unreferencedBytes) {}
+
+  @Scheduled(fixedDelayString = "${platform.registry.collector-interval:10m}", initialDelayString = "${platform.registry.collector-interval:10m}")
+  void scheduled() {
+    try {
+      collect(Instant.now());
+    } catch (RuntimeException e) {
+      log.warn("blob collector failed; will retry: {}", e.toString());
+    }
+  }
+
+  /** One round as of {@code now} (the test's clock): orphans older than the grace, then unreferenced rows. */
+  public Result collect(Instant now) {
+    int orphans = 0;
+    long orphanBytes = 0;
+    var candidates = store.listWithSizes(BlobStore.BLOBS, now.minus(properties.blobGrace()));
+    for (int i = 0; i < candidates.size(); i += BATCH) {
+      var batch = candidates.subList(i, Math.min(candidates.size(), i + BATCH));
+      var known = jdbc.sql("select sha256 from blob where sha256 = any(cast(? as bpchar[]))")
+          .param(batch.stream().map(l -> sha(l.key())).toArray(String[]::new)).query(String.class).set();
+      for (var item : batch) {
+        String sha = sha(item.key());
+        if (HEX.matcher(sha).matches() && !known.contains(sha) && removeOrphan(sha)) {
+          orphans++;
+          orphanBytes += item.size();
+        }
+      }
+    }
+    int unreferenced = 0;
+    long unreferencedBytes = 0;
+    String after = "";
+    while (true) {
+      // Keyset order, so that rows skipped (locked by an upload, referenced again) are not listed twice.
+      var rows = jdbc.sql("select b.sha256 from blob b where b.sha256 > ? and " + UNREFERENCED
+              + " order by b.sha256 limit " + BATCH)
+          .param(after).query(String.class).list();
+      if (rows.isEmpty()) {
+        break;
+      }
+      for (String sha : rows) {
+        Long size = removeUnreferenced(sha);
+        if (size != null) {
+          unreferenced++;
+          unreferencedBytes += size;
+        }
+      }
+      after = rows.getLast();
+    }
+    count("orphan", orphans, orphanBytes);
+    count("unreferenced", unreferenced, unreferencedBytes);
+    if (orphans + unreferenced > 0) {
+      log.info("blob collector removed {} orphan objects ({} bytes) and {} unreferenced blobs ({} bytes)", orphans,
+          orphanBytes, unreferenced, unreferencedBytes);
+    }
+    return new Result(orphans, orphanBytes, unreferenced, unreferencedBytes);
+  }
+
+  private boolean removeOrphan(String sha) {
+    return Boolean.TRUE.equals(tx.execute(status -> {
+      if (!BlobRows.tryLockExclusive(jdbc, sha)) {
+        return false; // an upload is recording it right now
+      }
+      boolean hasRow = jdbc.sql("select count(*) from blob where sha256 = ?").param(sha).query(Integer.class).single() > 0;
+      if (hasRow) {
+        return false; // committed since the listing
+      }
+      store.remove(BlobStore.blobKey(sha));
+      return true;
+    }));
+  }
+
+  /** The row's size when the blob was removed; null when it was skipped. */
+  private Long removeUnreferenced(String sha) {
+    return tx.execute(status -> {
+      if (!BlobRows.tryLockExclusive(jdbc, sha)) {
+        return null;
+      }
+      var size = jdbc.sql("delete from blob b where b.sha256 = ? and " + UNREFERENCED + " returning b.size")
+          .param(sha).query(Long.class).optional();
+      if (size.isEmpty()) {
+        return null;
+      }
+      // Removed before the row's delete commits: a failure here rolls the row back (retried next round).
+      store.remove(BlobStore.blobKey(sha));
+      return size.get();
+    });
+  }
+
+  private void count(String kind, int objects, long bytes) {
+    meters.counter("registry.blob.collected.objects", "kind", kind).increment(objects);
+    meters.counter("registry.blob.collected.bytes", "kind", kind).increment(bytes);
+  }
+
+  private static String sha(String key) {
+    return key.substring(BlobStore.BLOBS.length());
+  }
+}
