@@ -92,4 +92,36 @@ class BaseModelTest extends RegistryTestBase {
   static String sha256(byte[] bytes) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
+
+  @Test
+  void checksAShardedModelsIndexAsTheEngineDoes() throws Exception {
+    var first = new java.util.LinkedHashMap<String, long[]>();
+    var second = new java.util.LinkedHashMap<String, long[]>();
+    Fixtures.modelTensors().forEach((t, shape) -> (t.startsWith("model.layers.1.") || t.startsWith("model.norm")
+        || t.startsWith("lm_head") ? second : first).put(t, shape));
+    var d = dir();
+    var config = Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile();
+    var shard1 = Fixtures.write(d, "model-00001-of-00002.safetensors", Fixtures.safetensors(first, 11)).toFile();
+    var shard2 = Fixtures.write(d, "model-00002-of-00002.safetensors", Fixtures.safetensors(second, 12)).toFile();
+    var map = new java.util.TreeMap<String, String>();
+    first.keySet().forEach(t -> map.put(t, shard1.getName()));
+    second.keySet().forEach(t -> map.put(t, shard2.getName()));
+    var api = new BaseModelsApi(admin());
+
+    // The complete index is accepted (the control), ...
+    var good = Fixtures.write(d, "model.safetensors.index.json", JSON.writeValueAsString(java.util.Map.of("weight_map", map)));
+    assertThat(api.uploadBaseModel("bm-" + unique(), List.of(config, shard1, shard2, good.toFile())).getFiles()).hasSize(4);
+
+    // ... one that omits a tensor a shard holds is refused, as the engine would refuse to load it.
+    map.remove("model.embed_tokens.weight");
+    var bad = dir();
+    var index = Fixtures.write(bad, "model.safetensors.index.json", JSON.writeValueAsString(java.util.Map.of("weight_map", map)));
+    String name = "bm-" + unique();
+    var p = problem(422, () -> api.uploadBaseModel(name, List.of(config, shard1, shard2, index.toFile())));
+    assertThat(p.getErrors()).anySatisfy(e -> {
+      assertThat(e.getField()).isEqualTo("model.safetensors.index.json");
+      assertThat(e.getMessage()).contains("model.embed_tokens.weight").contains(shard1.getName());
+    });
+    problem(404, () -> api.getBaseModel(name));
+  }
 }

@@ -55,6 +55,11 @@ final class Fixtures {
   }
 
   static byte[] modelWeights(long seed) {
+    return safetensors(modelTensors(), seed);
+  }
+
+  /** Every tensor of the tiny model, name to shape, in checkpoint order. */
+  static Map<String, long[]> modelTensors() {
     var t = new LinkedHashMap<String, long[]>();
     t.put("model.embed_tokens.weight", new long[] {VOCAB, HIDDEN});
     for (int i = 0; i < LAYERS; i++) {
@@ -67,7 +72,7 @@ final class Fixtures {
     }
     t.put("model.norm.weight", new long[] {HIDDEN});
     t.put("lm_head.weight", new long[] {VOCAB, HIDDEN});
-    return safetensors(t, seed);
+    return t;
   }
 
   static String loraConfig(int r, List<String> targets, boolean dora) {

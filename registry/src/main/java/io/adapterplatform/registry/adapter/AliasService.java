@@ -10,16 +10,16 @@ import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.springframework.dao.DuplicateKeyException;
-import org.springframework.dao.OptimisticLockingFailureException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Aliases point at live versions. A move is one transaction: the target version is locked FOR SHARE
- * (it cannot be deleted meanwhile), the alias row is updated under optimistic locking (row_version), and
- * the history row, outbox event and audit row commit with it.
+ * Aliases point at live versions. A move is one transaction: the adapter row is locked first (FOR NO KEY
+ * UPDATE), so that moves and deletes of its aliases queue up instead of failing, whether the alias exists
+ * yet or not (last writer wins, and each reads the previous version its predecessor committed); then the
+ * target version is locked FOR SHARE (it cannot be deleted meanwhile), and the alias row, history row,
+ * outbox event and audit row commit together.
  */
 @Service
 class AliasService {
@@ -46,6 +46,7 @@ class AliasService {
     if (request == null || request.version() == null) {
       throw ApiException.invalidField("version", "is required");
     }
+    lockAliases(adapter);
     var target = versions.resolve(adapter, Integer.toString(request.version()), true);
     var current = jdbc.sql("""
         select al.id, v.number, al.row_version from alias al join adapter_version v on v.id = al.version_id
@@ -53,19 +54,12 @@ class AliasService {
         .params(adapter.id(), alias).query((rs, i) -> new AliasRow(rs.getLong(1), rs.getInt(2), rs.getLong(3))).optional();
     Integer previous = null;
     if (current.isEmpty()) {
-      try {
-        jdbc.sql("insert into alias (adapter_id, name, version_id, updated_at) values (?, ?, ?, now())")
-            .params(adapter.id(), alias, target.id()).update();
-      } catch (DuplicateKeyException e) {
-        throw new OptimisticLockingFailureException("alias created concurrently", e);
-      }
+      jdbc.sql("insert into alias (adapter_id, name, version_id, updated_at) values (?, ?, ?, now())")
+          .params(adapter.id(), alias, target.id()).update();
     } else {
       previous = current.get().version();
-      int n = jdbc.sql("update alias set version_id = ?, updated_at = now(), row_version = row_version + 1 where id = ? and row_version = ?")
-          .params(target.id(), current.get().id(), current.get().rowVersion()).update();
-      if (n == 0) {
-        throw new OptimisticLockingFailureException("alias moved concurrently");
-      }
+      jdbc.sql("update alias set version_id = ?, updated_at = now(), row_version = row_version + 1 where id = ?")
+          .params(target.id(), current.get().id()).update();
     }
     jdbc.sql("insert into alias_move (adapter_id, alias, version, previous_version, moved_at, moved_by) values (?, ?, ?, ?, now(), ?)")
         .params(adapter.id(), alias, target.number(), previous, caller.actor()).update();
@@ -86,6 +80,7 @@ class AliasService {
     caller.require(Role.PUBLISHER);
     var adapter = versions.adapter(name);
     checkAliasName(alias);
+    lockAliases(adapter);
     var current = jdbc.sql("""
         select al.id, v.number, al.row_version from alias al join adapter_version v on v.id = al.version_id
         where al.adapter_id = ? and al.name = ? for update of al""")
@@ -96,6 +91,16 @@ class AliasService {
         .params(adapter.id(), alias, current.version(), caller.actor()).update();
     outbox.append(Outbox.EventType.ALIAS_DELETED, name, Map.of("alias", alias, "previousVersion", current.version()));
     audit.record(caller.actor(), "alias.delete", "adapter/" + name + "/aliases/" + alias, "was " + current.version());
+  }
+
+  /**
+   * Serialises alias changes of one adapter. NO KEY UPDATE does not block foreign-key checks of other
+   * transactions (new versions, history rows), only other alias changes and version-number allocation.
+   * Taken before the version lock: adapter, then version, the order every writer uses.
+   */
+  private void lockAliases(Versions.AdapterRef adapter) {
+    jdbc.sql("select id from adapter where id = ? for no key update").param(adapter.id()).query(Long.class)
+        .optional().orElseThrow(() -> ApiException.notFound("adapter '" + adapter.name() + "'"));
   }
 
   @Transactional(readOnly = true)

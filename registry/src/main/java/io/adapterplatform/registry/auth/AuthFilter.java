@@ -13,8 +13,11 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Authenticates every {@code /api/v1/**} request by its bearer token (401 otherwise) and leaves the
- * {@link Caller} for controllers; roles (403) are checked by the services that know the operation.
+ * Authenticates every {@code /api/v1/**} and {@code /actuator/**} request by its bearer token (401
+ * otherwise) and leaves the {@link Caller} for controllers; roles (403) of API calls are checked by the
+ * services that know the operation. Actuator endpoints need ADMIN here (no service sits behind them),
+ * except {@code /actuator/health} and its groups, which probes call without a token. The OpenAPI
+ * document stays public: it describes the contract, holds no data.
  */
 @Component
 class AuthFilter extends OncePerRequestFilter {
@@ -30,7 +33,22 @@ class AuthFilter extends OncePerRequestFilter {
 
   @Override
   protected boolean shouldNotFilter(HttpServletRequest request) {
-    return !request.getRequestURI().startsWith("/api/v1/");
+    String path = path(request);
+    return !path.startsWith("/api/v1/") && !isProtectedActuator(path);
+  }
+
+  /** The decoded, normalised path without ';' parameters, so that no spelling of a path slips past. */
+  private static String path(HttpServletRequest request) {
+    String info = request.getPathInfo();
+    return request.getServletPath() + (info == null ? "" : info);
+  }
+
+  /** Every actuator path but health (and health's groups such as liveness/readiness). */
+  static boolean isProtectedActuator(String path) {
+    if (!path.equals("/actuator") && !path.startsWith("/actuator/")) {
+      return false;
+    }
+    return !path.equals("/actuator/health") && !path.startsWith("/actuator/health/");
   }
 
   @Override
@@ -46,15 +64,23 @@ class AuthFilter extends OncePerRequestFilter {
       reject(request, response, "the bearer token is unknown or revoked");
       return;
     }
+    if (isProtectedActuator(path(request)) && !caller.get().has(Role.ADMIN)) {
+      write(request, response, ApiException.forbidden("actuator endpoints other than health need the ADMIN role"));
+      return;
+    }
     request.setAttribute(CALLER, caller.get());
     chain.doFilter(request, response);
   }
 
   private void reject(HttpServletRequest request, HttpServletResponse response, String detail) throws IOException {
-    response.setStatus(401);
     response.setHeader("WWW-Authenticate", "Bearer");
+    write(request, response, ApiException.unauthorized(detail));
+  }
+
+  private void write(HttpServletRequest request, HttpServletResponse response, ApiException problem) throws IOException {
+    response.setStatus(problem.status().value());
     response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
-    json.writeValue(response.getOutputStream(), Problems.body(ApiException.unauthorized(detail), request.getRequestURI()));
+    json.writeValue(response.getOutputStream(), Problems.body(problem, request.getRequestURI()));
   }
 
 }
