@@ -108,7 +108,7 @@ class MixLoraTest extends RegistryTestBase {
     assertThat(compose(mix, Map.of("experts", List.of(a + "@1"), "topK", 2)).statusCode()).isEqualTo(422);
     assertThat(compose(mix, Map.of("experts", List.of(a + "@1", dora + "@1"), "topK", 1)).statusCode()).isEqualTo(422);
     assertThat(compose(mix, Map.of("experts", List.of("no-at-sign"), "topK", 1)).statusCode()).isEqualTo(400);
-    assertThat(compose(mix, Map.of("experts", List.of(a + "@9"), "topK", 1)).statusCode()).isEqualTo(404);
+    assertThat(compose(mix, Map.of("experts", List.of(a + "@9"), "topK", 1)).statusCode()).isEqualTo(422);
     assertThat(compose(mix, Map.of("experts", List.of(), "topK", 1)).statusCode()).isEqualTo(400);
     assertThat(versions().listVersions(mix, null, null).getItems()).isEmpty();
   }

@@ -116,6 +116,7 @@ class AdapterService {
     var params = new LinkedHashMap<String, Object>();
     params.put("after", cursor == null ? "" : Cursors.decode(cursor));
     if (baseModel != null) {
+      Names.require("baseModel", baseModel);
       sql.append(" and b.name = :base");
       params.put("base", baseModel);
     }
@@ -125,6 +126,10 @@ class AdapterService {
     }
     if (label != null) {
       int eq = label.indexOf('=');
+      String key = eq < 0 ? label : label.substring(0, eq);
+      if (!LABEL_KEY.matcher(key).matches()) {
+        throw ApiException.invalidField("label", "must be 'key' or 'key=value' with a key matching " + LABEL_KEY.pattern());
+      }
       if (eq < 0) {
         sql.append(" and exists (select 1 from adapter_label l where l.adapter_id = a.id and l.key = :lkey)");
         params.put("lkey", label);

@@ -2,6 +2,7 @@ package io.adapterplatform.registry.mixlora;
 
 import io.adapterplatform.engine.format.AdapterConfig;
 import io.adapterplatform.engine.format.AdapterLayout;
+import io.adapterplatform.engine.format.FormatException;
 import io.adapterplatform.engine.format.MixLoraComposer;
 import io.adapterplatform.engine.format.SafetensorsHeader;
 import io.adapterplatform.engine.format.TensorInfo;
@@ -9,6 +10,7 @@ import io.adapterplatform.registry.auth.Caller;
 import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.basemodel.BaseModelCatalog;
 import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.registry.problem.Problems;
 import io.adapterplatform.registry.storage.BlobStore;
 import io.adapterplatform.registry.storage.FileInfo;
 import java.io.IOException;
@@ -24,7 +26,9 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import io.adapterplatform.registry.adapter.Versions;
+import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -90,7 +94,12 @@ class MixLoraService {
     }
     Long attention = c.attention() == null ? null : source(adapter, c.attention(), "compose.attention").id();
     var recipe = new MixLoras.Recipe(experts, attention, c.topK(), std, seed);
-    var plan = compositions.plan(recipe, adapter.baseModelId());
+    MixLoraComposer.Composition plan;
+    try {
+      plan = compositions.plan(recipe, adapter.baseModelId());
+    } catch (FormatException e) {
+      throw pointAtSources(e, c);
+    }
     String weightsSha = digestOfWeights(plan);
     byte[] config = plan.config().toJson();
     String configSha = sha256(config);
@@ -111,14 +120,58 @@ class MixLoraService {
     return versions.commit(caller.actor(), adapter, v);
   }
 
+  /**
+   * The composer names the offending source ({@code adapter@number}) at the start of each problem; the caller
+   * wrote {@code compose.experts[i]}, so the problem points there instead of at {@code adapter_config.json}.
+   */
+  private ApiException pointAtSources(FormatException e, MixLoras.Compose c) {
+    var mapped = Problems.fromFormat(e);
+    var errors = new ArrayList<ApiException.FieldError>();
+    for (var fe : mapped.errors()) {
+      errors.add(new ApiException.FieldError(fieldOf(fe.message(), c).orElse(fe.field()), fe.message()));
+    }
+    return new ApiException(mapped.status(), mapped.slug(), mapped.title(), mapped.getMessage(), errors);
+  }
+
+  private Optional<String> fieldOf(String problem, MixLoras.Compose c) {
+    for (int i = 0; i < c.experts().size(); i++) {
+      if (names(c.experts().get(i)).stream().anyMatch(n -> problem.startsWith(n + " ") || problem.startsWith(n + "/"))) {
+        return Optional.of("compose.experts[" + i + "]");
+      }
+    }
+    if (c.attention() != null
+        && names(c.attention()).stream().anyMatch(n -> problem.startsWith(n + " ") || problem.startsWith(n + "/"))) {
+      return Optional.of("compose.attention");
+    }
+    return Optional.empty();
+  }
+
+  /** The names a reference may appear under in a composer problem: as written, and as {@code adapter@number}. */
+  private List<String> names(String ref) {
+    int at = ref.indexOf('@');
+    var adapter = versions.adapter(ref.substring(0, at));
+    return List.of(ref, adapter.name() + "@" + versions.resolve(adapter, ref.substring(at + 1), false).number());
+  }
+
   /** A source reference {@code adapter@ref}: a live LoRA version over the same base model. */
   private Versions.VersionRow source(Versions.AdapterRef target, String ref, String field) {
     int at = ref == null ? -1 : ref.indexOf('@');
     if (at <= 0 || at == ref.length() - 1) {
       throw ApiException.invalidField(field, "must be 'adapter@version' or 'adapter@alias'");
     }
-    var adapter = versions.adapter(ref.substring(0, at));
-    var v = versions.resolve(adapter, ref.substring(at + 1), true);
+    Versions.AdapterRef adapter;
+    Versions.VersionRow v;
+    try {
+      adapter = versions.adapter(ref.substring(0, at));
+      v = versions.resolve(adapter, ref.substring(at + 1), true);
+    } catch (ApiException e) {
+      // The version being created exists; it is its input that points at nothing, hence 422, not 404.
+      if (e.status() != HttpStatus.NOT_FOUND && e.status() != HttpStatus.GONE) {
+        throw e;
+      }
+      throw ApiException.unprocessable("unknown-source", field + ": " + e.getMessage(),
+          List.of(new ApiException.FieldError(field, e.getMessage())));
+    }
     if (adapter.baseModelId() != target.baseModelId()) {
       throw ApiException.unprocessable("base-model-mismatch", ref + " is over another base model",
           List.of(new ApiException.FieldError(field, "another base model")));

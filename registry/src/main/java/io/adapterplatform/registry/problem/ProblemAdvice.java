@@ -49,9 +49,7 @@ class ProblemAdvice {
 
   @ExceptionHandler(HttpMessageNotReadableException.class)
   ResponseEntity<Map<String, Object>> unreadable(HttpMessageNotReadableException e, HttpServletRequest request) {
-    String detail = e.getMostSpecificCause().getMessage();
-    return Problems.response(ApiException.badRequest("malformed-json",
-        "the request body is not valid JSON for this operation: " + firstLine(detail)), request.getRequestURI());
+    return Problems.response(JsonProblems.of(e), request.getRequestURI());
   }
 
   @ExceptionHandler(MethodArgumentTypeMismatchException.class)
@@ -81,10 +79,10 @@ class ProblemAdvice {
   private ResponseEntity<Map<String, Object>> spring(Exception e, HttpServletRequest request) {
     HttpStatusCode code = ((ErrorResponse) e).getStatusCode();
     HttpStatus status = HttpStatus.resolve(code.value());
-    String slug = status == null ? "error" : status.name().toLowerCase().replace('_', '-');
+    String slug = status == null ? "error" : Problems.slug(status);
     String detail = ((ErrorResponse) e).getBody().getDetail();
     var mapped = new ApiException(status == null ? HttpStatus.BAD_REQUEST : status, slug,
-        status == null ? "Error" : status.getReasonPhrase(), detail == null ? e.getMessage() : detail, List.of());
+        status == null ? "Error" : Problems.title(status), detail == null ? e.getMessage() : detail, List.of());
     return Problems.response(mapped, request.getRequestURI());
   }
 
@@ -103,14 +101,6 @@ class ProblemAdvice {
     var mapped = new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "internal", "Internal error",
         "the registry failed unexpectedly; nothing was changed", List.of());
     return Problems.response(mapped, request.getRequestURI());
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "unreadable body";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
   }
 
   static MediaType problemJson() {

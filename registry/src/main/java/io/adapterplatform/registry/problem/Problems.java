@@ -4,6 +4,7 @@ import io.adapterplatform.engine.format.FormatException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -33,6 +34,20 @@ public final class Problems {
 
   static ResponseEntity<Map<String, Object>> response(ApiException e, String instance) {
     return ResponseEntity.status(e.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(body(e, instance));
+  }
+
+  /**
+   * The one title style: the status's reason phrase in sentence case ("Method not allowed"), so Spring's own
+   * errors, Tomcat's and ours read alike.
+   */
+  public static String title(HttpStatus status) {
+    String phrase = status.getReasonPhrase();
+    return phrase.isEmpty() ? "Error" : phrase.charAt(0) + phrase.substring(1).toLowerCase(Locale.ROOT);
+  }
+
+  /** The type slug for a bare status: {@code method-not-allowed}. */
+  public static String slug(HttpStatus status) {
+    return status.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   /** Maps the engine's format verdicts: malformed 400, too large 413, inconsistent 422. */

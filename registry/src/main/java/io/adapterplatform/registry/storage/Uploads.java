@@ -67,6 +67,10 @@ public class Uploads {
           if (!fieldNames.contains(item.getFieldName())) {
             throw ApiException.invalidField(item.getFieldName(), "is not a part of this operation");
           }
+          if (fields.containsKey(item.getFieldName())) {
+            // Last-wins would silently pick one of two conflicting values.
+            throw ApiException.invalidField(item.getFieldName(), "is given twice");
+          }
           try (InputStream in = item.getInputStream()) {
             byte[] value = in.readNBytes(4097);
             if (value.length > 4096) {
