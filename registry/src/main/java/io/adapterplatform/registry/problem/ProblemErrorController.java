@@ -1,5 +1,6 @@
 package io.adapterplatform.registry.problem;
 
+import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
@@ -13,8 +14,9 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * The container's error page ({@code /error}): errors raised outside Spring MVC's handlers (by a filter, or
  * a {@code sendError} of the container) answer problem+json like every other error, not Spring Boot's
- * default body.
+ * default body. Hidden: it is the container's page, not an operation of the contract.
  */
+@Hidden
 @RestController
 class ProblemErrorController implements ErrorController {
 
