@@ -22,8 +22,8 @@ import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
 import org.springframework.stereotype.Component;
 
 /**
- * Parses a multipart request AS A STREAM (commons-fileupload2's item iterator, the container's multipart
- * support disabled): each file part goes straight to an S3 staging key while it is hashed and, for a
+ * Parses a multipart request AS A STREAM ({@link MultipartReader}, the container's multipart support
+ * disabled): each file part goes straight to an S3 staging key while it is hashed and, for a
  * safetensors file, while its header is parsed. Heap use is bounded by one S3 part (8 MiB) plus a
  * safetensors header plus small JSON configs, whatever the file size; nothing is spooled to local disk.
  */
@@ -58,36 +58,34 @@ public class Uploads {
     var files = new ArrayList<StagedFile>();
     long started = System.nanoTime();
     try {
-      var upload = new JakartaServletFileUpload<>();
-      upload.setFileSizeMax(properties.maxFileSize().toBytes());
-      var items = upload.getItemIterator(request);
-      while (items.hasNext()) {
-        var item = items.next();
-        if (item.isFormField() || item.getName() == null) {
-          if (!fieldNames.contains(item.getFieldName())) {
-            throw ApiException.invalidField(item.getFieldName(), "is not a part of this operation");
+      var items = new MultipartReader(request.getInputStream(), MultipartReader.boundary(request.getContentType()),
+          properties.maxFileSize().toBytes());
+      for (var item = items.next(); item != null; item = items.next()) {
+        if (item.fileName() == null) {
+          if (!fieldNames.contains(item.fieldName())) {
+            throw ApiException.invalidField(item.fieldName(), "is not a part of this operation");
           }
-          if (fields.containsKey(item.getFieldName())) {
+          if (fields.containsKey(item.fieldName())) {
             // Last-wins would silently pick one of two conflicting values.
-            throw ApiException.invalidField(item.getFieldName(), "is given twice");
+            throw ApiException.invalidField(item.fieldName(), "is given twice");
           }
-          try (InputStream in = item.getInputStream()) {
+          try (InputStream in = item.body()) {
             byte[] value = in.readNBytes(4097);
             if (value.length > 4096) {
-              throw ApiException.invalidField(item.getFieldName(), "is too long");
+              throw ApiException.invalidField(item.fieldName(), "is too long");
             }
-            fields.put(item.getFieldName(), new String(value, StandardCharsets.UTF_8));
+            fields.put(item.fieldName(), new String(value, StandardCharsets.UTF_8));
           }
           continue;
         }
-        if (!"files".equals(item.getFieldName())) {
-          throw ApiException.invalidField(item.getFieldName(), "files are sent as parts named 'files'");
+        if (!"files".equals(item.fieldName())) {
+          throw ApiException.invalidField(item.fieldName(), "files are sent as parts named 'files'");
         }
-        String name = fileName(item.getName());
+        String name = fileName(item.fileName());
         if (files.stream().anyMatch(f -> f.name().equals(name))) {
           throw ApiException.invalidField("files", "'" + name + "' is sent twice");
         }
-        try (InputStream in = item.getInputStream()) {
+        try (InputStream in = item.body()) {
           files.add(stageFile(name, prefix + files.size(), in));
         }
       }
@@ -143,6 +141,9 @@ public class Uploads {
         throw hashing.failure(); // the client's stream failed (size limit, truncated body), not S3
       }
       for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+        if (c instanceof MultipartReader.MultipartException me) {
+          throw me;
+        }
         if (c instanceof FileUploadException fue) {
           throw fue;
         }
@@ -165,6 +166,10 @@ public class Uploads {
   }
 
   private static RuntimeException asProblem(IOException e) {
+    if (e instanceof MultipartReader.MultipartException me) {
+      return me.tooLarge() ? ApiException.tooLarge(me.getMessage(), List.of())
+          : ApiException.badRequest("malformed-multipart", "malformed multipart body: " + me.getMessage());
+    }
     if (e instanceof FileUploadException fue) {
       String cls = fue.getClass().getSimpleName();
       if (cls.contains("Size") || cls.contains("ByteCount")) {
