@@ -24,8 +24,9 @@ import org.springframework.stereotype.Component;
 /**
  * Parses a multipart request AS A STREAM ({@link MultipartReader}, the container's multipart support
  * disabled): each file part goes straight to an S3 staging key while it is hashed and, for a
- * safetensors file, while its header is parsed. Heap use is bounded by one S3 part (8 MiB) plus a
- * safetensors header plus small JSON configs, whatever the file size; nothing is spooled to local disk.
+ * safetensors file, while its header is parsed. Heap use is bounded by one S3 part (8 MiB) plus the
+ * read-ahead (≈ 8 MiB) plus a safetensors header plus small JSON configs, whatever the file size; nothing
+ * is spooled to local disk.
  */
 @Component
 public class Uploads {
@@ -134,8 +135,10 @@ public class Uploads {
     } else {
       body = hashing;
     }
-    try {
-      store.putStaging(key, body);
+    // Streamed bodies are read (parsed, hashed, checked) on a second thread while the S3 client sends the
+    // previous part; closing joins that thread before the digest, count or verifier are looked at.
+    try (InputStream upload = content == null ? new ReadAheadInputStream(body) : body) {
+      store.putStaging(key, upload);
     } catch (RuntimeException e) {
       if (hashing.failure() != null) {
         throw hashing.failure(); // the client's stream failed (size limit, truncated body), not S3
