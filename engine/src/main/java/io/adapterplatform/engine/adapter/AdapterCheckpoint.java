@@ -11,7 +11,6 @@ import io.adapterplatform.engine.format.ModelConfig;
 import io.adapterplatform.engine.format.SafetensorsFile;
 import io.adapterplatform.engine.format.SafetensorsWriter;
 import io.adapterplatform.engine.format.TensorInfo;
-import io.adapterplatform.engine.model.Projection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -78,7 +77,7 @@ public record AdapterCheckpoint(AdapterConfig config, AdapterWeights weights, Ma
         Map<ModuleKey, LoraPair> modules = new HashMap<>();
         Map<ModuleKey, float[]> magnitudes = new HashMap<>();
         for (LoraTensors l : layout.loras()) {
-            ModuleKey key = new ModuleKey(l.layer(), projection(l.module()));
+            ModuleKey key = new ModuleKey(l.layer(), l.module());
             modules.put(key, pair(file, l));
             l.magnitude().ifPresent(m -> magnitudes.put(key, file.readFloats(m.name())));
         }
@@ -88,7 +87,7 @@ public record AdapterCheckpoint(AdapterConfig config, AdapterWeights weights, Ma
             case MIXLORA -> {
                 Map<MixLora.ExpertKey, LoraPair> experts = new HashMap<>();
                 for (LoraTensors l : layout.expertLoras()) {
-                    experts.put(new MixLora.ExpertKey(l.layer(), projection(l.module()), l.expert()), pair(file, l));
+                    experts.put(new MixLora.ExpertKey(l.layer(), l.module(), l.expert()), pair(file, l));
                 }
                 Map<Integer, float[]> routers = new HashMap<>();
                 for (int i = 0; i < layout.routerTensors().size(); i++) {
@@ -136,7 +135,7 @@ public record AdapterCheckpoint(AdapterConfig config, AdapterWeights weights, Ma
         Map<String, Tensor> out = new LinkedHashMap<>();
         boolean mix = w instanceof MixLora;
         for (var e : w.modules().entrySet()) {
-            var p = formatProjection(e.getKey().projection());
+            var p = e.getKey().projection();
             int layer = e.getKey().layer();
             LoraPair pair = e.getValue();
             String a = mix ? AdapterKeys.mixloraAttention(layer, p, AdapterKeys.LORA_A) : AdapterKeys.peft(layer, p, AdapterKeys.LORA_A);
@@ -155,7 +154,7 @@ public record AdapterCheckpoint(AdapterConfig config, AdapterWeights weights, Ma
             }
             for (var e : m.experts().entrySet()) {
                 var k = e.getKey();
-                var p = formatProjection(k.projection());
+                var p = k.projection();
                 LoraPair pair = e.getValue();
                 out.put(AdapterKeys.mixloraExpert(k.layer(), p, k.expert(), AdapterKeys.LORA_A),
                         new Tensor(new long[] {pair.rank(), pair.in()}, pair.a()));
@@ -168,14 +167,6 @@ public record AdapterCheckpoint(AdapterConfig config, AdapterWeights weights, Ma
                     + w.getClass().getSimpleName());
         }
         return out;
-    }
-
-    static Projection projection(io.adapterplatform.engine.format.Projection p) {
-        return Projection.fromModule(p.module());
-    }
-
-    static io.adapterplatform.engine.format.Projection formatProjection(Projection p) {
-        return io.adapterplatform.engine.format.Projection.of(p.module()).orElseThrow();
     }
 
     static byte[] readAll(Path path) {

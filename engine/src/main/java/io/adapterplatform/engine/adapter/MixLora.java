@@ -1,6 +1,6 @@
 package io.adapterplatform.engine.adapter;
 
-import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.format.Projection;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;

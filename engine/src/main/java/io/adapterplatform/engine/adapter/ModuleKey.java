@@ -1,6 +1,6 @@
 package io.adapterplatform.engine.adapter;
 
-import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.format.Projection;
 
 /** A projection of one layer: where a LoRA pair sits. */
 public record ModuleKey(int layer, Projection projection) implements Comparable<ModuleKey> {

@@ -2,8 +2,8 @@ package io.adapterplatform.engine.cli;
 
 import com.google.gson.Gson;
 import io.adapterplatform.engine.format.DType;
+import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.ModelDims;
-import io.adapterplatform.engine.model.Projection;
 import io.adapterplatform.engine.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.EnumSet;

@@ -52,7 +52,7 @@ public record BaseModelLayout(ModelConfig config, Map<String, TensorInfo> tensor
         for (int i = 0; i < c.numHiddenLayers(); i++) {
             m.put(inputNorm(i), new long[] {c.hiddenSize()});
             for (Projection p : Projection.values()) {
-                if (p == Projection.GATE_PROJ) {
+                if (p == Projection.GATE) {
                     m.put(postAttentionNorm(i), new long[] {c.hiddenSize()});
                 }
                 ModelConfig.ProjectionShape s = c.projectionShape(p);

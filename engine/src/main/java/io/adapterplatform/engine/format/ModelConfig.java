@@ -195,11 +195,11 @@ public record ModelConfig(
         int q = numAttentionHeads * headDim;
         int kv = numKeyValueHeads * headDim;
         return switch (p) {
-            case Q_PROJ -> new ProjectionShape(hiddenSize, q);
-            case K_PROJ, V_PROJ -> new ProjectionShape(hiddenSize, kv);
-            case O_PROJ -> new ProjectionShape(q, hiddenSize);
-            case GATE_PROJ, UP_PROJ -> new ProjectionShape(hiddenSize, intermediateSize);
-            case DOWN_PROJ -> new ProjectionShape(intermediateSize, hiddenSize);
+            case Q -> new ProjectionShape(hiddenSize, q);
+            case K, V -> new ProjectionShape(hiddenSize, kv);
+            case O -> new ProjectionShape(q, hiddenSize);
+            case GATE, UP -> new ProjectionShape(hiddenSize, intermediateSize);
+            case DOWN -> new ProjectionShape(intermediateSize, hiddenSize);
         };
     }
 

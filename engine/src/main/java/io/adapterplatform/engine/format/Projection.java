@@ -5,17 +5,19 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The linear modules of a LLaMA decoder layer that an adapter may target, with the block they live in
- * ({@code self_attn} or {@code mlp}) as their weight names spell it.
+ * The seven linear modules of a LLaMA decoder layer that an adapter may target, in the order adapters
+ * usually list them, with the block they live in ({@code self_attn} or {@code mlp}) as their weight names
+ * spell it. The one enum for this concept across the engine: the pure-Java format code and the DJL model,
+ * adapter, fused and training code all use it (the declaration order is relied on as an index).
  */
 public enum Projection {
-    Q_PROJ("q_proj", Block.SELF_ATTN),
-    K_PROJ("k_proj", Block.SELF_ATTN),
-    V_PROJ("v_proj", Block.SELF_ATTN),
-    O_PROJ("o_proj", Block.SELF_ATTN),
-    GATE_PROJ("gate_proj", Block.MLP),
-    UP_PROJ("up_proj", Block.MLP),
-    DOWN_PROJ("down_proj", Block.MLP);
+    Q("q_proj", Block.SELF_ATTN),
+    K("k_proj", Block.SELF_ATTN),
+    V("v_proj", Block.SELF_ATTN),
+    O("o_proj", Block.SELF_ATTN),
+    GATE("gate_proj", Block.MLP),
+    UP("up_proj", Block.MLP),
+    DOWN("down_proj", Block.MLP);
 
     /** The sub-block of a decoder layer. */
     public enum Block {
@@ -47,12 +49,19 @@ public enum Projection {
         return module;
     }
 
+    /** The sub-block that holds this module; {@link Block#prefix()} is its name segment. */
     public Block block() {
         return block;
     }
 
+    /** True for q, k, v and o, the projections of the {@code self_attn} block. */
     public boolean isAttention() {
         return block == Block.SELF_ATTN;
+    }
+
+    /** True for the FFN projections (gate, up, down), the ones MixLoRA experts live on. */
+    public boolean isFfn() {
+        return block == Block.MLP;
     }
 
     /** {@code self_attn.q_proj}, the path of this module inside a decoder layer. */

@@ -6,9 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.LayerWeights;
-import io.adapterplatform.engine.model.Projection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -2,6 +2,7 @@ package io.adapterplatform.engine.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import io.adapterplatform.engine.format.Projection;
 
 /**
  * How adapters enter the forward pass. The model calls {@link #linear} for every projection and

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.adapterplatform.engine.format.Projection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -89,12 +90,12 @@ public final class BaseModel implements AutoCloseable {
 
     /** The Hugging Face name of a projection's weight in layer {@code layer}. */
     public static String weightName(int layer, Projection p) {
-        return "model.layers." + layer + "." + p.block() + "." + p.module() + ".weight";
+        return "model.layers." + layer + "." + p.path() + ".weight";
     }
 
     private static NDArray projection(NDManager m, WeightSource s, ModelDims dims, String prefix, Projection p) {
         int[] shape = dims.projectionShape(p);
-        return load(m, s, prefix + p.block() + "." + p.module() + ".weight", shape[0], shape[1]);
+        return load(m, s, prefix + p.path() + ".weight", shape[0], shape[1]);
     }
 
     private static NDArray load(NDManager m, WeightSource source, String name, long... shape) {

@@ -1,6 +1,7 @@
 package io.adapterplatform.engine.model;
 
 import ai.djl.ndarray.NDArray;
+import io.adapterplatform.engine.format.Projection;
 
 /**
  * The frozen weights of one decoder layer, as [out, in] matrices (Hugging Face layout) and norm vectors.

@@ -1,5 +1,7 @@
 package io.adapterplatform.engine.model;
 
+import io.adapterplatform.engine.format.Projection;
+
 /**
  * The shape of a LLaMA-family model, as read from {@code config.json}.
  *

@@ -11,7 +11,7 @@ import io.adapterplatform.engine.adapter.MixLora;
 import io.adapterplatform.engine.adapter.ModuleKey;
 import io.adapterplatform.engine.format.AdapterConfig;
 import io.adapterplatform.engine.format.DType;
-import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.format.Projection;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

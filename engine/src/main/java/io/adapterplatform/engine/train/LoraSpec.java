@@ -1,6 +1,6 @@
 package io.adapterplatform.engine.train;
 
-import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.format.Projection;
 import java.util.EnumSet;
 import java.util.Set;
 

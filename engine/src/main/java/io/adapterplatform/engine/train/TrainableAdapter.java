@@ -1,7 +1,7 @@
 package io.adapterplatform.engine.train;
 
 import ai.djl.ndarray.NDArray;
-import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.format.Projection;
 import java.util.List;
 import java.util.Map;
 

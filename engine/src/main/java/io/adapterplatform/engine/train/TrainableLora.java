@@ -2,9 +2,9 @@ package io.adapterplatform.engine.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
-import io.adapterplatform.engine.model.Projection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -133,7 +133,7 @@ public final class TrainableLora implements TrainableAdapter {
                 if (a[l][i] == null) {
                     continue;
                 }
-                String name = prefix + l + "." + p.block() + "." + p.module() + ".";
+                String name = prefix + l + "." + p.path() + ".";
                 out.put(name + "lora_A.weight", a[l][i]);
                 out.put(name + "lora_B.weight", b[l][i]);
                 if (magnitude[l][i] != null) {

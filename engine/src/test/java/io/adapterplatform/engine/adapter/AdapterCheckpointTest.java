@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import io.adapterplatform.engine.format.DType;
 import io.adapterplatform.engine.format.FormatException;
 import io.adapterplatform.engine.format.ModelConfig;
+import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.format.SafetensorsFile;
 import io.adapterplatform.engine.format.SafetensorsWriter;
 import io.adapterplatform.engine.fused.AdapterPool;
@@ -15,7 +16,6 @@ import io.adapterplatform.engine.fused.GroupedLora;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
 import io.adapterplatform.engine.model.ModelDirectory;
-import io.adapterplatform.engine.model.Projection;
 import io.adapterplatform.engine.model.Segment;
 import io.adapterplatform.engine.reference.RefAdapters;
 import io.adapterplatform.engine.reference.RefModel;
@@ -160,7 +160,7 @@ class AdapterCheckpointTest {
         Lora wrong = TinyModels.randomLora(DIMS, 3, 2, false, EnumSet.of(Projection.Q), 2);
         SafetensorsWriter writer = new SafetensorsWriter();
         for (var e : wrong.modules().entrySet()) {
-            var p = io.adapterplatform.engine.format.Projection.of(e.getKey().projection().module()).orElseThrow();
+            var p = e.getKey().projection();
             writer.addFloats(io.adapterplatform.engine.format.AdapterKeys.peft(e.getKey().layer(), p, "lora_A.weight"),
                     DType.F32, new long[] {3, DIMS.hiddenSize()}, e.getValue().a());
             writer.addFloats(io.adapterplatform.engine.format.AdapterKeys.peft(e.getKey().layer(), p, "lora_B.weight"),

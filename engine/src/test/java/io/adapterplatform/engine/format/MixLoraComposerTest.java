@@ -84,9 +84,9 @@ class MixLoraComposerTest {
                     }
                 }
             }
-            assertThat(out.readBytes(AdapterKeys.mixloraAttention(1, Projection.V_PROJ, AdapterKeys.LORA_B)))
+            assertThat(out.readBytes(AdapterKeys.mixloraAttention(1, Projection.V, AdapterKeys.LORA_B)))
                     .isEqualTo(bytesOf(attention, null, attention.header(),
-                            AdapterKeys.peft(1, Projection.V_PROJ, AdapterKeys.LORA_B)));
+                            AdapterKeys.peft(1, Projection.V, AdapterKeys.LORA_B)));
             assertThat(out.header().require(AdapterKeys.mixloraRouter(0)).dtype()).isEqualTo(DType.F32);
             assertThat(out.readFloats(AdapterKeys.mixloraRouter(1)))
                     .isEqualTo(new RouterInit(0.02, 42).generateLayer(1, 3, 16));

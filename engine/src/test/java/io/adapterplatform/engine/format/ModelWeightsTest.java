@@ -43,7 +43,7 @@ class ModelWeightsTest {
             BaseModelLayout layout = BaseModelLayout.validate(model, w.headers());
 
             assertThat(layout.tensors()).hasSize(2 + 2 * 9 + 1);
-            assertThat(layout.tensors().get(BaseModelLayout.projectionWeight(1, Projection.K_PROJ)).shape())
+            assertThat(layout.tensors().get(BaseModelLayout.projectionWeight(1, Projection.K)).shape())
                     .containsExactly(8, 16);
             tensors.forEach((n, v) -> assertThat(w.readFloats(n)).isEqualTo(v));
         }

@@ -1,6 +1,6 @@
 package io.adapterplatform.engine.reference;
 
-import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.format.Projection;
 
 /** A float64 reference adapter: per-row, per-projection, no fusion. */
 public interface RefAdapter {

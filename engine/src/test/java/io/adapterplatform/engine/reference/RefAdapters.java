@@ -6,7 +6,7 @@ import io.adapterplatform.engine.adapter.Lora;
 import io.adapterplatform.engine.adapter.LoraPair;
 import io.adapterplatform.engine.adapter.MixLora;
 import io.adapterplatform.engine.adapter.ModuleKey;
-import io.adapterplatform.engine.model.Projection;
+import io.adapterplatform.engine.format.Projection;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;

@@ -1,8 +1,8 @@
 package io.adapterplatform.engine.reference;
 
+import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
-import io.adapterplatform.engine.model.Projection;
 import java.util.EnumMap;
 import java.util.Map;
 

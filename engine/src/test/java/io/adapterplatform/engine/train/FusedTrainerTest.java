@@ -3,9 +3,9 @@ package io.adapterplatform.engine.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
+import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
-import io.adapterplatform.engine.model.Projection;
 import io.adapterplatform.engine.testing.TinyModels;
 import java.util.ArrayList;
 import java.util.EnumSet;

@@ -1,11 +1,19 @@
 package io.adapterplatform.registry.adapter;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import io.adapterplatform.registry.storage.FileInfo;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** The adapter resources as the API shows them (names match the contract's schemas). */
+/**
+ * The adapter resources as the API shows them (names match the contract's schemas). An optional field with
+ * no value is left out of the JSON rather than written as {@code null} (the contract's types do not allow
+ * null); only {@code nextCursor} is always written, {@code null} on the last page, because clients loop on it.
+ * The annotations are Jackson's shared {@code com.fasterxml.jackson.annotation} ones, which the server's
+ * Jackson 3 honours.
+ */
 public final class Adapters {
 
   private Adapters() {}
@@ -20,21 +28,25 @@ public final class Adapters {
       @io.swagger.v3.oas.annotations.media.Schema(type = "object", additionalPropertiesSchema = String.class)
       Object labels) {}
 
+  @JsonInclude(Include.NON_NULL)
   public record Adapter(String name, String baseModel, String description, Map<String, String> labels,
       Integer latestVersion, Instant createdAt) {}
 
-  public record AdapterPage(List<Adapter> items, String nextCursor) {}
+  public record AdapterPage(List<Adapter> items, @JsonInclude(Include.ALWAYS) String nextCursor) {}
 
   public record ExpertSource(String adapter, int version) {}
 
+  @JsonInclude(Include.NON_NULL)
   public record AdapterVersion(String adapter, int version, AdapterKind kind, String baseModel, List<FileInfo> files,
       List<String> aliases, Integer rank, List<String> targetModules, Integer numExperts, Integer topK,
       List<ExpertSource> composedFrom, String createdBy, Instant createdAt) {}
 
-  public record VersionPage(List<AdapterVersion> items, String nextCursor) {}
+  public record VersionPage(List<AdapterVersion> items, @JsonInclude(Include.ALWAYS) String nextCursor) {}
 
   public record MoveAliasRequest(Integer version) {}
 
+  /** {@code version} is absent for the move that deleted the alias, {@code previousVersion} for the one that created it. */
+  @JsonInclude(Include.NON_NULL)
   public record AliasMove(Integer version, Integer previousVersion, Instant movedAt, String movedBy) {}
 
   public record Alias(String alias, int version, Instant updatedAt, List<AliasMove> history) {}

@@ -1,5 +1,7 @@
 package io.adapterplatform.registry.audit;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import io.adapterplatform.registry.auth.Caller;
 import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.storage.Cursors;
@@ -14,9 +16,12 @@ import org.springframework.web.bind.annotation.RestController;
 @RestController
 class AuditController {
 
+  /** {@code detail} is left out when the action has none. */
+  @JsonInclude(Include.NON_NULL)
   record AuditEntry(long id, Instant at, String actor, String action, String target, String detail) {}
 
-  record AuditPage(List<AuditEntry> items, String nextCursor) {}
+  /** {@code nextCursor} is always written, {@code null} on the last page. */
+  record AuditPage(List<AuditEntry> items, @JsonInclude(Include.ALWAYS) String nextCursor) {}
 
   private final JdbcClient jdbc;
 

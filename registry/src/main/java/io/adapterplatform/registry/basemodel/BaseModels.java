@@ -1,5 +1,7 @@
 package io.adapterplatform.registry.basemodel;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import io.adapterplatform.registry.storage.FileInfo;
 import java.time.Instant;
 import java.util.List;
@@ -14,5 +16,6 @@ final class BaseModels {
 
   record BaseModel(String name, List<FileInfo> files, Architecture architecture, Instant createdAt) {}
 
-  record BaseModelPage(List<BaseModel> items, String nextCursor) {}
+  /** {@code nextCursor} is always written, {@code null} on the last page. */
+  record BaseModelPage(List<BaseModel> items, @JsonInclude(Include.ALWAYS) String nextCursor) {}
 }

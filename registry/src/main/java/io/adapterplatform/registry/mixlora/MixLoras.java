@@ -1,5 +1,7 @@
 package io.adapterplatform.registry.mixlora;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import java.util.List;
 
 /** The MixLoRA resources as the API shows them (names match the contract's schemas). */
@@ -17,6 +19,8 @@ final class MixLoras {
 
   record Tensor(String name, String dtype, List<Long> shape) {}
 
+  /** {@code source} is left out for the experts of an uploaded (not composed) MixLoRA version. */
+  @JsonInclude(Include.NON_NULL)
   record Expert(int index, ExpertSource source, List<Tensor> tensors) {}
 
   record MixLoraExperts(String adapter, int version, int numExperts, int topK, List<Expert> experts,
