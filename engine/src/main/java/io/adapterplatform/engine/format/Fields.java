@@ -3,6 +3,7 @@ package io.adapterplatform.engine.format;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Typed reading of config fields with every type error collected: a missing required field or a value of
@@ -36,16 +37,8 @@ final class Fields {
     }
 
     int optInt(String key, int fallback) {
-        JsonElement e = get(key);
-        if (e == null) {
-            return fallback;
-        }
-        Optional<Long> v = Json.integer(e);
-        if (v.isEmpty() || v.get() > Integer.MAX_VALUE || v.get() < Integer.MIN_VALUE) {
-            problems.malformed("'" + key + "' must be an integer, found " + e);
-            return fallback;
-        }
-        return (int) (long) v.get();
+        return opt(key, fallback, "an integer", e -> Json.integer(e)
+                .filter(v -> v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE).map(Long::intValue));
     }
 
     double requiredDouble(String key) {
@@ -57,39 +50,26 @@ final class Fields {
     }
 
     double optDouble(String key, double fallback) {
-        JsonElement e = get(key);
-        if (e == null) {
-            return fallback;
-        }
-        Optional<Double> v = Json.number(e);
-        if (v.isEmpty() || !Double.isFinite(v.get())) {
-            problems.malformed("'" + key + "' must be a number, found " + e);
-            return fallback;
-        }
-        return v.get();
+        return opt(key, fallback, "a number", e -> Json.number(e).filter(Double::isFinite));
     }
 
     boolean optBool(String key, boolean fallback) {
-        JsonElement e = get(key);
-        if (e == null) {
-            return fallback;
-        }
-        Optional<Boolean> v = Json.bool(e);
-        if (v.isEmpty()) {
-            problems.malformed("'" + key + "' must be true or false, found " + e);
-            return fallback;
-        }
-        return v.get();
+        return opt(key, fallback, "true or false", Json::bool);
     }
 
     String optString(String key, String fallback) {
+        return opt(key, fallback, "a string", Json::string);
+    }
+
+    /** The value of {@code key} read by {@code reader}; absent → fallback; unreadable → a problem and fallback. */
+    private <T> T opt(String key, T fallback, String expected, Function<JsonElement, Optional<T>> reader) {
         JsonElement e = get(key);
         if (e == null) {
             return fallback;
         }
-        Optional<String> v = Json.string(e);
+        Optional<T> v = reader.apply(e);
         if (v.isEmpty()) {
-            problems.malformed("'" + key + "' must be a string, found " + e);
+            problems.malformed("'" + key + "' must be " + expected + ", found " + e);
             return fallback;
         }
         return v.get();
