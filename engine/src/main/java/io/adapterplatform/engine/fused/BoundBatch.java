@@ -67,7 +67,7 @@ final class BoundBatch implements AdapterHook {
         anyDora = dora;
         anyMix = mix;
         slot = step.create(slotHost);
-        mainRows = any ? GroupedLora.Rows.ofHost(step, slotHost, coefHost, strategy) : null;
+        mainRows = any ? GroupedLora.Rows.ofHost(step, slotHost, coefHost, strategy, pool.kernelUsable()) : null;
         k = anyMix ? pool.maxTopK() : 1;
         if (anyMix) {
             preparePairs(rowAdapter);
@@ -122,7 +122,7 @@ final class BoundBatch implements AdapterHook {
         if (!anyAdapter || a == null) {
             return y;
         }
-        y = y.add(GroupedLora.delta(step, x, a, pool.b(layer, p), mainRows));
+        y = GroupedLora.addDelta(step, y, x, a, pool.b(layer, p), mainRows);
         return doraRescale(y, layer, p, slot);
     }
 
@@ -151,9 +151,20 @@ final class BoundBatch implements AdapterHook {
         NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
         NDArray pairLocal = pairLocalBase.add(expert);
         NDArray pairCoef = pool.scaling().get(step, new NDIndex("{}", pairSlot));
-        GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
-
-        NDArray xr = k == 1 ? x : x.repeat(0, k);                                            // [rows·K, hidden]
+        GroupedLora.Rows pairs;
+        GroupedLora.Rows downPairs;
+        NDArray xr;
+        if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL) {
+            // the kernel reads row t for pair (t, j) and sums a row's pairs into it: no repeated x, no reshape-sum
+            KernelPlan[] plans = KernelPlan.pairs(pairSlot.toLongArray(), pairCoef.toFloatArray(), k);
+            pairs = GroupedLora.Rows.ofKernel(rows * (long) k, plans[0]);
+            downPairs = GroupedLora.Rows.ofKernel(rows, plans[1]);
+            xr = x;
+        } else {
+            pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
+            downPairs = null;
+            xr = k == 1 ? x : x.repeat(0, k);                                                // [rows·K, hidden]
+        }
         NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairs);
         NDArray u = pairProjection(layer, Projection.UP, x, xr, w.up(), pairSlot, pairs);
         long inter = g.getShape().get(1);
@@ -161,7 +172,9 @@ final class BoundBatch implements AdapterHook {
         NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});           // Σ_j w_j h_j
         NDArray out = AdapterHook.project(hSum, w.down());
         NDArray a = pool.a(layer, Projection.DOWN);
-        if (a != null) {
+        if (a != null && downPairs != null) {
+            out = GroupedLora.addDelta(step, out, hw, a, pool.b(layer, Projection.DOWN), downPairs);
+        } else if (a != null) {
             NDArray d = GroupedLora.delta(step, hw, a, pool.b(layer, Projection.DOWN), pairs); // ΔW2_{e_j} (w_j h_j)
             out = out.add(k == 1 ? d : d.reshape(rows, k, d.getShape().get(1)).sum(new int[] {1}));
         }
@@ -177,7 +190,7 @@ final class BoundBatch implements AdapterHook {
         if (a == null) {
             return y;
         }
-        y = y.add(GroupedLora.delta(step, xr, a, pool.b(layer, p), pairs));
+        y = GroupedLora.addDelta(step, y, xr, a, pool.b(layer, p), pairs);
         return doraRescale(y, layer, p, pairSlot);
     }
 }

@@ -1,0 +1,152 @@
+package io.adapterplatform.engine.fused;
+
+import ai.djl.ndarray.NDArray;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The grouped LoRA delta as one CPU kernel over the pool's own memory (Punica's BGMV/SGMV idea on a CPU):
+ * for every pair p, {@code y[outRow_p] += coef_p · B_{slot_p} A_{slot_p} x[inRow_p]}, reading each pair's
+ * A and Bᵀ where the pool stores them, in place in y. No per-row copy of adapter weights is made (the
+ * GATHER strategy writes and reads back rows × adapter bytes), so a decode step pays the distinct
+ * adapters' bytes once, and rows sharing a slot are processed together so that the slot's weights are
+ * reused from cache (MixLoRA's (row, expert) pairs).
+ *
+ * <p>Preconditions (checked by {@link GroupedLora}): fp32 arrays on the CPU without gradients (inference
+ * only: the kernel is invisible to autograd); y is a fresh contiguous array (it is written through its
+ * direct buffer). Needs the {@code jdk.incubator.vector} module; {@link HostKernels#available()} says
+ * whether it is present, and this class is loaded only then.
+ */
+final class HostLoraKernel {
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** Columns of Bᵀ one task streams per pass: r × 256 floats (16 KiB at r = 16) stay in L1 across a slot's pairs. */
+    private static final int COLUMN_BLOCK = 256;
+    /** Below this many multiply-adds one thread does it all: forking costs more than it saves. */
+    private static final long PARALLEL_MIN_WORK = 1L << 18;
+
+    private HostLoraKernel() {
+    }
+
+    /**
+     * Adds every pair's delta into {@code y} in place.
+     *
+     * @param y [yRows, out] fp32, contiguous, written in place
+     * @param x [xRows, in] fp32
+     * @param a A [slots, r, in]
+     * @param bt Bᵀ [slots, r, out]
+     */
+    static void addInto(NDArray y, NDArray x, NDArray a, NDArray bt, KernelPlan plan) {
+        int pairs = plan.size();
+        if (pairs == 0) {
+            return;
+        }
+        int r = (int) a.getShape().get(1);
+        int in = (int) a.getShape().get(2);
+        int out = (int) bt.getShape().get(2);
+        MemorySegment as = segment(a);
+        MemorySegment bs = segment(bt);
+        MemorySegment xs = segment(x);
+        MemorySegment ys = segment(y);
+        float[] t = new float[pairs * r];
+        // A side: t_p = coef_p · A_{slot_p} x_{inRow_p}, one task per block of pairs
+        long aWork = (long) pairs * r * in;
+        int aTasks = tasks(aWork, pairs);
+        run(aTasks, task -> {
+            int from = (int) ((long) pairs * task / aTasks);
+            int to = (int) ((long) pairs * (task + 1) / aTasks);
+            for (int p = from; p < to; p++) {
+                project(as, xs, plan.slot(p) * r * (long) in, plan.inRow(p) * (long) in, in, r, plan.coef(p), t, p * r);
+            }
+        });
+        // B side: y_{outRow_p} += Bᵀ_{slot_p}ᵀ t_p, one task per block of columns (outputs never collide)
+        int blocks = (out + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+        long bWork = (long) pairs * r * out;
+        int bTasks = tasks(bWork, blocks);
+        run(bTasks, task -> {
+            int fromBlock = (int) ((long) blocks * task / bTasks);
+            int toBlock = (int) ((long) blocks * (task + 1) / bTasks);
+            for (int blk = fromBlock; blk < toBlock; blk++) {
+                int o0 = blk * COLUMN_BLOCK;
+                int o1 = Math.min(out, o0 + COLUMN_BLOCK);
+                for (int p = 0; p < pairs; p++) {
+                    expand(bs, ys, plan.slot(p) * r * (long) out, plan.outRow(p) * (long) out, out, r, t, p * r, o0, o1);
+                }
+            }
+        });
+    }
+
+    // t[at + k] = coef · Σ_i A[k, i] x[i] for k < r
+    private static void project(MemorySegment a, MemorySegment x, long aBase, long xBase, int in, int r, float coef,
+                                float[] t, int at) {
+        int vecEnd = in - in % (2 * LANES);
+        for (int k = 0; k < r; k++) {
+            long row = aBase + (long) k * in;
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
+            int i = 0;
+            for (; i < vecEnd; i += 2 * LANES) {
+                acc0 = load(a, row + i).fma(load(x, xBase + i), acc0);
+                acc1 = load(a, row + i + LANES).fma(load(x, xBase + i + LANES), acc1);
+            }
+            float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            for (; i < in; i++) {
+                sum += a.getAtIndex(FLOAT, row + i) * x.getAtIndex(FLOAT, xBase + i);
+            }
+            t[at + k] = coef * sum;
+        }
+    }
+
+    // y[o] += Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1)
+    private static void expand(MemorySegment bt, MemorySegment y, long bBase, long yBase, int out, int r, float[] t,
+                               int at, int o0, int o1) {
+        int o = o0;
+        int vecEnd = o0 + (o1 - o0) / LANES * LANES;
+        for (; o < vecEnd; o += LANES) {
+            FloatVector acc = load(y, yBase + o);
+            for (int k = 0; k < r; k++) {
+                acc = load(bt, bBase + (long) k * out + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), acc);
+            }
+            acc.intoMemorySegment(y, (yBase + o) * Float.BYTES, ORDER);
+        }
+        for (; o < o1; o++) {
+            float acc = y.getAtIndex(FLOAT, yBase + o);
+            for (int k = 0; k < r; k++) {
+                acc += t[at + k] * bt.getAtIndex(FLOAT, bBase + (long) k * out + o);
+            }
+            y.setAtIndex(FLOAT, yBase + o, acc);
+        }
+    }
+
+    private static FloatVector load(MemorySegment s, long floatIndex) {
+        return FloatVector.fromMemorySegment(SPECIES, s, floatIndex * Float.BYTES, ORDER);
+    }
+
+    private static MemorySegment segment(NDArray array) {
+        return MemorySegment.ofBuffer(array.toByteBuffer(true));
+    }
+
+    private static int tasks(long work, int units) {
+        if (work < PARALLEL_MIN_WORK) {
+            return 1;
+        }
+        int threads = Runtime.getRuntime().availableProcessors();
+        return Math.max(1, Math.min(units, threads));
+    }
+
+    private static void run(int tasks, java.util.function.IntConsumer task) {
+        if (tasks == 1) {
+            task.accept(0);
+        } else {
+            IntStream.range(0, tasks).parallel().forEach(task);
+        }
+    }
+}
