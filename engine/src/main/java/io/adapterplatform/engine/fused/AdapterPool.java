@@ -53,6 +53,7 @@ public final class AdapterPool implements AutoCloseable {
     private final int[] mixExpertSlot;       // mix → slot of its expert 0
     private final int[] mixTopK;             // mix → top_k
     private final NDArray[] routers;         // [layer] → [mixCount + 1, maxExperts, hidden]
+    private final NDArray[] routersFlat;     // [layer] → [(mixCount + 1)·maxExperts, hidden], same memory
     private final NDArray routerMask;        // [mixCount + 1, maxExperts]: 0 for real experts, -inf otherwise
 
     private AdapterPool(BaseModel model, List<AdapterWeights> adapters, boolean reserved) {
@@ -115,6 +116,7 @@ public final class AdapterPool implements AutoCloseable {
                 }
             }
             routers = new NDArray[dims.numLayers()];
+            routersFlat = new NDArray[dims.numLayers()];
             routerMask = mixes == 0 ? null : stackRouters();
         } catch (RuntimeException e) {
             manager.close();
@@ -345,6 +347,7 @@ public final class AdapterPool implements AutoCloseable {
                 }
             }
             routers[l] = manager.create(r, new Shape(mixCount + 1, maxExperts, h));
+            routersFlat[l] = routers[l].reshape((long) (mixCount + 1) * maxExperts, h);
         }
         return manager.create(mask, new Shape(mixCount + 1, maxExperts));
     }
@@ -426,6 +429,10 @@ public final class AdapterPool implements AutoCloseable {
 
     NDArray router(int l) {
         return routers[l];
+    }
+
+    NDArray routerFlat(int l) {
+        return routersFlat[l];
     }
 
     NDArray routerMask() {

@@ -31,7 +31,8 @@ final class BoundBatch implements AdapterHook {
     private final boolean anyMix;
     // MixLoRA pairs (row, k): rows·K of them, K = the pool's largest top_k
     private final int k;
-    private NDArray mixIndex;          // [rows] router row
+    private NDArray routeIndex;        // [rows, 1, E]: the row's router block among every pool router's logits
+    private NDArray routeMask;         // [rows, E]: 0 for the row's real experts, -inf beyond
     private NDArray kMask;             // [rows, K] 1 for the row's own top_k, 0 beyond
     private NDArray pairBase;          // [rows·K] first expert slot (MixLoRA) or main slot
     private NDArray pairIsMix;         // [rows·K] 1 for MixLoRA rows
@@ -107,7 +108,14 @@ final class BoundBatch implements AdapterHook {
                 localBase[t * k + j] = index.get(b);
             }
         }
-        mixIndex = step.create(mixHost);
+        NDArray mixIndex = step.create(mixHost);
+        int experts = pool.maxExperts();
+        long[] route = new long[rows * experts];
+        for (int t = 0; t < rows; t++) {
+            java.util.Arrays.fill(route, t * experts, (t + 1) * experts, mixHost[t]);
+        }
+        routeIndex = step.create(route, new Shape(rows, 1, experts));
+        routeMask = pool.routerMask().get(step, new NDIndex("{}", mixIndex));
         kMask = step.create(kMaskHost, new Shape(rows, k));
         pairBase = step.create(base);
         pairIsMix = step.create(isMix);
@@ -140,9 +148,10 @@ final class BoundBatch implements AdapterHook {
             return AdapterHook.super.ffn(layer, x, w);
         }
         // MixLoRA eq.: p = softmax(Wg x), top-k renormalised; W1 x and W3 x once; W2 once on Σ w_j h_j
-        NDIndex byMix = new NDIndex("{}", mixIndex);
-        NDArray logits = pool.router(layer).get(step, byMix).matMul(x.expandDims(2)).squeeze(2)
-                .add(pool.routerMask().get(step, byMix));                                          // [rows, E]
+        // every pool router in one GEMM, then each row's own block: no per-row copy of router weights
+        int experts = pool.maxExperts();
+        NDArray logits = AdapterHook.project(x, pool.routerFlat(layer)).reshape(rows, pool.mixCount() + 1, experts)
+                .gather(routeIndex, 1).reshape(rows, experts).add(routeMask);                      // [rows, E]
         NDArray probs = logits.softmax(-1);
         NDList top = probs.topK(k, -1, true, true);
         NDArray weights = top.get(0).mul(kMask);
