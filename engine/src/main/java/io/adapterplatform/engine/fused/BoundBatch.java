@@ -160,20 +160,13 @@ final class BoundBatch implements AdapterHook {
         NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
         NDArray pairLocal = pairLocalBase.add(expert);
         NDArray pairCoef = pool.scaling().get(step, new NDIndex("{}", pairSlot));
-        GroupedLora.Rows pairs;
-        GroupedLora.Rows downPairs;
-        NDArray xr;
-        if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL) {
-            // the kernel reads row t for pair (t, j) and sums a row's pairs into it: no repeated x, no reshape-sum
-            KernelPlan[] plans = KernelPlan.pairs(pairSlot.toLongArray(), pairCoef.toFloatArray(), k);
-            pairs = GroupedLora.Rows.ofKernel(rows * (long) k, plans[0]);
-            downPairs = GroupedLora.Rows.ofKernel(rows, plans[1]);
-            xr = x;
-        } else {
-            pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
-            downPairs = null;
-            xr = k == 1 ? x : x.repeat(0, k);                                                // [rows·K, hidden]
+        if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL
+                && !(anyDora && (pool.doraScale(layer, Projection.GATE) != null
+                        || pool.doraScale(layer, Projection.UP) != null))) {
+            return kernelFfn(layer, x, w, weights, pairSlot.toLongArray(), pairCoef.toFloatArray());
         }
+        GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
+        NDArray xr = k == 1 ? x : x.repeat(0, k);                                             // [rows·K, hidden]
         NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairs);
         NDArray u = pairProjection(layer, Projection.UP, x, xr, w.up(), pairSlot, pairs);
         long inter = g.getShape().get(1);
@@ -181,11 +174,31 @@ final class BoundBatch implements AdapterHook {
         NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});           // Σ_j w_j h_j
         NDArray out = AdapterHook.project(hSum, w.down());
         NDArray a = pool.a(layer, Projection.DOWN);
-        if (a != null && downPairs != null) {
-            out = GroupedLora.addDelta(step, out, hw, a, pool.b(layer, Projection.DOWN), downPairs);
-        } else if (a != null) {
+        if (a != null) {
             NDArray d = GroupedLora.delta(step, hw, a, pool.b(layer, Projection.DOWN), pairs); // ΔW2_{e_j} (w_j h_j)
             out = out.add(k == 1 ? d : d.reshape(rows, k, d.getShape().get(1)).sum(new int[] {1}));
+        }
+        return doraRescale(out, layer, Projection.DOWN, slot);
+    }
+
+    // The same FFN with the host kernel: W1 x and W3 x once per row, read by every pair of the row (no repeated
+    // copies); the up projection's pass also applies SwiGLU and the routing weight, leaving w_j h_j per pair;
+    // W2 once on Σ_j w_j h_j; each pair's ΔW2 added into its row by the kernel.
+    private NDArray kernelFfn(int layer, NDArray x, LayerWeights w, NDArray weights, long[] pairSlot, float[] pairCoef) {
+        KernelPlan every = KernelPlan.everyPair(pairSlot, pairCoef, k);
+        NDArray baseG = AdapterHook.project(x, w.gate());
+        NDArray baseU = AdapterHook.project(x, w.up());
+        long inter = baseG.getShape().get(1);
+        NDArray hw = step.create(new Shape(rows * (long) k, inter));
+        HostLoraKernel.pairProjection(hw, baseG, x, pool.a(layer, Projection.GATE), pool.b(layer, Projection.GATE),
+                every, null);
+        HostLoraKernel.pairProjection(hw, baseU, x, pool.a(layer, Projection.UP), pool.b(layer, Projection.UP),
+                every, weights.toFloatArray());
+        NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});
+        NDArray out = AdapterHook.project(hSum, w.down());
+        NDArray a = pool.a(layer, Projection.DOWN);
+        if (a != null) {
+            HostLoraKernel.addInto(out, hw, a, pool.b(layer, Projection.DOWN), KernelPlan.pairs(pairSlot, pairCoef, k)[1]);
         }
         return doraRescale(out, layer, Projection.DOWN, slot);
     }

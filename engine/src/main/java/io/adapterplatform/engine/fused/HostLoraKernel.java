@@ -84,6 +84,86 @@ final class HostLoraKernel {
         });
     }
 
+    /**
+     * A MixLoRA gate or up projection for every pair, its base product taken from the pair's row instead of a
+     * repeated copy: {@code v_p = base[inRow_p] + coef_p · B_{slot_p} A_{slot_p} x[inRow_p]}. Without
+     * {@code weights}, {@code y[p] = v_p} (the gate); with them, {@code y[p] = silu(y[p]) · v_p · weights[p]}
+     * in place (the up projection fused with SwiGLU and the routing weight: y holds g and becomes w_j h_j,
+     * without the four elementwise passes over [pairs, inter] it would otherwise take).
+     *
+     * @param y [pairs, out], written for every pair of {@code plan} (a plan from {@link KernelPlan#everyPair})
+     * @param base [rows, out] the frozen projection of the rows
+     * @param a A [slots, r, in], or null when no adapter of the pool has this projection
+     */
+    static void pairProjection(NDArray y, NDArray base, NDArray x, NDArray a, NDArray bt, KernelPlan plan,
+                               float[] weights) {
+        int pairs = plan.size();
+        int out = (int) base.getShape().get(1);
+        int r = a == null ? 0 : (int) a.getShape().get(1);
+        int in = (int) x.getShape().get(1);
+        MemorySegment as = a == null ? null : segment(a);
+        MemorySegment bs = a == null ? null : segment(bt);
+        MemorySegment xs = segment(x);
+        MemorySegment basis = segment(base);
+        MemorySegment ys = segment(y);
+        float[] t = new float[Math.max(1, pairs * r)];
+        if (a != null) {
+            int aTasks = tasks((long) pairs * r * in, pairs);
+            run(aTasks, task -> {
+                for (int p = pairs * task / aTasks; p < pairs * (task + 1) / aTasks; p++) {
+                    if (plan.hasAdapter(p)) {
+                        project(as, xs, plan.slot(p) * r * (long) in, plan.inRow(p) * (long) in, in, r, plan.coef(p),
+                                t, p * r);
+                    }
+                }
+            });
+        }
+        int blocks = (out + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+        int bTasks = tasks((long) pairs * Math.max(r, 4) * out, blocks);
+        run(bTasks, task -> {
+            for (int blk = blocks * task / bTasks; blk < blocks * (task + 1) / bTasks; blk++) {
+                int o0 = blk * COLUMN_BLOCK;
+                int o1 = Math.min(out, o0 + COLUMN_BLOCK);
+                for (int p = 0; p < pairs; p++) {
+                    int rank = plan.hasAdapter(p) ? r : 0;
+                    long bBase = rank == 0 ? 0 : plan.slot(p) * r * (long) out;
+                    pairColumns(bs, basis, ys, bBase, plan.inRow(p) * (long) out, plan.outRow(p) * (long) out, out,
+                            rank, t, p * r, o0, o1, weights == null ? Float.NaN : weights[plan.outRow(p)]);
+                }
+            }
+        });
+    }
+
+    // v = base[o] + Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1); y[o] = v, or silu(y[o]) · v · weight
+    private static void pairColumns(MemorySegment bt, MemorySegment base, MemorySegment y, long bBase, long baseRow,
+                                    long yRow, int out, int r, float[] t, int at, int o0, int o1, float weight) {
+        boolean swiglu = !Float.isNaN(weight);
+        int o = o0;
+        int vecEnd = o0 + (o1 - o0) / LANES * LANES;
+        for (; o < vecEnd; o += LANES) {
+            FloatVector v = load(base, baseRow + o);
+            for (int k = 0; k < r; k++) {
+                v = load(bt, bBase + (long) k * out + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), v);
+            }
+            if (swiglu) {
+                FloatVector g = load(y, yRow + o);
+                v = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(v).mul(weight);
+            }
+            v.intoMemorySegment(y, (yRow + o) * Float.BYTES, ORDER);
+        }
+        for (; o < o1; o++) {
+            float v = base.getAtIndex(FLOAT, baseRow + o);
+            for (int k = 0; k < r; k++) {
+                v += t[at + k] * bt.getAtIndex(FLOAT, bBase + (long) k * out + o);
+            }
+            if (swiglu) {
+                float g = y.getAtIndex(FLOAT, yRow + o);
+                v = g / (1f + (float) Math.exp(-g)) * v * weight;
+            }
+            y.setAtIndex(FLOAT, yRow + o, v);
+        }
+    }
+
     // t[at + k] = coef · Σ_i A[k, i] x[i] for k < r
     private static void project(MemorySegment a, MemorySegment x, long aBase, long xBase, int in, int r, float coef,
                                 float[] t, int at) {

@@ -31,8 +31,21 @@ final class KernelPlan {
 
     /** Pairs that read row {@code inRow[p]} and add into row {@code outRow[p]}. */
     static KernelPlan of(long[] slot, float[] coef, int[] inRow, int[] outRow) {
+        return of(slot, coef, inRow, outRow, false);
+    }
+
+    /**
+     * Every MixLoRA pair (row t, choice j) at p = t·k + j, those without an adapter included (they still
+     * need their base values): reads row t, writes pair row p.
+     */
+    static KernelPlan everyPair(long[] slot, float[] coef, int k) {
+        int[] self = IntStream.range(0, slot.length).toArray();
+        return of(slot, coef, Arrays.stream(self).map(p -> p / k).toArray(), self, true);
+    }
+
+    private static KernelPlan of(long[] slot, float[] coef, int[] inRow, int[] outRow, boolean keepBare) {
         Integer[] order = IntStream.range(0, slot.length)
-                .filter(p -> slot[p] != 0 && coef[p] != 0f)
+                .filter(p -> keepBare || slot[p] != 0 && coef[p] != 0f)
                 .boxed()
                 .sorted(Comparator.comparingLong((Integer p) -> slot[p]).thenComparingInt(p -> p))
                 .toArray(Integer[]::new);
@@ -68,6 +81,11 @@ final class KernelPlan {
 
     long slot(int i) {
         return slot[i];
+    }
+
+    /** True when pair i has an adapter delta (plans from {@link #everyPair} also hold pairs without). */
+    boolean hasAdapter(int i) {
+        return slot[i] != 0 && coef[i] != 0f;
     }
 
     float coef(int i) {
