@@ -124,14 +124,90 @@ final class HostLoraKernel {
             for (int blk = blocks * task / bTasks; blk < blocks * (task + 1) / bTasks; blk++) {
                 int o0 = blk * COLUMN_BLOCK;
                 int o1 = Math.min(out, o0 + COLUMN_BLOCK);
-                for (int p = 0; p < pairs; p++) {
+                int p = 0;
+                while (p < pairs) {
                     int rank = plan.hasAdapter(p) ? r : 0;
                     long bBase = rank == 0 ? 0 : plan.slot(p) * r * (long) out;
+                    if (rank > 0 && p + 4 <= pairs && plan.slot(p + 3) == plan.slot(p) && plan.hasAdapter(p + 3)
+                            && plan.hasAdapter(p + 1) && plan.hasAdapter(p + 2)) {
+                        // four pairs of one slot (sorted, so p+1, p+2 share it too): each Bᵀ load feeds 4 rows
+                        pairColumns4(bs, basis, ys, bBase, plan, p, out, r, t, o0, o1, weights);
+                        p += 4;
+                        continue;
+                    }
                     pairColumns(bs, basis, ys, bBase, plan.inRow(p) * (long) out, plan.outRow(p) * (long) out, out,
                             rank, t, p * r, o0, o1, weights == null ? Float.NaN : weights[plan.outRow(p)]);
+                    p++;
                 }
             }
         });
+    }
+
+    // pairColumns for pairs p..p+3 of one slot, register-blocked: 2 vectors of columns × 4 pairs per pass
+    private static void pairColumns4(MemorySegment bt, MemorySegment base, MemorySegment y, long bBase,
+                                     KernelPlan plan, int p, int out, int r, float[] t, int o0, int o1,
+                                     float[] weights) {
+        long b0 = plan.inRow(p) * (long) out;
+        long b1 = plan.inRow(p + 1) * (long) out;
+        long b2 = plan.inRow(p + 2) * (long) out;
+        long b3 = plan.inRow(p + 3) * (long) out;
+        int at = p * r;
+        int o = o0;
+        int vecEnd = o0 + (o1 - o0) / (2 * LANES) * (2 * LANES);
+        for (; o < vecEnd; o += 2 * LANES) {
+            FloatVector v0 = load(base, b0 + o);
+            FloatVector v1 = load(base, b1 + o);
+            FloatVector v2 = load(base, b2 + o);
+            FloatVector v3 = load(base, b3 + o);
+            FloatVector w0 = load(base, b0 + o + LANES);
+            FloatVector w1 = load(base, b1 + o + LANES);
+            FloatVector w2 = load(base, b2 + o + LANES);
+            FloatVector w3 = load(base, b3 + o + LANES);
+            for (int k = 0; k < r; k++) {
+                long row = bBase + (long) k * out + o;
+                FloatVector lo = load(bt, row);
+                FloatVector hi = load(bt, row + LANES);
+                FloatVector t0 = FloatVector.broadcast(SPECIES, t[at + k]);
+                FloatVector t1 = FloatVector.broadcast(SPECIES, t[at + r + k]);
+                FloatVector t2 = FloatVector.broadcast(SPECIES, t[at + 2 * r + k]);
+                FloatVector t3 = FloatVector.broadcast(SPECIES, t[at + 3 * r + k]);
+                v0 = lo.fma(t0, v0);
+                v1 = lo.fma(t1, v1);
+                v2 = lo.fma(t2, v2);
+                v3 = lo.fma(t3, v3);
+                w0 = hi.fma(t0, w0);
+                w1 = hi.fma(t1, w1);
+                w2 = hi.fma(t2, w2);
+                w3 = hi.fma(t3, w3);
+            }
+            store(y, plan, p, out, o, v0, w0, weights);
+            store(y, plan, p + 1, out, o, v1, w1, weights);
+            store(y, plan, p + 2, out, o, v2, w2, weights);
+            store(y, plan, p + 3, out, o, v3, w3, weights);
+        }
+        if (o < o1) {
+            for (int j = 0; j < 4; j++) {
+                pairColumns(bt, base, y, bBase, plan.inRow(p + j) * (long) out, plan.outRow(p + j) * (long) out, out,
+                        r, t, at + j * r, o, o1, weights == null ? Float.NaN : weights[plan.outRow(p + j)]);
+            }
+        }
+    }
+
+    private static void store(MemorySegment y, KernelPlan plan, int p, int out, int o, FloatVector lo, FloatVector hi,
+                              float[] weights) {
+        long row = plan.outRow(p) * (long) out + o;
+        if (weights != null) {
+            float weight = weights[plan.outRow(p)];
+            lo = swiglu(load(y, row), lo, weight);
+            hi = swiglu(load(y, row + LANES), hi, weight);
+        }
+        lo.intoMemorySegment(y, row * Float.BYTES, ORDER);
+        hi.intoMemorySegment(y, (row + LANES) * Float.BYTES, ORDER);
+    }
+
+    // silu(g) · u · weight
+    private static FloatVector swiglu(FloatVector g, FloatVector u, float weight) {
+        return g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(u).mul(weight);
     }
 
     // v = base[o] + Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1); y[o] = v, or silu(y[o]) · v · weight
@@ -146,8 +222,7 @@ final class HostLoraKernel {
                 v = load(bt, bBase + (long) k * out + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), v);
             }
             if (swiglu) {
-                FloatVector g = load(y, yRow + o);
-                v = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(v).mul(weight);
+                v = swiglu(load(y, yRow + o), v, weight);
             }
             v.intoMemorySegment(y, (yRow + o) * Float.BYTES, ORDER);
         }

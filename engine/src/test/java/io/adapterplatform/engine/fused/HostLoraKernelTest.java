@@ -84,6 +84,73 @@ class HostLoraKernelTest {
         }
     }
 
+    @ParameterizedTest(name = "rows {0}, k {1}, slots {2}, r {3}, in {4}, inter {5}")
+    @CsvSource({
+        "1, 1, 2, 1, 3, 5",
+        "5, 2, 4, 4, 16, 21",
+        "40, 2, 3, 8, 48, 700",      // many pairs per slot (4-pair blocks), three column blocks, parallel
+        "17, 3, 9, 16, 64, 257",
+    })
+    void mixLoraPairProjectionsEqualTheSwiGluOfEachPairsOwnExpert(int rows, int k, int slots, int r, int in, int inter) {
+        SplittableRandom rnd = new SplittableRandom(rows * 131L + k * 17L + slots + r + in + inter);
+        int pairs = rows * k;
+        float[] x = random(rnd, rows * in);
+        float[] baseG = random(rnd, rows * inter);
+        float[] baseU = random(rnd, rows * inter);
+        float[] aG = random(rnd, slots * r * in);
+        float[] bG = random(rnd, slots * r * inter);
+        float[] aU = random(rnd, slots * r * in);
+        float[] bU = random(rnd, slots * r * inter);
+        long[] slot = new long[pairs];
+        float[] coef = new float[pairs];
+        float[] weight = new float[pairs];
+        for (int p = 0; p < pairs; p++) {
+            slot[p] = rnd.nextInt(slots);
+            coef[p] = rnd.nextInt(6) == 0 ? 0f : (float) (rnd.nextDouble() + 0.5);
+            weight[p] = (float) rnd.nextDouble();
+        }
+        double[] expected = new double[pairs * inter];
+        for (int p = 0; p < pairs; p++) {
+            int row = p / k;
+            int s = (int) slot[p];
+            double[] tg = new double[r];
+            double[] tu = new double[r];
+            for (int j = 0; j < r; j++) {
+                for (int i = 0; i < in; i++) {
+                    tg[j] += (double) aG[(s * r + j) * in + i] * x[row * in + i];
+                    tu[j] += (double) aU[(s * r + j) * in + i] * x[row * in + i];
+                }
+            }
+            boolean adapter = s != 0 && coef[p] != 0f;
+            for (int o = 0; o < inter; o++) {
+                double g = baseG[row * inter + o];
+                double u = baseU[row * inter + o];
+                for (int j = 0; adapter && j < r; j++) {
+                    g += coef[p] * tg[j] * bG[(s * r + j) * inter + o];
+                    u += coef[p] * tu[j] * bU[(s * r + j) * inter + o];
+                }
+                expected[p * inter + o] = g / (1 + Math.exp(-g)) * u * weight[p];
+            }
+        }
+
+        float[] actual;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray xs = m.create(x, new Shape(rows, in));
+            NDArray y = m.create(new Shape(pairs, inter));
+            KernelPlan plan = KernelPlan.everyPair(slot, coef, k);
+            HostLoraKernel.pairProjection(y, m.create(baseG, new Shape(rows, inter)), xs,
+                    m.create(aG, new Shape(slots, r, in)), m.create(bG, new Shape(slots, r, inter)), plan, null);
+            HostLoraKernel.pairProjection(y, m.create(baseU, new Shape(rows, inter)), xs,
+                    m.create(aU, new Shape(slots, r, in)), m.create(bU, new Shape(slots, r, inter)), plan, weight);
+            actual = y.toFloatArray();
+        }
+
+        for (int i = 0; i < expected.length; i++) {
+            assertThat((double) actual[i]).as("w·h of pair %d, column %d", i / inter, i % inter)
+                    .isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(expected[i]))));
+        }
+    }
+
     @Test
     void planKeepsOnlyPairsWithAnAdapterOrderedBySlot() {
         KernelPlan plan = KernelPlan.of(new long[] {3, 0, 1, 3, 1, 2}, new float[] {1, 1, 1, 0, 2, 1});
