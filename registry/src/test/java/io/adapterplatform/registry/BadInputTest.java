@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -51,6 +52,51 @@ class BadInputTest extends RegistryTestBase {
     assertProblem(send("GET", "/api/v1/adapters?kind=SUPERLORA", null, null), 400);
     assertProblem(send("POST", "/api/v1/tokens", "application/json", "{\"name\": \"x\", \"roles\": [\"KING\"]}"), 400);
     assertProblem(send("GET", "/api/v1/adapters?limit=abc", null, null), 400);
+  }
+
+  @Test
+  void badEnumQueryValueListsTheAllowedValues() throws Exception {
+    var body = assertProblem(send("GET", "/api/v1/adapters?kind=SUPERLORA", null, null), 400);
+
+    assertThat(fieldErrors(body)).containsExactly(
+        Map.of("field", "kind", "message", "must be one of [LORA, DORA, MIXLORA], not 'SUPERLORA'"));
+  }
+
+  @Test
+  void badIntegerQueryValueSaysWhatItMustBe() throws Exception {
+    var body = assertProblem(send("GET", "/api/v1/adapters?limit=abc", null, null), 400);
+
+    assertThat(fieldErrors(body)).containsExactly(Map.of("field", "limit", "message", "must be an integer, not 'abc'"));
+  }
+
+  @Test
+  void unknownPropertiesInRequestBodiesAre400NamingTheProperty() throws Exception {
+    ensureBaseModel();
+    String adapter = "ad-" + unique();
+
+    var create = assertProblem(send("POST", "/api/v1/adapters", "application/json",
+        "{\"name\": \"" + adapter + "\", \"baseModel\": \"" + BASE + "\", \"decription\": \"typo\"}"), 400);
+    var token = assertProblem(send("POST", "/api/v1/tokens", "application/json",
+        "{\"name\": \"t\", \"roles\": [\"READER\"], \"admin\": true}"), 400);
+    var compose = assertProblem(send("POST", "/api/v1/adapters/" + newAdapter() + "/versions", "application/json",
+        "{\"compose\": {\"experts\": [\"a@1\"], \"topK\": 1, \"router\": {\"seeed\": 3}}}"), 400);
+    var alias = assertProblem(send("PUT", "/api/v1/adapters/" + newAdapter() + "/aliases/prod", "application/json",
+        "{\"version\": 1, \"force\": true}"), 400);
+
+    assertThat((String) create.get("type")).endsWith("/unknown-field");
+    assertThat(fieldErrors(create)).singleElement().satisfies(e -> {
+      assertThat(e.get("field")).isEqualTo("decription");
+      assertThat(e.get("message")).contains("known properties: [baseModel, description, labels, name]");
+    });
+    assertThat(fieldErrors(token)).extracting(e -> e.get("field")).containsExactly("admin");
+    assertThat(fieldErrors(compose)).extracting(e -> e.get("field")).containsExactly("compose.router.seeed");
+    assertThat(fieldErrors(alias)).extracting(e -> e.get("field")).containsExactly("force");
+    assertThat(problem(404, () -> adapters().getAdapter(adapter))).isNotNull();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, String>> fieldErrors(Map<String, Object> problem) {
+    return (List<Map<String, String>>) problem.get("errors");
   }
 
   @Test

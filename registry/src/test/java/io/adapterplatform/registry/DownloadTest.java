@@ -6,8 +6,16 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.adapterplatform.embedded.BackendEndpoints;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
+import io.adapterplatform.api.registry.client.BaseModelsApi;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,20 +49,58 @@ class DownloadTest extends RegistryTestBase {
   }
 
   @Test
-  void abortsADownloadWhoseStoredBytesNoLongerMatchTheirHash(BackendEndpoints backends) throws Exception {
+  void corruptSmallFileIsAProblemWithoutTheFilesHeaders(BackendEndpoints backends) throws Exception {
     String name = newAdapter();
-    var files = loraFiles(4, List.of("q_proj"), false, 12);
-    var v = versions().publishVersion(name, files);
-    String sha = v.getFiles().stream().filter(f -> f.getName().equals("adapter_model.safetensors")).findFirst().orElseThrow().getSha256();
-    long size = Files.size(files.get(1).toPath());
+    var v = versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 12));
+    var file = v.getFiles().stream().filter(f -> f.getName().equals("adapter_model.safetensors")).findFirst().orElseThrow();
+    overwrite(backends, file.getSha256(), new byte[(int) (long) file.getSize()]);
+
+    var whole = problem(500, () -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, null));
+    var range = problem(500, () -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", "bytes=0-9", null));
+    var raw = get("/api/v1/adapters/" + name + "/versions/1/files/adapter_model.safetensors", "bytes=0-9");
+
+    assertThat(whole.getType().toString()).endsWith("/stored-file-corrupt");
+    assertThat(range.getType().toString()).endsWith("/stored-file-corrupt");
+    assertThat(raw.statusCode()).isEqualTo(500);
+    assertThat(raw.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+    assertThat(raw.headers().map()).doesNotContainKeys("etag", "content-range", "accept-ranges");
+    raw.headers().firstValueAsLong("content-length").ifPresent(n -> assertThat(n).isEqualTo(raw.body().length));
+  }
+
+  @Test
+  void corruptLargeFileEndsInATruncatedTransfer(BackendEndpoints backends) throws Exception {
+    // 300 KB: far more than one verification chunk, so the first bytes are on the wire before the digest ends.
+    String model = "bm-" + unique();
+    byte[] tokenizer = ("{\"version\": \"1.0\", \"pad\": \"" + "x".repeat(300_000) + "\"}").getBytes(StandardCharsets.UTF_8);
+    Path d = dir();
+    var stored = new BaseModelsApi(admin()).uploadBaseModel(model, List.of(
+        Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
+        Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(5)).toFile(),
+        Fixtures.write(d, "tokenizer.json", tokenizer).toFile()));
+    var file = stored.getFiles().stream().filter(f -> f.getName().equals("tokenizer.json")).findFirst().orElseThrow();
+    byte[] corrupt = tokenizer.clone();
+    corrupt[corrupt.length - 3] ^= 1;
+    overwrite(backends, file.getSha256(), corrupt);
+
+    var failure = catchThrowable(() -> get("/api/v1/base-models/" + model + "/files/tokenizer.json", null));
+    var viaClient = catchThrowable(() -> new BaseModelsApi(admin()).downloadBaseModelFile(model, "tokenizer.json", null, null));
+
+    assertThat(failure).as("a corrupt blob must not be served as a complete response").isInstanceOf(IOException.class);
+    assertThat(viaClient).isNotNull();
+  }
+
+  private static void overwrite(BackendEndpoints backends, String sha, byte[] bytes) throws Exception {
     var s3 = MinioClient.builder().endpoint(backends.s3Endpoint()).credentials(backends.s3AccessKey(), backends.s3SecretKey())
         .region(backends.s3Region()).build();
-    byte[] corrupt = new byte[(int) size];
     s3.putObject(PutObjectArgs.builder().bucket("adapter-registry").object("blobs/sha256/" + sha)
-        .stream(new ByteArrayInputStream(corrupt), size, -1).build());
+        .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build());
+  }
 
-    var failure = catchThrowable(() -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, null));
-
-    assertThat(failure).as("a corrupt blob must not be served as a complete response").isNotNull();
+  private HttpResponse<byte[]> get(String path, String range) throws IOException, InterruptedException {
+    var b = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).header("Authorization", "Bearer " + ADMIN);
+    if (range != null) {
+      b.header("Range", range);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 }

@@ -78,6 +78,8 @@ class MixLoraTest extends RegistryTestBase {
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
     var v = admin().getObjectMapper().readValue(response.body(), AdapterVersion.class);
+    assertThat(response.headers().firstValue("Location"))
+        .hasValue("http://localhost:" + port + "/api/v1/adapters/" + mix + "/versions/" + v.getVersion());
     assertThat(v.getKind()).isEqualTo(AdapterKind.MIXLORA);
     assertThat(v.getNumExperts()).isEqualTo(2);
     assertThat(v.getComposedFrom()).extracting(s -> s.getAdapter() + "@" + s.getVersion()).containsExactly(a + "@1", b + "@1");

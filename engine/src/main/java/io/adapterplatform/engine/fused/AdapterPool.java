@@ -20,7 +20,7 @@ import java.util.Map;
 /**
  * A set of adapters stacked on the model's device for the fused multi-adapter forward.
  *
- * <p>Per targeted projection the pool holds A [slots, r_max, in] and B [slots, out, r_max], every adapter
+ * <p>Per targeted projection the pool holds A [slots, r_max, in] and Bᵀ [slots, r_max, out], every adapter
  * zero-padded to the pool's largest rank (exact: padded rows of A and columns of B add nothing), a
  * scaling per slot, and for DoRA slots the factor m / ‖W + s·B A‖ per output feature, computed once here
  * because W is frozen. Slot 0 is "no adapter" (all zeros). A plain LoRA/DoRA adapter takes one slot; a
@@ -43,7 +43,8 @@ public final class AdapterPool implements AutoCloseable {
     private final boolean[] slotDora;        // [slots]
     private final NDArray scaling;           // [slots]
     private final NDArray[][] a;             // [layer][projection] → [slots, r, in] or null when untargeted
-    private final NDArray[][] b;             // [layer][projection] → [slots, out, r]
+    private final NDArray[][] b;             // [layer][projection] → Bᵀ [slots, r, out] (rows of Bᵀ contiguous:
+                                             // the host kernel streams them, DISTINCT reshapes without a copy)
     private final NDArray[][] doraScale;     // [layer][projection] → [slots, out] or null without DoRA
     // MixLoRA: index 0 is the "not MixLoRA" row, whose router puts all weight on expert 0
     private final int mixCount;
@@ -52,6 +53,7 @@ public final class AdapterPool implements AutoCloseable {
     private final int[] mixExpertSlot;       // mix → slot of its expert 0
     private final int[] mixTopK;             // mix → top_k
     private final NDArray[] routers;         // [layer] → [mixCount + 1, maxExperts, hidden]
+    private final NDArray[] routersFlat;     // [layer] → [(mixCount + 1)·maxExperts, hidden], same memory
     private final NDArray routerMask;        // [mixCount + 1, maxExperts]: 0 for real experts, -inf otherwise
 
     private AdapterPool(BaseModel model, List<AdapterWeights> adapters, boolean reserved) {
@@ -114,6 +116,7 @@ public final class AdapterPool implements AutoCloseable {
                 }
             }
             routers = new NDArray[dims.numLayers()];
+            routersFlat = new NDArray[dims.numLayers()];
             routerMask = mixes == 0 ? null : stackRouters();
         } catch (RuntimeException e) {
             manager.close();
@@ -170,21 +173,21 @@ public final class AdapterPool implements AutoCloseable {
                     int in = model.dims().inFeatures(p);
                     int out = model.dims().outFeatures(p);
                     float[] av = new float[maxRank * in];
-                    float[] bv = new float[out * maxRank];
+                    float[] bv = new float[maxRank * out];
                     LoraPair pair = w.modules().get(new ModuleKey(l, p));
                     if (pair != null) {
                         checkShape(index, l, p, pair, in, out);
                         put(av, bv, 0, pair, in, out);
                     }
                     NDArray aSlot = tmp.create(av, new Shape(maxRank, in));
-                    NDArray bSlot = tmp.create(bv, new Shape(out, maxRank));
+                    NDArray bSlot = tmp.create(bv, new Shape(maxRank, out)); // Bᵀ
                     a[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), aSlot);
                     b[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), bSlot);
                     NDArray factor = tmp.ones(new Shape(out));
                     if (w instanceof Dora d && pair != null) {
                         // DoRA: m / ‖W + s·B A‖ per output feature, for this slot only
                         NDArray weight = model.layer(l).weight(p).get(tmp, new NDIndex(":"));
-                        NDArray merged = weight.add(bSlot.matMul(aSlot).mul((float) d.scaling()));
+                        NDArray merged = weight.add(bSlot.transpose().matMul(aSlot).mul((float) d.scaling()));
                         factor = tmp.create(d.magnitudes().get(new ModuleKey(l, p))).div(merged.norm(new int[] {1}));
                     }
                     doraScale[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), factor);
@@ -234,7 +237,7 @@ public final class AdapterPool implements AutoCloseable {
                 checkShape(i, l, p, main, in, out);
                 if (av == null) {
                     av = new float[slots * maxRank * in];
-                    bv = new float[slots * out * maxRank];
+                    bv = new float[slots * maxRank * out];
                 }
                 put(av, bv, adapterSlot[i], main, in, out);
                 if (w instanceof Dora d) {
@@ -251,7 +254,7 @@ public final class AdapterPool implements AutoCloseable {
                         checkShape(i, l, p, pair, in, out);
                         if (av == null) {
                             av = new float[slots * maxRank * in];
-                            bv = new float[slots * out * maxRank];
+                            bv = new float[slots * maxRank * out];
                         }
                         put(av, bv, adapterSlot[i] + 1 + e, pair, in, out);
                     }
@@ -260,14 +263,14 @@ public final class AdapterPool implements AutoCloseable {
         }
         if (av == null && reserved) {
             av = new float[slots * maxRank * in];
-            bv = new float[slots * out * maxRank];
+            bv = new float[slots * maxRank * out];
         }
         if (av == null) {
             return;
         }
 
         a[l][p.ordinal()] = manager.create(av, new Shape(slots, maxRank, in));
-        b[l][p.ordinal()] = manager.create(bv, new Shape(slots, out, maxRank));
+        b[l][p.ordinal()] = manager.create(bv, new Shape(slots, maxRank, out));
         if (reserved) {
             doraScale[l][p.ordinal()] = manager.ones(new Shape(slots, out)); // set per slot by put()
         } else if (mag != null) {
@@ -283,7 +286,7 @@ public final class AdapterPool implements AutoCloseable {
             w.attach(tmp);
             NDArray bs = b[l][p.ordinal()].get(tmp, new NDIndex(":"));
             NDArray as = a[l][p.ordinal()].get(tmp, new NDIndex(":"));
-            NDArray ba = bs.matMul(as);                                                   // [slots, out, in]
+            NDArray ba = bs.transpose(0, 2, 1).matMul(as);                                // [slots, out, in]
             NDArray norms = w.expandDims(0).add(ba.mul(scaling.get(tmp, new NDIndex(":")).reshape(slots, 1, 1)))
                     .norm(new int[] {2});
             NDArray m = tmp.create(mag, new Shape(slots, out));
@@ -312,10 +315,13 @@ public final class AdapterPool implements AutoCloseable {
 
     private void put(float[] av, float[] bv, int slot, LoraPair pair, int in, int out) {
         int r = pair.rank();
-        // A rows beyond r and B columns beyond r stay zero: padding to maxRank is exact
+        // A rows beyond r and Bᵀ rows beyond r stay zero: padding to maxRank is exact
         System.arraycopy(pair.a(), 0, av, slot * maxRank * in, r * in);
+        int base = slot * maxRank * out;
         for (int o = 0; o < out; o++) {
-            System.arraycopy(pair.b(), o * r, bv, (slot * out + o) * maxRank, r);
+            for (int k = 0; k < r; k++) {
+                bv[base + k * out + o] = pair.b()[o * r + k];
+            }
         }
     }
 
@@ -341,6 +347,7 @@ public final class AdapterPool implements AutoCloseable {
                 }
             }
             routers[l] = manager.create(r, new Shape(mixCount + 1, maxExperts, h));
+            routersFlat[l] = routers[l].reshape((long) (mixCount + 1) * maxExperts, h);
         }
         return manager.create(mask, new Shape(mixCount + 1, maxExperts));
     }
@@ -351,6 +358,11 @@ public final class AdapterPool implements AutoCloseable {
      */
     public AdapterHook bind(NDManager step, int[] rowAdapter, GroupedLora.Strategy strategy) {
         return new BoundBatch(this, step, rowAdapter, strategy);
+    }
+
+    /** True when {@link GroupedLora.Strategy#KERNEL} can run over this pool (see {@link HostKernels}). */
+    public boolean kernelUsable() {
+        return HostKernels.usableFor(scaling);
     }
 
     // package-private views for BoundBatch
@@ -417,6 +429,10 @@ public final class AdapterPool implements AutoCloseable {
 
     NDArray router(int l) {
         return routers[l];
+    }
+
+    NDArray routerFlat(int l) {
+        return routersFlat[l];
     }
 
     NDArray routerMask() {

@@ -31,7 +31,8 @@ final class BoundBatch implements AdapterHook {
     private final boolean anyMix;
     // MixLoRA pairs (row, k): rows·K of them, K = the pool's largest top_k
     private final int k;
-    private NDArray mixIndex;          // [rows] router row
+    private NDArray routeIndex;        // [rows, 1, E]: the row's router block among every pool router's logits
+    private NDArray routeMask;         // [rows, E]: 0 for the row's real experts, -inf beyond
     private NDArray kMask;             // [rows, K] 1 for the row's own top_k, 0 beyond
     private NDArray pairBase;          // [rows·K] first expert slot (MixLoRA) or main slot
     private NDArray pairIsMix;         // [rows·K] 1 for MixLoRA rows
@@ -67,7 +68,7 @@ final class BoundBatch implements AdapterHook {
         anyDora = dora;
         anyMix = mix;
         slot = step.create(slotHost);
-        mainRows = any ? GroupedLora.Rows.ofHost(step, slotHost, coefHost, strategy) : null;
+        mainRows = any ? GroupedLora.Rows.ofHost(step, slotHost, coefHost, strategy, pool.kernelUsable()) : null;
         k = anyMix ? pool.maxTopK() : 1;
         if (anyMix) {
             preparePairs(rowAdapter);
@@ -107,7 +108,14 @@ final class BoundBatch implements AdapterHook {
                 localBase[t * k + j] = index.get(b);
             }
         }
-        mixIndex = step.create(mixHost);
+        NDArray mixIndex = step.create(mixHost);
+        int experts = pool.maxExperts();
+        long[] route = new long[rows * experts];
+        for (int t = 0; t < rows; t++) {
+            java.util.Arrays.fill(route, t * experts, (t + 1) * experts, mixHost[t]);
+        }
+        routeIndex = step.create(route, new Shape(rows, 1, experts));
+        routeMask = pool.routerMask().get(step, new NDIndex("{}", mixIndex));
         kMask = step.create(kMaskHost, new Shape(rows, k));
         pairBase = step.create(base);
         pairIsMix = step.create(isMix);
@@ -122,7 +130,7 @@ final class BoundBatch implements AdapterHook {
         if (!anyAdapter || a == null) {
             return y;
         }
-        y = y.add(GroupedLora.delta(step, x, a, pool.b(layer, p), mainRows));
+        y = GroupedLora.addDelta(step, y, x, a, pool.b(layer, p), mainRows);
         return doraRescale(y, layer, p, slot);
     }
 
@@ -140,9 +148,10 @@ final class BoundBatch implements AdapterHook {
             return AdapterHook.super.ffn(layer, x, w);
         }
         // MixLoRA eq.: p = softmax(Wg x), top-k renormalised; W1 x and W3 x once; W2 once on Σ w_j h_j
-        NDIndex byMix = new NDIndex("{}", mixIndex);
-        NDArray logits = pool.router(layer).get(step, byMix).matMul(x.expandDims(2)).squeeze(2)
-                .add(pool.routerMask().get(step, byMix));                                          // [rows, E]
+        // every pool router in one GEMM, then each row's own block: no per-row copy of router weights
+        int experts = pool.maxExperts();
+        NDArray logits = AdapterHook.project(x, pool.routerFlat(layer)).reshape(rows, pool.mixCount() + 1, experts)
+                .gather(routeIndex, 1).reshape(rows, experts).add(routeMask);                      // [rows, E]
         NDArray probs = logits.softmax(-1);
         NDList top = probs.topK(k, -1, true, true);
         NDArray weights = top.get(0).mul(kMask);
@@ -151,9 +160,13 @@ final class BoundBatch implements AdapterHook {
         NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
         NDArray pairLocal = pairLocalBase.add(expert);
         NDArray pairCoef = pool.scaling().get(step, new NDIndex("{}", pairSlot));
+        if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL
+                && !(anyDora && (pool.doraScale(layer, Projection.GATE) != null
+                        || pool.doraScale(layer, Projection.UP) != null))) {
+            return kernelFfn(layer, x, w, weights, pairSlot.toLongArray(), pairCoef.toFloatArray());
+        }
         GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
-
-        NDArray xr = k == 1 ? x : x.repeat(0, k);                                            // [rows·K, hidden]
+        NDArray xr = k == 1 ? x : x.repeat(0, k);                                             // [rows·K, hidden]
         NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairs);
         NDArray u = pairProjection(layer, Projection.UP, x, xr, w.up(), pairSlot, pairs);
         long inter = g.getShape().get(1);
@@ -168,6 +181,28 @@ final class BoundBatch implements AdapterHook {
         return doraRescale(out, layer, Projection.DOWN, slot);
     }
 
+    // The same FFN with the host kernel: W1 x and W3 x once per row, read by every pair of the row (no repeated
+    // copies); the up projection's pass also applies SwiGLU and the routing weight, leaving w_j h_j per pair;
+    // W2 once on Σ_j w_j h_j; each pair's ΔW2 added into its row by the kernel.
+    private NDArray kernelFfn(int layer, NDArray x, LayerWeights w, NDArray weights, long[] pairSlot, float[] pairCoef) {
+        KernelPlan every = KernelPlan.everyPair(pairSlot, pairCoef, k);
+        NDArray baseG = AdapterHook.project(x, w.gate());
+        NDArray baseU = AdapterHook.project(x, w.up());
+        long inter = baseG.getShape().get(1);
+        NDArray hw = step.create(new Shape(rows * (long) k, inter));
+        HostLoraKernel.pairProjection(hw, baseG, x, pool.a(layer, Projection.GATE), pool.b(layer, Projection.GATE),
+                every, null);
+        HostLoraKernel.pairProjection(hw, baseU, x, pool.a(layer, Projection.UP), pool.b(layer, Projection.UP),
+                every, weights.toFloatArray());
+        NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});
+        NDArray out = AdapterHook.project(hSum, w.down());
+        NDArray a = pool.a(layer, Projection.DOWN);
+        if (a != null) {
+            HostLoraKernel.addInto(out, hw, a, pool.b(layer, Projection.DOWN), KernelPlan.pairs(pairSlot, pairCoef, k)[1]);
+        }
+        return doraRescale(out, layer, Projection.DOWN, slot);
+    }
+
     // W x once for all rows, repeated per pair, plus each pair's delta (and DoRA factor of the pair's slot)
     private NDArray pairProjection(int layer, Projection p, NDArray x, NDArray xr, NDArray w, NDArray pairSlot,
                                    GroupedLora.Rows pairs) {
@@ -177,7 +212,7 @@ final class BoundBatch implements AdapterHook {
         if (a == null) {
             return y;
         }
-        y = y.add(GroupedLora.delta(step, xr, a, pool.b(layer, p), pairs));
+        y = GroupedLora.addDelta(step, y, xr, a, pool.b(layer, p), pairs);
         return doraRescale(y, layer, p, pairSlot);
     }
 }

@@ -82,8 +82,8 @@ public final class NaiveLoop implements AdapterHook {
             return y;
         }
         NDArray a = pool.a(layer, p).get(step, slot);      // [r, in]
-        NDArray b = pool.b(layer, p).get(step, slot);      // [out, r]
-        y = y.add(xs.matMul(a.transpose()).matMul(b.transpose()).mul(pool.slotScaling(slot)));
+        NDArray bt = pool.b(layer, p).get(step, slot);     // Bᵀ [r, out]
+        y = y.add(xs.matMul(a.transpose()).matMul(bt).mul(pool.slotScaling(slot)));
         NDArray dora = pool.doraScale(layer, p);
         return dora == null || !pool.slotDora(slot) ? y : y.mul(dora.get(step, slot));
     }
@@ -172,7 +172,7 @@ public final class NaiveLoop implements AdapterHook {
         if (a == null) {
             return base;
         }
-        return base.add(x.matMul(a.get(step, slot).transpose()).matMul(pool.b(layer, p).get(step, slot).transpose())
+        return base.add(x.matMul(a.get(step, slot).transpose()).matMul(pool.b(layer, p).get(step, slot))
                 .mul(pool.slotScaling(slot)));
     }
 

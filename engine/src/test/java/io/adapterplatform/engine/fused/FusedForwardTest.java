@@ -223,7 +223,7 @@ class FusedForwardTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT"})
+    @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT", "KERNEL"})
     void operationsPerForwardDoNotGrowWithTheNumberOfDistinctAdapters(GroupedLora.Strategy strategy) {
         List<AdapterWeights> many = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
@@ -247,7 +247,7 @@ class FusedForwardTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT"})
+    @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT", "KERNEL"})
     void decodeStepsLeaveNoArraysInTheModelPoolOrStore(GroupedLora.Strategy strategy) {
         // DJL puts an op's result in its first operand's manager: an op on a weight, pool or cache slab
         // would otherwise park a new array in that long-lived manager at every step

@@ -2,10 +2,13 @@ package io.adapterplatform.registry.adapter;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import io.adapterplatform.registry.problem.JsonRequestBody;
 import io.adapterplatform.registry.storage.FileInfo;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The adapter resources as the API shows them (names match the contract's schemas). An optional field with
@@ -18,36 +21,37 @@ public final class Adapters {
 
   private Adapters() {}
 
+  @Schema(enumAsRef = true)
   public enum AdapterKind { LORA, DORA, MIXLORA }
 
   /**
    * {@code labels} is a map of strings; a list of strings is accepted too ({@code "k=v"} or a bare
    * {@code "k"}, stored with an empty value), so that either common spelling of labels works.
    */
-  public record CreateAdapterRequest(String name, String baseModel, String description,
-      @io.swagger.v3.oas.annotations.media.Schema(type = "object", additionalPropertiesSchema = String.class)
-      Object labels) {}
+  @JsonInclude(Include.NON_NULL)
+  public record CreateAdapterRequest(String name, String baseModel, @Nullable String description,
+      @Schema(types = "object", additionalPropertiesSchema = String.class) @Nullable Object labels) implements JsonRequestBody {}
 
   @JsonInclude(Include.NON_NULL)
-  public record Adapter(String name, String baseModel, String description, Map<String, String> labels,
-      Integer latestVersion, Instant createdAt) {}
+  public record Adapter(String name, String baseModel, @Nullable String description, Map<String, String> labels,
+      @Nullable Integer latestVersion, Instant createdAt) {}
 
-  public record AdapterPage(List<Adapter> items, @JsonInclude(Include.ALWAYS) String nextCursor) {}
+  public record AdapterPage(List<Adapter> items, @JsonInclude(Include.ALWAYS) @Nullable String nextCursor) {}
 
   public record ExpertSource(String adapter, int version) {}
 
   @JsonInclude(Include.NON_NULL)
   public record AdapterVersion(String adapter, int version, AdapterKind kind, String baseModel, List<FileInfo> files,
-      List<String> aliases, Integer rank, List<String> targetModules, Integer numExperts, Integer topK,
-      List<ExpertSource> composedFrom, String createdBy, Instant createdAt) {}
+      List<String> aliases, Integer rank, List<String> targetModules, @Nullable Integer numExperts, @Nullable Integer topK,
+      @Nullable List<ExpertSource> composedFrom, String createdBy, Instant createdAt) {}
 
-  public record VersionPage(List<AdapterVersion> items, @JsonInclude(Include.ALWAYS) String nextCursor) {}
+  public record VersionPage(List<AdapterVersion> items, @JsonInclude(Include.ALWAYS) @Nullable String nextCursor) {}
 
-  public record MoveAliasRequest(Integer version) {}
+  public record MoveAliasRequest(Integer version) implements JsonRequestBody {}
 
   /** {@code version} is absent for the move that deleted the alias, {@code previousVersion} for the one that created it. */
   @JsonInclude(Include.NON_NULL)
-  public record AliasMove(Integer version, Integer previousVersion, Instant movedAt, String movedBy) {}
+  public record AliasMove(@Nullable Integer version, @Nullable Integer previousVersion, Instant movedAt, String movedBy) {}
 
   public record Alias(String alias, int version, Instant updatedAt, List<AliasMove> history) {}
 }

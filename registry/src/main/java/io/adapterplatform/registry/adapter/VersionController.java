@@ -1,19 +1,36 @@
 package io.adapterplatform.registry.adapter;
 
+import static org.springframework.http.HttpStatus.BAD_REQUEST;
+import static org.springframework.http.HttpStatus.CONFLICT;
+import static org.springframework.http.HttpStatus.CONTENT_TOO_LARGE;
+import static org.springframework.http.HttpStatus.FORBIDDEN;
+import static org.springframework.http.HttpStatus.GONE;
+import static org.springframework.http.HttpStatus.NOT_FOUND;
+import static org.springframework.http.HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
+import static org.springframework.http.HttpStatus.UNAUTHORIZED;
+import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
+import static org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+
 import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.openapi.ApiDocs;
+import io.adapterplatform.registry.openapi.Locations;
+import io.adapterplatform.registry.openapi.ProblemResponses;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Encoding;
 import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.SchemaProperty;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
-import java.util.List;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.PutMapping;
-import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.ResponseStatus;
@@ -21,72 +38,66 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 @RestController
+@Tag(name = "versions")
+@SecurityRequirement(name = ApiDocs.BEARER)
 class VersionController {
 
-  /** Documents the multipart body that {@link #publishVersion} parses as a stream. */
-  record VersionUpload(@Schema(requiredMode = Schema.RequiredMode.REQUIRED) List<byte[]> files) {}
-
   private final VersionService versions;
-  private final AliasService aliases;
 
-  VersionController(VersionService versions, AliasService aliases) {
+  VersionController(VersionService versions) {
     this.versions = versions;
-    this.aliases = aliases;
   }
 
+  /**
+   * The multipart form of publishVersion (the JSON form composes, in the mixlora feature). The body is parsed
+   * as a stream by the service, so its shape is declared here by hand.
+   */
   @PostMapping(path = "/api/v1/adapters/{name}/versions", consumes = "multipart/form-data", produces = "application/json")
-  @ResponseStatus(HttpStatus.CREATED)
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = "multipart/form-data",
-      schema = @Schema(implementation = VersionUpload.class),
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(
+      mediaType = "multipart/form-data",
+      schema = @Schema(types = "object", requiredProperties = "files"),
+      schemaProperties = @SchemaProperty(name = "files",
+          array = @ArraySchema(schema = @Schema(types = "string", format = "binary"))),
       encoding = @Encoding(name = "files", contentType = "application/octet-stream")))
-  Adapters.AdapterVersion publishVersion(Caller caller, @PathVariable String name, HttpServletRequest request) {
-    return versions.publish(caller, name, request);
+  @ApiResponse(responseCode = "201", description = "Published", useReturnTypeSchema = true,
+      headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
+      UNPROCESSABLE_CONTENT})
+  ResponseEntity<Adapters.AdapterVersion> publishVersion(Caller caller, @PathVariable String name,
+      HttpServletRequest request) {
+    var published = versions.publish(caller, name, request);
+    return ResponseEntity.created(Locations.version(published.adapter(), published.version())).body(published);
   }
 
   @GetMapping(path = "/api/v1/adapters/{name}/versions", produces = "application/json")
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, NOT_FOUND})
   Adapters.VersionPage listVersions(Caller caller, @PathVariable String name,
       @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor) {
     return versions.list(caller, name, limit, cursor);
   }
 
   @GetMapping(path = "/api/v1/adapters/{name}/versions/{ref}", produces = "application/json")
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, NOT_FOUND, GONE})
   Adapters.AdapterVersion getVersion(Caller caller, @PathVariable String name, @PathVariable String ref) {
     return versions.get(caller, name, ref);
   }
 
   @DeleteMapping("/api/v1/adapters/{name}/versions/{ref}")
   @ResponseStatus(HttpStatus.NO_CONTENT)
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, GONE})
   void deleteVersion(Caller caller, @PathVariable String name, @PathVariable String ref) {
     versions.delete(caller, name, ref);
   }
 
   @GetMapping(path = "/api/v1/adapters/{name}/versions/{ref}/files/{file}", produces = "application/octet-stream")
+  @ApiResponse(responseCode = "200", ref = ApiDocs.FILE_BYTES)
+  @ApiResponse(responseCode = "206", ref = ApiDocs.PARTIAL_BYTES)
+  @ApiResponse(responseCode = "304", description = "Not modified", content = @Content)
+  @ProblemResponses({UNAUTHORIZED, NOT_FOUND, GONE, REQUESTED_RANGE_NOT_SATISFIABLE})
   ResponseEntity<StreamingResponseBody> downloadVersionFile(Caller caller, @PathVariable String name,
       @PathVariable String ref, @PathVariable String file,
       @RequestHeader(name = "Range", required = false) String range,
       @RequestHeader(name = "If-None-Match", required = false) String ifNoneMatch) {
     return versions.download(caller, name, ref, file, range, ifNoneMatch);
-  }
-
-  @GetMapping(path = "/api/v1/adapters/{name}/aliases", produces = "application/json")
-  List<Adapters.Alias> listAliases(Caller caller, @PathVariable String name) {
-    return aliases.list(caller, name);
-  }
-
-  @GetMapping(path = "/api/v1/adapters/{name}/aliases/{alias}", produces = "application/json")
-  Adapters.Alias getAlias(Caller caller, @PathVariable String name, @PathVariable String alias) {
-    return aliases.get(caller, name, alias);
-  }
-
-  @PutMapping(path = "/api/v1/adapters/{name}/aliases/{alias}", consumes = "application/json", produces = "application/json")
-  Adapters.Alias moveAlias(Caller caller, @PathVariable String name, @PathVariable String alias,
-      @RequestBody Adapters.MoveAliasRequest request) {
-    return aliases.move(caller, name, alias, request);
-  }
-
-  @DeleteMapping("/api/v1/adapters/{name}/aliases/{alias}")
-  @ResponseStatus(HttpStatus.NO_CONTENT)
-  void deleteAlias(Caller caller, @PathVariable String name, @PathVariable String alias) {
-    aliases.delete(caller, name, alias);
   }
 }

@@ -2,26 +2,37 @@ package io.adapterplatform.registry.audit;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import static org.springframework.http.HttpStatus.BAD_REQUEST;
+import static org.springframework.http.HttpStatus.FORBIDDEN;
+import static org.springframework.http.HttpStatus.UNAUTHORIZED;
+
 import io.adapterplatform.registry.auth.Caller;
 import io.adapterplatform.registry.auth.Role;
+import io.adapterplatform.registry.openapi.ApiDocs;
+import io.adapterplatform.registry.openapi.ProblemResponses;
 import io.adapterplatform.registry.storage.Cursors;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
+@Tag(name = "audit")
+@SecurityRequirement(name = ApiDocs.BEARER)
 class AuditController {
 
   /** {@code detail} is left out when the action has none. */
   @JsonInclude(Include.NON_NULL)
-  record AuditEntry(long id, Instant at, String actor, String action, String target, String detail) {}
+  record AuditEntry(long id, Instant at, String actor, String action, String target, @Nullable String detail) {}
 
   /** {@code nextCursor} is always written, {@code null} on the last page. */
-  record AuditPage(List<AuditEntry> items, @JsonInclude(Include.ALWAYS) String nextCursor) {}
+  record AuditPage(List<AuditEntry> items, @JsonInclude(Include.ALWAYS) @Nullable String nextCursor) {}
 
   private final JdbcClient jdbc;
 
@@ -30,6 +41,7 @@ class AuditController {
   }
 
   @GetMapping(path = "/api/v1/audit", produces = "application/json")
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN})
   AuditPage listAudit(Caller caller, @RequestParam(required = false) Integer limit,
       @RequestParam(required = false) String cursor) {
     caller.require(Role.ADMIN);

@@ -1,5 +1,6 @@
 package io.adapterplatform.registry.auth;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -7,6 +8,7 @@ import java.util.Set;
  * Roles of a token. ADMIN implies every role; PUBLISHER and TRAINER each imply READER (a trainer reads
  * base models and experts; the training workers publish with a PUBLISHER token).
  */
+@Schema(enumAsRef = true)
 public enum Role {
   READER,
   PUBLISHER,

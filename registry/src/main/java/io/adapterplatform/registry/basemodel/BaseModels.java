@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import io.adapterplatform.registry.storage.FileInfo;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** The base-model resources as the API shows them. */
 final class BaseModels {
@@ -17,5 +18,5 @@ final class BaseModels {
   record BaseModel(String name, List<FileInfo> files, Architecture architecture, Instant createdAt) {}
 
   /** {@code nextCursor} is always written, {@code null} on the last page. */
-  record BaseModelPage(List<BaseModel> items, @JsonInclude(Include.ALWAYS) String nextCursor) {}
+  record BaseModelPage(List<BaseModel> items, @JsonInclude(Include.ALWAYS) @Nullable String nextCursor) {}
 }

@@ -1,18 +1,37 @@
 package io.adapterplatform.registry.mixlora;
 
+import static org.springframework.http.HttpStatus.BAD_REQUEST;
+import static org.springframework.http.HttpStatus.CONFLICT;
+import static org.springframework.http.HttpStatus.CONTENT_TOO_LARGE;
+import static org.springframework.http.HttpStatus.FORBIDDEN;
+import static org.springframework.http.HttpStatus.GONE;
+import static org.springframework.http.HttpStatus.NOT_FOUND;
+import static org.springframework.http.HttpStatus.UNAUTHORIZED;
+import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
+import static org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+
 import io.adapterplatform.registry.adapter.Adapters;
 import io.adapterplatform.registry.adapter.VersionViews;
 import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.openapi.ApiDocs;
+import io.adapterplatform.registry.openapi.Locations;
+import io.adapterplatform.registry.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.Operation;
-import org.springframework.http.HttpStatus;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 @RestController
+@Tag(name = "versions")
+@SecurityRequirement(name = ApiDocs.BEARER)
 class MixLoraController {
 
   private final MixLoraService service;
@@ -25,14 +44,19 @@ class MixLoraController {
 
   /** The JSON form of publishVersion: {@code {"compose": {...}}} (the multipart form uploads files). */
   @PostMapping(path = "/api/v1/adapters/{name}/versions", consumes = "application/json", produces = "application/json")
-  @ResponseStatus(HttpStatus.CREATED)
   @Operation(operationId = "publishVersion")
-  Adapters.AdapterVersion composeVersion(Caller caller, @PathVariable String name,
+  @ApiResponse(responseCode = "201", description = "Published", useReturnTypeSchema = true,
+      headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
+      UNPROCESSABLE_CONTENT})
+  ResponseEntity<Adapters.AdapterVersion> composeVersion(Caller caller, @PathVariable String name,
       @RequestBody MixLoras.ComposeRequest request) {
-    return views.view(service.compose(caller, name, request));
+    var composed = views.view(service.compose(caller, name, request));
+    return ResponseEntity.created(Locations.version(composed.adapter(), composed.version())).body(composed);
   }
 
   @GetMapping(path = "/api/v1/adapters/{name}/versions/{ref}/experts", produces = "application/json")
+  @ProblemResponses({UNAUTHORIZED, NOT_FOUND, CONFLICT, GONE})
   MixLoras.MixLoraExperts listExperts(Caller caller, @PathVariable String name, @PathVariable String ref) {
     return service.experts(caller, name, ref);
   }

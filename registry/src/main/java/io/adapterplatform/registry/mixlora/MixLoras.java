@@ -2,18 +2,24 @@ package io.adapterplatform.registry.mixlora;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import io.adapterplatform.registry.problem.JsonRequestBody;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** The MixLoRA resources as the API shows them (names match the contract's schemas). */
 final class MixLoras {
 
   private MixLoras() {}
 
-  record RouterInit(String init, Double range, Long seed) {}
+  @JsonInclude(Include.NON_NULL)
+  record RouterInit(@Schema(allowableValues = {"random", "zeros"}) @Nullable String init, @Nullable Double range,
+      @Nullable Long seed) {}
 
-  record Compose(List<String> experts, Integer topK, RouterInit router, String attention) {}
+  @JsonInclude(Include.NON_NULL)
+  record Compose(List<String> experts, Integer topK, @Nullable RouterInit router, @Nullable String attention) {}
 
-  record ComposeRequest(Compose compose) {}
+  record ComposeRequest(Compose compose) implements JsonRequestBody {}
 
   record ExpertSource(String adapter, int version) {}
 
@@ -21,7 +27,7 @@ final class MixLoras {
 
   /** {@code source} is left out for the experts of an uploaded (not composed) MixLoRA version. */
   @JsonInclude(Include.NON_NULL)
-  record Expert(int index, ExpertSource source, List<Tensor> tensors) {}
+  record Expert(int index, @Nullable ExpertSource source, List<Tensor> tensors) {}
 
   record MixLoraExperts(String adapter, int version, int numExperts, int topK, List<Expert> experts,
       List<Tensor> router, List<Tensor> attention) {}

@@ -3,12 +3,14 @@ package io.adapterplatform.registry.problem;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.databind.exc.InvalidFormatException;
 import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 /**
  * Turns an unreadable JSON body into a 400 that names the JSON field ({@code roles[0]}, {@code compose.experts})
@@ -35,6 +37,12 @@ final class JsonProblems {
       String location = je.getLocation() == null ? ""
           : " (line " + je.getLocation().getLineNr() + ", column " + je.getLocation().getColumnNr() + ")";
       return ApiException.badRequest("malformed-json", "the request body is not valid JSON" + location);
+    }
+    if (je instanceof UnrecognizedPropertyException unknown) {
+      var known = new TreeSet<String>();
+      unknown.getKnownPropertyIds().forEach(id -> known.add(String.valueOf(id)));
+      String message = "is not a property of this object; known properties: " + known;
+      return ApiException.badRequest("unknown-field", field + ": " + message, new ApiException.FieldError(field, message));
     }
     String message;
     if (je instanceof InvalidFormatException inv && inv.getTargetType() != null && inv.getTargetType().isEnum()) {
@@ -72,13 +80,13 @@ final class JsonProblems {
     return sb.toString();
   }
 
-  private static String allowed(Class<?> type) {
+  static String allowed(Class<?> type) {
     return Arrays.stream(type.getEnumConstants()).map(c -> ((Enum<?>) c).name())
         .collect(Collectors.joining(", ", "[", "]"));
   }
 
   /** What a JSON value of this Java type looks like, in JSON's words. */
-  private static String expected(Class<?> type) {
+  static String expected(Class<?> type) {
     if (type.isEnum()) {
       return "one of " + allowed(type);
     }

@@ -2,10 +2,11 @@ package io.adapterplatform.registry.problem;
 
 import io.adapterplatform.engine.format.FormatException;
 import io.adapterplatform.registry.storage.BlobStore;
+import io.adapterplatform.registry.storage.Downloads;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 import org.apache.commons.fileupload2.core.FileUploadByteCountLimitException;
 import org.apache.commons.fileupload2.core.FileUploadException;
 import org.apache.commons.fileupload2.core.FileUploadSizeException;
@@ -30,17 +31,17 @@ class ProblemAdvice {
   private static final Logger log = LoggerFactory.getLogger(ProblemAdvice.class);
 
   @ExceptionHandler(ApiException.class)
-  ResponseEntity<Map<String, Object>> api(ApiException e, HttpServletRequest request) {
+  ResponseEntity<Problem> api(ApiException e, HttpServletRequest request) {
     return Problems.response(e, request.getRequestURI());
   }
 
   @ExceptionHandler(FormatException.class)
-  ResponseEntity<Map<String, Object>> format(FormatException e, HttpServletRequest request) {
+  ResponseEntity<Problem> format(FormatException e, HttpServletRequest request) {
     return Problems.response(Problems.fromFormat(e), request.getRequestURI());
   }
 
   @ExceptionHandler(FileUploadException.class)
-  ResponseEntity<Map<String, Object>> upload(FileUploadException e, HttpServletRequest request) {
+  ResponseEntity<Problem> upload(FileUploadException e, HttpServletRequest request) {
     ApiException mapped = e instanceof FileUploadByteCountLimitException || e instanceof FileUploadSizeException
         ? ApiException.tooLarge(e.getMessage(), List.of())
         : ApiException.badRequest("malformed-multipart", "malformed multipart body: " + e.getMessage());
@@ -48,35 +49,55 @@ class ProblemAdvice {
   }
 
   @ExceptionHandler(HttpMessageNotReadableException.class)
-  ResponseEntity<Map<String, Object>> unreadable(HttpMessageNotReadableException e, HttpServletRequest request) {
+  ResponseEntity<Problem> unreadable(HttpMessageNotReadableException e, HttpServletRequest request) {
     return Problems.response(JsonProblems.of(e), request.getRequestURI());
   }
 
   @ExceptionHandler(MethodArgumentTypeMismatchException.class)
-  ResponseEntity<Map<String, Object>> mismatch(MethodArgumentTypeMismatchException e, HttpServletRequest request) {
-    return Problems.response(ApiException.invalidField(e.getName(), "has an invalid value '" + e.getValue() + "'"),
+  ResponseEntity<Problem> mismatch(MethodArgumentTypeMismatchException e, HttpServletRequest request) {
+    // A query or path value of the wrong type: say what it must be (for an enum, every allowed value).
+    Class<?> type = e.getRequiredType();
+    String expected = type == null ? "a valid value" : JsonProblems.expected(type);
+    return Problems.response(ApiException.invalidField(e.getName(), "must be " + expected + ", not '" + e.getValue() + "'"),
         request.getRequestURI());
   }
 
   @ExceptionHandler(MissingServletRequestParameterException.class)
-  ResponseEntity<Map<String, Object>> missing(MissingServletRequestParameterException e, HttpServletRequest request) {
+  ResponseEntity<Problem> missing(MissingServletRequestParameterException e, HttpServletRequest request) {
     return Problems.response(ApiException.invalidField(e.getParameterName(), "is required"), request.getRequestURI());
   }
 
   @ExceptionHandler(org.springframework.dao.DuplicateKeyException.class)
-  ResponseEntity<Map<String, Object>> duplicate(Exception e, HttpServletRequest request) {
+  ResponseEntity<Problem> duplicate(Exception e, HttpServletRequest request) {
     return Problems.response(ApiException.conflict("already-exists", "a resource with this name already exists"),
         request.getRequestURI());
   }
 
   @ExceptionHandler(OptimisticLockingFailureException.class)
-  ResponseEntity<Map<String, Object>> optimistic(OptimisticLockingFailureException e, HttpServletRequest request) {
+  ResponseEntity<Problem> optimistic(OptimisticLockingFailureException e, HttpServletRequest request) {
     return Problems.response(ApiException.conflict("concurrent-update",
         "another request changed this resource at the same time; retry"), request.getRequestURI());
   }
 
+  /**
+   * A download whose stored bytes failed verification. While nothing has been sent, the file's headers
+   * (Content-Length, Content-Range, ETag) are dropped and a 500 problem answers; once part of the body is on
+   * the wire under the file's Content-Length nothing truthful can follow, so the exception goes on to the
+   * container, which aborts the connection: the client sees a truncated transfer, never a complete-looking file.
+   */
+  @ExceptionHandler(Downloads.CorruptBlobException.class)
+  ResponseEntity<Problem> corrupt(Downloads.CorruptBlobException e, HttpServletRequest request,
+      HttpServletResponse response) throws Downloads.CorruptBlobException {
+    if (response.isCommitted()) {
+      throw e;
+    }
+    response.reset();
+    return Problems.response(new ApiException(HttpStatus.INTERNAL_SERVER_ERROR, "stored-file-corrupt",
+        "Stored file corrupt", e.getMessage(), List.of()), request.getRequestURI());
+  }
+
   /** Spring's own web exceptions (405, 406, 415, 404 for unmapped paths...) keep their status. */
-  private ResponseEntity<Map<String, Object>> spring(Exception e, HttpServletRequest request) {
+  private ResponseEntity<Problem> spring(Exception e, HttpServletRequest request) {
     HttpStatusCode code = ((ErrorResponse) e).getStatusCode();
     HttpStatus status = HttpStatus.resolve(code.value());
     String slug = status == null ? "error" : Problems.slug(status);
@@ -87,7 +108,13 @@ class ProblemAdvice {
   }
 
   @ExceptionHandler(Exception.class)
-  ResponseEntity<Map<String, Object>> unexpected(Exception e, HttpServletRequest request) {
+  ResponseEntity<Problem> unexpected(Exception e, HttpServletRequest request, HttpServletResponse response)
+      throws Exception {
+    if (response.isCommitted()) {
+      // A streamed body failed half-way (the object store, the client's connection): a problem written now
+      // would be appended to the bytes already sent, so the container aborts the connection (and logs it).
+      throw e;
+    }
     if (e instanceof ErrorResponse) {
       return spring(e, request);
     }

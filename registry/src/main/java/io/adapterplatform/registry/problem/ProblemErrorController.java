@@ -3,8 +3,8 @@ package io.adapterplatform.registry.problem;
 import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.util.List;
-import java.util.Map;
 import org.springframework.boot.webmvc.error.ErrorController;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -21,7 +21,10 @@ import org.springframework.web.bind.annotation.RestController;
 class ProblemErrorController implements ErrorController {
 
   @RequestMapping("/error")
-  ResponseEntity<Map<String, Object>> error(HttpServletRequest request) {
+  ResponseEntity<Problem> error(HttpServletRequest request, HttpServletResponse response) {
+    if (response.isCommitted()) {
+      return null; // a body failed half-way (an aborted download): nothing can be added to what was sent
+    }
     Object code = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
     HttpStatus status = code instanceof Integer i ? HttpStatus.resolve(i) : null;
     if (status == null || status.value() < 400) {

@@ -1,11 +1,8 @@
 package io.adapterplatform.registry.problem;
 
 import io.adapterplatform.engine.format.FormatException;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -17,22 +14,11 @@ public final class Problems {
 
   private Problems() {}
 
-  public static Map<String, Object> body(ApiException e, String instance) {
-    var body = new LinkedHashMap<String, Object>();
-    body.put("type", TYPE_PREFIX + e.slug());
-    body.put("title", e.title());
-    body.put("status", e.status().value());
-    body.put("detail", e.getMessage());
-    body.put("instance", instance);
-    var errors = new ArrayList<Map<String, String>>();
-    for (var fe : e.errors()) {
-      errors.add(Map.of("field", fe.field(), "message", fe.message()));
-    }
-    body.put("errors", errors);
-    return body;
+  public static Problem body(ApiException e, String instance) {
+    return new Problem(TYPE_PREFIX + e.slug(), e.title(), e.status().value(), e.getMessage(), instance, e.errors());
   }
 
-  static ResponseEntity<Map<String, Object>> response(ApiException e, String instance) {
+  static ResponseEntity<Problem> response(ApiException e, String instance) {
     return ResponseEntity.status(e.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(body(e, instance));
   }
 

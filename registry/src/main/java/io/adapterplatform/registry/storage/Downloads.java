@@ -24,9 +24,10 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
 /**
  * Serves a stored file with {@code ETag: "<sha256>"}, {@code If-None-Match} (304) and one {@code Range}
  * (206), verifying the bytes against the sha256 while they stream. The last chunk is held back until the
- * whole object has been digested: on a mismatch the response is aborted short of its Content-Length, so
- * a client never receives a complete-looking corrupt file. A range is verified the same way, which
- * reads the whole object (documented cost).
+ * whole object has been digested, so a mismatch is always found before the body is complete; it raises
+ * {@link CorruptBlobException}, which the problem advice answers with a clean 500 problem (no file headers)
+ * while nothing has been sent, and otherwise turns into an aborted connection, short of the Content-Length.
+ * A range is verified the same way, which reads the whole object (documented cost).
  */
 @Component
 public class Downloads {
@@ -122,12 +123,21 @@ public class Downloads {
       meters.counter("registry.download.corrupt").increment();
       log.error("stored bytes of {} do not match their sha256 {} (read {} bytes, digest {}): response aborted",
           file.name(), file.sha256(), pos, actual);
-      throw new IOException("stored bytes of " + file.name() + " failed verification; response aborted");
+      throw new CorruptBlobException("the stored bytes of " + file.name() + " do not match their sha256; nothing of "
+          + "them is served");
     }
     if (pendingLen > 0) {
       out.write(pending, 0, pendingLen);
     }
     meters.counter("registry.download.bytes").increment(to - from + 1);
+  }
+
+  /** The stored bytes of a file no longer match its sha256 (found while serving them). */
+  public static final class CorruptBlobException extends IOException {
+
+    CorruptBlobException(String message) {
+      super(message);
+    }
   }
 
   private static boolean matches(String ifNoneMatch, String etag) {

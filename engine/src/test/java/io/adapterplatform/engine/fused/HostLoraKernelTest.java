@@ -1,0 +1,179 @@
+package io.adapterplatform.engine.fused;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The host kernel against a float64 per-pair loop, on fresh random pools of several shapes. */
+class HostLoraKernelTest {
+
+    @BeforeEach
+    void needsTheVectorApi() {
+        assumeTrue(HostKernels.available(), "JVM started without --add-modules jdk.incubator.vector");
+    }
+
+    @ParameterizedTest(name = "slots {0}, r {1}, in {2}, out {3}, pairs {4}")
+    @CsvSource({
+        "2, 1, 1, 1, 1",
+        "3, 1, 5, 7, 4",
+        "5, 4, 16, 24, 9",
+        "9, 16, 37, 129, 33",
+        "65, 16, 256, 704, 64",     // every row its own adapter, decode-like
+        "9, 8, 300, 1030, 700",     // many pairs per slot, MixLoRA-like, enough work to run in parallel
+    })
+    void addsEveryPairsDeltaIntoItsOutputRow(int slots, int r, int in, int out, int pairs) {
+        SplittableRandom rnd = new SplittableRandom(slots * 31L + r * 7L + in + out + pairs);
+        float[] a = random(rnd, slots * r * in);
+        float[] bt = random(rnd, slots * r * out);
+        int xRows = Math.max(1, pairs / 2 + 1);
+        int yRows = Math.max(1, pairs / 3 + 1);
+        float[] x = random(rnd, xRows * in);
+        float[] y = random(rnd, yRows * out);
+        long[] slot = new long[pairs];
+        float[] coef = new float[pairs];
+        int[] inRow = new int[pairs];
+        int[] outRow = new int[pairs];
+        for (int p = 0; p < pairs; p++) {
+            slot[p] = rnd.nextInt(slots);              // slot 0 = no adapter: must add nothing
+            coef[p] = rnd.nextInt(5) == 0 ? 0f : (float) (rnd.nextDouble() * 4 - 2);
+            inRow[p] = rnd.nextInt(xRows);
+            outRow[p] = rnd.nextInt(yRows);            // several pairs add into one row
+        }
+        double[] expected = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            expected[i] = y[i];
+        }
+        for (int p = 0; p < pairs; p++) {
+            if (slot[p] == 0) {
+                continue;
+            }
+            int s = (int) slot[p];
+            for (int k = 0; k < r; k++) {
+                double t = 0;
+                for (int i = 0; i < in; i++) {
+                    t += (double) a[(s * r + k) * in + i] * x[inRow[p] * in + i];
+                }
+                t *= coef[p];
+                for (int o = 0; o < out; o++) {
+                    expected[outRow[p] * out + o] += t * bt[(s * r + k) * out + o];
+                }
+            }
+        }
+
+        float[] actual;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray ya = m.create(y, new Shape(yRows, out));
+            GroupedLora.addDelta(m, ya, m.create(x, new Shape(xRows, in)), m.create(a, new Shape(slots, r, in)),
+                    m.create(bt, new Shape(slots, r, out)),
+                    GroupedLora.Rows.ofKernel(yRows, KernelPlan.of(slot, coef, inRow, outRow)));
+            actual = ya.toFloatArray();
+        }
+
+        double scale = Math.sqrt(in) * Math.sqrt(r) * 2;
+        for (int i = 0; i < expected.length; i++) {
+            assertThat((double) actual[i]).as("y[%d]", i).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(2e-6 * scale * pairs + 1e-6));
+        }
+    }
+
+    @ParameterizedTest(name = "rows {0}, k {1}, slots {2}, r {3}, in {4}, inter {5}")
+    @CsvSource({
+        "1, 1, 2, 1, 3, 5",
+        "5, 2, 4, 4, 16, 21",
+        "40, 2, 3, 8, 48, 700",      // many pairs per slot (4-pair blocks), three column blocks, parallel
+        "17, 3, 9, 16, 64, 257",
+    })
+    void mixLoraPairProjectionsEqualTheSwiGluOfEachPairsOwnExpert(int rows, int k, int slots, int r, int in, int inter) {
+        SplittableRandom rnd = new SplittableRandom(rows * 131L + k * 17L + slots + r + in + inter);
+        int pairs = rows * k;
+        float[] x = random(rnd, rows * in);
+        float[] baseG = random(rnd, rows * inter);
+        float[] baseU = random(rnd, rows * inter);
+        float[] aG = random(rnd, slots * r * in);
+        float[] bG = random(rnd, slots * r * inter);
+        float[] aU = random(rnd, slots * r * in);
+        float[] bU = random(rnd, slots * r * inter);
+        long[] slot = new long[pairs];
+        float[] coef = new float[pairs];
+        float[] weight = new float[pairs];
+        for (int p = 0; p < pairs; p++) {
+            slot[p] = rnd.nextInt(slots);
+            coef[p] = rnd.nextInt(6) == 0 ? 0f : (float) (rnd.nextDouble() + 0.5);
+            weight[p] = (float) rnd.nextDouble();
+        }
+        double[] expected = new double[pairs * inter];
+        for (int p = 0; p < pairs; p++) {
+            int row = p / k;
+            int s = (int) slot[p];
+            double[] tg = new double[r];
+            double[] tu = new double[r];
+            for (int j = 0; j < r; j++) {
+                for (int i = 0; i < in; i++) {
+                    tg[j] += (double) aG[(s * r + j) * in + i] * x[row * in + i];
+                    tu[j] += (double) aU[(s * r + j) * in + i] * x[row * in + i];
+                }
+            }
+            boolean adapter = s != 0 && coef[p] != 0f;
+            for (int o = 0; o < inter; o++) {
+                double g = baseG[row * inter + o];
+                double u = baseU[row * inter + o];
+                for (int j = 0; adapter && j < r; j++) {
+                    g += coef[p] * tg[j] * bG[(s * r + j) * inter + o];
+                    u += coef[p] * tu[j] * bU[(s * r + j) * inter + o];
+                }
+                expected[p * inter + o] = g / (1 + Math.exp(-g)) * u * weight[p];
+            }
+        }
+
+        float[] actual;
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray xs = m.create(x, new Shape(rows, in));
+            NDArray y = m.create(new Shape(pairs, inter));
+            KernelPlan plan = KernelPlan.everyPair(slot, coef, k);
+            HostLoraKernel.pairProjection(y, m.create(baseG, new Shape(rows, inter)), xs,
+                    m.create(aG, new Shape(slots, r, in)), m.create(bG, new Shape(slots, r, inter)), plan, null);
+            HostLoraKernel.pairProjection(y, m.create(baseU, new Shape(rows, inter)), xs,
+                    m.create(aU, new Shape(slots, r, in)), m.create(bU, new Shape(slots, r, inter)), plan, weight);
+            actual = y.toFloatArray();
+        }
+
+        for (int i = 0; i < expected.length; i++) {
+            assertThat((double) actual[i]).as("w·h of pair %d, column %d", i / inter, i % inter)
+                    .isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(expected[i]))));
+        }
+    }
+
+    @Test
+    void planKeepsOnlyPairsWithAnAdapterOrderedBySlot() {
+        KernelPlan plan = KernelPlan.of(new long[] {3, 0, 1, 3, 1, 2}, new float[] {1, 1, 1, 0, 2, 1});
+
+        assertThat(plan.size()).isEqualTo(4);
+        assertThat(new long[] {plan.slot(0), plan.slot(1), plan.slot(2), plan.slot(3)}).containsExactly(1, 1, 2, 3);
+        assertThat(new int[] {plan.inRow(0), plan.inRow(1), plan.inRow(2), plan.inRow(3)}).containsExactly(2, 4, 5, 0);
+    }
+
+    @Test
+    void kernelStrategyRefusesArraysItCannotServe() {
+        assertThatThrownBy(() -> GroupedLora.Strategy.KERNEL.resolve(4, false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("jdk.incubator.vector");
+        assertThat(GroupedLora.Strategy.AUTO.resolve(4, true)).isEqualTo(GroupedLora.Strategy.KERNEL);
+        assertThat(GroupedLora.Strategy.AUTO.resolve(4, false)).isEqualTo(GroupedLora.Strategy.DISTINCT);
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return v;
+    }
+}
