@@ -244,14 +244,15 @@ public final class BaseModel implements AutoCloseable {
 
     /**
      * Causal grouped-query attention of each segment the plan does not cover, in order;
-     * q [rows, heads, hd], k, v [rows, kvHeads, hd]. Returns one [n, heads·hd] per segment.
+     * q [rows, heads, hd], k, v [rows, kvHeads, hd]. Returns the attention rows [n, heads·hd] of those
+     * segments in order, one array per segment or per run of consecutive segments taken together.
+     *
+     * <p>A run of consecutive fresh segments (no cache) of equal length, e.g. the padded or fixed-length
+     * sequences of a training micro-batch, is taken as one batched attention [S, kvHeads, groups·n, hd]:
+     * the same arithmetic per sequence, but a fixed number of operations for any S, forward and backward.
      */
     private NDList attention(NDManager step, int l, NDArray q, NDArray k, NDArray v, List<Segment> segments,
                              CachePlan plan) {
-        int hd = dims.headDim();
-        int kvHeads = dims.numKvHeads();
-        int groups = dims.numHeads() / kvHeads;
-        float scale = (float) (1.0 / Math.sqrt(hd));
         NDList outs = new NDList(segments.size());
         int start = 0;
         for (int i = 0; i < segments.size(); i++) {
@@ -261,33 +262,78 @@ public final class BaseModel implements AutoCloseable {
                 start += n;
                 continue;
             }
-            int past = s.past();
-            NDIndex rows = new NDIndex(start + ":" + (start + n));
-            // [n, heads, hd] → [kvHeads, groups·n, hd]: query head j·groups + g reads kv head j (HF repeat_kv)
-            NDArray qs = q.get(rows).reshape(n, kvHeads, groups, hd).transpose(1, 2, 0, 3)
-                    .reshape(kvHeads, (long) groups * n, hd);
-            NDArray ks;
-            NDArray vs;
-            if (s.cache() != null) {
-                // this segment's rows are in the store already: read positions [0, past + n) of its slot
-                NDIndex cached = new NDIndex(s.cache().slot() + ", :, :" + (past + n) + ", :");
-                ks = s.cache().store().keys(l).get(step, cached);
-                vs = s.cache().store().values(l).get(step, cached);
-            } else {
-                ks = k.get(rows).transpose(1, 0, 2);
-                vs = v.get(rows).transpose(1, 0, 2);
+            int run = 1; // segments i .. i+run-1 go together
+            if (s.cache() == null) {
+                while (i + run < segments.size() && segments.get(i + run).cache() == null
+                        && segments.get(i + run).length() == n && !plan.covers(i + run)) {
+                    run++;
+                }
             }
-            int len = past + n;
-            NDArray scores = qs.matMul(ks.transpose(0, 2, 1)).mul(scale); // [kvHeads, groups·n, len]
-            if (n > 1) {
-                scores = scores.reshape(kvHeads, groups, n, len).add(causalMask(step, n, past))
-                        .reshape(kvHeads, (long) groups * n, len);
+            if (run > 1) {
+                outs.add(freshAttention(step, l, q, k, v, start, run, n));
+                start += run * n;
+                i += run - 1;
+                continue;
             }
-            NDArray ctx = scores.softmax(-1).matMul(vs); // [kvHeads, groups·n, hd]
-            outs.add(ctx.reshape(kvHeads, groups, n, hd).transpose(2, 0, 1, 3).reshape(n, (long) dims.numHeads() * hd));
+            outs.add(segmentAttention(step, l, q, k, v, start, s));
             start += n;
         }
         return outs;
+    }
+
+    /** Attention of {@code count} fresh sequences of {@code n} rows each, from row {@code start} on. */
+    private NDArray freshAttention(NDManager step, int l, NDArray q, NDArray k, NDArray v, int start, int count,
+                                   int n) {
+        int hd = dims.headDim();
+        int kvHeads = dims.numKvHeads();
+        int groups = dims.numHeads() / kvHeads;
+        NDIndex rows = new NDIndex(start + ":" + (start + count * n));
+        // [S·n, heads, hd] → [S, kvHeads, groups·n, hd]: query head j·groups + g reads kv head j (HF repeat_kv)
+        NDArray qs = q.get(rows).reshape(count, n, kvHeads, groups, hd).transpose(0, 2, 3, 1, 4)
+                .reshape(count, kvHeads, (long) groups * n, hd);
+        NDArray ks = k.get(rows).reshape(count, n, kvHeads, hd).transpose(0, 2, 3, 1); // [S, kvHeads, hd, n]
+        NDArray vs = v.get(rows).reshape(count, n, kvHeads, hd).transpose(0, 2, 1, 3); // [S, kvHeads, n, hd]
+        NDArray scores = qs.matMul(ks).mul((float) (1.0 / Math.sqrt(hd)));             // [S, kvHeads, groups·n, n]
+        if (n > 1) {
+            scores = scores.reshape(count, kvHeads, groups, n, n).add(causalMask(step, n, 0))
+                    .reshape(count, kvHeads, (long) groups * n, n);
+        }
+        NDArray ctx = scores.softmax(-1).matMul(vs); // [S, kvHeads, groups·n, hd]
+        return ctx.reshape(count, kvHeads, groups, n, hd).transpose(0, 3, 1, 2, 4)
+                .reshape((long) count * n, (long) dims.numHeads() * hd);
+    }
+
+    /** Attention of one segment's rows (from row {@code start} on), reading its cache when it has one. */
+    private NDArray segmentAttention(NDManager step, int l, NDArray q, NDArray k, NDArray v, int start, Segment s) {
+        int hd = dims.headDim();
+        int kvHeads = dims.numKvHeads();
+        int groups = dims.numHeads() / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int n = s.length();
+        int past = s.past();
+        NDIndex rows = new NDIndex(start + ":" + (start + n));
+        // [n, heads, hd] → [kvHeads, groups·n, hd]: query head j·groups + g reads kv head j (HF repeat_kv)
+        NDArray qs = q.get(rows).reshape(n, kvHeads, groups, hd).transpose(1, 2, 0, 3)
+                .reshape(kvHeads, (long) groups * n, hd);
+        NDArray ks;
+        NDArray vs;
+        if (s.cache() != null) {
+            // this segment's rows are in the store already: read positions [0, past + n) of its slot
+            NDIndex cached = new NDIndex(s.cache().slot() + ", :, :" + (past + n) + ", :");
+            ks = s.cache().store().keys(l).get(step, cached);
+            vs = s.cache().store().values(l).get(step, cached);
+        } else {
+            ks = k.get(rows).transpose(1, 0, 2);
+            vs = v.get(rows).transpose(1, 0, 2);
+        }
+        int len = past + n;
+        NDArray scores = qs.matMul(ks.transpose(0, 2, 1)).mul(scale); // [kvHeads, groups·n, len]
+        if (n > 1) {
+            scores = scores.reshape(kvHeads, groups, n, len).add(causalMask(step, n, past))
+                    .reshape(kvHeads, (long) groups * n, len);
+        }
+        NDArray ctx = scores.softmax(-1).matMul(vs); // [kvHeads, groups·n, hd]
+        return ctx.reshape(kvHeads, groups, n, hd).transpose(2, 0, 1, 3).reshape(n, (long) dims.numHeads() * hd);
     }
 
     private static NDArray causalMask(NDManager step, int n, int past) {

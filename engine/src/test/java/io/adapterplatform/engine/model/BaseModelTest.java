@@ -48,6 +48,44 @@ class BaseModelTest {
         }
     }
 
+    /**
+     * Many fresh sequences in one forward, runs of equal length (taken as one batched attention) between
+     * sequences of other lengths (taken one by one): every row's logits are those of its sequence alone.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void manyFreshSequencesOfEqualAndUnequalLengthsInOneForwardEqualEachAlone(ModelDims dims) {
+        Map<String, float[]> w = TinyModels.randomWeights(dims, 14);
+        RefModel ref = new RefModel(dims, w);
+        int[] lengths = {4, 4, 4, 2, 5, 1, 1, 3, 3, 6, 6, 6, 6, 2};
+        List<int[]> seqs = new ArrayList<>();
+        List<Segment> segments = new ArrayList<>();
+        List<Integer> all = new ArrayList<>();
+        for (int i = 0; i < lengths.length; i++) {
+            int[] t = randomTokens(dims, lengths[i], 40 + i);
+            seqs.add(t);
+            segments.add(Segment.of(t.length));
+            for (int token : t) {
+                all.add(token);
+            }
+        }
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+             NDManager step = model.manager().newSubManager()) {
+
+            float[] logits = model.forward(step, all.stream().mapToInt(i -> i).toArray(), segments, AdapterHook.NONE)
+                    .toFloatArray();
+
+            int row = 0;
+            for (int[] t : seqs) {
+                double[][] expected = ref.logits(t, RefAdapter.NONE);
+                for (double[] e : expected) {
+                    assertRowClose(logits, row++, e);
+                }
+            }
+            assertThat(row).isEqualTo(all.size());
+        }
+    }
+
     enum Caches { SEPARATE, SHARED_STORE_IN_ORDER, SHARED_STORE_SHUFFLED }
 
     static Stream<org.junit.jupiter.params.provider.Arguments> shapesAndCaches() {
