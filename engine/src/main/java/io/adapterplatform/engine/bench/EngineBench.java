@@ -303,20 +303,36 @@ public final class EngineBench {
         var trainer = new FusedTrainer(model);
         long tokensPerRound = (long) o.jobs() * o.jobSequences() * o.jobSequenceLength();
 
-        Machine.resetPeakRss();
-        double sequentialMs;
-        double sequentialPeak;
-        try (var jobs = new Jobs(model)) {
-            sequentialMs = Timing.medianMillis(o.warmup(), o.reps(), () -> jobs.list.forEach(j -> trainer.step(List.of(j))));
-            sequentialPeak = Machine.peakRssMiB();
+        // The two variants alternate within each repetition (as the decode part does), so a burst of
+        // background load hits both rather than one whole phase; each round's peak RSS is taken from a mark
+        // reset just before it.
+        double[] sequentialRuns = new double[o.reps()];
+        double[] fusedRuns = new double[o.reps()];
+        double[] ratios = new double[o.reps()];
+        double sequentialPeak = 0;
+        double fusedPeak = 0;
+        boolean reset = true;
+        try (var sequentialJobs = new Jobs(model); var fusedJobs = new Jobs(model)) {
+            for (int rep = -o.warmup(); rep < o.reps(); rep++) {
+                reset &= Machine.resetPeakRss();
+                long t0 = System.nanoTime();
+                sequentialJobs.list.forEach(j -> trainer.step(List.of(j)));
+                double sequential = (System.nanoTime() - t0) / 1e6;
+                sequentialPeak = Math.max(sequentialPeak, Machine.peakRssMiB());
+                reset &= Machine.resetPeakRss();
+                t0 = System.nanoTime();
+                trainer.step(fusedJobs.list);
+                double fused = (System.nanoTime() - t0) / 1e6;
+                fusedPeak = Math.max(fusedPeak, Machine.peakRssMiB());
+                if (rep >= 0) {
+                    sequentialRuns[rep] = sequential;
+                    fusedRuns[rep] = fused;
+                    ratios[rep] = sequential / fused;
+                }
+            }
         }
-        boolean reset = Machine.resetPeakRss();
-        double fusedMs;
-        double fusedPeak;
-        try (var jobs = new Jobs(model)) {
-            fusedMs = Timing.medianMillis(o.warmup(), o.reps(), () -> trainer.step(jobs.list));
-            fusedPeak = Machine.peakRssMiB();
-        }
+        double sequentialMs = Machine.median(sequentialRuns);
+        double fusedMs = Machine.median(fusedRuns);
         double flopsPerRound = 4.0 * tokensPerRound * (linearParams(dims) + (double) dims.vocabSize() * dims.hiddenSize());
         double seqTps = tokensPerRound / (sequentialMs / 1e3);
         double fusedTps = tokensPerRound / (fusedMs / 1e3);
@@ -325,6 +341,10 @@ public final class EngineBench {
         result.put("sequential_tokens_per_s", round(seqTps));
         result.put("fused_tokens_per_s", round(fusedTps));
         result.put("speedup", round(fusedTps / seqTps));
+        result.put("speedup_median_of_repetitions", round(Machine.median(ratios)));
+        result.put("speedup_per_repetition", java.util.Arrays.stream(ratios).map(EngineBench::round).toArray());
+        result.put("sequential_ms", round(sequentialMs));
+        result.put("fused_ms", round(fusedMs));
         result.put("sequential_gflops", round(seqGflops));
         result.put("fused_gflops", round(fusedGflops));
         result.put("peak_gflops", round(gflops));
@@ -333,7 +353,7 @@ public final class EngineBench {
                 + " frozen weights get no weight gradient; attention and LoRA terms left out");
         result.put("sequential_peak_rss_mib", round(sequentialPeak));
         result.put("fused_peak_rss_mib", round(fusedPeak));
-        result.put("peak_memory_source", reset ? "process peak RSS (VmHWM, reset before each phase), model weights included;"
+        result.put("peak_memory_source", reset ? "process peak RSS (VmHWM, reset before each round), model weights included;"
                 + " libtorch's CPU allocator exposes no statistics through DJL"
                 : "process peak RSS (VmHWM) since start: could not reset between phases");
         return result;

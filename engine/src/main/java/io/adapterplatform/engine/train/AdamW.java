@@ -93,8 +93,10 @@ public final class AdamW {
         }
     }
 
+    // one pass in fp32 (libtorch's vector norm accumulates blockwise): a float64 copy first cost two more
+    // passes over every gradient, for a number that only decides whether and how much to clip
     private static double norm(NDArray flat) {
-        return Math.sqrt(flat.toType(DataType.FLOAT64, false).square().sum().getDouble());
+        return flat.norm().getFloat();
     }
 
     // every gradient, flattened and concatenated in parameter order [Σ numel], in the scratch manager
