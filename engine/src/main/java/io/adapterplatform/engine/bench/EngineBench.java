@@ -98,6 +98,10 @@ public final class EngineBench {
         machine.put("cores", Runtime.getRuntime().availableProcessors());
         machine.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
         machine.put("load_average_1m_at_start", Machine.loadAverage());
+        machine.put("lora_kernel", io.adapterplatform.engine.fused.HostKernels.available()
+                ? "host kernel (Vector API)" : "none: DJL operations only (start the JVM with --add-modules jdk.incubator.vector)");
+        // compile the kernel before anything is timed, as a server does at startup
+        machine.put("kernel_warmup_ms", round(io.adapterplatform.engine.fused.HostKernels.warmUp()));
         out.put("machine", machine);
         out.put("shape", Map.of("hidden", o.hidden(), "intermediate", o.intermediate(), "layers", o.layers(),
                 "heads", o.heads(), "kv_heads", o.kvHeads(), "vocab", o.vocab(), "batch", o.batch(), "rank", o.rank(),
