@@ -154,8 +154,14 @@ public final class EngineBench {
                     variants.put("base", step -> AdapterHook.NONE);
                     variants.put("fused_all7", step -> allPool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
                     variants.put("naive_all7", step -> NaiveLoop.bind(allPool, step, rowAdapter));
+                    // the best strategy made of DJL operations only, to show what the host kernel buys
+                    GroupedLora.Strategy djl = GroupedLora.Strategy.AUTO.resolve(d);
+                    variants.put("djl_all7", step -> allPool.bind(step, rowAdapter, djl));
                     variants.put("fused_qv", step -> qvPool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
                     variants.put("naive_qv", step -> NaiveLoop.bind(qvPool, step, rowAdapter));
+                    variants.put("djl_qv", step -> qvPool.bind(step, rowAdapter, djl));
+                    row.put("fused_strategy", GroupedLora.Strategy.AUTO.resolve(d, allPool.kernelUsable()).name());
+                    row.put("djl_strategy", djl.name());
                     Map<String, Double> ms = decodeRoundRobin(model, caches, variants);
                     double base = ms.get("base");
                     row.put("base_ms", round(base));
@@ -169,6 +175,8 @@ public final class EngineBench {
                         v.put("naive_ms", round(ms.get("naive_" + kind)));
                         v.put("fused_ratio", round(fused));
                         v.put("naive_ratio", round(ms.get("naive_" + kind) / base));
+                        v.put("djl_ms", round(ms.get("djl_" + kind)));
+                        v.put("djl_ratio", round(ms.get("djl_" + kind) / base));
                         v.put("adapter_mib", round(adapterBytes / 1048576.0));
                         v.put("floor_ratio", round(floor));
                         v.put("fused_fraction_of_floor", round(floor / fused));
@@ -259,6 +267,9 @@ public final class EngineBench {
                             () -> time(m, s -> pool.bind(s, rowAdapter, GroupedLora.Strategy.AUTO), x, w));
                     double reference = Timing.medianMillis(o.warmup(), o.reps(),
                             () -> time(m, s -> NaiveLoop.bind(pool, s, rowAdapter), x, w));
+                    GroupedLora.Strategy djl = GroupedLora.Strategy.AUTO.resolve(o.experts() + 1);
+                    double djlFused = Timing.medianMillis(o.warmup(), o.reps(),
+                            () -> time(m, s -> pool.bind(s, rowAdapter, djl), x, w));
                     double expertBytes = (double) o.experts() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize()) * BYTES;
                     double extraFlops = 2.0 * n * o.topK() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize())
                             + 2.0 * n * o.experts() * dims.hiddenSize();
@@ -269,6 +280,9 @@ public final class EngineBench {
                     row.put("dense_ms", round(dense));
                     row.put("fused_ms", round(fused));
                     row.put("reference_style_ms", round(reference));
+                    row.put("fused_strategy", GroupedLora.Strategy.AUTO.resolve(o.experts() + 1, pool.kernelUsable()).name());
+                    row.put("djl_ms", round(djlFused));
+                    row.put("djl_ratio", round(djlFused / dense));
                     row.put("fused_ratio", round(fused / dense));
                     row.put("reference_style_ratio", round(reference / dense));
                     row.put("floor_ratio", round(floor));

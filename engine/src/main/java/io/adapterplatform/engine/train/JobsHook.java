@@ -13,9 +13,10 @@ import java.util.SplittableRandom;
 
 /**
  * The adapter hook of a fused training step: the rows of each job are one contiguous range, and each
- * range goes through its own job's adapter. The frozen base product runs once over all rows; only the
- * (small) adapter terms are taken per job, on that job's own parameters, so autograd routes each job's
- * loss into its own parameters only.
+ * range goes through its own job's adapter. The frozen base product runs once over all rows. The jobs'
+ * plain LoRA terms on a projection are taken together in a fixed number of operations ({@link JobsLora});
+ * DoRA and MixLoRA experts go per job, on that job's own rows. Either way autograd routes each job's loss
+ * into its own parameters only.
  */
 final class JobsHook implements AdapterHook {
 
@@ -41,6 +42,7 @@ final class JobsHook implements AdapterHook {
 
     private final List<Slice> slices;
     private final boolean anyMixLora;
+    private JobsLora jobsLora; // created on first use; caches the row masks for the step
 
     JobsHook(List<Slice> slices) {
         this.slices = List.copyOf(slices);
@@ -60,12 +62,44 @@ final class JobsHook implements AdapterHook {
         if (slices.size() == 1) {
             return slices.get(0).adapter.linear(layer, p, x, base, w);
         }
+        NDArray grouped = grouped(layer, p, x, base);
+        if (grouped != null) {
+            return grouped;
+        }
         NDList parts = new NDList(slices.size());
         for (Slice s : slices) {
             NDArray rows = s.of(base);
             parts.add(s.adapter.adapts(layer, p) ? s.adapter.linear(layer, p, s.of(x), rows, w) : rows);
         }
         return NDArrays.concat(parts, 0);
+    }
+
+    /**
+     * base + every job's LoRA term in a fixed number of operations ({@link JobsLora}), when at least two jobs
+     * adapt {@code p} and each of them through a plain LoRA (no DoRA); null otherwise.
+     */
+    private NDArray grouped(int layer, Projection p, NDArray x, NDArray base) {
+        List<JobsLora.Part> parts = new ArrayList<>(slices.size());
+        long key = 0;
+        for (int i = 0; i < slices.size(); i++) {
+            Slice s = slices.get(i);
+            if (!s.adapter.adapts(layer, p)) {
+                continue;
+            }
+            TrainableLora lora = s.adapter instanceof TrainableMixLora mix ? mix.attention() : (TrainableLora) s.adapter;
+            if (lora.magnitude(layer, p) != null) {
+                return null; // DoRA rescales its own rows: per job
+            }
+            parts.add(new JobsLora.Part(s.start, s.end, lora));
+            key |= 1L << i;
+        }
+        if (parts.size() < 2 || slices.size() > Long.SIZE) {
+            return null;
+        }
+        if (jobsLora == null) {
+            jobsLora = new JobsLora(slices.get(slices.size() - 1).end);
+        }
+        return base.add(jobsLora.delta(layer, p, x, parts, key, parts.size() == slices.size()));
     }
 
     @Override

@@ -16,6 +16,8 @@ import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class FusedTrainerTest {
 
@@ -61,11 +63,17 @@ class FusedTrainerTest {
         return ((Map<?, ?>) field.get(manager)).size();
     }
 
-    @Test
-    void leavesNoArraysBehindInTheModelOrJobManagers() throws ReflectiveOperationException {
+    @ParameterizedTest
+    @ValueSource(strings = {"mixed", "equal-lora", "unequal-lora"})
+    void leavesNoArraysBehindInTheModelOrJobManagers(String kind) throws ReflectiveOperationException {
         var trainer = new FusedTrainer(model);
         List<TrainingJob> jobs = new ArrayList<>();
-        threeJobs().forEach(f -> jobs.add(f.apply(model)));
+        var makers = switch (kind) {
+            case "equal-lora" -> equalLoraJobs();
+            case "unequal-lora" -> unequalLoraJobs();
+            default -> threeJobs();
+        };
+        makers.forEach(f -> jobs.add(f.apply(model)));
         trainer.step(jobs);
         int modelCount = resources(model.manager());
         int[] jobCounts = jobs.stream().mapToInt(j -> {
@@ -98,8 +106,50 @@ class FusedTrainerTest {
 
     @Test
     void eachFusedJobEndsExactlyWhereItWouldAloneUpToRounding() {
-        int steps = 3;
-        List<Function<BaseModel, TrainingJob>> makers = threeJobs();
+        List<List<StepReport>> reports = assertFusedEqualsAlone(threeJobs(), 3);
+        assertThat(reports.get(0).get(2).auxLoss()).isPositive();
+    }
+
+    /** Plain LoRA jobs with equal rows and ranks on every projection: the block-diagonal grouped form. */
+    @Test
+    void equalLoraJobsGroupedBlockDiagonallyEndWhereTheyWouldAlone() {
+        assertFusedEqualsAlone(equalLoraJobs(), 3);
+    }
+
+    /** Plain LoRA jobs of different batch sizes, ranks and targets, and a MixLoRA's attention LoRA: masked form. */
+    @Test
+    void unequalLoraJobsGroupedWithMasksEndWhereTheyWouldAlone() {
+        assertFusedEqualsAlone(unequalLoraJobs(), 3);
+    }
+
+    static List<Function<BaseModel, TrainingJob>> equalLoraJobs() {
+        var all = LoraSpec.all(4, 8);
+        var rs = new LoraSpec(4, 4, true, false, EnumSet.allOf(Projection.class));
+        List<Function<BaseModel, TrainingJob>> makers = new ArrayList<>();
+        for (int j = 0; j < 3; j++) {
+            var spec = j == 1 ? rs : all;
+            long seed = 20 + j;
+            makers.add(m -> TrainingJob.lora("lora-" + seed, m, spec, config(seed, 2, LrSchedule.Decay.COSINE),
+                    TinyTraining.randomTask(dims.vocabSize(), 6, 7, 7, seed)));
+        }
+        return makers;
+    }
+
+    static List<Function<BaseModel, TrainingJob>> unequalLoraJobs() {
+        var qv = LoraSpec.qv(4, 8);
+        var all = LoraSpec.all(2, 4);
+        var mix = new MixLoraSpec(4, 2, 2, 4, 0.5, 0.01f, 0f, EnumSet.of(Projection.Q, Projection.K));
+        return List.of(
+                m -> TrainingJob.lora("qv", m, qv, config(31, 2, LrSchedule.Decay.COSINE),
+                        TinyTraining.randomTask(dims.vocabSize(), 7, 3, 9, 41)),
+                m -> TrainingJob.lora("all", m, all, config(32, 3, LrSchedule.Decay.LINEAR),
+                        TinyTraining.randomTask(dims.vocabSize(), 5, 2, 7, 42)),
+                m -> TrainingJob.mixLora("mixlora", m, mix, config(33, 1, LrSchedule.Decay.CONSTANT),
+                        TinyTraining.randomTask(dims.vocabSize(), 6, 4, 10, 43)));
+    }
+
+    /** Trains the jobs fused, then each alone, and compares every tensor and every step's report; returns the fused reports. */
+    static List<List<StepReport>> assertFusedEqualsAlone(List<Function<BaseModel, TrainingJob>> makers, int steps) {
         var trainer = new FusedTrainer(model);
 
         List<TrainingJob> fused = new ArrayList<>();
@@ -137,7 +187,7 @@ class FusedTrainerTest {
                 }
             }
         }
-        assertThat(fusedReports.get(0).get(2).auxLoss()).isPositive();
         fused.forEach(TrainingJob::close);
+        return fusedReports;
     }
 }
