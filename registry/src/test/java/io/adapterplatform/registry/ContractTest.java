@@ -24,9 +24,10 @@ import org.junit.jupiter.api.Test;
  * The running service's {@code /v3/api-docs} (springdoc, from the controllers and records) and the contract
  * YAML of platform-api must agree on every operation (operationId, tags, security, parameters with where,
  * required and schema; request body media types, encodings and schemas; response status codes with their
- * headers, media types and schemas) and every schema (property names, types, formats, enums, $refs, items,
- * additional properties and required). Both documents are brought to one normal form (references to shared
- * parameters, responses and headers resolved; descriptions, examples and validation keywords left out) and
+ * headers, media types and schemas) and every schema (property names, types, formats, validation keywords such
+ * as pattern or minItems, enums, $refs, items, additional properties and required). Both documents are brought
+ * to one normal form (references to shared parameters, responses and headers resolved; descriptions and
+ * examples left out) and
  * every difference is reported with its place, e.g.
  * {@code operations > GET /api/v1/adapters > parameters > query kind > required: contract false, served true}.
  */
@@ -193,7 +194,10 @@ class ContractTest extends RegistryTestBase {
       return out;
     }
 
-    /** A schema by what the wire format depends on: types, format, enum, $ref, items, properties, required. */
+    /**
+     * A schema by what the wire format depends on: types, format, validation keywords, enum, $ref, items,
+     * properties, required.
+     */
     Object schema(JsonNode s) {
       if (s.isMissingNode() || s.isNull()) {
         return "none";
@@ -215,6 +219,12 @@ class ContractTest extends RegistryTestBase {
       m.put("type", types.toString());
       if (s.has("format")) {
         m.put("format", s.get("format").asText());
+      }
+      for (String keyword : List.of("pattern", "minItems", "maxItems", "minimum", "maximum", "exclusiveMinimum",
+          "exclusiveMaximum", "minLength", "maxLength")) {
+        if (s.has(keyword)) {
+          m.put(keyword, s.get(keyword).asText());
+        }
       }
       if (s.has("enum")) {
         m.put("enum", strings(s.get("enum")));

@@ -98,6 +98,10 @@ public final class EngineBench {
         machine.put("cores", Runtime.getRuntime().availableProcessors());
         machine.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
         machine.put("load_average_1m_at_start", Machine.loadAverage());
+        machine.put("lora_kernel", io.adapterplatform.engine.fused.HostKernels.available()
+                ? "host kernel (Vector API)" : "none: DJL operations only (start the JVM with --add-modules jdk.incubator.vector)");
+        // compile the kernel before anything is timed, as a server does at startup
+        machine.put("kernel_warmup_ms", round(io.adapterplatform.engine.fused.HostKernels.warmUp()));
         out.put("machine", machine);
         out.put("shape", Map.of("hidden", o.hidden(), "intermediate", o.intermediate(), "layers", o.layers(),
                 "heads", o.heads(), "kv_heads", o.kvHeads(), "vocab", o.vocab(), "batch", o.batch(), "rank", o.rank(),
@@ -154,8 +158,14 @@ public final class EngineBench {
                     variants.put("base", step -> AdapterHook.NONE);
                     variants.put("fused_all7", step -> allPool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
                     variants.put("naive_all7", step -> NaiveLoop.bind(allPool, step, rowAdapter));
+                    // the best strategy made of DJL operations only, to show what the host kernel buys
+                    GroupedLora.Strategy djl = GroupedLora.Strategy.AUTO.resolve(d);
+                    variants.put("djl_all7", step -> allPool.bind(step, rowAdapter, djl));
                     variants.put("fused_qv", step -> qvPool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
                     variants.put("naive_qv", step -> NaiveLoop.bind(qvPool, step, rowAdapter));
+                    variants.put("djl_qv", step -> qvPool.bind(step, rowAdapter, djl));
+                    row.put("fused_strategy", GroupedLora.Strategy.AUTO.resolve(d, allPool.kernelUsable()).name());
+                    row.put("djl_strategy", djl.name());
                     Map<String, Double> ms = decodeRoundRobin(model, caches, variants);
                     double base = ms.get("base");
                     row.put("base_ms", round(base));
@@ -169,6 +179,8 @@ public final class EngineBench {
                         v.put("naive_ms", round(ms.get("naive_" + kind)));
                         v.put("fused_ratio", round(fused));
                         v.put("naive_ratio", round(ms.get("naive_" + kind) / base));
+                        v.put("djl_ms", round(ms.get("djl_" + kind)));
+                        v.put("djl_ratio", round(ms.get("djl_" + kind) / base));
                         v.put("adapter_mib", round(adapterBytes / 1048576.0));
                         v.put("floor_ratio", round(floor));
                         v.put("fused_fraction_of_floor", round(floor / fused));
@@ -259,6 +271,9 @@ public final class EngineBench {
                             () -> time(m, s -> pool.bind(s, rowAdapter, GroupedLora.Strategy.AUTO), x, w));
                     double reference = Timing.medianMillis(o.warmup(), o.reps(),
                             () -> time(m, s -> NaiveLoop.bind(pool, s, rowAdapter), x, w));
+                    GroupedLora.Strategy djl = GroupedLora.Strategy.AUTO.resolve(o.experts() + 1);
+                    double djlFused = Timing.medianMillis(o.warmup(), o.reps(),
+                            () -> time(m, s -> pool.bind(s, rowAdapter, djl), x, w));
                     double expertBytes = (double) o.experts() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize()) * BYTES;
                     double extraFlops = 2.0 * n * o.topK() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize())
                             + 2.0 * n * o.experts() * dims.hiddenSize();
@@ -269,6 +284,9 @@ public final class EngineBench {
                     row.put("dense_ms", round(dense));
                     row.put("fused_ms", round(fused));
                     row.put("reference_style_ms", round(reference));
+                    row.put("fused_strategy", GroupedLora.Strategy.AUTO.resolve(o.experts() + 1, pool.kernelUsable()).name());
+                    row.put("djl_ms", round(djlFused));
+                    row.put("djl_ratio", round(djlFused / dense));
                     row.put("fused_ratio", round(fused / dense));
                     row.put("reference_style_ratio", round(reference / dense));
                     row.put("floor_ratio", round(floor));

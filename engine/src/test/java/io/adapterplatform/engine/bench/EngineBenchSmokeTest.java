@@ -29,6 +29,8 @@ class EngineBenchSmokeTest {
         Map<String, Object> all7 = (Map<String, Object>) decode.get(1).get("all7");
         assertThat((double) all7.get("floor_ratio")).isGreaterThanOrEqualTo(1.0);
         assertThat((double) all7.get("fused_ratio")).isPositive();
+        assertThat((double) all7.get("djl_ratio")).isPositive();
+        assertThat(decode.get(1).get("fused_strategy")).isEqualTo("KERNEL"); // the test JVM has the Vector API
         Map<String, Object> training = (Map<String, Object>) out.get("training");
         assertThat((double) training.get("fused_tokens_per_s")).isPositive();
         assertThat((double) training.get("speedup")).isPositive();

@@ -161,6 +161,13 @@ class HostLoraKernelTest {
     }
 
     @Test
+    void warmUpRunsOnlyOncePerProcess() {
+        assertThat(HostKernels.warmUp()).isGreaterThanOrEqualTo(0.0); // 0 when another test warmed it already
+
+        assertThat(HostKernels.warmUp()).isZero();
+    }
+
+    @Test
     void kernelStrategyRefusesArraysItCannotServe() {
         assertThatThrownBy(() -> GroupedLora.Strategy.KERNEL.resolve(4, false))
                 .isInstanceOf(IllegalArgumentException.class)

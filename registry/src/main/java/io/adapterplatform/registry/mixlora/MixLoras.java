@@ -3,6 +3,7 @@ package io.adapterplatform.registry.mixlora;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import io.adapterplatform.registry.problem.JsonRequestBody;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -17,7 +18,8 @@ final class MixLoras {
       @Nullable Long seed) {}
 
   @JsonInclude(Include.NON_NULL)
-  record Compose(List<String> experts, Integer topK, @Nullable RouterInit router, @Nullable String attention) {}
+  record Compose(@ArraySchema(minItems = 1) List<String> experts, Integer topK, @Nullable RouterInit router,
+      @Nullable String attention) {}
 
   record ComposeRequest(Compose compose) implements JsonRequestBody {}
 
