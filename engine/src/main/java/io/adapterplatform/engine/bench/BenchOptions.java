@@ -9,18 +9,20 @@ import java.util.List;
  * everything for a smoke run of a few seconds.
  */
 record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, int batch, int rank,
-                    int context, int[] distinct, int experts, int topK, int ffnRows, int jobs, int jobSequences,
-                    int jobSequenceLength, int warmup, int reps, boolean quick, List<String> parts) {
+                    int context, int[] distinct, int experts, int topK, int ffnRows, int jobs, List<int[]> jobBatches,
+                    int warmup, int reps, boolean quick, List<String> parts) {
 
     static final List<String> ALL_PARTS = List.of("machine", "decode", "mixlora", "train");
 
     static BenchOptions defaults() {
-        return new BenchOptions(1024, 2816, 8, 16, 8, 2048, 32, 16, 64, new int[] {1, 8, 32, 64}, 8, 2, 32, 4, 4, 64,
+        return new BenchOptions(1024, 2816, 8, 16, 8, 2048, 32, 16, 64, new int[] {1, 8, 32, 64}, 8, 2, 32, 4,
+                List.of(new int[] {1, 32}, new int[] {4, 64}),
                 2, 5, false, ALL_PARTS);
     }
 
     static BenchOptions quickDefaults() {
-        return new BenchOptions(128, 352, 2, 4, 2, 256, 8, 8, 8, new int[] {1, 8}, 8, 2, 8, 4, 2, 16, 1, 3, true,
+        return new BenchOptions(128, 352, 2, 4, 2, 256, 8, 8, 8, new int[] {1, 8}, 8, 2, 8, 4,
+                List.<int[]>of(new int[] {2, 16}), 1, 3, true,
                 ALL_PARTS);
     }
 
@@ -30,7 +32,10 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
         BenchOptions o = quick ? quickDefaults() : defaults();
         int hidden = o.hidden, intermediate = o.intermediate, layers = o.layers, heads = o.heads, kvHeads = o.kvHeads;
         int vocab = o.vocab, batch = o.batch, rank = o.rank, context = o.context, experts = o.experts, topK = o.topK;
-        int ffnRows = o.ffnRows, jobs = o.jobs, jobSequences = o.jobSequences, jobSequenceLength = o.jobSequenceLength;
+        int ffnRows = o.ffnRows, jobs = o.jobs;
+        List<int[]> jobBatches = o.jobBatches;
+        Integer jobSequences = null; // --job-sequences / --job-sequence-length: one per-job batch, the rest from the first default
+        Integer jobSequenceLength = null;
         int warmup = o.warmup, reps = o.reps;
         int[] distinct = o.distinct;
         List<String> parts = o.parts;
@@ -60,6 +65,7 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
                 case "--jobs" -> jobs = positive(flag, v);
                 case "--job-sequences" -> jobSequences = positive(flag, v);
                 case "--job-sequence-length" -> jobSequenceLength = positive(flag, v);
+                case "--job-batches" -> jobBatches = batchList(flag, v);
                 case "--warmup" -> warmup = nonNegative(flag, v);
                 case "--reps" -> reps = positive(flag, v);
                 case "--parts" -> parts = partList(v);
@@ -73,11 +79,18 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
         if (topK > experts) {
             throw new IllegalArgumentException("--top-k " + topK + " exceeds --experts " + experts);
         }
-        if (jobSequenceLength < 2) {
-            throw new IllegalArgumentException("--job-sequence-length must be at least 2");
+        if (jobSequences != null || jobSequenceLength != null) {
+            int[] first = jobBatches.get(0);
+            jobBatches = List.<int[]>of(new int[] {jobSequences != null ? jobSequences : first[0],
+                    jobSequenceLength != null ? jobSequenceLength : first[1]});
+        }
+        for (int[] b : jobBatches) {
+            if (b[1] < 2) {
+                throw new IllegalArgumentException("a training sequence needs at least 2 tokens, got " + b[1]);
+            }
         }
         return new BenchOptions(hidden, intermediate, layers, heads, kvHeads, vocab, batch, rank, context, distinct,
-                experts, topK, ffnRows, jobs, jobSequences, jobSequenceLength, warmup, reps, quick, parts);
+                experts, topK, ffnRows, jobs, jobBatches, warmup, reps, quick, parts);
     }
 
     static String usage() {
@@ -85,7 +98,8 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
                 usage: bin/platform bench engine [--quick] [--parts machine,decode,mixlora,train]
                   [--hidden 1024] [--intermediate 2816] [--layers 8] [--heads 16] [--kv-heads 8] [--vocab 2048]
                   [--batch 32] [--rank 16] [--context 64] [--distinct 1,8,32,64] [--experts 8] [--top-k 2]
-                  [--ffn-rows 32] [--jobs 4] [--job-sequences 4] [--job-sequence-length 64] [--warmup 2] [--reps 5]
+                  [--ffn-rows 32] [--jobs 4] [--job-batches 1x32,4x64 (per job and step: sequences x tokens)]
+                  [--job-sequences S --job-sequence-length L (one per-job batch instead)] [--warmup 2] [--reps 5]
                 prints one JSON object on stdout""";
     }
 
@@ -120,6 +134,18 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
             out[i] = positive(flag, parts[i]);
         }
         return out;
+    }
+
+    private static List<int[]> batchList(String flag, String v) {
+        List<int[]> out = new ArrayList<>();
+        for (String b : v.split(",")) {
+            String[] sl = b.trim().split("x");
+            if (sl.length != 2) {
+                throw new IllegalArgumentException(flag + " expects SEQUENCESxLENGTH[,...], e.g. 1x32,4x64; got '" + v + "'");
+            }
+            out.add(new int[] {positive(flag, sl[0]), positive(flag, sl[1])});
+        }
+        return List.copyOf(out);
     }
 
     private static List<String> partList(String v) {

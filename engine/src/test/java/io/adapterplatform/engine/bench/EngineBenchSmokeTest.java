@@ -31,9 +31,13 @@ class EngineBenchSmokeTest {
         assertThat((double) all7.get("fused_ratio")).isPositive();
         assertThat((double) all7.get("djl_ratio")).isPositive();
         assertThat(decode.get(1).get("fused_strategy")).isEqualTo("KERNEL"); // the test JVM has the Vector API
-        Map<String, Object> training = (Map<String, Object>) out.get("training");
-        assertThat((double) training.get("fused_tokens_per_s")).isPositive();
-        assertThat((double) training.get("speedup")).isPositive();
+        List<Map<String, Object>> training = (List<Map<String, Object>>) ((Map<String, Object>) out.get("training"))
+                .get("by_job_batch");
+        assertThat(training).hasSize(1);
+        assertThat(training.get(0).get("rows_per_job_step")).isEqualTo(4);
+        assertThat((double) training.get(0).get("fused_tokens_per_s")).isPositive();
+        assertThat((double) training.get(0).get("speedup")).isPositive();
+        assertThat((double) training.get(0).get("speedup_ceiling_from_idle_compute")).isPositive();
     }
 
     @Test
@@ -46,5 +50,20 @@ class EngineBenchSmokeTest {
                 .hasMessageContaining("unknown part 'gpu'");
         assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--top-k", "9", "--experts", "8"}))
                 .hasMessageContaining("exceeds --experts");
+        assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--job-batches", "1x32,4"}))
+                .hasMessageContaining("--job-batches expects SEQUENCESxLENGTH");
+        assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--job-sequence-length", "1"}))
+                .hasMessageContaining("at least 2 tokens");
+    }
+
+    @Test
+    void perJobBatchesDefaultToSmallAndLargeAndOneOfThemCanBeChosen() {
+        assertThat(BenchOptions.defaults().jobBatches()).containsExactly(new int[] {1, 32}, new int[] {4, 64});
+        assertThat(BenchOptions.parse(new String[] {"--job-batches", "2x16,8x8"}).jobBatches())
+                .containsExactly(new int[] {2, 16}, new int[] {8, 8});
+        assertThat(BenchOptions.parse(new String[] {"--job-sequences", "4", "--job-sequence-length", "64"}).jobBatches())
+                .containsExactly(new int[] {4, 64});
+        assertThat(BenchOptions.parse(new String[] {"--job-sequence-length", "16"}).jobBatches())
+                .containsExactly(new int[] {1, 16});
     }
 }
