@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,9 +48,8 @@ public final class AdamW {
     public record StepStats(int step, double learningRate, double gradNorm) {}
 
     private final List<NDArray> params;
-    private final NDArray firstMoment;  // [Σ numel], every parameter's moments in one flat buffer
-    private final NDArray secondMoment;
-    private final long[] splitAt;       // where each parameter's elements start in the flat buffers, from the 2nd on
+    private final List<NDArray> firstMoments = new ArrayList<>();
+    private final List<NDArray> secondMoments = new ArrayList<>();
     private final Hyper hyper;
     private final LrSchedule schedule;
     private int step;
@@ -68,17 +65,10 @@ public final class AdamW {
         this.params = List.copyOf(params);
         this.hyper = hyper;
         this.schedule = schedule;
-        this.splitAt = new long[this.params.size() - 1];
-        long total = 0;
-        for (int i = 0; i < this.params.size(); i++) {
-            if (i > 0) {
-                splitAt[i - 1] = total;
-            }
-            total += this.params.get(i).size();
+        for (NDArray p : this.params) {
+            firstMoments.add(stateManager.zeros(p.getShape(), p.getDataType()));
+            secondMoments.add(stateManager.zeros(p.getShape(), p.getDataType()));
         }
-        DataType type = this.params.get(0).getDataType();
-        this.firstMoment = stateManager.zeros(new Shape(total), type);
-        this.secondMoment = stateManager.zeros(new Shape(total), type);
     }
 
     /** Optimizer steps taken so far. */
@@ -113,54 +103,34 @@ public final class AdamW {
     /**
      * Clips, updates every parameter from its accumulated gradient, then zeroes the gradients.
      *
-     * <p>The moments of all the job's parameters live in one flat buffer and the arithmetic runs on it once:
-     * a job has two arrays per adapted projection (112 for a rank-16 LoRA on all seven projections of 8
-     * layers), and a dozen small operations on each cost more than the arithmetic itself on a CPU. What
-     * remains per parameter is reading its gradient, subtracting its slice of the update and zeroing the
-     * gradient.
+     * <p>Each parameter is updated by one native call (DJL's {@code adamUpdate}, in-place libtorch operations on
+     * that parameter, its gradient and its moments; it also zeroes the gradient): a job has two arrays per
+     * adapted projection (112 for a rank-16 LoRA on all seven projections of 8 layers), and a dozen separate
+     * small operations on each, each a call through JNI, cost more than the arithmetic. The native update is
+     * {@code w ← w − lr·wd·w; m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; w ← w − c·m / (√v + e)}; with
+     * {@code c = lr/(1−β1^t)·√(1−β2^t)} and {@code e = ε·√(1−β2^t)} it is exactly PyTorch's bias-corrected step
+     * {@code lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)}. The clipping factor is applied as its gradient rescale.
      */
     public StepStats step() {
         double lr = schedule.at(step);
         int t = step + 1;
         double bias1 = 1 - Math.pow(hyper.beta1(), t);
-        double bias2 = 1 - Math.pow(hyper.beta2(), t);
-        double stepSize = lr / bias1;
-        double sqrtBias2 = Math.sqrt(bias2);
+        double sqrtBias2 = Math.sqrt(1 - Math.pow(hyper.beta2(), t));
         double norm;
         try (NDManager scratch = params.get(0).getManager().newSubManager()) {
-            NDArray g = flatGradients(scratch);
-            norm = norm(g);
+            norm = norm(flatGradients(scratch));
+            double clip = 1.0;
             if (hyper.maxGradNorm() > 0 && Double.isFinite(hyper.maxGradNorm()) && norm > hyper.maxGradNorm()) {
-                g = g.mul((float) (hyper.maxGradNorm() / (norm + 1e-6)));
+                clip = hyper.maxGradNorm() / (norm + 1e-6);
             }
-            // m ← β1·m + (1−β1)·g written as m − (1−β1)(m − g), v likewise: no scalar operation has a
-            // job-owned receiver (DJL leaves the scalar operand of such an operation in the job's manager)
-            NDArray mStep = firstMoment.sub(g);
-            mStep.attach(scratch);
-            firstMoment.subi(mStep.muli((float) (1 - hyper.beta1())));
-            NDArray vStep = secondMoment.sub(g.square());
-            vStep.attach(scratch);
-            secondMoment.subi(vStep.muli((float) (1 - hyper.beta2())));
-            NDArray denom = secondMoment.sqrt();
-            denom.attach(scratch); // results of ops land on the first operand's manager
-            denom.divi((float) sqrtBias2).addi((float) hyper.eps());
-            NDArray update = firstMoment.div(denom);
-            update.attach(scratch);
-            update.muli((float) stepSize);
-            NDList updates = params.size() == 1 ? new NDList(update) : update.split(splitAt);
             for (int i = 0; i < params.size(); i++) {
                 NDArray p = params.get(i);
-                if (hyper.weightDecay() != 0) {
-                    // p ← p − lr·wd·p, the product taken on a scratch-owned view: p.muli(number) leaves its scalar
-                    // operand in the job's manager every step (and a scalar from manager.create(float) gave NaNs)
-                    NDArray detached = p.stopGradient();
-                    detached.attach(scratch);
-                    p.subi(detached.mul((float) (lr * hyper.weightDecay())));
-                }
-                p.subi(updates.get(i).reshape(p.getShape()));
-                NDArray raw = p.getGradient();
-                raw.attach(scratch);
-                raw.subi(raw); // x − x is +0, where x·0 could give −0
+                NDArray g = p.getGradient();
+                g.attach(scratch);
+                p.getNDArrayInternal().adamUpdate(new NDList(p, g, firstMoments.get(i), secondMoments.get(i)),
+                        new NDList(p), (float) lr, (float) (lr / bias1 * sqrtBias2), (float) hyper.weightDecay(),
+                        (float) clip, -1f, (float) hyper.beta1(), (float) hyper.beta2(),
+                        (float) (hyper.eps() * sqrtBias2), false, true);
             }
         }
         step++;
