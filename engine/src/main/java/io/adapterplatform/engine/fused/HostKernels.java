@@ -21,45 +21,53 @@ public final class HostKernels {
     }
 
     /**
-     * Runs the kernel's code paths a few hundred times on small random arrays, so that the JIT has compiled
-     * them before the first real batch. Vector API code runs orders of magnitude slower until C2 compiles it
-     * (each vector is an object in the interpreter), so a server calls this at startup and a benchmark before
-     * it measures. Idempotent; a no-op where the kernel is not available. Returns the milliseconds spent.
+     * Runs every code path of the kernel several hundred times on small random arrays, so that the JIT has
+     * compiled them before the first real batch. Vector API code runs orders of magnitude slower until C2
+     * compiles it (each vector is an object in the interpreter), and a branch the warm-up never took would
+     * later deoptimise the compiled method back into the interpreter: so the warm-up covers pairs without
+     * an adapter, runs of one slot and single pairs, tails that are not a multiple of the vector length,
+     * several column blocks, the parallel split, and both pair projections. A server calls this at startup
+     * and a benchmark before it measures. Idempotent; a no-op where the kernel is not available. Returns the
+     * milliseconds spent.
      */
     public static synchronized double warmUp() {
         if (!VECTOR_API || warm) {
             return 0;
         }
         long start = System.nanoTime();
-        int slots = 3;
+        int slots = 4;
         int r = 16;
-        int in = 256;
-        int out = 512;
+        int narrow = 264;   // not a multiple of 16 floats: the scalar tails run
+        int wide = 1030;    // five column blocks and a tail; enough work for the parallel split
         int k = 2;
-        int rows = 8;
+        int rows = 24;
         var rng = new java.util.SplittableRandom(1);
+        long[] slot = new long[rows * k];
+        float[] coef = new float[rows * k];
+        float[] weights = new float[rows * k];
+        for (int p = 0; p < slot.length; p++) {
+            // runs of one slot (four-pair blocks), single pairs, pairs without adapter, a zero scaling
+            slot[p] = p < 24 ? 1 : p % 3;
+            coef[p] = p % 11 == 5 ? 0f : 0.5f;
+            weights[p] = (float) rng.nextDouble();
+        }
+        KernelPlan every = KernelPlan.everyPair(slot, coef, k);
+        KernelPlan down = KernelPlan.pairs(slot, coef, k)[1];
+        KernelPlan byRow = KernelPlan.of(slot, coef);
+        ai.djl.ndarray.types.Shape pairsWide = new ai.djl.ndarray.types.Shape(rows * (long) k, wide);
         try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(Device.cpu())) {
-            NDArray a = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, in));
-            NDArray bt = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, out));
-            NDArray x = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(rows, in));
-            NDArray base = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(rows, out));
-            long[] slot = new long[rows * k];
-            float[] coef = new float[rows * k];
-            float[] weights = new float[rows * k];
-            for (int p = 0; p < slot.length; p++) {
-                slot[p] = 1 + (p % 4 == 0 ? 1 : 0);   // runs of one slot (4-pair blocks) and single pairs
-                coef[p] = 0.5f;
-                weights[p] = (float) rng.nextDouble();
-            }
-            KernelPlan every = KernelPlan.everyPair(slot, coef, k);
-            KernelPlan down = KernelPlan.pairs(slot, coef, k)[1];
-            for (int i = 0; i < 300; i++) {
+            NDArray a = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, narrow));
+            NDArray bt = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, wide));
+            NDArray x = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(rows, narrow));
+            NDArray base = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(rows, wide));
+            for (int i = 0; i < 400; i++) {
                 try (ai.djl.ndarray.NDManager step = m.newSubManager()) {
-                    NDArray y = step.create(new ai.djl.ndarray.types.Shape(rows * (long) k, out));
+                    NDArray y = step.create(pairsWide);
                     HostLoraKernel.pairProjection(y, base, x, a, bt, every, null);
                     HostLoraKernel.pairProjection(y, base, x, a, bt, every, weights);
-                    NDArray sum = step.zeros(new ai.djl.ndarray.types.Shape(rows, in));
-                    HostLoraKernel.addInto(sum, y, bt, a, down);   // out → in: the down projection's direction
+                    // the down direction (wide → narrow, several pairs into one row) and plain rows
+                    HostLoraKernel.addInto(step.zeros(new ai.djl.ndarray.types.Shape(rows, narrow)), y, bt, a, down);
+                    HostLoraKernel.addInto(step.zeros(pairsWide), x.repeat(0, k), a, bt, byRow);
                 }
             }
         }

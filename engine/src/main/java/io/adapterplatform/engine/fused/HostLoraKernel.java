@@ -289,12 +289,19 @@ final class HostLoraKernel {
         return MemorySegment.ofBuffer(array.toByteBuffer(true));
     }
 
+    /**
+     * Threads one kernel call may use, from system property {@code adapterplatform.fused.kernel-threads}
+     * (default: the available processors). The calls run between libtorch operations, whose OpenMP threads
+     * may still be spinning on the other cores; see docs/engine.md, "Threads".
+     */
+    private static final int THREADS = Math.max(1,
+            Integer.getInteger("adapterplatform.fused.kernel-threads", Runtime.getRuntime().availableProcessors()));
+
     private static int tasks(long work, int units) {
         if (work < PARALLEL_MIN_WORK) {
             return 1;
         }
-        int threads = Runtime.getRuntime().availableProcessors();
-        return Math.max(1, Math.min(units, threads));
+        return Math.max(1, Math.min(units, THREADS));
     }
 
     private static void run(int tasks, java.util.function.IntConsumer task) {
