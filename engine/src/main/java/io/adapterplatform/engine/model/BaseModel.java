@@ -293,7 +293,9 @@ public final class BaseModel implements AutoCloseable {
                 .reshape(count, kvHeads, (long) groups * n, hd);
         NDArray ks = k.get(rows).reshape(count, n, kvHeads, hd).transpose(0, 2, 3, 1); // [S, kvHeads, hd, n]
         NDArray vs = v.get(rows).reshape(count, n, kvHeads, hd).transpose(0, 2, 1, 3); // [S, kvHeads, n, hd]
-        NDArray scores = qs.matMul(ks).mul((float) (1.0 / Math.sqrt(hd)));             // [S, kvHeads, groups·n, n]
+        // the scale as an array of the step's manager: DJL frees a Number operand's buffer as soon as the operation
+        // returns, while autograd keeps the operand for the backward pass (training)
+        NDArray scores = qs.matMul(ks).mul(step.create((float) (1.0 / Math.sqrt(hd)))); // [S, kvHeads, groups·n, n]
         if (n > 1) {
             scores = scores.reshape(count, kvHeads, groups, n, n).add(causalMask(step, n, 0))
                     .reshape(count, kvHeads, (long) groups * n, n);
@@ -327,7 +329,7 @@ public final class BaseModel implements AutoCloseable {
             vs = v.get(rows).transpose(1, 0, 2);
         }
         int len = past + n;
-        NDArray scores = qs.matMul(ks.transpose(0, 2, 1)).mul(scale); // [kvHeads, groups·n, len]
+        NDArray scores = qs.matMul(ks.transpose(0, 2, 1)).mul(step.create(scale)); // [kvHeads, groups·n, len]
         if (n > 1) {
             scores = scores.reshape(kvHeads, groups, n, len).add(causalMask(step, n, past))
                     .reshape(kvHeads, (long) groups * n, len);

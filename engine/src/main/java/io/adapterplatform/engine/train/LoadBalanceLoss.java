@@ -67,9 +67,10 @@ public final class LoadBalanceLoss {
             fraction[e] = (float) (counted == 0 ? 0 : f[e] / counted);
         }
         NDArray m = manager.create(mask, new Shape(pairs, 1)).toType(probs.getDataType(), false);
-        NDArray meanProb = probs.mul(m).sum(new int[] {0}).div(Math.max(counted, 1)); // P_i, [experts]
+        // scalar operands as arrays of the step's manager: see Step.scalar (autograd keeps them for the backward)
+        NDArray meanProb = probs.mul(m).sum(new int[] {0}).div(Step.scalar(probs, (float) Math.max(counted, 1))); // P_i, [experts]
         NDArray fArr = manager.create(fraction).toType(probs.getDataType(), false);
-        return meanProb.mul(fArr).sum().mul(coef * experts);
+        return meanProb.mul(fArr).sum().mul(Step.scalar(probs, coef * experts));
     }
 
     /** Indices of the k largest of values[offset .. offset + n), the first index winning ties. */

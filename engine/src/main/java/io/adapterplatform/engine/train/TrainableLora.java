@@ -97,13 +97,14 @@ public final class TrainableLora implements TrainableAdapter {
         }
         float s = (float) spec.scaling();
         // s·B A x, [rows, out]
-        NDArray delta = x.matMul(Step.transposed(a[layer][i], x)).matMul(Step.transposed(b[layer][i], x)).mul(s);
+        NDArray delta = x.matMul(Step.transposed(a[layer][i], x)).matMul(Step.transposed(b[layer][i], x))
+                .mul(Step.scalar(x, s));
         NDArray out = base.add(delta);
         if (magnitude[layer][i] == null) {
             return out;
         }
         // DoRA: m / ‖W + s·B A‖ (row norm, detached as in PEFT), [out]
-        NDArray norm = Step.owned(b[layer][i].matMul(a[layer][i]), x).mul(s).add(w).norm(new int[] {1}).stopGradient();
+        NDArray norm = Step.owned(b[layer][i].matMul(a[layer][i]), x).mul(Step.scalar(x, s)).add(w).norm(new int[] {1}).stopGradient();
         return out.mul(magnitude[layer][i]).div(norm);
     }
 

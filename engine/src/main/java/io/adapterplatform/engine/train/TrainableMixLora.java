@@ -173,7 +173,8 @@ public final class TrainableMixLora implements TrainableAdapter {
 
     /** s·B A x for expert e's LoRA on FFN projection f. */
     private NDArray lora(NDArray x, int layer, int e, int f, float s) {
-        return x.matMul(Step.transposed(expertA[layer][e][f], x)).matMul(Step.transposed(expertB[layer][e][f], x)).mul(s);
+        return x.matMul(Step.transposed(expertA[layer][e][f], x)).matMul(Step.transposed(expertB[layer][e][f], x))
+                .mul(Step.scalar(x, s));
     }
 
     /** [rows, n]: column c is the unit vector of row idx[c]. */
