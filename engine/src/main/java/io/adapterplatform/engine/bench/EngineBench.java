@@ -266,14 +266,17 @@ public final class EngineBench {
                 LayerWeights w = model.layer(0);
                 try (NDManager m = model.manager().newSubManager()) {
                     NDArray x = m.randomNormal(new Shape(n, dims.hiddenSize()));
-                    double dense = Timing.medianMillis(o.warmup(), o.reps(), () -> time(m, s -> AdapterHook.NONE, x, w));
-                    double fused = Timing.medianMillis(o.warmup(), o.reps(),
-                            () -> time(m, s -> pool.bind(s, rowAdapter, GroupedLora.Strategy.AUTO), x, w));
-                    double reference = Timing.medianMillis(o.warmup(), o.reps(),
-                            () -> time(m, s -> NaiveLoop.bind(pool, s, rowAdapter), x, w));
                     GroupedLora.Strategy djl = GroupedLora.Strategy.AUTO.resolve(o.experts() + 1);
-                    double djlFused = Timing.medianMillis(o.warmup(), o.reps(),
-                            () -> time(m, s -> pool.bind(s, rowAdapter, djl), x, w));
+                    Map<String, Runnable> variants = new LinkedHashMap<>();
+                    variants.put("dense", () -> time(m, s -> AdapterHook.NONE, x, w));
+                    variants.put("fused", () -> time(m, s -> pool.bind(s, rowAdapter, GroupedLora.Strategy.AUTO), x, w));
+                    variants.put("reference", () -> time(m, s -> NaiveLoop.bind(pool, s, rowAdapter), x, w));
+                    variants.put("djl", () -> time(m, s -> pool.bind(s, rowAdapter, djl), x, w));
+                    Map<String, Double> ms = Timing.interleavedMedians(o.warmup(), o.reps(), variants);
+                    double dense = ms.get("dense");
+                    double fused = ms.get("fused");
+                    double reference = ms.get("reference");
+                    double djlFused = ms.get("djl");
                     double expertBytes = (double) o.experts() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize()) * BYTES;
                     double extraFlops = 2.0 * n * o.topK() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize())
                             + 2.0 * n * o.experts() * dims.hiddenSize();
