@@ -180,10 +180,41 @@ final class HostLoraKernel {
                 w2 = hi.fma(t2, w2);
                 w3 = hi.fma(t3, w3);
             }
-            store(y, plan, p, out, o, v0, w0, weights);
-            store(y, plan, p + 1, out, o, v1, w1, weights);
-            store(y, plan, p + 2, out, o, v2, w2, weights);
-            store(y, plan, p + 3, out, o, v3, w3, weights);
+            // stores written out here: a FloatVector passed to a method that is not inlined is boxed
+            long r0 = plan.outRow(p) * (long) out + o;
+            long r1 = plan.outRow(p + 1) * (long) out + o;
+            long r2 = plan.outRow(p + 2) * (long) out + o;
+            long r3 = plan.outRow(p + 3) * (long) out + o;
+            if (weights != null) {
+                float c0 = weights[plan.outRow(p)];
+                float c1 = weights[plan.outRow(p + 1)];
+                float c2 = weights[plan.outRow(p + 2)];
+                float c3 = weights[plan.outRow(p + 3)];
+                FloatVector g = load(y, r0);
+                v0 = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(v0).mul(c0);
+                g = load(y, r0 + LANES);
+                w0 = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(w0).mul(c0);
+                g = load(y, r1);
+                v1 = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(v1).mul(c1);
+                g = load(y, r1 + LANES);
+                w1 = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(w1).mul(c1);
+                g = load(y, r2);
+                v2 = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(v2).mul(c2);
+                g = load(y, r2 + LANES);
+                w2 = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(w2).mul(c2);
+                g = load(y, r3);
+                v3 = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(v3).mul(c3);
+                g = load(y, r3 + LANES);
+                w3 = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(w3).mul(c3);
+            }
+            v0.intoMemorySegment(y, r0 * Float.BYTES, ORDER);
+            w0.intoMemorySegment(y, (r0 + LANES) * Float.BYTES, ORDER);
+            v1.intoMemorySegment(y, r1 * Float.BYTES, ORDER);
+            w1.intoMemorySegment(y, (r1 + LANES) * Float.BYTES, ORDER);
+            v2.intoMemorySegment(y, r2 * Float.BYTES, ORDER);
+            w2.intoMemorySegment(y, (r2 + LANES) * Float.BYTES, ORDER);
+            v3.intoMemorySegment(y, r3 * Float.BYTES, ORDER);
+            w3.intoMemorySegment(y, (r3 + LANES) * Float.BYTES, ORDER);
         }
         if (o < o1) {
             for (int j = 0; j < 4; j++) {
@@ -191,23 +222,6 @@ final class HostLoraKernel {
                         r, t, at + j * r, o, o1, weights == null ? Float.NaN : weights[plan.outRow(p + j)]);
             }
         }
-    }
-
-    private static void store(MemorySegment y, KernelPlan plan, int p, int out, int o, FloatVector lo, FloatVector hi,
-                              float[] weights) {
-        long row = plan.outRow(p) * (long) out + o;
-        if (weights != null) {
-            float weight = weights[plan.outRow(p)];
-            lo = swiglu(load(y, row), lo, weight);
-            hi = swiglu(load(y, row + LANES), hi, weight);
-        }
-        lo.intoMemorySegment(y, row * Float.BYTES, ORDER);
-        hi.intoMemorySegment(y, (row + LANES) * Float.BYTES, ORDER);
-    }
-
-    // silu(g) · u · weight
-    private static FloatVector swiglu(FloatVector g, FloatVector u, float weight) {
-        return g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(u).mul(weight);
     }
 
     // v = base[o] + Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1); y[o] = v, or silu(y[o]) · v · weight
@@ -222,7 +236,8 @@ final class HostLoraKernel {
                 v = load(bt, bBase + (long) k * out + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), v);
             }
             if (swiglu) {
-                v = swiglu(load(y, yRow + o), v, weight);
+                FloatVector g = load(y, yRow + o);
+                v = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(v).mul(weight);
             }
             v.intoMemorySegment(y, (yRow + o) * Float.BYTES, ORDER);
         }
@@ -239,20 +254,24 @@ final class HostLoraKernel {
         }
     }
 
-    // t[at + k] = coef · Σ_i A[k, i] x[i] for k < r
+    // t[at + k] = coef · Σ_i A[k, i] x[i] for k < r; four accumulators, so that FMA latency does not bound it
     private static void project(MemorySegment a, MemorySegment x, long aBase, long xBase, int in, int r, float coef,
                                 float[] t, int at) {
-        int vecEnd = in - in % (2 * LANES);
+        int vecEnd = in - in % (4 * LANES);
         for (int k = 0; k < r; k++) {
             long row = aBase + (long) k * in;
             FloatVector acc0 = FloatVector.zero(SPECIES);
             FloatVector acc1 = FloatVector.zero(SPECIES);
+            FloatVector acc2 = FloatVector.zero(SPECIES);
+            FloatVector acc3 = FloatVector.zero(SPECIES);
             int i = 0;
-            for (; i < vecEnd; i += 2 * LANES) {
+            for (; i < vecEnd; i += 4 * LANES) {
                 acc0 = load(a, row + i).fma(load(x, xBase + i), acc0);
                 acc1 = load(a, row + i + LANES).fma(load(x, xBase + i + LANES), acc1);
+                acc2 = load(a, row + i + 2 * LANES).fma(load(x, xBase + i + 2 * LANES), acc2);
+                acc3 = load(a, row + i + 3 * LANES).fma(load(x, xBase + i + 3 * LANES), acc3);
             }
-            float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
             for (; i < in; i++) {
                 sum += a.getAtIndex(FLOAT, row + i) * x.getAtIndex(FLOAT, xBase + i);
             }
@@ -260,17 +279,28 @@ final class HostLoraKernel {
         }
     }
 
-    // y[o] += Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1)
+    // y[o] += Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1); four vectors of columns per pass (independent chains)
     private static void expand(MemorySegment bt, MemorySegment y, long bBase, long yBase, int out, int r, float[] t,
                                int at, int o0, int o1) {
         int o = o0;
-        int vecEnd = o0 + (o1 - o0) / LANES * LANES;
-        for (; o < vecEnd; o += LANES) {
-            FloatVector acc = load(y, yBase + o);
+        int vecEnd = o0 + (o1 - o0) / (4 * LANES) * (4 * LANES);
+        for (; o < vecEnd; o += 4 * LANES) {
+            FloatVector acc0 = load(y, yBase + o);
+            FloatVector acc1 = load(y, yBase + o + LANES);
+            FloatVector acc2 = load(y, yBase + o + 2 * LANES);
+            FloatVector acc3 = load(y, yBase + o + 3 * LANES);
             for (int k = 0; k < r; k++) {
-                acc = load(bt, bBase + (long) k * out + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), acc);
+                long row = bBase + (long) k * out + o;
+                FloatVector tk = FloatVector.broadcast(SPECIES, t[at + k]);
+                acc0 = load(bt, row).fma(tk, acc0);
+                acc1 = load(bt, row + LANES).fma(tk, acc1);
+                acc2 = load(bt, row + 2 * LANES).fma(tk, acc2);
+                acc3 = load(bt, row + 3 * LANES).fma(tk, acc3);
             }
-            acc.intoMemorySegment(y, (yBase + o) * Float.BYTES, ORDER);
+            acc0.intoMemorySegment(y, (yBase + o) * Float.BYTES, ORDER);
+            acc1.intoMemorySegment(y, (yBase + o + LANES) * Float.BYTES, ORDER);
+            acc2.intoMemorySegment(y, (yBase + o + 2 * LANES) * Float.BYTES, ORDER);
+            acc3.intoMemorySegment(y, (yBase + o + 3 * LANES) * Float.BYTES, ORDER);
         }
         for (; o < o1; o++) {
             float acc = y.getAtIndex(FLOAT, yBase + o);
@@ -286,7 +316,8 @@ final class HostLoraKernel {
     }
 
     private static MemorySegment segment(NDArray array) {
-        return MemorySegment.ofBuffer(array.toByteBuffer(true));
+        MemorySegment view = MemorySegment.ofBuffer(array.toByteBuffer(true));
+        return MemorySegment.ofAddress(view.address()).reinterpret(view.byteSize());
     }
 
     /**
