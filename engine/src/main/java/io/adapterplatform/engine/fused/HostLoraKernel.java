@@ -121,6 +121,7 @@ final class HostLoraKernel {
         int blocks = (out + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
         int bTasks = tasks((long) pairs * Math.max(r, 4) * out, blocks);
         run(bTasks, task -> {
+            float[] u = new float[8 * LANES];
             for (int blk = blocks * task / bTasks; blk < blocks * (task + 1) / bTasks; blk++) {
                 int o0 = blk * COLUMN_BLOCK;
                 int o1 = Math.min(out, o0 + COLUMN_BLOCK);
@@ -131,7 +132,7 @@ final class HostLoraKernel {
                     if (rank > 0 && p + 4 <= pairs && plan.slot(p + 3) == plan.slot(p) && plan.hasAdapter(p + 3)
                             && plan.hasAdapter(p + 1) && plan.hasAdapter(p + 2)) {
                         // four pairs of one slot (sorted, so p+1, p+2 share it too): each Bᵀ load feeds 4 rows
-                        pairColumns4(bs, basis, ys, bBase, plan, p, out, r, t, o0, o1, weights);
+                        pairColumns4(bs, basis, ys, bBase, plan, p, out, r, t, o0, o1, weights, u);
                         p += 4;
                         continue;
                     }
@@ -146,7 +147,7 @@ final class HostLoraKernel {
     // pairColumns for pairs p..p+3 of one slot, register-blocked: 2 vectors of columns × 4 pairs per pass
     private static void pairColumns4(MemorySegment bt, MemorySegment base, MemorySegment y, long bBase,
                                      KernelPlan plan, int p, int out, int r, float[] t, int o0, int o1,
-                                     float[] weights) {
+                                     float[] weights, float[] u) {
         long b0 = plan.inRow(p) * (long) out;
         long b1 = plan.inRow(p + 1) * (long) out;
         long b2 = plan.inRow(p + 2) * (long) out;
@@ -180,10 +181,39 @@ final class HostLoraKernel {
                 w2 = hi.fma(t2, w2);
                 w3 = hi.fma(t3, w3);
             }
-            store(y, plan, p, out, o, v0, w0, weights);
-            store(y, plan, p + 1, out, o, v1, w1, weights);
-            store(y, plan, p + 2, out, o, v2, w2, weights);
-            store(y, plan, p + 3, out, o, v3, w3, weights);
+            // stores written out here: a FloatVector passed to a method that is not inlined is boxed
+            long r0 = plan.outRow(p) * (long) out + o;
+            long r1 = plan.outRow(p + 1) * (long) out + o;
+            long r2 = plan.outRow(p + 2) * (long) out + o;
+            long r3 = plan.outRow(p + 3) * (long) out + o;
+            if (weights != null) {
+                // SwiGLU in a loop with one inlined exp, not eight copies (C2 would stop inlining the vector
+                // operations of so large a method, and every non-inlined one boxes its vectors)
+                v0.intoArray(u, 0);
+                w0.intoArray(u, LANES);
+                v1.intoArray(u, 2 * LANES);
+                w1.intoArray(u, 3 * LANES);
+                v2.intoArray(u, 4 * LANES);
+                w2.intoArray(u, 5 * LANES);
+                v3.intoArray(u, 6 * LANES);
+                w3.intoArray(u, 7 * LANES);
+                for (int j = 0; j < 8; j++) {
+                    int pair = p + j / 2;
+                    long cell = plan.outRow(pair) * (long) out + o + (j % 2) * LANES;
+                    FloatVector g = load(y, cell);
+                    g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(SPECIES, u, j * LANES))
+                            .mul(weights[plan.outRow(pair)]).intoMemorySegment(y, cell * Float.BYTES, ORDER);
+                }
+                continue;
+            }
+            v0.intoMemorySegment(y, r0 * Float.BYTES, ORDER);
+            w0.intoMemorySegment(y, (r0 + LANES) * Float.BYTES, ORDER);
+            v1.intoMemorySegment(y, r1 * Float.BYTES, ORDER);
+            w1.intoMemorySegment(y, (r1 + LANES) * Float.BYTES, ORDER);
+            v2.intoMemorySegment(y, r2 * Float.BYTES, ORDER);
+            w2.intoMemorySegment(y, (r2 + LANES) * Float.BYTES, ORDER);
+            v3.intoMemorySegment(y, r3 * Float.BYTES, ORDER);
+            w3.intoMemorySegment(y, (r3 + LANES) * Float.BYTES, ORDER);
         }
         if (o < o1) {
             for (int j = 0; j < 4; j++) {
@@ -191,23 +221,6 @@ final class HostLoraKernel {
                         r, t, at + j * r, o, o1, weights == null ? Float.NaN : weights[plan.outRow(p + j)]);
             }
         }
-    }
-
-    private static void store(MemorySegment y, KernelPlan plan, int p, int out, int o, FloatVector lo, FloatVector hi,
-                              float[] weights) {
-        long row = plan.outRow(p) * (long) out + o;
-        if (weights != null) {
-            float weight = weights[plan.outRow(p)];
-            lo = swiglu(load(y, row), lo, weight);
-            hi = swiglu(load(y, row + LANES), hi, weight);
-        }
-        lo.intoMemorySegment(y, row * Float.BYTES, ORDER);
-        hi.intoMemorySegment(y, (row + LANES) * Float.BYTES, ORDER);
-    }
-
-    // silu(g) · u · weight
-    private static FloatVector swiglu(FloatVector g, FloatVector u, float weight) {
-        return g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(u).mul(weight);
     }
 
     // v = base[o] + Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1); y[o] = v, or silu(y[o]) · v · weight
@@ -222,7 +235,8 @@ final class HostLoraKernel {
                 v = load(bt, bBase + (long) k * out + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), v);
             }
             if (swiglu) {
-                v = swiglu(load(y, yRow + o), v, weight);
+                FloatVector g = load(y, yRow + o);
+                v = g.div(exp(g.neg()).add(1f)).mul(v).mul(weight);
             }
             v.intoMemorySegment(y, (yRow + o) * Float.BYTES, ORDER);
         }
@@ -239,20 +253,24 @@ final class HostLoraKernel {
         }
     }
 
-    // t[at + k] = coef · Σ_i A[k, i] x[i] for k < r
+    // t[at + k] = coef · Σ_i A[k, i] x[i] for k < r; four accumulators, so that FMA latency does not bound it
     private static void project(MemorySegment a, MemorySegment x, long aBase, long xBase, int in, int r, float coef,
                                 float[] t, int at) {
-        int vecEnd = in - in % (2 * LANES);
+        int vecEnd = in - in % (4 * LANES);
         for (int k = 0; k < r; k++) {
             long row = aBase + (long) k * in;
             FloatVector acc0 = FloatVector.zero(SPECIES);
             FloatVector acc1 = FloatVector.zero(SPECIES);
+            FloatVector acc2 = FloatVector.zero(SPECIES);
+            FloatVector acc3 = FloatVector.zero(SPECIES);
             int i = 0;
-            for (; i < vecEnd; i += 2 * LANES) {
+            for (; i < vecEnd; i += 4 * LANES) {
                 acc0 = load(a, row + i).fma(load(x, xBase + i), acc0);
                 acc1 = load(a, row + i + LANES).fma(load(x, xBase + i + LANES), acc1);
+                acc2 = load(a, row + i + 2 * LANES).fma(load(x, xBase + i + 2 * LANES), acc2);
+                acc3 = load(a, row + i + 3 * LANES).fma(load(x, xBase + i + 3 * LANES), acc3);
             }
-            float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
             for (; i < in; i++) {
                 sum += a.getAtIndex(FLOAT, row + i) * x.getAtIndex(FLOAT, xBase + i);
             }
@@ -260,17 +278,28 @@ final class HostLoraKernel {
         }
     }
 
-    // y[o] += Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1)
+    // y[o] += Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1); four vectors of columns per pass (independent chains)
     private static void expand(MemorySegment bt, MemorySegment y, long bBase, long yBase, int out, int r, float[] t,
                                int at, int o0, int o1) {
         int o = o0;
-        int vecEnd = o0 + (o1 - o0) / LANES * LANES;
-        for (; o < vecEnd; o += LANES) {
-            FloatVector acc = load(y, yBase + o);
+        int vecEnd = o0 + (o1 - o0) / (4 * LANES) * (4 * LANES);
+        for (; o < vecEnd; o += 4 * LANES) {
+            FloatVector acc0 = load(y, yBase + o);
+            FloatVector acc1 = load(y, yBase + o + LANES);
+            FloatVector acc2 = load(y, yBase + o + 2 * LANES);
+            FloatVector acc3 = load(y, yBase + o + 3 * LANES);
             for (int k = 0; k < r; k++) {
-                acc = load(bt, bBase + (long) k * out + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), acc);
+                long row = bBase + (long) k * out + o;
+                FloatVector tk = FloatVector.broadcast(SPECIES, t[at + k]);
+                acc0 = load(bt, row).fma(tk, acc0);
+                acc1 = load(bt, row + LANES).fma(tk, acc1);
+                acc2 = load(bt, row + 2 * LANES).fma(tk, acc2);
+                acc3 = load(bt, row + 3 * LANES).fma(tk, acc3);
             }
-            acc.intoMemorySegment(y, (yBase + o) * Float.BYTES, ORDER);
+            acc0.intoMemorySegment(y, (yBase + o) * Float.BYTES, ORDER);
+            acc1.intoMemorySegment(y, (yBase + o + LANES) * Float.BYTES, ORDER);
+            acc2.intoMemorySegment(y, (yBase + o + 2 * LANES) * Float.BYTES, ORDER);
+            acc3.intoMemorySegment(y, (yBase + o + 3 * LANES) * Float.BYTES, ORDER);
         }
         for (; o < o1; o++) {
             float acc = y.getAtIndex(FLOAT, yBase + o);
@@ -281,12 +310,34 @@ final class HostLoraKernel {
         }
     }
 
+    /**
+     * e^x per lane in fp32 (relative error below 2e-7 on [-87, 88], inputs clamped there): e^x = 2^n · e^f with
+     * n = round(x · log2 e), f = x - n · ln 2 in [-ln2/2, ln2/2], e^f by a degree-6 polynomial (the Cephes
+     * coefficients), 2^n built in the exponent bits. The Vector API's own EXP is not intrinsified on every
+     * JDK build and then falls back to a per-lane loop, several times slower than this.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87.0f).min(88.0f);
+        FloatVector n = x.mul(1.44269504f).add(12582912f).sub(12582912f);    // round to nearest (1.5 · 2^23 trick)
+        FloatVector f = x.sub(n.mul(0.693359375f)).add(n.mul(2.12194440e-4f)); // x - n·ln2, ln2 split in two (n·hi exact)
+        FloatVector p = f.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(f, FloatVector.broadcast(SPECIES, 8.3334519073e-3f));
+        p = p.fma(f, FloatVector.broadcast(SPECIES, 4.1665795894e-2f));
+        p = p.fma(f, FloatVector.broadcast(SPECIES, 1.6666665459e-1f));
+        p = p.fma(f, FloatVector.broadcast(SPECIES, 5.0000001201e-1f));
+        p = p.fma(f.mul(f), f).add(1f);
+        FloatVector scale = ((jdk.incubator.vector.IntVector) n.convert(VectorOperators.F2I, 0))
+                .add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale);
+    }
+
     private static FloatVector load(MemorySegment s, long floatIndex) {
         return FloatVector.fromMemorySegment(SPECIES, s, floatIndex * Float.BYTES, ORDER);
     }
 
     private static MemorySegment segment(NDArray array) {
-        return MemorySegment.ofBuffer(array.toByteBuffer(true));
+        MemorySegment view = MemorySegment.ofBuffer(array.toByteBuffer(true));
+        return MemorySegment.ofAddress(view.address()).reinterpret(view.byteSize());
     }
 
     /**

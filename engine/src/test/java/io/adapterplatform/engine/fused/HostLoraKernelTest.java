@@ -161,6 +161,26 @@ class HostLoraKernelTest {
     }
 
     @Test
+    void vectorExpMatchesMathExpAcrossTheFloatRange() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        float[] x = new float[lanes * 4000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i < 6 ? new float[] {0f, -0f, 1f, -1f, 87f, -87f}[i] : (float) (rnd.nextDouble() * 174 - 87);
+        }
+        float[] e = new float[x.length];
+        for (int i = 0; i < x.length; i += lanes) {
+            HostLoraKernel.exp(jdk.incubator.vector.FloatVector.fromArray(
+                    jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, x, i)).intoArray(e, i);
+        }
+
+        for (int i = 0; i < x.length; i++) {
+            double expected = Math.exp(x[i]);
+            assertThat(Math.abs(e[i] - expected) / expected).as("e^%s", x[i]).isLessThan(4e-7);
+        }
+    }
+
+    @Test
     void warmUpRunsOnlyOncePerProcess() {
         assertThat(HostKernels.warmUp()).isGreaterThanOrEqualTo(0.0); // 0 when another test warmed it already
 
