@@ -198,7 +198,7 @@ final class BoundBatch implements AdapterHook {
         NDArray out = AdapterHook.project(hSum, w.down());
         NDArray a = pool.a(layer, Projection.DOWN);
         if (a != null) {
-            HostLoraKernel.addInto(out, hw, a, pool.b(layer, Projection.DOWN), KernelPlan.pairs(pairSlot, pairCoef, k)[1]);
+            HostLoraKernel.addInto(out, hw, a, pool.b(layer, Projection.DOWN), KernelPlan.intoRows(pairSlot, pairCoef, k));
         }
         return doraRescale(out, layer, Projection.DOWN, slot);
     }

@@ -122,14 +122,6 @@ public final class GroupedLora {
             return r;
         }
 
-        /** True when the deltas of these rows are added in place by the host kernel. */
-        public boolean kernel() {
-            return strategy == Strategy.KERNEL;
-        }
-
-        KernelPlan plan() {
-            return plan;
-        }
 
         /**
          * Index arrays for rows whose slots are known on the host; when every row uses the same adapter

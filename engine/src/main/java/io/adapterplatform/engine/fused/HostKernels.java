@@ -52,7 +52,7 @@ public final class HostKernels {
             weights[p] = (float) rng.nextDouble();
         }
         KernelPlan every = KernelPlan.everyPair(slot, coef, k);
-        KernelPlan down = KernelPlan.pairs(slot, coef, k)[1];
+        KernelPlan down = KernelPlan.intoRows(slot, coef, k);
         KernelPlan byRow = KernelPlan.of(slot, coef);
         ai.djl.ndarray.types.Shape pairsWide = new ai.djl.ndarray.types.Shape(rows * (long) k, wide);
         try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(Device.cpu())) {

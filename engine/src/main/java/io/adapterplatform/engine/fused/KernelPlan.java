@@ -65,14 +65,12 @@ final class KernelPlan {
     }
 
     /**
-     * MixLoRA pairs (row t, choice j) at p = t·k + j: gate/up read row t and write pair row p; down reads
-     * pair row p and adds into row t (the sum over a row's experts, by linearity).
+     * MixLoRA pairs (row t, choice j) at p = t·k + j for the down projection: each reads pair row p and adds
+     * into row t (the sum over a row's experts, by linearity).
      */
-    static KernelPlan[] pairs(long[] slot, float[] coef, int k) {
-        int n = slot.length;
-        int[] self = IntStream.range(0, n).toArray();
-        int[] row = Arrays.stream(self).map(p -> p / k).toArray();
-        return new KernelPlan[] {of(slot, coef, row, self), of(slot, coef, self, row)};
+    static KernelPlan intoRows(long[] slot, float[] coef, int k) {
+        int[] self = IntStream.range(0, slot.length).toArray();
+        return of(slot, coef, self, Arrays.stream(self).map(p -> p / k).toArray());
     }
 
     int size() {
