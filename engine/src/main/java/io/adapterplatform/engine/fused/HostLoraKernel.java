@@ -341,23 +341,32 @@ final class HostLoraKernel {
     }
 
     /**
-     * Threads one kernel call may use, from system property {@code adapterplatform.fused.kernel-threads}
-     * (default: the available processors). The calls run between libtorch operations, whose OpenMP threads
-     * may still be spinning on the other cores; see docs/engine.md, "Threads".
+     * Threads one kernel call may use: system property {@code adapterplatform.fused.kernel-threads}, else the
+     * size of libtorch's OpenMP team when the kernel runs on it (see {@link OpenMpTeam}), else the available
+     * processors.
      */
-    private static final int THREADS = Math.max(1,
-            Integer.getInteger("adapterplatform.fused.kernel-threads", Runtime.getRuntime().availableProcessors()));
+    private static final Integer THREADS_SET = Integer.getInteger("adapterplatform.fused.kernel-threads");
+    private static final OpenMpTeam TEAM = OpenMpTeam.find().orElse(null);
+
+    private static int threads() {
+        if (THREADS_SET != null) {
+            return Math.max(1, THREADS_SET);
+        }
+        return TEAM != null ? TEAM.threads() : Runtime.getRuntime().availableProcessors();
+    }
 
     private static int tasks(long work, int units) {
         if (work < PARALLEL_MIN_WORK) {
             return 1;
         }
-        return Math.max(1, Math.min(units, THREADS));
+        return Math.max(1, Math.min(units, threads()));
     }
 
     private static void run(int tasks, java.util.function.IntConsumer task) {
         if (tasks == 1) {
             task.accept(0);
+        } else if (TEAM != null) {
+            TEAM.run(tasks, task);
         } else {
             IntStream.range(0, tasks).parallel().forEach(task);
         }
