@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.LayerWeights;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -31,6 +32,16 @@ final class BoundBatch implements AdapterHook {
     private final boolean anyMix;
     // MixLoRA pairs (row, k): rows·K of them, K = the pool's largest top_k
     private final int k;
+    // host side, per row: its MixLoRA index (0: none), that adapter's experts, top_k and first expert slot
+    private int[] rowMix;
+    private int[] rowExperts;
+    private int[] rowTopK;
+    private long[] rowPairBase;
+    private long[] mixHost;
+    private float[] kMaskHost;
+    private long[] isMixHost;
+    private long[] localBaseHost;
+    // device side, created on first use by the DJL strategies (the kernel routes on the host)
     private NDArray routeIndex;        // [rows, 1, E]: the row's router block among every pool router's logits
     private NDArray routeMask;         // [rows, E]: 0 for the row's real experts, -inf beyond
     private NDArray kMask;             // [rows, K] 1 for the row's own top_k, 0 beyond
@@ -76,22 +87,29 @@ final class BoundBatch implements AdapterHook {
     }
 
     private void preparePairs(int[] rowAdapter) {
-        long[] mixHost = new long[rows];
-        float[] kMaskHost = new float[rows * k];
-        long[] base = new long[rows * k];
-        long[] isMix = new long[rows * k];
-        long[] localBase = new long[rows * k];
+        mixHost = new long[rows];
+        rowMix = new int[rows];
+        rowExperts = new int[rows];
+        rowTopK = new int[rows];
+        rowPairBase = new long[rows];
+        kMaskHost = new float[rows * k];
+        isMixHost = new long[rows * k];
+        localBaseHost = new long[rows * k];
         Map<Long, Integer> index = new LinkedHashMap<>();
+        Map<Integer, Integer> expertsOfMix = new HashMap<>();
         for (int t = 0; t < rows; t++) {
             int adapter = rowAdapter[t];
             int m = adapter >= 0 ? pool.adapterMix(adapter) : 0;
             mixHost[t] = m;
+            rowMix[t] = m;
             int topK = m > 0 ? pool.mixTopK(m) : 1;
+            rowTopK[t] = topK;
             long b;
             if (m > 0) {
                 // the experts of one MixLoRA adapter are consecutive slots: index them consecutively too
                 b = pool.mixExpertSlot(m);
-                int experts = pool.numExperts(m);
+                int experts = expertsOfMix.computeIfAbsent(m, pool::numExperts);
+                rowExperts[t] = experts;
                 if (!index.containsKey(b)) {
                     for (int e = 0; e < experts; e++) {
                         index.put(b + e, index.size());
@@ -99,28 +117,37 @@ final class BoundBatch implements AdapterHook {
                 }
             } else {
                 b = slotHost[t];
+                rowExperts[t] = 1;
                 index.computeIfAbsent(b, x -> index.size());
             }
+            rowPairBase[t] = b;
             for (int j = 0; j < k; j++) {
                 kMaskHost[t * k + j] = j < topK ? 1f : 0f;
-                base[t * k + j] = b;
-                isMix[t * k + j] = m > 0 ? 1 : 0;
-                localBase[t * k + j] = index.get(b);
+                isMixHost[t * k + j] = m > 0 ? 1 : 0;
+                localBaseHost[t * k + j] = index.get(b);
             }
+        }
+        pairDistinct = index.keySet().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private void preparePairArrays() {
+        if (routeIndex != null) {
+            return;
         }
         NDArray mixIndex = step.create(mixHost);
         int experts = pool.maxExperts();
         long[] route = new long[rows * experts];
+        long[] base = new long[rows * k];
         for (int t = 0; t < rows; t++) {
             java.util.Arrays.fill(route, t * experts, (t + 1) * experts, mixHost[t]);
+            java.util.Arrays.fill(base, t * k, (t + 1) * k, rowPairBase[t]);
         }
         routeIndex = step.create(route, new Shape(rows, 1, experts));
         routeMask = pool.routerMask().get(step, new NDIndex("{}", mixIndex));
         kMask = step.create(kMaskHost, new Shape(rows, k));
         pairBase = step.create(base);
-        pairIsMix = step.create(isMix);
-        pairLocalBase = step.create(localBase);
-        pairDistinct = index.keySet().stream().mapToLong(Long::longValue).toArray();
+        pairIsMix = step.create(isMixHost);
+        pairLocalBase = step.create(localBaseHost);
     }
 
     @Override
@@ -147,8 +174,14 @@ final class BoundBatch implements AdapterHook {
         if (!anyMix) {
             return AdapterHook.super.ffn(layer, x, w);
         }
+        if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL
+                && !(anyDora && (pool.doraScale(layer, Projection.GATE) != null
+                        || pool.doraScale(layer, Projection.UP) != null))) {
+            return kernelFfn(layer, x, w);
+        }
         // MixLoRA eq.: p = softmax(Wg x), top-k renormalised; W1 x and W3 x once; W2 once on Σ w_j h_j
         // every pool router in one GEMM, then each row's own block: no per-row copy of router weights
+        preparePairArrays();
         int experts = pool.maxExperts();
         NDArray logits = AdapterHook.project(x, pool.routerFlat(layer)).reshape(rows, pool.mixCount() + 1, experts)
                 .gather(routeIndex, 1).reshape(rows, experts).add(routeMask);                      // [rows, E]
@@ -160,11 +193,6 @@ final class BoundBatch implements AdapterHook {
         NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
         NDArray pairLocal = pairLocalBase.add(expert);
         NDArray pairCoef = pool.scaling().get(step, new NDIndex("{}", pairSlot));
-        if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL
-                && !(anyDora && (pool.doraScale(layer, Projection.GATE) != null
-                        || pool.doraScale(layer, Projection.UP) != null))) {
-            return kernelFfn(layer, x, w, weights, pairSlot.toLongArray(), pairCoef.toFloatArray());
-        }
         GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
         NDArray xr = k == 1 ? x : x.repeat(0, k);                                             // [rows·K, hidden]
         NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairs);
@@ -184,7 +212,13 @@ final class BoundBatch implements AdapterHook {
     // The same FFN with the host kernel: W1 x and W3 x once per row, read by every pair of the row (no repeated
     // copies); the up projection's pass also applies SwiGLU and the routing weight, leaving w_j h_j per pair;
     // W2 once on Σ_j w_j h_j; each pair's ΔW2 added into its row by the kernel.
-    private NDArray kernelFfn(int layer, NDArray x, LayerWeights w, NDArray weights, long[] pairSlot, float[] pairCoef) {
+    // The routing is done on the host from the router logits (one GEMM and one copy out, instead of a dozen
+    // small libtorch operations that cost more than the arithmetic at decode sizes).
+    private NDArray kernelFfn(int layer, NDArray x, LayerWeights w) {
+        long[] pairSlot = new long[rows * k];
+        float[] pairCoef = new float[rows * k];
+        float[] weights = new float[rows * k];
+        routeOnHost(AdapterHook.project(x, pool.routerFlat(layer)).toFloatArray(), pairSlot, pairCoef, weights);
         KernelPlan every = KernelPlan.everyPair(pairSlot, pairCoef, k);
         NDArray baseG = AdapterHook.project(x, w.gate());
         NDArray baseU = AdapterHook.project(x, w.up());
@@ -193,7 +227,7 @@ final class BoundBatch implements AdapterHook {
         HostLoraKernel.pairProjection(hw, baseG, x, pool.a(layer, Projection.GATE), pool.b(layer, Projection.GATE),
                 every, null);
         HostLoraKernel.pairProjection(hw, baseU, x, pool.a(layer, Projection.UP), pool.b(layer, Projection.UP),
-                every, weights.toFloatArray());
+                every, weights);
         NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});
         NDArray out = AdapterHook.project(hSum, w.down());
         NDArray a = pool.a(layer, Projection.DOWN);
@@ -201,6 +235,60 @@ final class BoundBatch implements AdapterHook {
             HostLoraKernel.addInto(out, hw, a, pool.b(layer, Projection.DOWN), KernelPlan.intoRows(pairSlot, pairCoef, k));
         }
         return doraRescale(out, layer, Projection.DOWN, slot);
+    }
+
+    /**
+     * Pairs from the router logits [rows, (mixCount + 1) · maxExperts]: softmax over the row's own experts,
+     * its top_k of them with weights renormalised to sum 1 (in float64). Unused choices (a row whose top_k is
+     * below the batch's k, a row without MixLoRA beyond its first pair) get weight and coefficient 0, so
+     * that the kernel skips their adapter terms. A row without MixLoRA keeps one pair of weight 1 on its own
+     * slot: its plain LoRA on the FFN projections, if any.
+     */
+    private void routeOnHost(float[] logits, long[] pairSlot, float[] pairCoef, float[] weights) {
+        int width = (pool.mixCount() + 1) * pool.maxExperts();
+        double[] prob = new double[pool.maxExperts()];
+        boolean[] taken = new boolean[pool.maxExperts()];
+        int[] picked = new int[pool.maxExperts()];
+        for (int t = 0; t < rows; t++) {
+            int m = rowMix[t];
+            int first = t * k;
+            if (m == 0) {
+                java.util.Arrays.fill(pairSlot, first, first + k, rowPairBase[t]);
+                pairCoef[first] = pool.slotScaling((int) rowPairBase[t]);
+                weights[first] = 1f;
+                continue;
+            }
+            int experts = rowExperts[t];
+            int offset = t * width + m * pool.maxExperts();
+            double max = Double.NEGATIVE_INFINITY;
+            for (int e = 0; e < experts; e++) {
+                max = Math.max(max, logits[offset + e]);
+            }
+            for (int e = 0; e < experts; e++) {
+                prob[e] = Math.exp(logits[offset + e] - max);   // unnormalised: the top-k renormalisation cancels it
+                taken[e] = false;
+            }
+            int topK = Math.min(rowTopK[t], experts);
+            double chosen = 0;
+            for (int j = 0; j < topK; j++) {
+                int best = -1;
+                for (int e = 0; e < experts; e++) {
+                    if (!taken[e] && (best < 0 || prob[e] > prob[best])) {
+                        best = e;
+                    }
+                }
+                taken[best] = true;
+                picked[j] = best;
+                chosen += prob[best];
+            }
+            for (int j = 0; j < topK; j++) {
+                long expertSlot = rowPairBase[t] + picked[j];
+                pairSlot[first + j] = expertSlot;
+                pairCoef[first + j] = pool.slotScaling((int) expertSlot);
+                weights[first + j] = (float) (prob[picked[j]] / chosen);   // softmax, then renormalised over top_k
+            }
+            java.util.Arrays.fill(pairSlot, first + topK, first + k, pairSlot[first]);
+        }
     }
 
     // W x once for all rows, repeated per pair, plus each pair's delta (and DoRA factor of the pair's slot)
