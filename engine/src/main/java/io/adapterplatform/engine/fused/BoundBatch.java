@@ -209,30 +209,27 @@ final class BoundBatch implements AdapterHook {
         return doraRescale(out, layer, Projection.DOWN, slot);
     }
 
-    // The same FFN with the host kernel: W1 x and W3 x once per row, read by every pair of the row (no repeated
-    // copies); the up projection's pass also applies SwiGLU and the routing weight, leaving w_j h_j per pair;
-    // W2 once on Σ_j w_j h_j; each pair's ΔW2 added into its row by the kernel.
-    // The routing is done on the host from the router logits (one GEMM and one copy out, instead of a dozen
-    // small libtorch operations that cost more than the arithmetic at decode sizes).
+    // The same FFN with the host kernel: W1 x and W3 x once per row (GEMMs), every pair's expert terms, SwiGLU,
+    // routing weight and the sum over a row's experts in one kernel pass that never writes a [pairs, inter]
+    // array, W2 once on Σ_j w_j h_j, then each pair's ΔW2 added into its row. The routing is done on the host
+    // from the router logits: one GEMM and one copy out, instead of a dozen small libtorch operations that
+    // cost more than their arithmetic at decode sizes.
     private NDArray kernelFfn(int layer, NDArray x, LayerWeights w) {
         long[] pairSlot = new long[rows * k];
         float[] pairCoef = new float[rows * k];
         float[] weights = new float[rows * k];
         routeOnHost(AdapterHook.project(x, pool.routerFlat(layer)).toFloatArray(), pairSlot, pairCoef, weights);
-        KernelPlan every = KernelPlan.everyPair(pairSlot, pairCoef, k);
+        KernelPlan pairs = KernelPlan.weightedPairs(pairSlot, pairCoef, k, weights);
         NDArray baseG = AdapterHook.project(x, w.gate());
         NDArray baseU = AdapterHook.project(x, w.up());
-        long inter = baseG.getShape().get(1);
-        NDArray hw = step.create(new Shape(rows * (long) k, inter));
-        HostLoraKernel.pairProjection(hw, baseG, x, pool.a(layer, Projection.GATE), pool.b(layer, Projection.GATE),
-                every, null);
-        HostLoraKernel.pairProjection(hw, baseU, x, pool.a(layer, Projection.UP), pool.b(layer, Projection.UP),
-                every, weights);
-        NDArray hSum = k == 1 ? hw : hw.reshape(rows, k, inter).sum(new int[] {1});
+        NDArray hSum = step.zeros(baseG.getShape());
+        NDArray aDown = pool.a(layer, Projection.DOWN);
+        float[] downA = HostLoraKernel.mixFfn(hSum, baseG, baseU, x, pool.a(layer, Projection.GATE),
+                pool.b(layer, Projection.GATE), pool.a(layer, Projection.UP), pool.b(layer, Projection.UP), aDown,
+                pairs, weights);
         NDArray out = AdapterHook.project(hSum, w.down());
-        NDArray a = pool.a(layer, Projection.DOWN);
-        if (a != null) {
-            HostLoraKernel.addInto(out, hw, a, pool.b(layer, Projection.DOWN), KernelPlan.intoRows(pairSlot, pairCoef, k));
+        if (downA != null) {
+            HostLoraKernel.expandAll(out, pool.b(layer, Projection.DOWN), pairs.intoTheirRows(), downA);
         }
         return doraRescale(out, layer, Projection.DOWN, slot);
     }

@@ -38,7 +38,7 @@ public final class HostKernels {
         int slots = 4;
         int r = 16;
         int narrow = 264;   // not a multiple of 16 floats: the scalar tails run
-        int wide = 1030;    // five column blocks and a tail; enough work for the parallel split
+        int wide = 1030;    // several column blocks and a tail; enough work for the parallel split
         int k = 2;
         int rows = 24;
         var rng = new java.util.SplittableRandom(1);
@@ -51,23 +51,35 @@ public final class HostKernels {
             coef[p] = p % 11 == 5 ? 0f : 0.5f;
             weights[p] = (float) rng.nextDouble();
         }
-        KernelPlan every = KernelPlan.everyPair(slot, coef, k);
-        KernelPlan down = KernelPlan.intoRows(slot, coef, k);
-        KernelPlan byRow = KernelPlan.of(slot, coef);
-        ai.djl.ndarray.types.Shape pairsWide = new ai.djl.ndarray.types.Shape(rows * (long) k, wide);
+        for (int p = 0; p < weights.length; p += 7) {
+            weights[p] = 0f;   // unused choices
+        }
+        KernelPlan pairs = KernelPlan.weightedPairs(slot, coef, k, weights);
+        // one pair per row: the later, mixed half (single pairs of a slot, no adapter, a zero scaling)
+        KernelPlan byRow = KernelPlan.of(java.util.Arrays.copyOfRange(slot, rows, 2 * rows),
+                java.util.Arrays.copyOfRange(coef, rows, 2 * rows));
+        ai.djl.ndarray.types.Shape rowsWide = new ai.djl.ndarray.types.Shape(rows, wide);
         try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(Device.cpu())) {
             NDArray a = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, narrow));
             NDArray bt = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, wide));
+            NDArray aWide = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, wide));
+            NDArray btNarrow = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, narrow));
             NDArray x = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(rows, narrow));
-            NDArray base = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(rows, wide));
+            NDArray base = m.randomUniform(-1, 1, rowsWide);
             for (int i = 0; i < 400; i++) {
                 try (ai.djl.ndarray.NDManager step = m.newSubManager()) {
-                    NDArray y = step.create(pairsWide);
-                    HostLoraKernel.pairProjection(y, base, x, a, bt, every, null);
-                    HostLoraKernel.pairProjection(y, base, x, a, bt, every, weights);
-                    // the down direction (wide → narrow, several pairs into one row) and plain rows
-                    HostLoraKernel.addInto(step.zeros(new ai.djl.ndarray.types.Shape(rows, narrow)), y, bt, a, down);
-                    HostLoraKernel.addInto(step.zeros(pairsWide), x.repeat(0, k), a, bt, byRow);
+                    // the MixLoRA FFN (narrow = hidden, wide = inter), with and without a down adapter
+                    NDArray hSum = step.zeros(rowsWide);
+                    float[] down = HostLoraKernel.mixFfn(hSum, base, base, x, a, bt, a, bt, i % 2 == 0 ? aWide : null,
+                            pairs, weights);
+                    if (down != null) {
+                        HostLoraKernel.expandAll(step.zeros(new ai.djl.ndarray.types.Shape(rows, narrow)), btNarrow,
+                                pairs.intoTheirRows(), down);
+                    }
+                    // plain rows, both directions
+                    HostLoraKernel.addInto(step.zeros(rowsWide), x, a, bt, byRow);
+                    HostLoraKernel.addInto(step.zeros(new ai.djl.ndarray.types.Shape(rows, narrow)), base, aWide,
+                            btNarrow, byRow);
                 }
             }
         }

@@ -51,11 +51,8 @@ final class HostLoraKernel {
         }
         int r = (int) a.getShape().get(1);
         int in = (int) a.getShape().get(2);
-        int out = (int) bt.getShape().get(2);
         MemorySegment as = segment(a);
-        MemorySegment bs = segment(bt);
         MemorySegment xs = segment(x);
-        MemorySegment ys = segment(y);
         float[] t = new float[pairs * r];
         // A side: t_p = coef_p · A_{slot_p} x_{inRow_p}, one task per block of pairs
         long aWork = (long) pairs * r * in;
@@ -67,10 +64,286 @@ final class HostLoraKernel {
                 project(as, xs, plan.slot(p) * r * (long) in, plan.inRow(p) * (long) in, in, r, plan.coef(p), t, p * r);
             }
         });
-        // B side: y_{outRow_p} += Bᵀ_{slot_p}ᵀ t_p, one task per block of columns (outputs never collide)
+        expandAll(y, bt, plan, t);   // B side: y_{outRow_p} += Bᵀ_{slot_p}ᵀ t_p
+    }
+
+    /**
+     * Columns of the intermediate dimension one task takes at a time in {@link #mixFfn}: r × 128 floats each of
+     * B1ᵀ, B3ᵀ and A2 (24 KiB at r = 16) stay in L1 across a slot's pairs.
+     */
+    private static final int MIX_BLOCK = 128;
+
+    /**
+     * The MixLoRA FFN's expert terms in one pass over the intermediate columns, between the base GEMMs W1 x, W3 x
+     * and W2 h: for every pair i (row t, expert slot e, routing weight w)
+     * {@code g = W1x_t + s·B1_e A1_e x_t}, {@code u = W3x_t + s·B3_e A3_e x_t}, {@code h = w·silu(g)·u} is added
+     * into {@code hSum[t]}, and the down projection's A side {@code s·A2_e h} is accumulated from the same
+     * registers. Nothing of size [pairs, inter] is ever written to memory (the separate gate, up and down passes
+     * wrote and re-read such an array three times, and summed it into rows with a fourth). Returns the down A
+     * side per pair of {@code plan} ([plan.size() · r2], zero for pairs without an adapter), for
+     * {@link #expandAll} into the rows of W2 h; null when no adapter of the pool has the down projection.
+     *
+     * @param hSum [rows, inter] zeros, receives Σ_j w_j h_j per row
+     * @param plan pairs with a non-zero routing weight ({@link KernelPlan#weightedPairs}): in row t, weight index p
+     * @param aG A1 [slots, r, hidden] or null (likewise up); {@code aD} A2 [slots, r2, inter] or null
+     */
+    static float[] mixFfn(NDArray hSum, NDArray baseG, NDArray baseU, NDArray x, NDArray aG, NDArray btG,
+                          NDArray aU, NDArray btU, NDArray aD, KernelPlan plan, float[] weights) {
+        int n = plan.size();
+        int inter = (int) baseG.getShape().get(1);
+        int hidden = (int) x.getShape().get(1);
+        MixPass pass = new MixPass(n, segment(baseG), segment(baseU), segment(hSum),
+                aG == null ? 0 : (int) aG.getShape().get(1), aG == null ? null : segment(btG),
+                aU == null ? 0 : (int) aU.getShape().get(1), aU == null ? null : segment(btU),
+                aD == null ? 0 : (int) aD.getShape().get(1), aD == null ? null : segment(aD));
+        // A sides of the gate and up projections: t = s · A x_t per pair
+        MemorySegment xs = segment(x);
+        MemorySegment ag = aG == null ? null : segment(aG);
+        MemorySegment au = aU == null ? null : segment(aU);
+        int aTasks = tasks((long) n * (pass.rG + pass.rU) * hidden, n);
+        run(aTasks, task -> {
+            for (int i = (int) ((long) n * task / aTasks); i < (long) n * (task + 1) / aTasks; i++) {
+                if (!plan.hasAdapter(i)) {
+                    continue;
+                }
+                long xBase = plan.inRow(i) * (long) hidden;
+                if (ag != null) {
+                    project(ag, xs, plan.slot(i) * pass.rG * (long) hidden, xBase, hidden, pass.rG, plan.coef(i),
+                            pass.tG, i * pass.rG);
+                }
+                if (au != null) {
+                    project(au, xs, plan.slot(i) * pass.rU * (long) hidden, xBase, hidden, pass.rU, plan.coef(i),
+                            pass.tU, i * pass.rU);
+                }
+            }
+        });
+        int blocks = (inter + MIX_BLOCK - 1) / MIX_BLOCK;
+        int bTasks = tasks((long) n * (pass.rG + pass.rU + pass.rD + 8) * inter, blocks);
+        float[][] partial = new float[bTasks][];
+        run(bTasks, task -> {
+            float[] down = new float[n * pass.rD];
+            float[] g = new float[4 * MIX_BLOCK];    // g, then h, of up to four pairs over one column block
+            float[] u = new float[4 * MIX_BLOCK];
+            long[] rows = new long[4];
+            float[] w = new float[4];
+            for (int blk = blocks * task / bTasks; blk < blocks * (task + 1) / bTasks; blk++) {
+                int o0 = blk * MIX_BLOCK;
+                int o1 = Math.min(inter, o0 + MIX_BLOCK);
+                int i = 0;
+                while (i < n) {
+                    boolean adapter = plan.hasAdapter(i);
+                    // four pairs of one slot (sorted, so i+1, i+2 share it): each B load feeds four
+                    int count = adapter && i + 4 <= n && plan.slot(i + 3) == plan.slot(i) && plan.hasAdapter(i + 1)
+                            && plan.hasAdapter(i + 2) && plan.hasAdapter(i + 3) ? 4 : 1;
+                    for (int j = 0; j < count; j++) {
+                        rows[j] = plan.inRow(i + j) * (long) inter;
+                        w[j] = weights[plan.outRow(i + j)];
+                    }
+                    int rG = adapter ? pass.rG : 0;
+                    int rU = adapter ? pass.rU : 0;
+                    long slot = plan.slot(i);
+                    long gBase = slot * rG * (long) inter;
+                    long uBase = slot * rU * (long) inter;
+                    if (count == 4) {
+                        columns4(pass.baseG, pass.btG, gBase, inter, rG, pass.tG, i * rG, rows, o0, o1, g);
+                        columns4(pass.baseU, pass.btU, uBase, inter, rU, pass.tU, i * rU, rows, o0, o1, u);
+                    } else {
+                        columns1(pass.baseG, pass.btG, gBase, inter, rG, pass.tG, i * rG, rows[0], o0, o1, g);
+                        columns1(pass.baseU, pass.btU, uBase, inter, rU, pass.tU, i * rU, rows[0], o0, o1, u);
+                    }
+                    swiglu(g, u, count, w, rows, pass.hSum, o0, o1);
+                    if (pass.aD != null && adapter) {
+                        downPartial(pass.aD, slot * pass.rD * (long) inter, inter, pass.rD, g, count, o0, o1, down,
+                                i * pass.rD);
+                    }
+                    i += count;
+                }
+            }
+            partial[task] = down;
+        });
+        if (pass.aD == null) {
+            return null;
+        }
+        float[] tD = partial[0];
+        for (int task = 1; task < bTasks; task++) {
+            for (int j = 0; j < tD.length; j++) {
+                tD[j] += partial[task][j];
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < pass.rD; k++) {
+                tD[i * pass.rD + k] *= plan.coef(i);
+            }
+        }
+        return tD;
+    }
+
+    /** What one {@link #mixFfn} pass reads and writes; t arrays hold s · A x per pair of the plan. */
+    private static final class MixPass {
+        final MemorySegment baseG;
+        final MemorySegment baseU;
+        final MemorySegment hSum;
+        final int rG;
+        final MemorySegment btG;
+        final int rU;
+        final MemorySegment btU;
+        final int rD;
+        final MemorySegment aD;
+        final float[] tG;
+        final float[] tU;
+
+        MixPass(int pairs, MemorySegment baseG, MemorySegment baseU, MemorySegment hSum, int rG, MemorySegment btG,
+                int rU, MemorySegment btU, int rD, MemorySegment aD) {
+            this.baseG = baseG;
+            this.baseU = baseU;
+            this.hSum = hSum;
+            this.rG = rG;
+            this.btG = btG;
+            this.rU = rU;
+            this.btU = btU;
+            this.rD = rD;
+            this.aD = aD;
+            this.tG = new float[Math.max(1, pairs * rG)];
+            this.tU = new float[Math.max(1, pairs * rU)];
+        }
+    }
+
+    // Each step of the pass is its own small method, the arrays between them stay in L1: C2 stops inlining in
+    // one method holding them all (node count cutoff), and every vector operation not inlined boxes its vectors.
+
+    // buf[j·MIX_BLOCK + c] = base[row_j + o0 + c] + Σ_k t[at + j·r + k] · Bᵀ[k, o0 + c] for four pairs of one
+    // slot: each Bᵀ load feeds four FMAs
+    private static void columns4(MemorySegment base, MemorySegment bt, long bBase, int inter, int r, float[] t, int at,
+                                 long[] rows, int o0, int o1, float[] buf) {
+        long row0 = rows[0];
+        long row1 = rows[1];
+        long row2 = rows[2];
+        long row3 = rows[3];
+        int vecEnd = o0 + (o1 - o0) / LANES * LANES;
+        for (int o = o0; o < vecEnd; o += LANES) {
+            FloatVector v0 = load(base, row0 + o);
+            FloatVector v1 = load(base, row1 + o);
+            FloatVector v2 = load(base, row2 + o);
+            FloatVector v3 = load(base, row3 + o);
+            for (int k = 0; k < r; k++) {
+                FloatVector b = load(bt, bBase + (long) k * inter + o);
+                v0 = b.fma(FloatVector.broadcast(SPECIES, t[at + k]), v0);
+                v1 = b.fma(FloatVector.broadcast(SPECIES, t[at + r + k]), v1);
+                v2 = b.fma(FloatVector.broadcast(SPECIES, t[at + 2 * r + k]), v2);
+                v3 = b.fma(FloatVector.broadcast(SPECIES, t[at + 3 * r + k]), v3);
+            }
+            int c = o - o0;
+            v0.intoArray(buf, c);
+            v1.intoArray(buf, MIX_BLOCK + c);
+            v2.intoArray(buf, 2 * MIX_BLOCK + c);
+            v3.intoArray(buf, 3 * MIX_BLOCK + c);
+        }
+        for (int j = 0; j < 4; j++) {
+            columnsTail(base, bt, bBase, inter, r, t, at + j * r, rows[j], vecEnd, o1, o0, buf, j);
+        }
+    }
+
+    // columns4 for one pair (r = 0: no adapter, the base values only)
+    private static void columns1(MemorySegment base, MemorySegment bt, long bBase, int inter, int r, float[] t, int at,
+                                 long row, int o0, int o1, float[] buf) {
+        int vecEnd = o0 + (o1 - o0) / LANES * LANES;
+        for (int o = o0; o < vecEnd; o += LANES) {
+            FloatVector v = load(base, row + o);
+            for (int k = 0; k < r; k++) {
+                v = load(bt, bBase + (long) k * inter + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), v);
+            }
+            v.intoArray(buf, o - o0);
+        }
+        columnsTail(base, bt, bBase, inter, r, t, at, row, vecEnd, o1, o0, buf, 0);
+    }
+
+    private static void columnsTail(MemorySegment base, MemorySegment bt, long bBase, int inter, int r, float[] t,
+                                    int at, long row, int from, int o1, int o0, float[] buf, int j) {
+        for (int o = from; o < o1; o++) {
+            float v = base.getAtIndex(FLOAT, row + o);
+            for (int k = 0; k < r; k++) {
+                v += t[at + k] * bt.getAtIndex(FLOAT, bBase + (long) k * inter + o);
+            }
+            buf[j * MIX_BLOCK + o - o0] = v;
+        }
+    }
+
+    // h = w_j · silu(g) · u for the count pairs, added into hSum at their rows, and left in g for downPartial
+    private static void swiglu(float[] g, float[] u, int count, float[] w, long[] rows, MemorySegment hSum, int o0,
+                               int o1) {
+        int width = o1 - o0;
+        int vecEnd = width / LANES * LANES;
+        for (int j = 0; j < count; j++) {
+            float weight = w[j];
+            long row = rows[j] + o0;
+            int off = j * MIX_BLOCK;
+            for (int c = 0; c < vecEnd; c += LANES) {
+                FloatVector gv = FloatVector.fromArray(SPECIES, g, off + c);
+                FloatVector h = gv.div(exp(gv.neg()).add(1f)).mul(FloatVector.fromArray(SPECIES, u, off + c)).mul(weight);
+                load(hSum, row + c).add(h).intoMemorySegment(hSum, (row + c) * Float.BYTES, ORDER);
+                h.intoArray(g, off + c);
+            }
+            for (int c = vecEnd; c < width; c++) {
+                float gs = g[off + c];
+                float h = gs / (1f + (float) Math.exp(-gs)) * u[off + c] * weight;
+                hSum.setAtIndex(FLOAT, row + c, hSum.getAtIndex(FLOAT, row + c) + h);
+                g[off + c] = h;
+            }
+        }
+    }
+
+    // down[at + j·r + k] += Σ_{o in [o0, o1)} A2[k, o] · hb[j][o] for the count (1 or 4) pairs in hb; rows of hb
+    // beyond count are read but their sums dropped (one code path, four independent FMA chains)
+    private static void downPartial(MemorySegment aD, long aBase, int inter, int r, float[] hb, int count, int o0,
+                                    int o1, float[] down, int at) {
+        int width = o1 - o0;
+        int vecEnd = width / LANES * LANES;
+        for (int k = 0; k < r; k++) {
+            long row = aBase + (long) k * inter + o0;
+            FloatVector acc0 = FloatVector.zero(SPECIES);
+            FloatVector acc1 = FloatVector.zero(SPECIES);
+            FloatVector acc2 = FloatVector.zero(SPECIES);
+            FloatVector acc3 = FloatVector.zero(SPECIES);
+            for (int c = 0; c < vecEnd; c += LANES) {
+                FloatVector a = load(aD, row + c);
+                acc0 = a.fma(FloatVector.fromArray(SPECIES, hb, c), acc0);
+                acc1 = a.fma(FloatVector.fromArray(SPECIES, hb, MIX_BLOCK + c), acc1);
+                acc2 = a.fma(FloatVector.fromArray(SPECIES, hb, 2 * MIX_BLOCK + c), acc2);
+                acc3 = a.fma(FloatVector.fromArray(SPECIES, hb, 3 * MIX_BLOCK + c), acc3);
+            }
+            float s0 = acc0.reduceLanes(VectorOperators.ADD);
+            float s1 = acc1.reduceLanes(VectorOperators.ADD);
+            float s2 = acc2.reduceLanes(VectorOperators.ADD);
+            float s3 = acc3.reduceLanes(VectorOperators.ADD);
+            for (int c = vecEnd; c < width; c++) {
+                float a = aD.getAtIndex(FLOAT, row + c);
+                s0 += a * hb[c];
+                s1 += a * hb[MIX_BLOCK + c];
+                s2 += a * hb[2 * MIX_BLOCK + c];
+                s3 += a * hb[3 * MIX_BLOCK + c];
+            }
+            down[at + k] += s0;
+            if (count == 4) {
+                down[at + r + k] += s1;
+                down[at + 2 * r + k] += s2;
+                down[at + 3 * r + k] += s3;
+            }
+        }
+    }
+
+    /**
+     * {@code y[outRow_i] += Bᵀ_{slot_i}ᵀ t_i} for every pair i of {@code plan} with an adapter, t_i at
+     * {@code t[i·r]} (the B side of {@link #addInto}, and of {@link #mixFfn}'s down projection).
+     */
+    static void expandAll(NDArray y, NDArray bt, KernelPlan plan, float[] t) {
+        int pairs = plan.size();
+        int r = (int) bt.getShape().get(1);
+        int out = (int) bt.getShape().get(2);
+        MemorySegment bs = segment(bt);
+        MemorySegment ys = segment(y);
+        // one task per block of columns: outputs never collide
         int blocks = (out + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-        long bWork = (long) pairs * r * out;
-        int bTasks = tasks(bWork, blocks);
+        int bTasks = tasks((long) pairs * r * out, blocks);
         run(bTasks, task -> {
             int fromBlock = (int) ((long) blocks * task / bTasks);
             int toBlock = (int) ((long) blocks * (task + 1) / bTasks);
@@ -78,179 +351,13 @@ final class HostLoraKernel {
                 int o0 = blk * COLUMN_BLOCK;
                 int o1 = Math.min(out, o0 + COLUMN_BLOCK);
                 for (int p = 0; p < pairs; p++) {
-                    expand(bs, ys, plan.slot(p) * r * (long) out, plan.outRow(p) * (long) out, out, r, t, p * r, o0, o1);
-                }
-            }
-        });
-    }
-
-    /**
-     * A MixLoRA gate or up projection for every pair, its base product taken from the pair's row instead of a
-     * repeated copy: {@code v_p = base[inRow_p] + coef_p · B_{slot_p} A_{slot_p} x[inRow_p]}. Without
-     * {@code weights}, {@code y[p] = v_p} (the gate); with them, {@code y[p] = silu(y[p]) · v_p · weights[p]}
-     * in place (the up projection fused with SwiGLU and the routing weight: y holds g and becomes w_j h_j,
-     * without the four elementwise passes over [pairs, inter] it would otherwise take).
-     *
-     * @param y [pairs, out], written for every pair of {@code plan} (a plan from {@link KernelPlan#everyPair})
-     * @param base [rows, out] the frozen projection of the rows
-     * @param a A [slots, r, in], or null when no adapter of the pool has this projection
-     */
-    static void pairProjection(NDArray y, NDArray base, NDArray x, NDArray a, NDArray bt, KernelPlan plan,
-                               float[] weights) {
-        int pairs = plan.size();
-        int out = (int) base.getShape().get(1);
-        int r = a == null ? 0 : (int) a.getShape().get(1);
-        int in = (int) x.getShape().get(1);
-        MemorySegment as = a == null ? null : segment(a);
-        MemorySegment bs = a == null ? null : segment(bt);
-        MemorySegment xs = segment(x);
-        MemorySegment basis = segment(base);
-        MemorySegment ys = segment(y);
-        float[] t = new float[Math.max(1, pairs * r)];
-        if (a != null) {
-            int aTasks = tasks((long) pairs * r * in, pairs);
-            run(aTasks, task -> {
-                for (int p = pairs * task / aTasks; p < pairs * (task + 1) / aTasks; p++) {
                     if (plan.hasAdapter(p)) {
-                        project(as, xs, plan.slot(p) * r * (long) in, plan.inRow(p) * (long) in, in, r, plan.coef(p),
-                                t, p * r);
+                        expand(bs, ys, plan.slot(p) * r * (long) out, plan.outRow(p) * (long) out, out, r, t, p * r,
+                                o0, o1);
                     }
-                }
-            });
-        }
-        int blocks = (out + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-        int bTasks = tasks((long) pairs * Math.max(r, 4) * out, blocks);
-        run(bTasks, task -> {
-            float[] u = new float[8 * LANES];
-            for (int blk = blocks * task / bTasks; blk < blocks * (task + 1) / bTasks; blk++) {
-                int o0 = blk * COLUMN_BLOCK;
-                int o1 = Math.min(out, o0 + COLUMN_BLOCK);
-                int p = 0;
-                while (p < pairs) {
-                    int rank = plan.hasAdapter(p) ? r : 0;
-                    long bBase = rank == 0 ? 0 : plan.slot(p) * r * (long) out;
-                    if (rank > 0 && p + 4 <= pairs && plan.slot(p + 3) == plan.slot(p) && plan.hasAdapter(p + 3)
-                            && plan.hasAdapter(p + 1) && plan.hasAdapter(p + 2)) {
-                        // four pairs of one slot (sorted, so p+1, p+2 share it too): each Bᵀ load feeds 4 rows
-                        pairColumns4(bs, basis, ys, bBase, plan, p, out, r, t, o0, o1, weights, u);
-                        p += 4;
-                        continue;
-                    }
-                    pairColumns(bs, basis, ys, bBase, plan.inRow(p) * (long) out, plan.outRow(p) * (long) out, out,
-                            rank, t, p * r, o0, o1, weights == null ? Float.NaN : weights[plan.outRow(p)]);
-                    p++;
                 }
             }
         });
-    }
-
-    // pairColumns for pairs p..p+3 of one slot, register-blocked: 2 vectors of columns × 4 pairs per pass
-    private static void pairColumns4(MemorySegment bt, MemorySegment base, MemorySegment y, long bBase,
-                                     KernelPlan plan, int p, int out, int r, float[] t, int o0, int o1,
-                                     float[] weights, float[] u) {
-        long b0 = plan.inRow(p) * (long) out;
-        long b1 = plan.inRow(p + 1) * (long) out;
-        long b2 = plan.inRow(p + 2) * (long) out;
-        long b3 = plan.inRow(p + 3) * (long) out;
-        int at = p * r;
-        int o = o0;
-        int vecEnd = o0 + (o1 - o0) / (2 * LANES) * (2 * LANES);
-        for (; o < vecEnd; o += 2 * LANES) {
-            FloatVector v0 = load(base, b0 + o);
-            FloatVector v1 = load(base, b1 + o);
-            FloatVector v2 = load(base, b2 + o);
-            FloatVector v3 = load(base, b3 + o);
-            FloatVector w0 = load(base, b0 + o + LANES);
-            FloatVector w1 = load(base, b1 + o + LANES);
-            FloatVector w2 = load(base, b2 + o + LANES);
-            FloatVector w3 = load(base, b3 + o + LANES);
-            for (int k = 0; k < r; k++) {
-                long row = bBase + (long) k * out + o;
-                FloatVector lo = load(bt, row);
-                FloatVector hi = load(bt, row + LANES);
-                FloatVector t0 = FloatVector.broadcast(SPECIES, t[at + k]);
-                FloatVector t1 = FloatVector.broadcast(SPECIES, t[at + r + k]);
-                FloatVector t2 = FloatVector.broadcast(SPECIES, t[at + 2 * r + k]);
-                FloatVector t3 = FloatVector.broadcast(SPECIES, t[at + 3 * r + k]);
-                v0 = lo.fma(t0, v0);
-                v1 = lo.fma(t1, v1);
-                v2 = lo.fma(t2, v2);
-                v3 = lo.fma(t3, v3);
-                w0 = hi.fma(t0, w0);
-                w1 = hi.fma(t1, w1);
-                w2 = hi.fma(t2, w2);
-                w3 = hi.fma(t3, w3);
-            }
-            // stores written out here: a FloatVector passed to a method that is not inlined is boxed
-            long r0 = plan.outRow(p) * (long) out + o;
-            long r1 = plan.outRow(p + 1) * (long) out + o;
-            long r2 = plan.outRow(p + 2) * (long) out + o;
-            long r3 = plan.outRow(p + 3) * (long) out + o;
-            if (weights != null) {
-                // SwiGLU in a loop with one inlined exp, not eight copies (C2 would stop inlining the vector
-                // operations of so large a method, and every non-inlined one boxes its vectors)
-                v0.intoArray(u, 0);
-                w0.intoArray(u, LANES);
-                v1.intoArray(u, 2 * LANES);
-                w1.intoArray(u, 3 * LANES);
-                v2.intoArray(u, 4 * LANES);
-                w2.intoArray(u, 5 * LANES);
-                v3.intoArray(u, 6 * LANES);
-                w3.intoArray(u, 7 * LANES);
-                for (int j = 0; j < 8; j++) {
-                    int pair = p + j / 2;
-                    long cell = plan.outRow(pair) * (long) out + o + (j % 2) * LANES;
-                    FloatVector g = load(y, cell);
-                    g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(SPECIES, u, j * LANES))
-                            .mul(weights[plan.outRow(pair)]).intoMemorySegment(y, cell * Float.BYTES, ORDER);
-                }
-                continue;
-            }
-            v0.intoMemorySegment(y, r0 * Float.BYTES, ORDER);
-            w0.intoMemorySegment(y, (r0 + LANES) * Float.BYTES, ORDER);
-            v1.intoMemorySegment(y, r1 * Float.BYTES, ORDER);
-            w1.intoMemorySegment(y, (r1 + LANES) * Float.BYTES, ORDER);
-            v2.intoMemorySegment(y, r2 * Float.BYTES, ORDER);
-            w2.intoMemorySegment(y, (r2 + LANES) * Float.BYTES, ORDER);
-            v3.intoMemorySegment(y, r3 * Float.BYTES, ORDER);
-            w3.intoMemorySegment(y, (r3 + LANES) * Float.BYTES, ORDER);
-        }
-        if (o < o1) {
-            for (int j = 0; j < 4; j++) {
-                pairColumns(bt, base, y, bBase, plan.inRow(p + j) * (long) out, plan.outRow(p + j) * (long) out, out,
-                        r, t, at + j * r, o, o1, weights == null ? Float.NaN : weights[plan.outRow(p + j)]);
-            }
-        }
-    }
-
-    // v = base[o] + Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1); y[o] = v, or silu(y[o]) · v · weight
-    private static void pairColumns(MemorySegment bt, MemorySegment base, MemorySegment y, long bBase, long baseRow,
-                                    long yRow, int out, int r, float[] t, int at, int o0, int o1, float weight) {
-        boolean swiglu = !Float.isNaN(weight);
-        int o = o0;
-        int vecEnd = o0 + (o1 - o0) / LANES * LANES;
-        for (; o < vecEnd; o += LANES) {
-            FloatVector v = load(base, baseRow + o);
-            for (int k = 0; k < r; k++) {
-                v = load(bt, bBase + (long) k * out + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), v);
-            }
-            if (swiglu) {
-                FloatVector g = load(y, yRow + o);
-                v = g.div(exp(g.neg()).add(1f)).mul(v).mul(weight);
-            }
-            v.intoMemorySegment(y, (yRow + o) * Float.BYTES, ORDER);
-        }
-        for (; o < o1; o++) {
-            float v = base.getAtIndex(FLOAT, baseRow + o);
-            for (int k = 0; k < r; k++) {
-                v += t[at + k] * bt.getAtIndex(FLOAT, bBase + (long) k * out + o);
-            }
-            if (swiglu) {
-                float g = y.getAtIndex(FLOAT, yRow + o);
-                v = g / (1f + (float) Math.exp(-g)) * v * weight;
-            }
-            y.setAtIndex(FLOAT, yRow + o, v);
-        }
     }
 
     // t[at + k] = coef · Σ_i A[k, i] x[i] for k < r; four accumulators, so that FMA latency does not bound it

@@ -1,7 +1,7 @@
 package io.adapterplatform.engine.fused;
 
 import java.util.Arrays;
-import java.util.Comparator;
+import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 
 /**
@@ -31,31 +31,19 @@ final class KernelPlan {
 
     /** Pairs that read row {@code inRow[p]} and add into row {@code outRow[p]}. */
     static KernelPlan of(long[] slot, float[] coef, int[] inRow, int[] outRow) {
-        return of(slot, coef, inRow, outRow, false);
+        return of(slot, coef, inRow, outRow, p -> slot[p] != 0 && coef[p] != 0f);
     }
 
-    /**
-     * Every MixLoRA pair (row t, choice j) at p = t·k + j, those without an adapter included (they still
-     * need their base values): reads row t, writes pair row p.
-     */
-    static KernelPlan everyPair(long[] slot, float[] coef, int k) {
-        int[] self = IntStream.range(0, slot.length).toArray();
-        return of(slot, coef, Arrays.stream(self).map(p -> p / k).toArray(), self, true);
-    }
-
-    private static KernelPlan of(long[] slot, float[] coef, int[] inRow, int[] outRow, boolean keepBare) {
-        Integer[] order = IntStream.range(0, slot.length)
-                .filter(p -> keepBare || slot[p] != 0 && coef[p] != 0f)
-                .boxed()
-                .sorted(Comparator.comparingLong((Integer p) -> slot[p]).thenComparingInt(p -> p))
-                .toArray(Integer[]::new);
+    private static KernelPlan of(long[] slot, float[] coef, int[] inRow, int[] outRow, IntPredicate keep) {
+        // sort (slot, p) packed in one long: a primitive sort, no boxed comparator on the per-step path
+        long[] order = IntStream.range(0, slot.length).filter(keep).mapToLong(p -> slot[p] << 32 | p).sorted().toArray();
         int n = order.length;
         long[] s = new long[n];
         float[] c = new float[n];
         int[] in = new int[n];
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
-            int p = order[i];
+            int p = (int) order[i];
             s[i] = slot[p];
             c[i] = coef[p];
             in[i] = inRow[p];
@@ -65,12 +53,18 @@ final class KernelPlan {
     }
 
     /**
-     * MixLoRA pairs (row t, choice j) at p = t·k + j for the down projection: each reads pair row p and adds
-     * into row t (the sum over a row's experts, by linearity).
+     * The MixLoRA pairs p = t·k + j whose routing weight is not zero (those without an adapter included: they
+     * still carry their row's base FFN), for {@link HostLoraKernel#mixFfn}: each reads row t (in row) and
+     * names its weight p (out row).
      */
-    static KernelPlan intoRows(long[] slot, float[] coef, int k) {
+    static KernelPlan weightedPairs(long[] slot, float[] coef, int k, float[] weights) {
         int[] self = IntStream.range(0, slot.length).toArray();
-        return of(slot, coef, self, Arrays.stream(self).map(p -> p / k).toArray());
+        return of(slot, coef, Arrays.stream(self).map(p -> p / k).toArray(), self, p -> weights[p] != 0f);
+    }
+
+    /** The same pairs in the same order, adding into the rows they read (the down projection of {@link #weightedPairs}). */
+    KernelPlan intoTheirRows() {
+        return new KernelPlan(slot, coef, inRow, inRow);
     }
 
     int size() {
@@ -81,7 +75,7 @@ final class KernelPlan {
         return slot[i];
     }
 
-    /** True when pair i has an adapter delta (plans from {@link #everyPair} also hold pairs without). */
+    /** True when pair i has an adapter delta (plans from {@link #weightedPairs} also hold pairs without). */
     boolean hasAdapter(int i) {
         return slot[i] != 0 && coef[i] != 0f;
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -84,70 +85,99 @@ class HostLoraKernelTest {
         }
     }
 
-    @ParameterizedTest(name = "rows {0}, k {1}, slots {2}, r {3}, in {4}, inter {5}")
+    @ParameterizedTest(name = "rows {0}, k {1}, slots {2}, r {3}, hidden {4}, inter {5}, gate {6}, down {7}")
     @CsvSource({
-        "1, 1, 2, 1, 3, 5",
-        "5, 2, 4, 4, 16, 21",
-        "40, 2, 3, 8, 48, 700",      // many pairs per slot (4-pair blocks), three column blocks, parallel
-        "17, 3, 9, 16, 64, 257",
+        "1, 1, 2, 1, 3, 5, true, true",
+        "5, 2, 4, 4, 16, 21, true, true",
+        "40, 2, 3, 8, 48, 700, true, true",      // many pairs per slot (4-pair blocks), several column blocks, parallel
+        "17, 3, 9, 16, 64, 257, true, false",    // no down adapter in the pool
+        "23, 2, 5, 8, 40, 300, false, true",     // no gate adapter in the pool
     })
-    void mixLoraPairProjectionsEqualTheSwiGluOfEachPairsOwnExpert(int rows, int k, int slots, int r, int in, int inter) {
-        SplittableRandom rnd = new SplittableRandom(rows * 131L + k * 17L + slots + r + in + inter);
+    void mixLoraFfnEqualsEachPairsOwnExpertSummedPerRow(int rows, int k, int slots, int r, int hidden, int inter,
+                                                        boolean gate, boolean down) {
+        SplittableRandom rnd = new SplittableRandom(rows * 131L + k * 17L + slots + r + hidden + inter);
         int pairs = rows * k;
-        float[] x = random(rnd, rows * in);
+        float[] x = random(rnd, rows * hidden);
         float[] baseG = random(rnd, rows * inter);
         float[] baseU = random(rnd, rows * inter);
-        float[] aG = random(rnd, slots * r * in);
+        float[] aG = random(rnd, slots * r * hidden);
         float[] bG = random(rnd, slots * r * inter);
-        float[] aU = random(rnd, slots * r * in);
+        float[] aU = random(rnd, slots * r * hidden);
         float[] bU = random(rnd, slots * r * inter);
+        float[] aD = random(rnd, slots * r * inter);
+        float[] bD = random(rnd, slots * r * hidden);
         long[] slot = new long[pairs];
         float[] coef = new float[pairs];
         float[] weight = new float[pairs];
         for (int p = 0; p < pairs; p++) {
-            slot[p] = rnd.nextInt(slots);
+            slot[p] = rnd.nextInt(slots);                                   // slot 0: the base FFN only
             coef[p] = rnd.nextInt(6) == 0 ? 0f : (float) (rnd.nextDouble() + 0.5);
-            weight[p] = (float) rnd.nextDouble();
+            weight[p] = rnd.nextInt(5) == 0 ? 0f : (float) rnd.nextDouble();   // 0: an unused choice
         }
-        double[] expected = new double[pairs * inter];
+        double[] hSum = new double[rows * inter];
+        double[] outDelta = new double[rows * hidden];
         for (int p = 0; p < pairs; p++) {
             int row = p / k;
             int s = (int) slot[p];
+            boolean adapter = s != 0 && coef[p] != 0f;
             double[] tg = new double[r];
             double[] tu = new double[r];
-            for (int j = 0; j < r; j++) {
-                for (int i = 0; i < in; i++) {
-                    tg[j] += (double) aG[(s * r + j) * in + i] * x[row * in + i];
-                    tu[j] += (double) aU[(s * r + j) * in + i] * x[row * in + i];
+            for (int j = 0; adapter && j < r; j++) {
+                for (int i = 0; i < hidden; i++) {
+                    tg[j] += gate ? (double) coef[p] * aG[(s * r + j) * hidden + i] * x[row * hidden + i] : 0;
+                    tu[j] += (double) coef[p] * aU[(s * r + j) * hidden + i] * x[row * hidden + i];
                 }
             }
-            boolean adapter = s != 0 && coef[p] != 0f;
+            double[] h = new double[inter];
             for (int o = 0; o < inter; o++) {
                 double g = baseG[row * inter + o];
                 double u = baseU[row * inter + o];
-                for (int j = 0; adapter && j < r; j++) {
-                    g += coef[p] * tg[j] * bG[(s * r + j) * inter + o];
-                    u += coef[p] * tu[j] * bU[(s * r + j) * inter + o];
+                for (int j = 0; j < r; j++) {
+                    g += tg[j] * bG[(s * r + j) * inter + o];
+                    u += tu[j] * bU[(s * r + j) * inter + o];
                 }
-                expected[p * inter + o] = g / (1 + Math.exp(-g)) * u * weight[p];
+                h[o] = g / (1 + Math.exp(-g)) * u * weight[p];
+                hSum[row * inter + o] += h[o];
+            }
+            for (int j = 0; adapter && down && j < r; j++) {
+                double td = 0;
+                for (int o = 0; o < inter; o++) {
+                    td += (double) aD[(s * r + j) * inter + o] * h[o];
+                }
+                for (int i = 0; i < hidden; i++) {
+                    outDelta[row * hidden + i] += coef[p] * td * bD[(s * r + j) * hidden + i];
+                }
             }
         }
 
-        float[] actual;
+        float[] actualSum;
+        float[] actualDelta;
         try (NDManager m = NDManager.newBaseManager()) {
-            NDArray xs = m.create(x, new Shape(rows, in));
-            NDArray y = m.create(new Shape(pairs, inter));
-            KernelPlan plan = KernelPlan.everyPair(slot, coef, k);
-            HostLoraKernel.pairProjection(y, m.create(baseG, new Shape(rows, inter)), xs,
-                    m.create(aG, new Shape(slots, r, in)), m.create(bG, new Shape(slots, r, inter)), plan, null);
-            HostLoraKernel.pairProjection(y, m.create(baseU, new Shape(rows, inter)), xs,
-                    m.create(aU, new Shape(slots, r, in)), m.create(bU, new Shape(slots, r, inter)), plan, weight);
-            actual = y.toFloatArray();
+            NDArray sum = m.zeros(new Shape(rows, inter));
+            NDArray delta = m.zeros(new Shape(rows, hidden));
+            KernelPlan plan = KernelPlan.weightedPairs(slot, coef, k, weight);
+            float[] downA = HostLoraKernel.mixFfn(sum, m.create(baseG, new Shape(rows, inter)),
+                    m.create(baseU, new Shape(rows, inter)), m.create(x, new Shape(rows, hidden)),
+                    gate ? m.create(aG, new Shape(slots, r, hidden)) : null,
+                    gate ? m.create(bG, new Shape(slots, r, inter)) : null,
+                    m.create(aU, new Shape(slots, r, hidden)), m.create(bU, new Shape(slots, r, inter)),
+                    down ? m.create(aD, new Shape(slots, r, inter)) : null, plan, weight);
+            assertThat(downA == null).as("down A side returned").isEqualTo(!down);
+            if (downA != null) {
+                HostLoraKernel.expandAll(delta, m.create(bD, new Shape(slots, r, hidden)), plan.intoTheirRows(), downA);
+            }
+            actualSum = sum.toFloatArray();
+            actualDelta = delta.toFloatArray();
         }
 
-        for (int i = 0; i < expected.length; i++) {
-            assertThat((double) actual[i]).as("w·h of pair %d, column %d", i / inter, i % inter)
-                    .isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(expected[i]))));
+        for (int i = 0; i < hSum.length; i++) {
+            assertThat((double) actualSum[i]).as("Σ w·h of row %d, column %d", i / inter, i % inter)
+                    .isCloseTo(hSum[i], org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(hSum[i]))));
+        }
+        double deltaScale = Arrays.stream(outDelta).map(Math::abs).max().orElse(0) + 1;
+        for (int i = 0; i < outDelta.length; i++) {
+            assertThat((double) actualDelta[i]).as("ΔW2 of row %d, column %d", i / hidden, i % hidden)
+                    .isCloseTo(outDelta[i], org.assertj.core.data.Offset.offset(1e-4 * deltaScale));
         }
     }
 
