@@ -261,6 +261,14 @@ public final class EngineBench {
         result.put("target_ratio", 1.35);
         List<Map<String, Object>> rows = new ArrayList<>();
         try (AdapterPool pool = AdapterPool.of(model, List.of(randomMixLora(dims)))) {
+            // The per-batch host code (binding, routing, kernel plans) is JIT-compiled before anything is timed,
+            // as a server's first requests would do: a few warm-up rounds leave it interpreted.
+            try (NDManager m = model.manager().newSubManager()) {
+                NDArray x = m.randomNormal(new Shape(o.ffnRows(), dims.hiddenSize()));
+                for (int i = 0; i < 40; i++) {
+                    time(m, s -> pool.bind(s, new int[o.ffnRows()], GroupedLora.Strategy.AUTO), x, model.layer(0));
+                }
+            }
             for (int n : new int[] {o.ffnRows(), o.ffnRows() * 16}) {
                 int[] rowAdapter = new int[n];
                 LayerWeights w = model.layer(0);
