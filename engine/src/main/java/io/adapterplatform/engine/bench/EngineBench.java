@@ -166,7 +166,9 @@ public final class EngineBench {
                     variants.put("djl_qv", step -> qvPool.bind(step, rowAdapter, djl));
                     row.put("fused_strategy", GroupedLora.Strategy.AUTO.resolve(d, allPool.kernelUsable()).name());
                     row.put("djl_strategy", djl.name());
-                    Map<String, Double> ms = decodeRoundRobin(model, caches, variants);
+                    Map<String, double[]> samples = decodeRoundRobin(model, caches, variants);
+                    Map<String, Double> ms = new HashMap<>();
+                    samples.forEach((k, v) -> ms.put(k, Machine.median(v)));
                     double base = ms.get("base");
                     row.put("base_ms", round(base));
                     for (String kind : List.of("all7", "qv")) {
@@ -178,6 +180,8 @@ public final class EngineBench {
                         v.put("fused_ms", round(ms.get("fused_" + kind)));
                         v.put("naive_ms", round(ms.get("naive_" + kind)));
                         v.put("fused_ratio", round(fused));
+                        v.put("fused_ratio_median_of_rounds",
+                                round(Timing.medianOfRoundRatios(samples.get("fused_" + kind), samples.get("base"))));
                         v.put("naive_ratio", round(ms.get("naive_" + kind) / base));
                         v.put("djl_ms", round(ms.get("djl_" + kind)));
                         v.put("djl_ratio", round(ms.get("djl_" + kind) / base));
@@ -221,7 +225,7 @@ public final class EngineBench {
      * Times one decode step of every variant, interleaved (variant after variant within each repetition),
      * so every variant sees the same cache lengths and the same background load.
      */
-    private Map<String, Double> decodeRoundRobin(BaseModel model, List<KvCache> caches,
+    private Map<String, double[]> decodeRoundRobin(BaseModel model, List<KvCache> caches,
                                                  Map<String, Function<NDManager, AdapterHook>> variants) {
         int batch = caches.size();
         var rng = new SplittableRandom(11);
@@ -246,9 +250,7 @@ public final class EngineBench {
                 }
             }
         }
-        Map<String, Double> medians = new HashMap<>();
-        times.forEach((k, v) -> medians.put(k, Machine.median(v)));
-        return medians;
+        return times;
     }
 
     // ---------------------------------------------------------------- (2) MixLoRA FFN vs dense FFN
@@ -280,11 +282,11 @@ public final class EngineBench {
                     variants.put("fused", () -> time(m, s -> pool.bind(s, rowAdapter, GroupedLora.Strategy.AUTO), x, w));
                     variants.put("reference", () -> time(m, s -> NaiveLoop.bind(pool, s, rowAdapter), x, w));
                     variants.put("djl", () -> time(m, s -> pool.bind(s, rowAdapter, djl), x, w));
-                    Map<String, Double> ms = Timing.interleavedMedians(o.warmup(), o.reps(), variants);
-                    double dense = ms.get("dense");
-                    double fused = ms.get("fused");
-                    double reference = ms.get("reference");
-                    double djlFused = ms.get("djl");
+                    Map<String, double[]> samples = Timing.interleaved(o.warmup(), o.reps(), variants);
+                    double dense = Machine.median(samples.get("dense"));
+                    double fused = Machine.median(samples.get("fused"));
+                    double reference = Machine.median(samples.get("reference"));
+                    double djlFused = Machine.median(samples.get("djl"));
                     double expertBytes = (double) o.experts() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize()) * BYTES;
                     double extraFlops = 2.0 * n * o.topK() * 3 * o.rank() * (dims.hiddenSize() + dims.intermediateSize())
                             + 2.0 * n * o.experts() * dims.hiddenSize();
@@ -299,6 +301,8 @@ public final class EngineBench {
                     row.put("djl_ms", round(djlFused));
                     row.put("djl_ratio", round(djlFused / dense));
                     row.put("fused_ratio", round(fused / dense));
+                    row.put("fused_ratio_median_of_rounds",
+                            round(Timing.medianOfRoundRatios(samples.get("fused"), samples.get("dense"))));
                     row.put("reference_style_ratio", round(reference / dense));
                     row.put("floor_ratio", round(floor));
                     row.put("fused_fraction_of_floor", round(floor / (fused / dense)));

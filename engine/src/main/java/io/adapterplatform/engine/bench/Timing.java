@@ -24,6 +24,13 @@ final class Timing {
      */
     static java.util.Map<String, Double> interleavedMedians(int warmup, int reps,
                                                              java.util.Map<String, Runnable> variants) {
+        java.util.Map<String, Double> medians = new java.util.LinkedHashMap<>();
+        interleaved(warmup, reps, variants).forEach((k, v) -> medians.put(k, Machine.median(v)));
+        return medians;
+    }
+
+    /** Every repetition's milliseconds per variant, timed round-robin as in {@link #interleavedMedians}. */
+    static java.util.Map<String, double[]> interleaved(int warmup, int reps, java.util.Map<String, Runnable> variants) {
         java.util.Map<String, double[]> ms = new java.util.LinkedHashMap<>();
         variants.keySet().forEach(k -> ms.put(k, new double[reps]));
         for (int rep = -warmup; rep < reps; rep++) {
@@ -35,8 +42,19 @@ final class Timing {
                 }
             }
         }
-        java.util.Map<String, Double> medians = new java.util.LinkedHashMap<>();
-        ms.forEach((k, v) -> medians.put(k, Machine.median(v)));
-        return medians;
+        return ms;
+    }
+
+    /**
+     * The median over repetitions of {@code variant[i] / baseline[i]}: each ratio compares two runs made one
+     * right after the other, so a slow spell of the machine (a noisy neighbour on a VM) that hits one round
+     * moves that round's ratio less than it moves one variant's median.
+     */
+    static double medianOfRoundRatios(double[] variant, double[] baseline) {
+        double[] ratios = new double[variant.length];
+        for (int i = 0; i < ratios.length; i++) {
+            ratios[i] = variant[i] / baseline[i];
+        }
+        return Machine.median(ratios);
     }
 }
