@@ -212,31 +212,49 @@ final class HostLoraKernel {
     // one method holding them all (node count cutoff), and every vector operation not inlined boxes its vectors.
 
     // buf[j·MIX_BLOCK + c] = base[row_j + o0 + c] + Σ_k t[at + j·r + k] · Bᵀ[k, o0 + c] for four pairs of one
-    // slot: each Bᵀ load feeds four FMAs
+    // slot: each Bᵀ load feeds four FMAs, and two vectors of columns give eight independent FMA chains
     private static void columns4(MemorySegment base, MemorySegment bt, long bBase, int inter, int r, float[] t, int at,
                                  long[] rows, int o0, int o1, float[] buf) {
         long row0 = rows[0];
         long row1 = rows[1];
         long row2 = rows[2];
         long row3 = rows[3];
-        int vecEnd = o0 + (o1 - o0) / LANES * LANES;
-        for (int o = o0; o < vecEnd; o += LANES) {
+        int vecEnd = o0 + (o1 - o0) / (2 * LANES) * (2 * LANES);
+        for (int o = o0; o < vecEnd; o += 2 * LANES) {
             FloatVector v0 = load(base, row0 + o);
             FloatVector v1 = load(base, row1 + o);
             FloatVector v2 = load(base, row2 + o);
             FloatVector v3 = load(base, row3 + o);
+            FloatVector w0 = load(base, row0 + o + LANES);
+            FloatVector w1 = load(base, row1 + o + LANES);
+            FloatVector w2 = load(base, row2 + o + LANES);
+            FloatVector w3 = load(base, row3 + o + LANES);
             for (int k = 0; k < r; k++) {
-                FloatVector b = load(bt, bBase + (long) k * inter + o);
-                v0 = b.fma(FloatVector.broadcast(SPECIES, t[at + k]), v0);
-                v1 = b.fma(FloatVector.broadcast(SPECIES, t[at + r + k]), v1);
-                v2 = b.fma(FloatVector.broadcast(SPECIES, t[at + 2 * r + k]), v2);
-                v3 = b.fma(FloatVector.broadcast(SPECIES, t[at + 3 * r + k]), v3);
+                long bRow = bBase + (long) k * inter + o;
+                FloatVector lo = load(bt, bRow);
+                FloatVector hi = load(bt, bRow + LANES);
+                FloatVector t0 = FloatVector.broadcast(SPECIES, t[at + k]);
+                FloatVector t1 = FloatVector.broadcast(SPECIES, t[at + r + k]);
+                FloatVector t2 = FloatVector.broadcast(SPECIES, t[at + 2 * r + k]);
+                FloatVector t3 = FloatVector.broadcast(SPECIES, t[at + 3 * r + k]);
+                v0 = lo.fma(t0, v0);
+                v1 = lo.fma(t1, v1);
+                v2 = lo.fma(t2, v2);
+                v3 = lo.fma(t3, v3);
+                w0 = hi.fma(t0, w0);
+                w1 = hi.fma(t1, w1);
+                w2 = hi.fma(t2, w2);
+                w3 = hi.fma(t3, w3);
             }
             int c = o - o0;
             v0.intoArray(buf, c);
             v1.intoArray(buf, MIX_BLOCK + c);
             v2.intoArray(buf, 2 * MIX_BLOCK + c);
             v3.intoArray(buf, 3 * MIX_BLOCK + c);
+            w0.intoArray(buf, c + LANES);
+            w1.intoArray(buf, MIX_BLOCK + c + LANES);
+            w2.intoArray(buf, 2 * MIX_BLOCK + c + LANES);
+            w3.intoArray(buf, 3 * MIX_BLOCK + c + LANES);
         }
         for (int j = 0; j < 4; j++) {
             columnsTail(base, bt, bBase, inter, r, t, at + j * r, rows[j], vecEnd, o1, o0, buf, j);
