@@ -26,6 +26,10 @@ import java.util.Map;
  * because W is frozen. Slot 0 is "no adapter" (all zeros). A plain LoRA/DoRA adapter takes one slot; a
  * MixLoRA adapter takes one slot for its attention LoRA and one per expert for the FFN projections.
  *
+ * <p>A pool made by {@link #reserve(BaseModel, int, int, int, int, int)} has fixed places instead, filled and
+ * refilled in place by {@link #put} and {@link #clear}: LoRA/DoRA places of one slot and MixLoRA places of
+ * {@code 1 + maxExperts} slots plus a router block per layer, so that hot-loading never restacks the others.
+ *
  * <p>{@link #bind} gives the {@link AdapterHook} of one batch: rows choose adapters by index, and each
  * projection costs the same number of DJL operations however many distinct adapters the batch mixes.
  */
@@ -35,6 +39,7 @@ public final class AdapterPool implements AutoCloseable {
     private final NDManager manager;
     private final AdapterWeights[] adapters;  // reserved pools change these in place (put/clear)
     private final boolean reserved;
+    private final int loraPlaces;            // reserved pools: indices [0, loraPlaces) take LoRA/DoRA, the rest MixLoRA
     private final int slots;
     private final int maxRank;
     private final int[] adapterSlot;         // adapter → main slot
@@ -52,14 +57,20 @@ public final class AdapterPool implements AutoCloseable {
     private final int maxTopK;
     private final int[] mixExpertSlot;       // mix → slot of its expert 0
     private final int[] mixTopK;             // mix → top_k
+    private final int[] mixExperts;          // mix → its number of experts (BoundBatch asks per batch: O(1))
     private final NDArray[] routers;         // [layer] → [mixCount + 1, maxExperts, hidden]
     private final NDArray[] routersFlat;     // [layer] → [(mixCount + 1)·maxExperts, hidden], same memory
     private final NDArray routerMask;        // [mixCount + 1, maxExperts]: 0 for real experts, -inf otherwise
 
-    private AdapterPool(BaseModel model, List<AdapterWeights> adapters, boolean reserved) {
+    /** The fixed layout of a reserved pool: its LoRA/DoRA places and the limits of every place. */
+    private record Reserve(int loraPlaces, int maxRank, int maxExperts, int maxTopK) {
+    }
+
+    private AdapterPool(BaseModel model, List<AdapterWeights> adapters, Reserve reserve) {
         this.model = model;
         this.adapters = adapters.toArray(new AdapterWeights[0]);
-        this.reserved = reserved;
+        this.reserved = reserve != null;
+        this.loraPlaces = reserve != null ? reserve.loraPlaces() : adapters.size();
         this.manager = model.manager().newSubManager();
         ModelDims dims = model.dims();
         int n = adapters.size();
@@ -69,18 +80,20 @@ public final class AdapterPool implements AutoCloseable {
         adapterSlot = new int[n];
         adapterMix = new int[n];
         int slot = 1;
-        int rank = 1;
+        int rank = reserve != null ? reserve.maxRank() : 1;
         int mixes = 0;
-        int experts = 1;
-        int topK = 1;
+        int experts = reserve != null ? reserve.maxExperts() : 1;
+        int topK = reserve != null ? reserve.maxTopK() : 1;
         for (int i = 0; i < n; i++) {
             AdapterWeights w = adapters.get(i);
             adapterSlot[i] = slot++;
             rank = Math.max(rank, w instanceof MixLora m ? m.maxRank() : w.rank());
             if (w instanceof MixLora m) {
                 adapterMix[i] = ++mixes;
-                slot += m.numExperts();
-                experts = Math.max(experts, m.numExperts());
+                // a reserved MixLoRA place owns room for the pool's largest adapter, whatever it holds now
+                int width = reserve != null ? reserve.maxExperts() : m.numExperts();
+                slot += width;
+                experts = Math.max(experts, width);
                 topK = Math.max(topK, m.topK());
             }
         }
@@ -94,6 +107,8 @@ public final class AdapterPool implements AutoCloseable {
         mixExpertSlot = new int[mixes + 1];
         mixTopK = new int[mixes + 1];
         mixTopK[0] = 1;
+        mixExperts = new int[mixes + 1];
+        mixExperts[0] = 1;
         for (int i = 0; i < n; i++) {
             AdapterWeights w = adapters.get(i);
             slotScaling[adapterSlot[i]] = (float) w.scaling();
@@ -102,6 +117,7 @@ public final class AdapterPool implements AutoCloseable {
                 int first = adapterSlot[i] + 1;
                 mixExpertSlot[adapterMix[i]] = first;
                 mixTopK[adapterMix[i]] = m.topK();
+                mixExperts[adapterMix[i]] = m.numExperts();
                 Arrays.fill(slotScaling, first, first + m.numExperts(), (float) m.expertScaling());
             }
         }
@@ -126,32 +142,67 @@ public final class AdapterPool implements AutoCloseable {
 
     /** Stacks {@code adapters} for {@code model}; adapter i is then chosen by index i in {@link #bind}. */
     public static AdapterPool of(BaseModel model, List<AdapterWeights> adapters) {
-        return new AdapterPool(model, adapters, false);
+        return new AdapterPool(model, adapters, null);
     }
 
     /**
-     * A pool of {@code capacity} empty LoRA/DoRA slots of rank up to {@code maxRank} on every projection,
+     * A pool of {@code capacity} empty LoRA/DoRA places of rank up to {@code maxRank} on every projection,
      * filled and refilled in place with {@link #put} and {@link #clear} (hot-loading adapters without
-     * restacking the others). MixLoRA adapters need a pool of their own ({@link #of}).
+     * restacking the others). It has no MixLoRA places: see {@link #reserve(BaseModel, int, int, int, int, int)}.
      */
     public static AdapterPool reserve(BaseModel model, int capacity, int maxRank) {
         if (capacity <= 0 || maxRank <= 0) {
             throw new IllegalArgumentException("capacity and maxRank must be positive: " + capacity + ", " + maxRank);
         }
+        return reserve(model, capacity, maxRank, 0, 1, 1);
+    }
+
+    /**
+     * A pool of {@code capacity} empty LoRA/DoRA places (indices {@code [0, capacity)}) and {@code mixCapacity}
+     * empty MixLoRA places (indices {@code [capacity, capacity + mixCapacity)}), every pair of rank up to
+     * {@code maxRank}, every MixLoRA adapter with at most {@code maxExperts} experts and top_k at most
+     * {@code maxTopK}. A MixLoRA place owns {@code 1 + maxExperts} slots (its attention LoRA, then one per
+     * expert) and a {@code [maxExperts, hidden]} router block per layer, whatever it holds. An empty place
+     * leaves its rows on the bare base model.
+     */
+    public static AdapterPool reserve(BaseModel model, int capacity, int maxRank, int mixCapacity, int maxExperts,
+                                      int maxTopK) {
+        if (capacity < 0 || mixCapacity < 0 || capacity + mixCapacity == 0) {
+            throw new IllegalArgumentException("a reserved pool needs at least one place, got capacity " + capacity
+                    + " and mixCapacity " + mixCapacity);
+        }
+        if (maxRank <= 0) {
+            throw new IllegalArgumentException("maxRank must be positive, got " + maxRank);
+        }
+        if (maxExperts <= 0 || maxTopK <= 0 || maxTopK > maxExperts) {
+            throw new IllegalArgumentException("a reserved pool needs 0 < maxTopK <= maxExperts, got maxTopK " + maxTopK
+                    + " and maxExperts " + maxExperts);
+        }
         List<AdapterWeights> empty = new java.util.ArrayList<>();
         for (int i = 0; i < capacity; i++) {
             empty.add(emptyLora(maxRank));
         }
-        return new AdapterPool(model, empty, true);
+        for (int i = 0; i < mixCapacity; i++) {
+            empty.add(emptyMix());
+        }
+        return new AdapterPool(model, empty, new Reserve(capacity, maxRank, maxExperts, maxTopK));
     }
 
     private static AdapterWeights emptyLora(int rank) {
         return new io.adapterplatform.engine.adapter.Lora(rank, 0.0, Map.of());
     }
 
+    // one expert without pairs, top_k 1: the router's zero logits and the mask put weight 1 on that expert,
+    // whose zero pairs (scaling 0) add nothing, so rows on an empty place get the base FFN
+    private static MixLora emptyMix() {
+        return new MixLora(1, 0.0, 1, 0.0, 1, 1, Map.of(), Map.of(), Map.of());
+    }
+
     /**
-     * Puts a LoRA or DoRA adapter into slot {@code index} of a reserved pool, replacing what was there.
-     * Call it between steps, never while a forward that uses this pool runs.
+     * Puts an adapter into place {@code index} of a reserved pool, replacing what was there: a LoRA or DoRA
+     * adapter into a LoRA/DoRA place, a MixLoRA adapter into a MixLoRA place. Everything is checked before
+     * anything is written, so a refused adapter leaves the place as it was. Call it between steps, never
+     * while a forward that uses this pool runs.
      */
     public void put(int index, AdapterWeights w) {
         if (!reserved) {
@@ -160,11 +211,30 @@ public final class AdapterPool implements AutoCloseable {
         if (index < 0 || index >= adapters.length) {
             throw new IllegalArgumentException("slot " + index + " outside [0, " + adapters.length + ")");
         }
-        if (w instanceof MixLora) {
-            throw new IllegalArgumentException("a reserved pool holds LoRA and DoRA adapters; stack MixLoRA with of()");
+        boolean mixPlace = adapterMix[index] > 0;
+        if (w instanceof MixLora m) {
+            if (!mixPlace) {
+                throw new IllegalArgumentException("index " + index + " is a LoRA/DoRA place; MixLoRA adapters go to "
+                        + (loraPlaces == adapters.length
+                                ? "MixLoRA places, and this pool has none (reserve with mixCapacity > 0)"
+                                : "the MixLoRA places [" + loraPlaces + ", " + adapters.length + ")"));
+            }
+            checkMix(index, m);
+            putMix(index, m);
+            return;
+        }
+        if (mixPlace) {
+            throw new IllegalArgumentException("index " + index + " is a MixLoRA place; LoRA/DoRA adapters go to "
+                    + "the LoRA/DoRA places [0, " + loraPlaces + ")");
         }
         if (w.rank() > maxRank) {
             throw new IllegalArgumentException("adapter rank " + w.rank() + " exceeds the pool's rank " + maxRank);
+        }
+        for (var e : w.modules().entrySet()) {
+            ModuleKey key = e.getKey();
+            checkLayer(index, key.layer(), key.toString());
+            checkShape(index, key.layer(), key.projection(), e.getValue(),
+                    model.dims().inFeatures(key.projection()), model.dims().outFeatures(key.projection()));
         }
         int slot = adapterSlot[index];
         try (NDManager tmp = manager.newSubManager()) {
@@ -176,7 +246,6 @@ public final class AdapterPool implements AutoCloseable {
                     float[] bv = new float[maxRank * out];
                     LoraPair pair = w.modules().get(new ModuleKey(l, p));
                     if (pair != null) {
-                        checkShape(index, l, p, pair, in, out);
                         put(av, bv, 0, pair, in, out);
                     }
                     NDArray aSlot = tmp.create(av, new Shape(maxRank, in));
@@ -200,12 +269,113 @@ public final class AdapterPool implements AutoCloseable {
         adapters[index] = w;
     }
 
-    /** Empties slot {@code index} of a reserved pool: rows choosing it get the bare base model. */
-    public void clear(int index) {
-        put(index, emptyLora(maxRank));
+    // every limit and shape of a MixLoRA place, before anything is written
+    private void checkMix(int index, MixLora m) {
+        if (m.numExperts() > maxExperts) {
+            throw new IllegalArgumentException("MixLoRA adapter has " + m.numExperts()
+                    + " experts but the pool's maxExperts is " + maxExperts);
+        }
+        if (m.topK() > maxTopK) {
+            throw new IllegalArgumentException("MixLoRA adapter has top_k " + m.topK() + " but the pool's maxTopK is "
+                    + maxTopK);
+        }
+        if (m.maxRank() > maxRank) {
+            throw new IllegalArgumentException("MixLoRA adapter rank " + m.maxRank() + " exceeds the pool's rank "
+                    + maxRank);
+        }
+        ModelDims dims = model.dims();
+        for (var e : m.modules().entrySet()) {
+            ModuleKey key = e.getKey();
+            checkLayer(index, key.layer(), key.toString());
+            checkShape(index, key.layer(), key.projection(), e.getValue(), dims.inFeatures(key.projection()),
+                    dims.outFeatures(key.projection()));
+        }
+        for (var e : m.experts().entrySet()) {
+            MixLora.ExpertKey key = e.getKey();
+            checkLayer(index, key.layer(), key.toString());
+            checkShape(index, key.layer(), key.projection(), e.getValue(), dims.inFeatures(key.projection()),
+                    dims.outFeatures(key.projection()));
+        }
+        for (var e : m.routers().entrySet()) {
+            checkLayer(index, e.getKey(), "router of layer " + e.getKey());
+            if (e.getValue().length != m.numExperts() * dims.hiddenSize()) {
+                throw new IllegalArgumentException("adapter " + index + ": router of layer " + e.getKey() + " has "
+                        + e.getValue().length + " values, expected [" + m.numExperts() + " x " + dims.hiddenSize()
+                        + "]");
+            }
+        }
     }
 
-    /** The adapters by index (a reserved pool's empty slots hold an empty LoRA). */
+    private void checkLayer(int index, int layer, String what) {
+        if (layer < 0 || layer >= model.dims().numLayers()) {
+            throw new IllegalArgumentException("adapter " + index + ": " + what + " is on layer " + layer
+                    + " but the model has layers [0, " + model.dims().numLayers() + ")");
+        }
+    }
+
+    // writes a checked MixLoRA adapter over its place: every slot, router block and mask row of the place
+    private void putMix(int index, MixLora m) {
+        int first = adapterSlot[index];       // the attention LoRA slot; experts follow
+        int width = 1 + maxExperts;
+        int mix = adapterMix[index];
+        int h = model.dims().hiddenSize();
+        NDIndex place = new NDIndex(first + ":" + (first + width));
+        float[] scales = new float[width];
+        scales[0] = (float) m.scaling();
+        Arrays.fill(scales, 1, 1 + m.numExperts(), (float) m.expertScaling()); // slots beyond stay zero, scaling 0
+        try (NDManager tmp = manager.newSubManager()) {
+            for (int l = 0; l < model.dims().numLayers(); l++) {
+                for (Projection p : Projection.values()) {
+                    int in = model.dims().inFeatures(p);
+                    int out = model.dims().outFeatures(p);
+                    float[] av = new float[width * maxRank * in];
+                    float[] bv = new float[width * maxRank * out];
+                    if (p.isFfn()) {
+                        for (int e = 0; e < m.numExperts(); e++) {
+                            LoraPair pair = m.experts().get(new MixLora.ExpertKey(l, p, e));
+                            if (pair != null) {
+                                put(av, bv, 1 + e, pair, in, out);
+                            }
+                        }
+                    } else {
+                        LoraPair pair = m.modules().get(new ModuleKey(l, p));
+                        if (pair != null) {
+                            put(av, bv, 0, pair, in, out);
+                        }
+                    }
+                    a[l][p.ordinal()].set(place, tmp.create(av, new Shape(width, maxRank, in)));
+                    b[l][p.ordinal()].set(place, tmp.create(bv, new Shape(width, maxRank, out)));
+                    doraScale[l][p.ordinal()].set(place, tmp.ones(new Shape(width, out)));
+                }
+                float[] router = new float[maxExperts * h];
+                float[] wg = m.routers().get(l);
+                if (wg != null) {
+                    System.arraycopy(wg, 0, router, 0, wg.length);
+                }
+                // routersFlat views the same memory, so both the kernel and the DJL path see the new rows
+                routers[l].set(new NDIndex(String.valueOf(mix)), tmp.create(router, new Shape(maxExperts, h)));
+            }
+            float[] mask = new float[maxExperts];
+            Arrays.fill(mask, m.numExperts(), maxExperts, Float.NEGATIVE_INFINITY);
+            routerMask.set(new NDIndex(String.valueOf(mix)), tmp.create(mask));
+            scaling.set(place, tmp.create(scales));
+        }
+        System.arraycopy(scales, 0, slotScaling, first, width);
+        Arrays.fill(slotDora, first, first + width, false);
+        mixTopK[mix] = m.topK();
+        mixExperts[mix] = m.numExperts();
+        adapters[index] = m;
+    }
+
+    /** Empties place {@code index} of a reserved pool: rows choosing it get the bare base model. */
+    public void clear(int index) {
+        put(index, index >= 0 && index < adapters.length && adapterMix[index] > 0 ? emptyMix() : emptyLora(maxRank));
+    }
+
+    /**
+     * The adapters by index (a reserved pool's empty LoRA/DoRA places hold an empty LoRA, its empty MixLoRA
+     * places a MixLoRA with one expert and no pairs).
+     */
     public List<AdapterWeights> adapters() {
         return List.of(adapters.clone());
     }
@@ -419,12 +589,7 @@ public final class AdapterPool implements AutoCloseable {
     }
 
     int numExperts(int mix) {
-        for (int i = 0; i < adapters.length; i++) {
-            if (adapterMix[i] == mix) {
-                return ((MixLora) adapters[i]).numExperts();
-            }
-        }
-        return 1;
+        return mixExperts[mix];
     }
 
     NDArray router(int l) {

@@ -39,14 +39,14 @@ final class BoundBatch implements AdapterHook {
     private long[] rowPairBase;
     private long[] mixHost;
     private float[] kMaskHost;
-    private long[] isMixHost;
+    private long[] lastExpertHost;
     private long[] localBaseHost;
     // device side, created on first use by the DJL strategies (the kernel routes on the host)
     private NDArray routeIndex;        // [rows, 1, E]: the row's router block among every pool router's logits
     private NDArray routeMask;         // [rows, E]: 0 for the row's real experts, -inf beyond
     private NDArray kMask;             // [rows, K] 1 for the row's own top_k, 0 beyond
     private NDArray pairBase;          // [rows·K] first expert slot (MixLoRA) or main slot
-    private NDArray pairIsMix;         // [rows·K] 1 for MixLoRA rows
+    private NDArray pairLastExpert;    // [rows·K] the row's last expert (0 without MixLoRA)
     private NDArray pairLocalBase;     // [rows·K] index of pairBase within pairDistinct
     private long[] pairDistinct;
 
@@ -93,7 +93,7 @@ final class BoundBatch implements AdapterHook {
         rowTopK = new int[rows];
         rowPairBase = new long[rows];
         kMaskHost = new float[rows * k];
-        isMixHost = new long[rows * k];
+        lastExpertHost = new long[rows * k];
         localBaseHost = new long[rows * k];
         Map<Long, Integer> index = new LinkedHashMap<>();
         Map<Integer, Integer> expertsOfMix = new HashMap<>();
@@ -123,7 +123,7 @@ final class BoundBatch implements AdapterHook {
             rowPairBase[t] = b;
             for (int j = 0; j < k; j++) {
                 kMaskHost[t * k + j] = j < topK ? 1f : 0f;
-                isMixHost[t * k + j] = m > 0 ? 1 : 0;
+                lastExpertHost[t * k + j] = rowExperts[t] - 1;
                 localBaseHost[t * k + j] = index.get(b);
             }
         }
@@ -146,7 +146,7 @@ final class BoundBatch implements AdapterHook {
         routeMask = pool.routerMask().get(step, new NDIndex("{}", mixIndex));
         kMask = step.create(kMaskHost, new Shape(rows, k));
         pairBase = step.create(base);
-        pairIsMix = step.create(isMixHost);
+        pairLastExpert = step.create(lastExpertHost);
         pairLocalBase = step.create(localBaseHost);
     }
 
@@ -189,11 +189,15 @@ final class BoundBatch implements AdapterHook {
         NDList top = probs.topK(k, -1, true, true);
         NDArray weights = top.get(0).mul(kMask);
         weights = weights.div(weights.sum(new int[] {1}, true));                             // [rows, K]
-        NDArray expert = top.get(1).toType(DataType.INT64, false).reshape(rows * (long) k).mul(pairIsMix);
+        // a row with fewer experts than K also gets choices beyond its own (masked, weight 0): keep them on its
+        // last expert, or their slots would run into the next adapter's or past the pool; rows without MixLoRA: 0
+        NDArray expert = top.get(1).toType(DataType.INT64, false).reshape(rows * (long) k).minimum(pairLastExpert);
         NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
         NDArray pairLocal = pairLocalBase.add(expert);
         NDArray pairCoef = pool.scaling().get(step, new NDIndex("{}", pairSlot));
-        GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
+        // under KERNEL too (DoRA factors on gate/up, which the kernel's pair pass does not apply): DJL rows
+        GroupedLora.Strategy djl = strategy == GroupedLora.Strategy.KERNEL ? GroupedLora.Strategy.AUTO : strategy;
+        GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, djl);
         NDArray xr = k == 1 ? x : x.repeat(0, k);                                             // [rows·K, hidden]
         NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairs);
         NDArray u = pairProjection(layer, Projection.UP, x, xr, w.up(), pairSlot, pairs);
