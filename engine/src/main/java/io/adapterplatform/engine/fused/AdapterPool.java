@@ -46,6 +46,7 @@ public final class AdapterPool implements AutoCloseable {
     private final int[] adapterMix;          // adapter → MixLoRA index (1-based), 0 for LoRA/DoRA
     private final float[] slotScaling;       // [slots]
     private final boolean[] slotDora;        // [slots]
+    private final boolean[] slotDoraGateUp;  // [slots] a DoRA slot with a pair on gate or up (some layer)
     private final NDArray scaling;           // [slots]
     private final NDArray[][] a;             // [layer][projection] → [slots, r, in] or null when untargeted
     private final NDArray[][] b;             // [layer][projection] → Bᵀ [slots, r, out] (rows of Bᵀ contiguous:
@@ -104,6 +105,7 @@ public final class AdapterPool implements AutoCloseable {
         maxTopK = topK;
         slotScaling = new float[slots];
         slotDora = new boolean[slots];
+        slotDoraGateUp = new boolean[slots];
         mixExpertSlot = new int[mixes + 1];
         mixTopK = new int[mixes + 1];
         mixTopK[0] = 1;
@@ -113,6 +115,7 @@ public final class AdapterPool implements AutoCloseable {
             AdapterWeights w = adapters.get(i);
             slotScaling[adapterSlot[i]] = (float) w.scaling();
             slotDora[adapterSlot[i]] = w instanceof Dora;
+            slotDoraGateUp[adapterSlot[i]] = doraOnGateUp(w);
             if (w instanceof MixLora m) {
                 int first = adapterSlot[i] + 1;
                 mixExpertSlot[adapterMix[i]] = first;
@@ -266,6 +269,7 @@ public final class AdapterPool implements AutoCloseable {
         scaling.set(new NDIndex(String.valueOf(slot)), (float) w.scaling());
         slotScaling[slot] = (float) w.scaling();
         slotDora[slot] = w instanceof Dora;
+        slotDoraGateUp[slot] = doraOnGateUp(w);
         adapters[index] = w;
     }
 
@@ -362,6 +366,7 @@ public final class AdapterPool implements AutoCloseable {
         }
         System.arraycopy(scales, 0, slotScaling, first, width);
         Arrays.fill(slotDora, first, first + width, false);
+        Arrays.fill(slotDoraGateUp, first, first + width, false);
         mixTopK[mix] = m.topK();
         mixExperts[mix] = m.numExperts();
         adapters[index] = m;
@@ -467,6 +472,11 @@ public final class AdapterPool implements AutoCloseable {
         }
     }
 
+    private static boolean doraOnGateUp(AdapterWeights w) {
+        return w instanceof Dora && w.modules().keySet().stream()
+                .anyMatch(k -> k.projection() == Projection.GATE || k.projection() == Projection.UP);
+    }
+
     private static float[] toFloat(boolean[] v) {
         float[] f = new float[v.length];
         for (int i = 0; i < v.length; i++) {
@@ -550,6 +560,14 @@ public final class AdapterPool implements AutoCloseable {
 
     boolean slotDora(int slot) {
         return slotDora[slot];
+    }
+
+    boolean slotDoraGateUp(int slot) {
+        return slotDoraGateUp[slot];
+    }
+
+    boolean reserved() {
+        return reserved;
     }
 
     NDArray scaling() {

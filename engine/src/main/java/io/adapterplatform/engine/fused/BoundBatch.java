@@ -29,6 +29,7 @@ final class BoundBatch implements AdapterHook {
     private final GroupedLora.Rows mainRows;
     private final boolean anyAdapter;
     private final boolean anyDora;
+    private final boolean anyDoraGateUp;  // a row's DoRA has a factor on gate or up
     private final boolean anyMix;
     // MixLoRA pairs (row, k): rows·K of them, K = the pool's largest top_k
     private final int k;
@@ -59,6 +60,7 @@ final class BoundBatch implements AdapterHook {
         float[] coefHost = new float[rows];
         boolean any = false;
         boolean dora = false;
+        boolean doraGateUp = false;
         boolean mix = false;
         for (int t = 0; t < rows; t++) {
             int adapter = rowAdapter[t];
@@ -72,11 +74,13 @@ final class BoundBatch implements AdapterHook {
                 coefHost[t] = pool.slotScaling((int) s);
                 any = true;
                 dora |= pool.slotDora((int) s);
+                doraGateUp |= pool.slotDoraGateUp((int) s);
                 mix |= pool.adapterMix(adapter) > 0;
             }
         }
         anyAdapter = any;
         anyDora = dora;
+        anyDoraGateUp = doraGateUp;
         anyMix = mix;
         slot = step.create(slotHost);
         mainRows = any ? GroupedLora.Rows.ofHost(step, slotHost, coefHost, strategy, pool.kernelUsable()) : null;
@@ -175,8 +179,7 @@ final class BoundBatch implements AdapterHook {
             return AdapterHook.super.ffn(layer, x, w);
         }
         if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL
-                && !(anyDora && (pool.doraScale(layer, Projection.GATE) != null
-                        || pool.doraScale(layer, Projection.UP) != null))) {
+                && !kernelMissesDora(layer)) {
             return kernelFfn(layer, x, w);
         }
         // MixLoRA eq.: p = softmax(Wg x), top-k renormalised; W1 x and W3 x once; W2 once on Σ w_j h_j
@@ -211,6 +214,13 @@ final class BoundBatch implements AdapterHook {
             out = out.add(k == 1 ? d : d.reshape(rows, k, d.getShape().get(1)).sum(new int[] {1}));
         }
         return doraRescale(out, layer, Projection.DOWN, slot);
+    }
+
+    // The kernel's pair pass applies no DoRA factor on gate/up. A reserved pool has factor arrays on every
+    // projection (1 where no DoRA pair is), so there only the rows' own adapters tell whether one matters.
+    private boolean kernelMissesDora(int layer) {
+        boolean factors = pool.doraScale(layer, Projection.GATE) != null || pool.doraScale(layer, Projection.UP) != null;
+        return anyDora && factors && (!pool.reserved() || anyDoraGateUp);
     }
 
     // The same FFN with the host kernel: W1 x and W3 x once per row (GEMMs), every pair's expert terms, SwiGLU,

@@ -137,6 +137,60 @@ class ReservedPoolMixLoraTest {
 
     @ParameterizedTest
     @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT", "KERNEL"})
+    void doraRowsBesideMixLoraRowsKeepTheirFactors(GroupedLora.Strategy strategy) {
+        assumeKernel(strategy);
+        // doraQD has no pair on gate/up: under KERNEL its batch keeps the kernel's MixLoRA FFN, dora's does not
+        AdapterWeights doraQD = TinyModels.randomDora(dims, 4, 8, EnumSet.of(Projection.Q, Projection.DOWN), 9);
+        int[] choice = {0, 2, 3, -1, 2, 1};
+        int[][] seqs = sequences(choice.length, 46);
+        try (AdapterPool pool = AdapterPool.reserve(model, 2, 4, 2, 4, 2)) {
+            pool.put(0, doraQD);
+            pool.put(1, lora);
+            pool.put(2, mixA);
+            pool.put(3, mixB);
+            assertAgainstReference(forward(pool, seqs, choice, strategy), seqs,
+                    new AdapterWeights[] {doraQD, mixA, mixB, null, mixA, lora}, "DoRA without gate/up");
+            long kernelFfn = arraysCreated(pool, seqs, choice, strategy);
+
+            pool.put(0, dora);  // a factor on up: the MixLoRA FFN of this batch takes DJL operations
+            assertAgainstReference(forward(pool, seqs, choice, strategy), seqs,
+                    new AdapterWeights[] {dora, mixA, mixB, null, mixA, lora}, "DoRA on up");
+            long djlFfn = arraysCreated(pool, seqs, choice, strategy);
+
+            if (strategy == GroupedLora.Strategy.KERNEL) {
+                assertThat(kernelFfn).isLessThan(djlFfn);
+            } else {
+                assertThat(kernelFfn).isEqualTo(djlFfn);
+            }
+        }
+    }
+
+    private static long arraysCreated(AdapterPool pool, int[][] seqs, int[] choice, GroupedLora.Strategy strategy) {
+        long[] count = new long[1];
+        forward(seqs, choice, (step, rows) -> {
+            AdapterHook hook = pool.bind(step, rows, strategy);
+            return new AdapterHook() {
+                @Override
+                public ai.djl.ndarray.NDArray linear(int layer, Projection p, ai.djl.ndarray.NDArray x,
+                                                     ai.djl.ndarray.NDArray w) {
+                    return hook.linear(layer, p, x, w);
+                }
+
+                @Override
+                public ai.djl.ndarray.NDArray ffn(int layer, ai.djl.ndarray.NDArray x,
+                                                  io.adapterplatform.engine.model.LayerWeights w) {
+                    long before = step.getManagedArrays().size();
+                    ai.djl.ndarray.NDArray y = hook.ffn(layer, x, w);
+                    count[0] += step.getManagedArrays().size() - before;
+                    return y;
+                }
+            };
+        });
+        return count[0];
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT", "KERNEL"})
     void aMixLoraWithFewerExpertsThanTheBatchTopKStaysOnItsOwnSlots(GroupedLora.Strategy strategy) {
         assumeKernel(strategy);
         // with of(), mixD's one expert is the pool's last slot: a second (weight 0) choice must not index past it
