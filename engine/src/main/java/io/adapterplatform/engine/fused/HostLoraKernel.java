@@ -68,6 +68,34 @@ final class HostLoraKernel {
     }
 
     /**
+     * Each MixLoRA row's logits over its own router only: {@code logits[t·E + e] = Wg_{mix_t}[e] · x_t} for rows
+     * with {@code rowMix[t] > 0} (others stay 0). Reads E router rows per token, where one GEMM over every router
+     * of the pool would read them all; at decode sizes it also skips a skinny GEMM whose call costs more than its
+     * arithmetic.
+     *
+     * @param routers [mixes + 1, E, hidden], block 0 unused
+     * @return [rows · E], row t's logits at t·E (zero beyond the adapter's own experts: its router is padded)
+     */
+    static float[] routerLogits(NDArray x, NDArray routers, int[] rowMix) {
+        int rows = rowMix.length;
+        int experts = (int) routers.getShape().get(1);
+        int hidden = (int) routers.getShape().get(2);
+        MemorySegment rs = segment(routers);
+        MemorySegment xs = segment(x);
+        float[] logits = new float[rows * experts];
+        int tasks = tasks((long) rows * experts * hidden, rows);
+        run(tasks, task -> {
+            for (int t = rows * task / tasks; t < rows * (task + 1) / tasks; t++) {
+                if (rowMix[t] > 0) {
+                    project(rs, xs, rowMix[t] * (long) experts * hidden, t * (long) hidden, hidden, experts, 1f, logits,
+                            t * experts);
+                }
+            }
+        });
+        return logits;
+    }
+
+    /**
      * Columns of the intermediate dimension one task takes at a time in {@link #mixFfn}: r × 128 floats each of
      * B1ᵀ, B3ᵀ and A2 (24 KiB at r = 16) stay in L1 across a slot's pairs.
      */
