@@ -225,14 +225,14 @@ final class BoundBatch implements AdapterHook {
 
     // The same FFN with the host kernel: W1 x and W3 x once per row (GEMMs), every pair's expert terms, SwiGLU,
     // routing weight and the sum over a row's experts in one kernel pass that never writes a [pairs, inter]
-    // array, W2 once on Σ_j w_j h_j, then each pair's ΔW2 added into its row. The routing is done on the host
-    // from the router logits: one GEMM and one copy out, instead of a dozen small libtorch operations that
-    // cost more than their arithmetic at decode sizes.
+    // array, W2 once on Σ_j w_j h_j, then each pair's ΔW2 added into its row. The routing is done on the host,
+    // from logits of each row's own router only (not every router of the pool), instead of a dozen small
+    // libtorch operations that cost more than their arithmetic at decode sizes.
     private NDArray kernelFfn(int layer, NDArray x, LayerWeights w) {
         long[] pairSlot = new long[rows * k];
         float[] pairCoef = new float[rows * k];
         float[] weights = new float[rows * k];
-        routeOnHost(AdapterHook.project(x, pool.routerFlat(layer)).toFloatArray(), pairSlot, pairCoef, weights);
+        routeOnHost(HostLoraKernel.routerLogits(x, pool.router(layer), rowMix), pairSlot, pairCoef, weights);
         KernelPlan pairs = KernelPlan.weightedPairs(pairSlot, pairCoef, k, weights);
         NDArray baseG = AdapterHook.project(x, w.gate());
         NDArray baseU = AdapterHook.project(x, w.up());
@@ -249,14 +249,13 @@ final class BoundBatch implements AdapterHook {
     }
 
     /**
-     * Pairs from the router logits [rows, (mixCount + 1) · maxExperts]: softmax over the row's own experts,
+     * Pairs from each row's own router logits [rows, maxExperts]: softmax over the row's own experts,
      * its top_k of them with weights renormalised to sum 1 (in float64). Unused choices (a row whose top_k is
      * below the batch's k, a row without MixLoRA beyond its first pair) get weight and coefficient 0, so
      * that the kernel skips their adapter terms. A row without MixLoRA keeps one pair of weight 1 on its own
      * slot: its plain LoRA on the FFN projections, if any.
      */
     private void routeOnHost(float[] logits, long[] pairSlot, float[] pairCoef, float[] weights) {
-        int width = (pool.mixCount() + 1) * pool.maxExperts();
         double[] prob = new double[pool.maxExperts()];
         boolean[] taken = new boolean[pool.maxExperts()];
         int[] picked = new int[pool.maxExperts()];
@@ -270,7 +269,7 @@ final class BoundBatch implements AdapterHook {
                 continue;
             }
             int experts = rowExperts[t];
-            int offset = t * width + m * pool.maxExperts();
+            int offset = t * pool.maxExperts();
             double max = Double.NEGATIVE_INFINITY;
             for (int e = 0; e < experts; e++) {
                 max = Math.max(max, logits[offset + e]);

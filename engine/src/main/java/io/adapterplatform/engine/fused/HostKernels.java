@@ -66,6 +66,11 @@ public final class HostKernels {
             NDArray btNarrow = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, narrow));
             NDArray x = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(rows, narrow));
             NDArray base = m.randomUniform(-1, 1, rowsWide);
+            NDArray routers = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(3, 8, narrow));
+            int[] rowMix = new int[rows];
+            for (int t = 0; t < rows; t++) {
+                rowMix[t] = t % 3;   // rows without MixLoRA, and two routers
+            }
             for (int i = 0; i < 400; i++) {
                 try (ai.djl.ndarray.NDManager step = m.newSubManager()) {
                     // the MixLoRA FFN (narrow = hidden, wide = inter), with and without a down adapter
@@ -76,6 +81,7 @@ public final class HostKernels {
                         HostLoraKernel.expandAll(step.zeros(new ai.djl.ndarray.types.Shape(rows, narrow)), btNarrow,
                                 pairs.intoTheirRows(), down);
                     }
+                    HostLoraKernel.routerLogits(x, routers, rowMix);
                     // plain rows, both directions
                     HostLoraKernel.addInto(step.zeros(rowsWide), x, a, bt, byRow);
                     HostLoraKernel.addInto(step.zeros(new ai.djl.ndarray.types.Shape(rows, narrow)), base, aWide,

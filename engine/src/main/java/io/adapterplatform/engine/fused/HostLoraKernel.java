@@ -68,6 +68,34 @@ final class HostLoraKernel {
     }
 
     /**
+     * Each MixLoRA row's logits over its own router only: {@code logits[t·E + e] = Wg_{mix_t}[e] · x_t} for rows
+     * with {@code rowMix[t] > 0} (others stay 0). Reads E router rows per token, where one GEMM over every router
+     * of the pool would read them all; at decode sizes it also skips a skinny GEMM whose call costs more than its
+     * arithmetic.
+     *
+     * @param routers [mixes + 1, E, hidden], block 0 unused
+     * @return [rows · E], row t's logits at t·E (zero beyond the adapter's own experts: its router is padded)
+     */
+    static float[] routerLogits(NDArray x, NDArray routers, int[] rowMix) {
+        int rows = rowMix.length;
+        int experts = (int) routers.getShape().get(1);
+        int hidden = (int) routers.getShape().get(2);
+        MemorySegment rs = segment(routers);
+        MemorySegment xs = segment(x);
+        float[] logits = new float[rows * experts];
+        int tasks = tasks((long) rows * experts * hidden, rows);
+        run(tasks, task -> {
+            for (int t = rows * task / tasks; t < rows * (task + 1) / tasks; t++) {
+                if (rowMix[t] > 0) {
+                    project(rs, xs, rowMix[t] * (long) experts * hidden, t * (long) hidden, hidden, experts, 1f, logits,
+                            t * experts);
+                }
+            }
+        });
+        return logits;
+    }
+
+    /**
      * Columns of the intermediate dimension one task takes at a time in {@link #mixFfn}: r × 128 floats each of
      * B1ᵀ, B3ᵀ and A2 (24 KiB at r = 16) stay in L1 across a slot's pairs.
      */
@@ -121,7 +149,7 @@ final class HostLoraKernel {
         int bTasks = tasks((long) n * (pass.rG + pass.rU + pass.rD + 8) * inter, blocks);
         float[][] partial = new float[bTasks][];
         run(bTasks, task -> {
-            float[] down = new float[n * pass.rD];
+            float[] down = new float[pass.aD == null ? 0 : n * pass.rD * LANES];   // lane-wise partials
             float[] g = new float[4 * MIX_BLOCK];    // g, then h, of up to four pairs over one column block
             float[] u = new float[4 * MIX_BLOCK];
             long[] rows = new long[4];
@@ -164,10 +192,14 @@ final class HostLoraKernel {
         if (pass.aD == null) {
             return null;
         }
-        float[] tD = partial[0];
-        for (int task = 1; task < bTasks; task++) {
+        float[] tD = new float[n * pass.rD];
+        for (float[] lanes : partial) {
             for (int j = 0; j < tD.length; j++) {
-                tD[j] += partial[task][j];
+                float sum = 0;
+                for (int lane = 0; lane < LANES; lane++) {
+                    sum += lanes[j * LANES + lane];
+                }
+                tD[j] += sum;
             }
         }
         for (int i = 0; i < n; i++) {
@@ -310,10 +342,36 @@ final class HostLoraKernel {
         }
     }
 
-    // down[at + j·r + k] += Σ_{o in [o0, o1)} A2[k, o] · hb[j][o] for the count (1 or 4) pairs in hb; rows of hb
-    // beyond count are read but their sums dropped (one code path, four independent FMA chains)
+    // down[(at + j·r + k)·LANES + lane] += the lane-wise partial of Σ_{o in [o0, o1)} A2[k, o] · hb[j][o] for the
+    // count (1 or 4) pairs in hb: lanes are summed once at the end of the pass (mixFfn), not per block (four
+    // lane reductions per k and block cost more than the products). Tails go to lane 0.
     private static void downPartial(MemorySegment aD, long aBase, int inter, int r, float[] hb, int count, int o0,
                                     int o1, float[] down, int at) {
+        if (count == 4) {
+            downPartial4(aD, aBase, inter, r, hb, o0, o1, down, at);
+            return;
+        }
+        int width = o1 - o0;
+        int vecEnd = width / (2 * LANES) * (2 * LANES);
+        for (int k = 0; k < r; k++) {
+            long row = aBase + (long) k * inter + o0;
+            FloatVector even = FloatVector.zero(SPECIES);
+            FloatVector odd = FloatVector.zero(SPECIES);
+            for (int c = 0; c < vecEnd; c += 2 * LANES) {
+                even = load(aD, row + c).fma(FloatVector.fromArray(SPECIES, hb, c), even);
+                odd = load(aD, row + c + LANES).fma(FloatVector.fromArray(SPECIES, hb, c + LANES), odd);
+            }
+            int cell = (at + k) * LANES;
+            even.add(odd).add(FloatVector.fromArray(SPECIES, down, cell)).intoArray(down, cell);
+            for (int c = vecEnd; c < width; c++) {
+                down[cell] += aD.getAtIndex(FLOAT, row + c) * hb[c];
+            }
+        }
+    }
+
+    // downPartial for four pairs: each A2 load feeds four FMA chains
+    private static void downPartial4(MemorySegment aD, long aBase, int inter, int r, float[] hb, int o0, int o1,
+                                     float[] down, int at) {
         int width = o1 - o0;
         int vecEnd = width / LANES * LANES;
         for (int k = 0; k < r; k++) {
@@ -329,22 +387,20 @@ final class HostLoraKernel {
                 acc2 = a.fma(FloatVector.fromArray(SPECIES, hb, 2 * MIX_BLOCK + c), acc2);
                 acc3 = a.fma(FloatVector.fromArray(SPECIES, hb, 3 * MIX_BLOCK + c), acc3);
             }
-            float s0 = acc0.reduceLanes(VectorOperators.ADD);
-            float s1 = acc1.reduceLanes(VectorOperators.ADD);
-            float s2 = acc2.reduceLanes(VectorOperators.ADD);
-            float s3 = acc3.reduceLanes(VectorOperators.ADD);
+            int c0 = (at + k) * LANES;
+            int c1 = (at + r + k) * LANES;
+            int c2 = (at + 2 * r + k) * LANES;
+            int c3 = (at + 3 * r + k) * LANES;
+            acc0.add(FloatVector.fromArray(SPECIES, down, c0)).intoArray(down, c0);
+            acc1.add(FloatVector.fromArray(SPECIES, down, c1)).intoArray(down, c1);
+            acc2.add(FloatVector.fromArray(SPECIES, down, c2)).intoArray(down, c2);
+            acc3.add(FloatVector.fromArray(SPECIES, down, c3)).intoArray(down, c3);
             for (int c = vecEnd; c < width; c++) {
                 float a = aD.getAtIndex(FLOAT, row + c);
-                s0 += a * hb[c];
-                s1 += a * hb[MIX_BLOCK + c];
-                s2 += a * hb[2 * MIX_BLOCK + c];
-                s3 += a * hb[3 * MIX_BLOCK + c];
-            }
-            down[at + k] += s0;
-            if (count == 4) {
-                down[at + r + k] += s1;
-                down[at + 2 * r + k] += s2;
-                down[at + 3 * r + k] += s3;
+                down[c0] += a * hb[c];
+                down[c1] += a * hb[MIX_BLOCK + c];
+                down[c2] += a * hb[2 * MIX_BLOCK + c];
+                down[c3] += a * hb[3 * MIX_BLOCK + c];
             }
         }
     }

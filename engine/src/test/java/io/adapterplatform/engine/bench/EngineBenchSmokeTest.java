@@ -29,8 +29,15 @@ class EngineBenchSmokeTest {
         Map<String, Object> all7 = (Map<String, Object>) decode.get(1).get("all7");
         assertThat((double) all7.get("floor_ratio")).isGreaterThanOrEqualTo(1.0);
         assertThat((double) all7.get("fused_ratio")).isPositive();
+        assertThat((double) all7.get("fused_ratio_median_of_rounds")).isPositive();
         assertThat((double) all7.get("djl_ratio")).isPositive();
         assertThat(decode.get(1).get("fused_strategy")).isEqualTo("KERNEL"); // the test JVM has the Vector API
+        List<Map<String, Object>> mixlora = (List<Map<String, Object>>) ((Map<String, Object>) out.get("mixlora_ffn"))
+                .get("by_rows");
+        assertThat(mixlora).hasSize(2);
+        assertThat(mixlora.get(0).get("fused_strategy")).isEqualTo("KERNEL");
+        assertThat((double) mixlora.get(0).get("fused_ratio_median_of_rounds")).isPositive();
+        assertThat((double) mixlora.get(1).get("reference_style_ratio")).isPositive();
         List<Map<String, Object>> training = (List<Map<String, Object>>) ((Map<String, Object>) out.get("training"))
                 .get("by_job_batch");
         assertThat(training).hasSize(1);

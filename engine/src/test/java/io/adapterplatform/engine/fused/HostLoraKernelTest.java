@@ -181,6 +181,36 @@ class HostLoraKernelTest {
         }
     }
 
+    @ParameterizedTest(name = "rows {0}, mixes {1}, experts {2}, hidden {3}")
+    @CsvSource({"1, 1, 1, 3", "7, 2, 8, 40", "64, 3, 8, 1030", "33, 1, 4, 257"})
+    void routerLogitsAreEachRowsOwnRouterTimesTheRow(int rows, int mixes, int experts, int hidden) {
+        SplittableRandom rnd = new SplittableRandom(rows * 7L + mixes * 3L + experts + hidden);
+        float[] x = random(rnd, rows * hidden);
+        float[] routers = random(rnd, (mixes + 1) * experts * hidden);
+        int[] rowMix = new int[rows];
+        for (int t = 0; t < rows; t++) {
+            rowMix[t] = rnd.nextInt(mixes + 1);   // 0: a row without MixLoRA, whose logits stay 0
+        }
+
+        float[] logits;
+        try (NDManager m = NDManager.newBaseManager()) {
+            logits = HostLoraKernel.routerLogits(m.create(x, new Shape(rows, hidden)),
+                    m.create(routers, new Shape(mixes + 1, experts, hidden)), rowMix);
+        }
+
+        assertThat(logits).hasSize(rows * experts);
+        for (int t = 0; t < rows; t++) {
+            for (int e = 0; e < experts; e++) {
+                double expected = 0;
+                for (int i = 0; rowMix[t] > 0 && i < hidden; i++) {
+                    expected += (double) routers[(rowMix[t] * experts + e) * hidden + i] * x[t * hidden + i];
+                }
+                assertThat((double) logits[t * experts + e]).as("row %d, expert %d", t, e)
+                        .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * Math.sqrt(hidden) + 1e-6));
+            }
+        }
+    }
+
     @Test
     void planKeepsOnlyPairsWithAnAdapterOrderedBySlot() {
         KernelPlan plan = KernelPlan.of(new long[] {3, 0, 1, 3, 1, 2}, new float[] {1, 1, 1, 0, 2, 1});
