@@ -100,7 +100,6 @@ final class BoundBatch implements AdapterHook {
         lastExpertHost = new long[rows * k];
         localBaseHost = new long[rows * k];
         Map<Long, Integer> index = new LinkedHashMap<>();
-        Map<Integer, Integer> expertsOfMix = new HashMap<>();
         for (int t = 0; t < rows; t++) {
             int adapter = rowAdapter[t];
             int m = adapter >= 0 ? pool.adapterMix(adapter) : 0;
@@ -112,7 +111,7 @@ final class BoundBatch implements AdapterHook {
             if (m > 0) {
                 // the experts of one MixLoRA adapter are consecutive slots: index them consecutively too
                 b = pool.mixExpertSlot(m);
-                int experts = expertsOfMix.computeIfAbsent(m, pool::numExperts);
+                int experts = pool.numExperts(m);
                 rowExperts[t] = experts;
                 if (!index.containsKey(b)) {
                     for (int e = 0; e < experts; e++) {
