@@ -102,6 +102,12 @@ public final class EngineBench {
                 ? "host kernel (Vector API)" : "none: DJL operations only (start the JVM with --add-modules jdk.incubator.vector)");
         // compile the kernel before anything is timed, as a server does at startup
         machine.put("kernel_warmup_ms", round(io.adapterplatform.engine.fused.HostKernels.warmUp()));
+        // glibc's handling of freed tensor memory changes every figure (page faults on fresh activations)
+        Map<String, Object> malloc = new LinkedHashMap<>();
+        for (String variable : List.of("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")) {
+            malloc.put(variable, System.getenv(variable) == null ? "glibc default" : System.getenv(variable));
+        }
+        machine.put("malloc", malloc);
         out.put("machine", machine);
         out.put("shape", Map.of("hidden", o.hidden(), "intermediate", o.intermediate(), "layers", o.layers(),
                 "heads", o.heads(), "kv_heads", o.kvHeads(), "vocab", o.vocab(), "batch", o.batch(), "rank", o.rank(),
