@@ -237,7 +237,8 @@ public final class EngineBench {
         var rng = new SplittableRandom(11);
         Map<String, double[]> times = new LinkedHashMap<>();
         variants.keySet().forEach(k -> times.put(k, new double[o.reps()]));
-        for (int rep = -o.warmup(); rep < o.reps(); rep++) {
+        int[] rep = {-1};   // -1 while warming up
+        Runnable round = () -> {
             for (var e : variants.entrySet()) {
                 int[] tokens = new int[batch];
                 List<Segment> segments = new ArrayList<>(batch);
@@ -250,11 +251,15 @@ public final class EngineBench {
                     NDArray logits = model.forwardLast(step, tokens, segments, e.getValue().apply(step));
                     logits.getFloat(0, 0);
                     double ms = (System.nanoTime() - t0) / 1e6;
-                    if (rep >= 0) {
-                        times.get(e.getKey())[rep] = ms;
+                    if (rep[0] >= 0) {
+                        times.get(e.getKey())[rep[0]] = ms;
                     }
                 }
             }
+        };
+        Timing.warmUntilCompiled(o.warmup(), round);
+        for (rep[0] = 0; rep[0] < o.reps(); rep[0]++) {
+            round.run();
         }
         return times;
     }

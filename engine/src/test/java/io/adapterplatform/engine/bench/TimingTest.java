@@ -28,9 +28,23 @@ class TimingTest {
 
         Map<String, double[]> ms = Timing.interleaved(1, 3, variants);
 
-        assertThat(calls).containsExactly("a", "b", "a", "b", "a", "b", "a", "b");
+        // one warm-up round at least (more while the JIT compiles), then the three timed ones
+        assertThat(calls.size() / 2).isBetween(1 + 3, 1 + Timing.MAX_EXTRA_WARMUP + 3);
+        for (int i = 0; i < calls.size(); i++) {
+            assertThat(calls.get(i)).isEqualTo(i % 2 == 0 ? "a" : "b");
+        }
         assertThat(ms.get("a")).hasSize(3);
         assertThat(ms.get("b")).hasSize(3);
         assertThat(Arrays.stream(ms.get("b")).min().orElseThrow()).isGreaterThanOrEqualTo(0.0);
+    }
+
+    @Test
+    void warmUpRunsTheAskedRoundsAndStopsOnceTheJitIsQuiet() {
+        int[] rounds = {0};
+
+        int done = Timing.warmUntilCompiled(3, () -> rounds[0]++);
+
+        assertThat(done).isEqualTo(rounds[0]).isBetween(3, 3 + Timing.MAX_EXTRA_WARMUP);
+        assertThat(Timing.warmUntilCompiled(0, () -> rounds[0]++)).isBetween(1, Timing.MAX_EXTRA_WARMUP);
     }
 }
