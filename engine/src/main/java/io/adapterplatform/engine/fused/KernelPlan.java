@@ -2,7 +2,6 @@ package io.adapterplatform.engine.fused;
 
 import java.util.Arrays;
 import java.util.function.IntPredicate;
-import java.util.stream.IntStream;
 
 /**
  * The host side of one grouped delta for {@link HostLoraKernel}: the pairs that have an adapter
@@ -25,7 +24,7 @@ final class KernelPlan {
 
     /** Pairs p = 0..n-1 with slot {@code slot[p]} and scaling {@code coef[p]}, reading and writing row p. */
     static KernelPlan of(long[] slot, float[] coef) {
-        int[] rows = IntStream.range(0, slot.length).toArray();
+        int[] rows = identity(slot.length);
         return of(slot, coef, rows, rows);
     }
 
@@ -34,10 +33,17 @@ final class KernelPlan {
         return of(slot, coef, inRow, outRow, p -> slot[p] != 0 && coef[p] != 0f);
     }
 
+    // Plain loops and a primitive sort on (slot, p) packed in one long: this runs per layer and batch, so no
+    // boxing and no stream pipeline whose JIT profile other callers share.
     private static KernelPlan of(long[] slot, float[] coef, int[] inRow, int[] outRow, IntPredicate keep) {
-        // sort (slot, p) packed in one long: a primitive sort, no boxed comparator on the per-step path
-        long[] order = IntStream.range(0, slot.length).filter(keep).mapToLong(p -> slot[p] << 32 | p).sorted().toArray();
-        int n = order.length;
+        long[] order = new long[slot.length];
+        int n = 0;
+        for (int p = 0; p < slot.length; p++) {
+            if (keep.test(p)) {
+                order[n++] = slot[p] << 32 | p;
+            }
+        }
+        Arrays.sort(order, 0, n);
         long[] s = new long[n];
         float[] c = new float[n];
         int[] in = new int[n];
@@ -58,8 +64,20 @@ final class KernelPlan {
      * names its weight p (out row).
      */
     static KernelPlan weightedPairs(long[] slot, float[] coef, int k, float[] weights) {
-        int[] self = IntStream.range(0, slot.length).toArray();
-        return of(slot, coef, Arrays.stream(self).map(p -> p / k).toArray(), self, p -> weights[p] != 0f);
+        int[] self = identity(slot.length);
+        int[] row = new int[slot.length];
+        for (int p = 0; p < row.length; p++) {
+            row[p] = p / k;
+        }
+        return of(slot, coef, row, self, p -> weights[p] != 0f);
+    }
+
+    private static int[] identity(int n) {
+        int[] v = new int[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = i;
+        }
+        return v;
     }
 
     /** The same pairs in the same order, adding into the rows they read (the down projection of {@link #weightedPairs}). */
