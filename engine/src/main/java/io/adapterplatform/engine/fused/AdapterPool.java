@@ -405,6 +405,7 @@ public final class AdapterPool implements AutoCloseable {
         float[] av = null;
         float[] bv = null;
         float[] mag = null;
+        boolean[] doraHere = new boolean[slots];   // slots whose DoRA adapter has a pair on this layer's p
         for (int i = 0; i < adapters.length; i++) {
             AdapterWeights w = adapters[i];
             LoraPair main = w.modules().get(new ModuleKey(l, p));
@@ -420,6 +421,7 @@ public final class AdapterPool implements AutoCloseable {
                         mag = new float[slots * out];
                     }
                     System.arraycopy(d.magnitudes().get(new ModuleKey(l, p)), 0, mag, adapterSlot[i] * out, out);
+                    doraHere[adapterSlot[i]] = true;
                 }
             }
             if (w instanceof MixLora m && p.isFfn()) {
@@ -449,12 +451,14 @@ public final class AdapterPool implements AutoCloseable {
         if (reserved) {
             doraScale[l][p.ordinal()] = manager.ones(new Shape(slots, out)); // set per slot by put()
         } else if (mag != null) {
-            doraScale[l][p.ordinal()] = doraScale(l, p, mag, out);
+            doraScale[l][p.ordinal()] = doraScale(l, p, mag, doraHere, out);
         }
     }
 
-    // DoRA: m / ‖W + s·B A‖ per output feature (row norm over the input dimension); 1 for other slots
-    private NDArray doraScale(int l, Projection p, float[] mag, int out) {
+    // DoRA: m / ‖W + s·B A‖ per output feature (row norm over the input dimension) for the slots whose DoRA
+    // adapter has a pair here; 1 for every other slot, a DoRA adapter's included when it leaves p untouched
+    // (it has no magnitude there: its factor would otherwise be 0 and wipe the projection out)
+    private NDArray doraScale(int l, Projection p, float[] mag, boolean[] doraHere, int out) {
         try (NDManager tmp = manager.newSubManager()) {
             // copies in tmp, so that every intermediate (the [slots, out, in] products) dies with it
             NDArray w = model.layer(l).weight(p).duplicate();
@@ -465,7 +469,7 @@ public final class AdapterPool implements AutoCloseable {
             NDArray norms = w.expandDims(0).add(ba.mul(scaling.get(tmp, new NDIndex(":")).reshape(slots, 1, 1)))
                     .norm(new int[] {2});
             NDArray m = tmp.create(mag, new Shape(slots, out));
-            NDArray isDora = tmp.create(toFloat(slotDora)).reshape(slots, 1);
+            NDArray isDora = tmp.create(toFloat(doraHere)).reshape(slots, 1);
             NDArray scale = m.div(norms).mul(isDora).add(isDora.neg().add(1f));     // non-DoRA slots: 1
             scale.attach(manager);
             return scale;

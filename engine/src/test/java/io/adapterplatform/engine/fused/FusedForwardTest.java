@@ -63,13 +63,33 @@ class FusedForwardTest {
     @EnumSource(value = GroupedLora.Strategy.class)
     void mixedBatchOfEveryAdapterKindEqualsEachSequenceAlone(GroupedLora.Strategy strategy) {
         // adapter -1 = none; two sequences share adapter 1 to exercise repeated slots
-        int[] chosen = {0, 1, -1, 2, 3, 4, 5, 1};
+        assertBatchEqualsEachSequenceAlone(adapters, new int[] {0, 1, -1, 2, 3, 4, 5, 1}, strategy, 7);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GroupedLora.Strategy.class)
+    void doraAdaptersOnDifferentProjectionsBesideMixLoraRowsEqualEachSequenceAlone(GroupedLora.Strategy strategy) {
+        // each DoRA adapter leaves the other's projections untouched (its factor there must be 1, not 0), and
+        // the gate/up DoRA rows share the MixLoRA FFN with MixLoRA rows (the kernel applies their factors)
+        List<AdapterWeights> doras = List.of(
+                TinyModels.randomDora(dims, 2, 4, EnumSet.of(Projection.GATE, Projection.UP, Projection.K), 31),
+                TinyModels.randomDora(dims, 4, 8, EnumSet.of(Projection.Q, Projection.V, Projection.DOWN), 32),
+                adapters.get(3),
+                adapters.get(4));
+        assertBatchEqualsEachSequenceAlone(doras, new int[] {0, 1, 2, 0, -1, 3, 1, 0}, strategy, 33);
+    }
+
+    private void assertBatchEqualsEachSequenceAlone(List<AdapterWeights> stacked, int[] chosen,
+                                                    GroupedLora.Strategy strategy, long seed) {
         int[][] seqs = new int[chosen.length][];
-        var random = new SplittableRandom(7);
+        var random = new SplittableRandom(seed);
         for (int s = 0; s < seqs.length; s++) {
             seqs[s] = random.ints(2 + s % 4, 0, dims.vocabSize()).toArray();
         }
-        try (AdapterPool pool = AdapterPool.of(model, adapters); NDManager step = model.manager().newSubManager()) {
+        if (strategy == GroupedLora.Strategy.KERNEL) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(HostKernels.available(), "no Vector API in this JVM");
+        }
+        try (AdapterPool pool = AdapterPool.of(model, stacked); NDManager step = model.manager().newSubManager()) {
             List<Segment> segs = new ArrayList<>();
             List<Integer> tokens = new ArrayList<>();
             List<Integer> rowAdapter = new ArrayList<>();
@@ -86,7 +106,7 @@ class FusedForwardTest {
 
             int row = 0;
             for (int s = 0; s < seqs.length; s++) {
-                double[][] expected = ref.logits(seqs[s], RefAdapters.of(chosen[s] < 0 ? null : adapters.get(chosen[s])));
+                double[][] expected = ref.logits(seqs[s], RefAdapters.of(chosen[s] < 0 ? null : stacked.get(chosen[s])));
                 for (double[] e : expected) {
                     assertRowClose(logits, row++, e, "sequence " + s + " (adapter " + chosen[s] + ")");
                 }
