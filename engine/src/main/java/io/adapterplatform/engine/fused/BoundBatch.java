@@ -177,8 +177,7 @@ final class BoundBatch implements AdapterHook {
         if (!anyMix) {
             return AdapterHook.super.ffn(layer, x, w);
         }
-        if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL
-                && !kernelMissesDora(layer)) {
+        if (strategy.resolve(pairDistinct.length, pool.kernelUsable()) == GroupedLora.Strategy.KERNEL) {
             return kernelFfn(layer, x, w);
         }
         // MixLoRA eq.: p = softmax(Wg x), top-k renormalised; W1 x and W3 x once; W2 once on Σ w_j h_j
@@ -215,12 +214,6 @@ final class BoundBatch implements AdapterHook {
         return doraRescale(out, layer, Projection.DOWN, slot);
     }
 
-    // The kernel's pair pass applies no DoRA factor on gate/up. A reserved pool has factor arrays on every
-    // projection (1 where no DoRA pair is), so there only the rows' own adapters tell whether one matters.
-    private boolean kernelMissesDora(int layer) {
-        boolean factors = pool.doraScale(layer, Projection.GATE) != null || pool.doraScale(layer, Projection.UP) != null;
-        return anyDora && factors && (!pool.reserved() || anyDoraGateUp);
-    }
 
     // The same FFN with the host kernel: W1 x and W3 x once per row (GEMMs), every pair's expert terms, SwiGLU,
     // routing weight and the sum over a row's experts in one kernel pass that never writes a [pairs, inter]
@@ -239,7 +232,8 @@ final class BoundBatch implements AdapterHook {
         NDArray aDown = pool.a(layer, Projection.DOWN);
         float[] downA = HostLoraKernel.mixFfn(hSum, baseG, baseU, x, pool.a(layer, Projection.GATE),
                 pool.b(layer, Projection.GATE), pool.a(layer, Projection.UP), pool.b(layer, Projection.UP), aDown,
-                pairs, weights);
+                pairs, weights, !anyDoraGateUp ? null : new HostLoraKernel.DoraFactors(pool.doraScale(layer, Projection.GATE),
+                        pool.doraScale(layer, Projection.UP), pool::slotDoraGateUp));
         NDArray out = AdapterHook.project(hSum, w.down());
         if (downA != null) {
             HostLoraKernel.expandAll(out, pool.b(layer, Projection.DOWN), pairs.intoTheirRows(), downA);

@@ -66,6 +66,7 @@ public final class HostKernels {
             NDArray btNarrow = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(slots, r, narrow));
             NDArray x = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(rows, narrow));
             NDArray base = m.randomUniform(-1, 1, rowsWide);
+            NDArray dora = m.randomUniform(0.5f, 1.5f, new ai.djl.ndarray.types.Shape(slots, wide));
             NDArray routers = m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(3, 8, narrow));
             int[] rowMix = new int[rows];
             for (int t = 0; t < rows; t++) {
@@ -76,7 +77,7 @@ public final class HostKernels {
                     // the MixLoRA FFN (narrow = hidden, wide = inter), with and without a down adapter
                     NDArray hSum = step.zeros(rowsWide);
                     float[] down = HostLoraKernel.mixFfn(hSum, base, base, x, a, bt, a, bt, i % 2 == 0 ? aWide : null,
-                            pairs, weights);
+                            pairs, weights, i % 3 == 0 ? new HostLoraKernel.DoraFactors(dora, dora, s -> s == 1) : null);
                     if (down != null) {
                         HostLoraKernel.expandAll(step.zeros(new ai.djl.ndarray.types.Shape(rows, narrow)), btNarrow,
                                 pairs.intoTheirRows(), down);

@@ -114,9 +114,10 @@ final class HostLoraKernel {
      * @param hSum [rows, inter] zeros, receives Σ_j w_j h_j per row
      * @param plan pairs with a non-zero routing weight ({@link KernelPlan#weightedPairs}): in row t, weight index p
      * @param aG A1 [slots, r, hidden] or null (likewise up); {@code aD} A2 [slots, r2, inter] or null
+     * @param dora DoRA factors of the gate and up projections, or null when no pair's slot has any
      */
     static float[] mixFfn(NDArray hSum, NDArray baseG, NDArray baseU, NDArray x, NDArray aG, NDArray btG,
-                          NDArray aU, NDArray btU, NDArray aD, KernelPlan plan, float[] weights) {
+                          NDArray aU, NDArray btU, NDArray aD, KernelPlan plan, float[] weights, DoraFactors dora) {
         int n = plan.size();
         int inter = (int) baseG.getShape().get(1);
         int hidden = (int) x.getShape().get(1);
@@ -124,6 +125,8 @@ final class HostLoraKernel {
                 aG == null ? 0 : (int) aG.getShape().get(1), aG == null ? null : segment(btG),
                 aU == null ? 0 : (int) aU.getShape().get(1), aU == null ? null : segment(btU),
                 aD == null ? 0 : (int) aD.getShape().get(1), aD == null ? null : segment(aD));
+        MemorySegment doraG = dora == null || dora.gate() == null ? null : segment(dora.gate());
+        MemorySegment doraU = dora == null || dora.up() == null ? null : segment(dora.up());
         // A sides of the gate and up projections: t = s · A x_t per pair
         MemorySegment xs = segment(x);
         MemorySegment ag = aG == null ? null : segment(aG);
@@ -178,6 +181,14 @@ final class HostLoraKernel {
                     } else {
                         columns1(pass.baseG, pass.btG, gBase, inter, rG, pass.tG, i * rG, rows[0], o0, o1, g);
                         columns1(pass.baseU, pass.btU, uBase, inter, rU, pass.tU, i * rU, rows[0], o0, o1, u);
+                    }
+                    if (adapter && (doraG != null || doraU != null) && dora.applies().test((int) slot)) {
+                        if (doraG != null) {
+                            scaleColumns(g, count, doraG, slot * inter, o0, o1);
+                        }
+                        if (doraU != null) {
+                            scaleColumns(u, count, doraU, slot * inter, o0, o1);
+                        }
                     }
                     swiglu(g, u, count, w, rows, pass.hSum, o0, o1);
                     if (pass.aD != null && adapter) {
@@ -315,6 +326,28 @@ final class HostLoraKernel {
                 v += t[at + k] * bt.getAtIndex(FLOAT, bBase + (long) k * inter + o);
             }
             buf[j * MIX_BLOCK + o - o0] = v;
+        }
+    }
+
+    /**
+     * DoRA factors {@code m / ‖W + s·B A‖} [slots, inter] of the gate and up projections (either may be null),
+     * applied to the pairs whose slot {@code applies} accepts: a DoRA adapter's rows beside MixLoRA rows.
+     */
+    record DoraFactors(NDArray gate, NDArray up, java.util.function.IntPredicate applies) {
+    }
+
+    // buf[j·MIX_BLOCK + c] *= factor[base + o0 + c] for the count pairs of one DoRA slot (after base + LoRA)
+    private static void scaleColumns(float[] buf, int count, MemorySegment factor, long base, int o0, int o1) {
+        int width = o1 - o0;
+        int vecEnd = width / LANES * LANES;
+        for (int j = 0; j < count; j++) {
+            int off = j * MIX_BLOCK;
+            for (int c = 0; c < vecEnd; c += LANES) {
+                FloatVector.fromArray(SPECIES, buf, off + c).mul(load(factor, base + o0 + c)).intoArray(buf, off + c);
+            }
+            for (int c = vecEnd; c < width; c++) {
+                buf[off + c] *= factor.getAtIndex(FLOAT, base + o0 + c);
+            }
         }
     }
 

@@ -85,16 +85,17 @@ class HostLoraKernelTest {
         }
     }
 
-    @ParameterizedTest(name = "rows {0}, k {1}, slots {2}, r {3}, hidden {4}, inter {5}, gate {6}, down {7}")
+    @ParameterizedTest(name = "rows {0}, k {1}, slots {2}, r {3}, hidden {4}, inter {5}, gate {6}, down {7}, dora {8}")
     @CsvSource({
-        "1, 1, 2, 1, 3, 5, true, true",
-        "5, 2, 4, 4, 16, 21, true, true",
-        "40, 2, 3, 8, 48, 700, true, true",      // many pairs per slot (4-pair blocks), several column blocks, parallel
-        "17, 3, 9, 16, 64, 257, true, false",    // no down adapter in the pool
-        "23, 2, 5, 8, 40, 300, false, true",     // no gate adapter in the pool
+        "1, 1, 2, 1, 3, 5, true, true, false",
+        "5, 2, 4, 4, 16, 21, true, true, true",
+        "40, 2, 3, 8, 48, 700, true, true, false",   // many pairs per slot (4-pair blocks), several column blocks, parallel
+        "40, 2, 3, 8, 48, 700, true, true, true",    // the same with DoRA factors on gate and up for odd slots
+        "17, 3, 9, 16, 64, 257, true, false, false", // no down adapter in the pool
+        "23, 2, 5, 8, 40, 300, false, true, true",   // no gate adapter in the pool
     })
     void mixLoraFfnEqualsEachPairsOwnExpertSummedPerRow(int rows, int k, int slots, int r, int hidden, int inter,
-                                                        boolean gate, boolean down) {
+                                                        boolean gate, boolean down, boolean dora) {
         SplittableRandom rnd = new SplittableRandom(rows * 131L + k * 17L + slots + r + hidden + inter);
         int pairs = rows * k;
         float[] x = random(rnd, rows * hidden);
@@ -106,6 +107,12 @@ class HostLoraKernelTest {
         float[] bU = random(rnd, slots * r * inter);
         float[] aD = random(rnd, slots * r * inter);
         float[] bD = random(rnd, slots * r * hidden);
+        float[] doraG = new float[slots * inter];
+        float[] doraU = new float[slots * inter];
+        for (int i = 0; i < doraG.length; i++) {
+            doraG[i] = (float) (0.5 + rnd.nextDouble());
+            doraU[i] = (float) (0.5 + rnd.nextDouble());
+        }
         long[] slot = new long[pairs];
         float[] coef = new float[pairs];
         float[] weight = new float[pairs];
@@ -129,12 +136,17 @@ class HostLoraKernelTest {
                 }
             }
             double[] h = new double[inter];
+            boolean factors = dora && adapter && s % 2 == 1;   // a DoRA slot: its factors scale W x + s·B A x
             for (int o = 0; o < inter; o++) {
                 double g = baseG[row * inter + o];
                 double u = baseU[row * inter + o];
                 for (int j = 0; j < r; j++) {
                     g += tg[j] * bG[(s * r + j) * inter + o];
                     u += tu[j] * bU[(s * r + j) * inter + o];
+                }
+                if (factors) {
+                    g *= doraG[s * inter + o];
+                    u *= doraU[s * inter + o];
                 }
                 h[o] = g / (1 + Math.exp(-g)) * u * weight[p];
                 hSum[row * inter + o] += h[o];
@@ -161,7 +173,9 @@ class HostLoraKernelTest {
                     gate ? m.create(aG, new Shape(slots, r, hidden)) : null,
                     gate ? m.create(bG, new Shape(slots, r, inter)) : null,
                     m.create(aU, new Shape(slots, r, hidden)), m.create(bU, new Shape(slots, r, inter)),
-                    down ? m.create(aD, new Shape(slots, r, inter)) : null, plan, weight);
+                    down ? m.create(aD, new Shape(slots, r, inter)) : null, plan, weight,
+                    dora ? new HostLoraKernel.DoraFactors(m.create(doraG, new Shape(slots, inter)),
+                            m.create(doraU, new Shape(slots, inter)), slotIndex -> slotIndex % 2 == 1) : null);
             assertThat(downA == null).as("down A side returned").isEqualTo(!down);
             if (downA != null) {
                 HostLoraKernel.expandAll(delta, m.create(bD, new Shape(slots, r, hidden)), plan.intoTheirRows(), downA);
