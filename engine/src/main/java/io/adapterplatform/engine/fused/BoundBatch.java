@@ -196,9 +196,7 @@ final class BoundBatch implements AdapterHook {
         NDArray pairSlot = pairBase.add(expert);                                             // [rows·K]
         NDArray pairLocal = pairLocalBase.add(expert);
         NDArray pairCoef = pool.scaling().get(step, new NDIndex("{}", pairSlot));
-        // under KERNEL too (DoRA factors on gate/up, which the kernel's pair pass does not apply): DJL rows
-        GroupedLora.Strategy djl = strategy == GroupedLora.Strategy.KERNEL ? GroupedLora.Strategy.AUTO : strategy;
-        GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, djl);
+        GroupedLora.Rows pairs = GroupedLora.Rows.of(step, pairSlot, pairCoef, pairDistinct, pairLocal, strategy);
         NDArray xr = k == 1 ? x : x.repeat(0, k);                                             // [rows·K, hidden]
         NDArray g = pairProjection(layer, Projection.GATE, x, xr, w.gate(), pairSlot, pairs);
         NDArray u = pairProjection(layer, Projection.UP, x, xr, w.up(), pairSlot, pairs);
