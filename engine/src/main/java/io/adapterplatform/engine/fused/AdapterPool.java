@@ -570,10 +570,6 @@ public final class AdapterPool implements AutoCloseable {
         return slotDoraGateUp[slot];
     }
 
-    boolean reserved() {
-        return reserved;
-    }
-
     NDArray scaling() {
         return scaling;
     }
