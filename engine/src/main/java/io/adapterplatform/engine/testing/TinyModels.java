@@ -333,7 +333,7 @@ public final class TinyModels {
     private static Map<ModuleKey, LoraPair> pairs(ModelDims dims, int rank, double alpha, boolean rslora,
                                                   Set<Projection> targets, SplittableRandom random) {
         double s = scaling(alpha, rank, rslora);
-        Map<ModuleKey, LoraPair> pairs = new HashMap<>();
+        Map<ModuleKey, LoraPair> pairs = new LinkedHashMap<>(); // drawn in layer and projection order, which the magnitudes follow
         for (int l = 0; l < dims.numLayers(); l++) {
             for (Projection p : Projection.values()) {
                 if (targets.contains(p)) {
