@@ -10,20 +10,20 @@ import java.util.List;
  */
 record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab, int batch, int rank,
                     int context, int[] distinct, int experts, int topK, int ffnRows, int jobs, List<int[]> jobBatches,
-                    int warmup, int reps, boolean quick, List<String> parts) {
+                    int warmup, int reps, boolean quick, List<String> parts, String device) {
 
     static final List<String> ALL_PARTS = List.of("machine", "decode", "mixlora", "train");
 
     static BenchOptions defaults() {
         return new BenchOptions(1024, 2816, 8, 16, 8, 2048, 32, 16, 64, new int[] {1, 8, 32, 64}, 8, 2, 32, 4,
                 List.of(new int[] {1, 32}, new int[] {4, 64}),
-                2, 5, false, ALL_PARTS);
+                2, 5, false, ALL_PARTS, "cpu");
     }
 
     static BenchOptions quickDefaults() {
         return new BenchOptions(128, 352, 2, 4, 2, 256, 8, 8, 8, new int[] {1, 8}, 8, 2, 8, 4,
                 List.<int[]>of(new int[] {2, 16}), 1, 3, true,
-                ALL_PARTS);
+                ALL_PARTS, "cpu");
     }
 
     /** Parses {@code args}; throws IllegalArgumentException with a one-line message on bad input. */
@@ -39,6 +39,7 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
         int warmup = o.warmup, reps = o.reps;
         int[] distinct = o.distinct;
         List<String> parts = o.parts;
+        String device = o.device;
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
             if (flag.equals("--quick")) {
@@ -69,6 +70,7 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
                 case "--warmup" -> warmup = nonNegative(flag, v);
                 case "--reps" -> reps = positive(flag, v);
                 case "--parts" -> parts = partList(v);
+                case "--device" -> device = deviceName(v);
                 default -> throw new IllegalArgumentException("unknown option " + flag + "; see --help");
             }
         }
@@ -90,7 +92,7 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
             }
         }
         return new BenchOptions(hidden, intermediate, layers, heads, kvHeads, vocab, batch, rank, context, distinct,
-                experts, topK, ffnRows, jobs, jobBatches, warmup, reps, quick, parts);
+                experts, topK, ffnRows, jobs, jobBatches, warmup, reps, quick, parts, device);
     }
 
     static String usage() {
@@ -100,6 +102,7 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
                   [--batch 32] [--rank 16] [--context 64] [--distinct 1,8,32,64] [--experts 8] [--top-k 2]
                   [--ffn-rows 32] [--jobs 4] [--job-batches 1x32,4x64 (per job and step: sequences x tokens)]
                   [--job-sequences S --job-sequence-length L (one per-job batch instead)] [--warmup 2] [--reps 5]
+                  [--device cpu|gpu|gpu:N (a GPU needs the CUDA natives, see docs/engine.md)]
                 prints one JSON object on stdout""";
     }
 
@@ -146,6 +149,15 @@ record BenchOptions(int hidden, int intermediate, int layers, int heads, int kvH
             out.add(new int[] {positive(flag, sl[0]), positive(flag, sl[1])});
         }
         return List.copyOf(out);
+    }
+
+    /** Checks the form only: whether the engine sees that GPU is known once the engine has started. */
+    private static String deviceName(String v) {
+        String n = v.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!n.equals("cpu") && !n.matches("gpu(:\\d{1,3})?")) {
+            throw new IllegalArgumentException("--device expects cpu, gpu or gpu:N, got '" + v + "'");
+        }
+        return n;
     }
 
     private static List<String> partList(String v) {

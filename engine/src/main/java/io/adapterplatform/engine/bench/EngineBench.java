@@ -18,7 +18,9 @@ import io.adapterplatform.engine.fused.GroupedLora;
 import io.adapterplatform.engine.fused.NaiveLoop;
 import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.BaseModel;
+import io.adapterplatform.engine.model.Devices;
 import io.adapterplatform.engine.model.KvCache;
+import io.adapterplatform.engine.model.KvStore;
 import io.adapterplatform.engine.model.LayerWeights;
 import io.adapterplatform.engine.model.ModelDims;
 import io.adapterplatform.engine.model.Segment;
@@ -65,6 +67,7 @@ public final class EngineBench {
     private final Map<String, Object> out = new LinkedHashMap<>();
     private double gflops;
     private double bandwidth;
+    private Device device = Device.cpu();
 
     EngineBench(BenchOptions options) {
         this.o = options;
@@ -85,6 +88,13 @@ public final class EngineBench {
         }
         Gson gson = new GsonBuilder().serializeSpecialFloatingPointValues().disableHtmlEscaping().create();
         EngineBench bench = new EngineBench(options);
+        try {
+            bench.device = Devices.parse(options.device());
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench engine: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         bench.command = ("bin/platform bench engine " + String.join(" ", args)).trim();
         System.out.println(gson.toJson(bench.run()));
     }
@@ -98,8 +108,14 @@ public final class EngineBench {
         machine.put("cores", Runtime.getRuntime().availableProcessors());
         machine.put("engine", Engine.getInstance().getEngineName() + " " + Engine.getInstance().getVersion());
         machine.put("load_average_1m_at_start", Machine.loadAverage());
-        machine.put("lora_kernel", io.adapterplatform.engine.fused.HostKernels.available()
-                ? "host kernel (Vector API)" : "none: DJL operations only (start the JVM with --add-modules jdk.incubator.vector)");
+        machine.put("device", device.toString());
+        if (onGpu()) {
+            machine.put("gpu", Machine.gpu(device));
+            machine.put("lora_kernel", "not used on a GPU: the fused strategies are DJL operations (gather or distinct)");
+        } else {
+            machine.put("lora_kernel", io.adapterplatform.engine.fused.HostKernels.available()
+                    ? "host kernel (Vector API)" : "none: DJL operations only (start the JVM with --add-modules jdk.incubator.vector)");
+        }
         // compile the kernel before anything is timed, as a server does at startup
         machine.put("kernel_warmup_ms", round(io.adapterplatform.engine.fused.HostKernels.warmUp()));
         // glibc's handling of freed tensor memory changes every figure (page faults on fresh activations)
@@ -115,13 +131,16 @@ public final class EngineBench {
         out.put("timing", "median of " + o.reps() + " after " + o.warmup() + " warm-up iterations");
 
         Map<String, float[]> weights = TinyModels.randomWeights(dims, 1);
-        try (BaseModel model = BaseModel.fromWeights(dims, (name, shape) -> weights.get(name), Device.cpu())) {
+        try (BaseModel model = BaseModel.fromWeights(dims, (name, shape) -> weights.get(name), device)) {
             weights.clear();
-            int n = o.quick() ? 256 : 1024;
+            // a GPU needs larger products than a CPU to reach its rate
+            int n = o.quick() ? 256 : onGpu() ? 4096 : 1024;
             gflops = Machine.matmulGflops(model.manager(), n, o.warmup() + 1, o.reps());
             bandwidth = Machine.readBandwidthGBs(model.manager(), o.quick() ? 64 : 256, o.warmup() + 1, o.reps());
             machine.put("fp32_matmul_gflops", round(gflops));
             machine.put("fp32_matmul_size", n);
+            machine.put("fp32_matmul_note", "the machine's GEMM rate, used for the floors below; on a GPU PyTorch may use"
+                    + " TF32 tensor cores for fp32 products if allowed (DJL leaves PyTorch's default)");
             machine.put("read_bandwidth_gbs", round(bandwidth));
             machine.put("base_weight_mib", round(baseBytes(dims) / 1048576.0));
             if (o.parts().contains("decode")) {
@@ -138,6 +157,10 @@ public final class EngineBench {
         return out;
     }
 
+    private boolean onGpu() {
+        return device.isGpu();
+    }
+
     // ---------------------------------------------------------------- (1) decode step, D distinct adapters
 
     private Map<String, Object> decode(BaseModel model) {
@@ -147,7 +170,12 @@ public final class EngineBench {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int d : o.distinct()) {
             int batch = Math.max(o.batch(), d); // D distinct adapters need at least D rows
-            List<KvCache> caches = prefill(model, batch);
+            // one store for the batch, as serving keeps it: decode attention is then one batched operation
+            // (caches in separate stores are attended one sequence at a time). Room for every timed token
+            // of the 7 variants a round.
+            int capacity = o.context() + 7 * (o.warmup() + Timing.MAX_EXTRA_WARMUP + o.reps()) + 8;
+            KvStore store = new KvStore(model, batch, capacity);
+            List<KvCache> caches = prefill(model, store, batch);
             try {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("distinct_adapters", d);
@@ -172,6 +200,7 @@ public final class EngineBench {
                     variants.put("djl_qv", step -> qvPool.bind(step, rowAdapter, djl));
                     row.put("fused_strategy", GroupedLora.Strategy.AUTO.resolve(d, allPool.kernelUsable()).name());
                     row.put("djl_strategy", djl.name());
+                    row.put("fused_vs_naive_max_rel_diff", fusedVsNaive(model, allPool, rowAdapter));
                     Map<String, double[]> samples = decodeRoundRobin(model, caches, variants);
                     Map<String, Double> ms = new HashMap<>();
                     samples.forEach((k, v) -> ms.put(k, Machine.median(v)));
@@ -201,6 +230,7 @@ public final class EngineBench {
                 rows.add(row);
             } finally {
                 caches.forEach(KvCache::close);
+                store.close();
             }
         }
         result.put("by_distinct", rows);
@@ -208,13 +238,56 @@ public final class EngineBench {
         return result;
     }
 
-    private List<KvCache> prefill(BaseModel model, int batch) {
+    /**
+     * Largest |fused - naive loop| over the last-position logits of short fresh prompts, relative to the largest
+     * |logit|: the timed variants compute the same thing, on whatever device the run uses.
+     */
+    private double fusedVsNaive(BaseModel model, AdapterPool pool, int[] rowAdapter) {
+        var rng = new SplittableRandom(13);
+        int length = 8;
+        int[] tokens = new int[rowAdapter.length * length];
+        int[] tokenAdapter = new int[tokens.length]; // a prompt's rows all use its sequence's adapter
+        for (int t = 0; t < tokens.length; t++) {
+            tokens[t] = rng.nextInt(o.vocab());
+            tokenAdapter[t] = rowAdapter[t / length];
+        }
+        float[] fused = lastLogits(model, tokens, length, step -> pool.bind(step, tokenAdapter, GroupedLora.Strategy.AUTO));
+        float[] naive = lastLogits(model, tokens, length, step -> NaiveLoop.bind(pool, step, tokenAdapter));
+        return maxRelativeDifference(fused, naive);
+    }
+
+    private static float[] lastLogits(BaseModel model, int[] tokens, int length, Function<NDManager, AdapterHook> hook) {
+        List<KvCache> caches = new ArrayList<>();
+        List<Segment> segments = new ArrayList<>();
+        try (NDManager step = model.manager().newSubManager()) {
+            for (int s = 0; s < tokens.length / length; s++) {
+                KvCache cache = new KvCache(model);
+                caches.add(cache);
+                segments.add(new Segment(length, cache));
+            }
+            return model.forwardLast(step, tokens, segments, hook.apply(step)).toFloatArray();
+        } finally {
+            caches.forEach(KvCache::close);
+        }
+    }
+
+    private static double maxRelativeDifference(float[] a, float[] b) {
+        double diff = 0;
+        double scale = 0;
+        for (int i = 0; i < a.length; i++) {
+            diff = Math.max(diff, Math.abs((double) a[i] - b[i]));
+            scale = Math.max(scale, Math.abs((double) b[i]));
+        }
+        return scale == 0 ? diff : diff / scale;
+    }
+
+    private List<KvCache> prefill(BaseModel model, KvStore store, int batch) {
         var rng = new SplittableRandom(7);
         List<KvCache> caches = new ArrayList<>();
         int[] tokens = new int[batch * o.context()];
         List<Segment> segments = new ArrayList<>();
         for (int s = 0; s < batch; s++) {
-            KvCache cache = new KvCache(model);
+            KvCache cache = store.allocate();
             caches.add(cache);
             segments.add(new Segment(o.context(), cache));
             for (int t = 0; t < o.context(); t++) {
@@ -315,6 +388,9 @@ public final class EngineBench {
                     row.put("fused_ratio_median_of_rounds",
                             round(Timing.medianOfRoundRatios(samples.get("fused"), samples.get("dense"))));
                     row.put("reference_style_ratio", round(reference / dense));
+                    row.put("fused_vs_reference_max_rel_diff", maxRelativeDifference(
+                            ffnOutput(m, s -> pool.bind(s, rowAdapter, GroupedLora.Strategy.AUTO), x, w),
+                            ffnOutput(m, s -> NaiveLoop.bind(pool, s, rowAdapter), x, w)));
                     row.put("floor_ratio", round(floor));
                     row.put("fused_fraction_of_floor", round(floor / (fused / dense)));
                     row.put("target_1_35_below_floor", floor > 1.35);
@@ -334,6 +410,12 @@ public final class EngineBench {
         }
     }
 
+    private static float[] ffnOutput(NDManager m, Function<NDManager, AdapterHook> hook, NDArray x, LayerWeights w) {
+        try (NDManager step = m.newSubManager()) {
+            return hook.apply(step).ffn(0, x, w).toFloatArray();
+        }
+    }
+
     // ---------------------------------------------------------------- (3) fused training vs one after another
 
     private Map<String, Object> training(BaseModel model) {
@@ -350,6 +432,11 @@ public final class EngineBench {
             batches.add(row);
         }
         result.put("by_job_batch", batches);
+        if (onGpu()) {
+            result.put("gpu_memory_source", "GPU memory in use (cudaMemGetInfo) after the first round of each, PyTorch's"
+                    + " cache emptied just before it: the round's peak reservation, model weights, adapters and"
+                    + " optimizer state of all jobs included");
+        }
         result.put("ceiling", "peak GFLOP/s / the sequential run's GFLOP/s: what fusion could gain at most on this CPU");
         result.put("gflops_estimate", "4 x (projection + lm_head parameters) x tokens: forward plus input-gradient backward;"
                 + " frozen weights get no weight gradient; attention and LoRA terms left out");
@@ -378,23 +465,33 @@ public final class EngineBench {
         double[] ratios = new double[o.reps()];
         double sequentialPeak = 0;
         double fusedPeak = 0;
+        double sequentialGpu = -1;
+        double fusedGpu = -1;
         boolean reset = true;
         try (var sequentialJobs = new Jobs(model, sequences, length); var fusedJobs = new Jobs(model, sequences, length)) {
             for (int rep = -o.warmup(); rep < o.reps(); rep++) {
                 boolean first = rep == -o.warmup();
                 reset &= !first || Machine.resetPeakRss();
+                if (first && onGpu()) {
+                    Machine.emptyGpuCache();
+                }
                 long t0 = System.nanoTime();
                 sequentialJobs.list.forEach(j -> trainer.step(List.of(j)));
                 double sequential = (System.nanoTime() - t0) / 1e6;
                 if (first) {
                     sequentialPeak = Machine.peakRssMiB();
+                    sequentialGpu = onGpu() ? Machine.gpuUsedMiB(device) : -1;
                     reset &= Machine.resetPeakRss();
+                    if (onGpu()) {
+                        Machine.emptyGpuCache();
+                    }
                 }
                 t0 = System.nanoTime();
                 trainer.step(fusedJobs.list);
                 double fused = (System.nanoTime() - t0) / 1e6;
                 if (first) {
                     fusedPeak = Machine.peakRssMiB();
+                    fusedGpu = onGpu() ? Machine.gpuUsedMiB(device) : -1;
                 }
                 if (rep >= 0) {
                     sequentialRuns[rep] = sequential;
@@ -424,6 +521,10 @@ public final class EngineBench {
         result.put("target_1_5_above_ceiling", ceiling < 1.5);
         result.put("sequential_peak_rss_mib", round(sequentialPeak));
         result.put("fused_peak_rss_mib", round(fusedPeak));
+        if (onGpu()) {
+            result.put("sequential_gpu_peak_reserved_mib", round(sequentialGpu));
+            result.put("fused_gpu_peak_reserved_mib", round(fusedGpu));
+        }
         result.put("rss_reset", reset);
         return result;
     }

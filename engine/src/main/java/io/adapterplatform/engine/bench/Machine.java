@@ -41,6 +41,37 @@ final class Machine {
         }
     }
 
+    /** What CUDA says of the GPU (compute capability, memory, CUDA version); an "error" entry where it cannot. */
+    static java.util.Map<String, Object> gpu(ai.djl.Device device) {
+        java.util.Map<String, Object> gpu = new java.util.LinkedHashMap<>();
+        try {
+            gpu.put("compute_capability", ai.djl.util.cuda.CudaUtils.getComputeCapability(device.getDeviceId()));
+            gpu.put("memory_mib", ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getMax() / 1048576);
+            gpu.put("cuda_runtime", ai.djl.util.cuda.CudaUtils.getCudaVersionString());
+        } catch (RuntimeException | LinkageError e) {
+            gpu.put("error", String.valueOf(e.getMessage()));
+        }
+        return gpu;
+    }
+
+    /**
+     * GPU memory in use on the device (cudaMemGetInfo: total - free), in MiB; -1 where unavailable. PyTorch's
+     * caching allocator keeps what it reserved, so after {@link #emptyGpuCache()} and one round of work this
+     * is that round's peak reservation (with whatever stayed live from before).
+     */
+    static double gpuUsedMiB(ai.djl.Device device) {
+        try {
+            return ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getCommitted() / 1048576.0;
+        } catch (RuntimeException | LinkageError e) {
+            return -1;
+        }
+    }
+
+    /** Hands PyTorch's cached free GPU blocks back to CUDA, so that the next reading starts from live tensors. */
+    static void emptyGpuCache() {
+        ai.djl.pytorch.jni.JniUtils.emptyCudaCache();
+    }
+
     /** Resets the kernel's peak-RSS mark (Linux: "5" into /proc/self/clear_refs); false where unsupported. */
     static boolean resetPeakRss() {
         try {

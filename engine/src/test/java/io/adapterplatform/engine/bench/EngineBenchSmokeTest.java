@@ -32,12 +32,16 @@ class EngineBenchSmokeTest {
         assertThat((double) all7.get("fused_ratio_median_of_rounds")).isPositive();
         assertThat((double) all7.get("djl_ratio")).isPositive();
         assertThat(decode.get(1).get("fused_strategy")).isEqualTo("KERNEL"); // the test JVM has the Vector API
+        // the timed fused and naive variants compute the same logits (fp32 rounding apart)
+        assertThat((double) decode.get(1).get("fused_vs_naive_max_rel_diff")).isBetween(0.0, 1e-4);
+        assertThat(machine.get("device")).isEqualTo("cpu()");
         List<Map<String, Object>> mixlora = (List<Map<String, Object>>) ((Map<String, Object>) out.get("mixlora_ffn"))
                 .get("by_rows");
         assertThat(mixlora).hasSize(2);
         assertThat(mixlora.get(0).get("fused_strategy")).isEqualTo("KERNEL");
         assertThat((double) mixlora.get(0).get("fused_ratio_median_of_rounds")).isPositive();
         assertThat((double) mixlora.get(1).get("reference_style_ratio")).isPositive();
+        assertThat((double) mixlora.get(1).get("fused_vs_reference_max_rel_diff")).isBetween(0.0, 1e-4);
         List<Map<String, Object>> training = (List<Map<String, Object>>) ((Map<String, Object>) out.get("training"))
                 .get("by_job_batch");
         assertThat(training).hasSize(1);
@@ -61,6 +65,10 @@ class EngineBenchSmokeTest {
                 .hasMessageContaining("--job-batches expects SEQUENCESxLENGTH");
         assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--job-sequence-length", "1"}))
                 .hasMessageContaining("at least 2 tokens");
+        assertThatThrownBy(() -> BenchOptions.parse(new String[] {"--device", "tpu"}))
+                .hasMessage("--device expects cpu, gpu or gpu:N, got 'tpu'");
+        assertThat(BenchOptions.parse(new String[] {"--device", "GPU:1"}).device()).isEqualTo("gpu:1");
+        assertThat(BenchOptions.defaults().device()).isEqualTo("cpu");
     }
 
     @Test
