@@ -14,12 +14,29 @@ final class KernelPlan {
     private final float[] coef;
     private final int[] inRow;
     private final int[] outRow;
+    private final boolean outRowsDistinct;
 
     private KernelPlan(long[] slot, float[] coef, int[] inRow, int[] outRow) {
         this.slot = slot;
         this.coef = coef;
         this.inRow = inRow;
         this.outRow = outRow;
+        this.outRowsDistinct = distinct(outRow);
+    }
+
+    private static boolean distinct(int[] rows) {
+        int max = -1;
+        for (int row : rows) {
+            max = Math.max(max, row);
+        }
+        boolean[] seen = new boolean[max + 1];
+        for (int row : rows) {
+            if (seen[row]) {
+                return false;
+            }
+            seen[row] = true;
+        }
+        return true;
     }
 
     /** Pairs p = 0..n-1 with slot {@code slot[p]} and scaling {@code coef[p]}, reading and writing row p. */
@@ -83,6 +100,11 @@ final class KernelPlan {
     /** The same pairs in the same order, adding into the rows they read (the down projection of {@link #weightedPairs}). */
     KernelPlan intoTheirRows() {
         return new KernelPlan(slot, coef, inRow, inRow);
+    }
+
+    /** True when no two pairs add into the same row: pairs can then be expanded in parallel, one by one. */
+    boolean outRowsDistinct() {
+        return outRowsDistinct;
     }
 
     int size() {

@@ -22,21 +22,27 @@ class HostLoraKernelTest {
         assumeTrue(HostKernels.available(), "JVM started without --add-modules jdk.incubator.vector");
     }
 
-    @ParameterizedTest(name = "slots {0}, r {1}, in {2}, out {3}, pairs {4}")
+    // "own": every pair adds into its own row with (mostly) its own adapter, as in a decode step: the kernel
+    // then streams each pair's Bᵀ whole instead of by column blocks
+    @ParameterizedTest(name = "slots {0}, r {1}, in {2}, out {3}, pairs {4}, rows {5}")
     @CsvSource({
-        "2, 1, 1, 1, 1",
-        "3, 1, 5, 7, 4",
-        "5, 4, 16, 24, 9",
-        "9, 16, 37, 129, 33",
-        "65, 16, 256, 704, 64",     // every row its own adapter, decode-like
-        "9, 8, 300, 1030, 700",     // many pairs per slot, MixLoRA-like, enough work to run in parallel
+        "2, 1, 1, 1, 1, shared",
+        "3, 1, 5, 7, 4, shared",
+        "5, 4, 16, 24, 9, shared",
+        "9, 16, 37, 129, 33, shared",
+        "65, 16, 256, 704, 64, shared",
+        "9, 8, 300, 1030, 700, shared",  // many pairs per slot, MixLoRA-like, enough work to run in parallel
+        "5, 4, 16, 24, 9, own",          // about two pairs per adapter
+        "9, 16, 37, 129, 8, own",
+        "65, 16, 256, 704, 64, own",     // every row its own adapter, enough work to run in parallel
     })
-    void addsEveryPairsDeltaIntoItsOutputRow(int slots, int r, int in, int out, int pairs) {
-        SplittableRandom rnd = new SplittableRandom(slots * 31L + r * 7L + in + out + pairs);
+    void addsEveryPairsDeltaIntoItsOutputRow(int slots, int r, int in, int out, int pairs, String rows) {
+        boolean own = rows.equals("own");
+        SplittableRandom rnd = new SplittableRandom(slots * 31L + r * 7L + in + out + pairs + (own ? 1 : 0));
         float[] a = random(rnd, slots * r * in);
         float[] bt = random(rnd, slots * r * out);
         int xRows = Math.max(1, pairs / 2 + 1);
-        int yRows = Math.max(1, pairs / 3 + 1);
+        int yRows = own ? pairs : Math.max(1, pairs / 3 + 1);
         float[] x = random(rnd, xRows * in);
         float[] y = random(rnd, yRows * out);
         long[] slot = new long[pairs];
@@ -44,10 +50,11 @@ class HostLoraKernelTest {
         int[] inRow = new int[pairs];
         int[] outRow = new int[pairs];
         for (int p = 0; p < pairs; p++) {
-            slot[p] = rnd.nextInt(slots);              // slot 0 = no adapter: must add nothing
+            // slot 0 = no adapter: must add nothing
+            slot[p] = own ? (p == 0 ? 0 : 1 + p % (slots - 1)) : rnd.nextInt(slots);
             coef[p] = rnd.nextInt(5) == 0 ? 0f : (float) (rnd.nextDouble() * 4 - 2);
             inRow[p] = rnd.nextInt(xRows);
-            outRow[p] = rnd.nextInt(yRows);            // several pairs add into one row
+            outRow[p] = own ? pairs - 1 - p : rnd.nextInt(yRows); // shared: several pairs add into one row
         }
         double[] expected = new double[y.length];
         for (int i = 0; i < y.length; i++) {
@@ -232,6 +239,11 @@ class HostLoraKernelTest {
         assertThat(plan.size()).isEqualTo(4);
         assertThat(new long[] {plan.slot(0), plan.slot(1), plan.slot(2), plan.slot(3)}).containsExactly(1, 1, 2, 3);
         assertThat(new int[] {plan.inRow(0), plan.inRow(1), plan.inRow(2), plan.inRow(3)}).containsExactly(2, 4, 5, 0);
+        assertThat(plan.outRowsDistinct()).isTrue();
+        KernelPlan shared = KernelPlan.of(new long[] {1, 2, 1}, new float[] {1, 1, 1}, new int[] {0, 1, 2}, new int[] {4, 0, 4});
+        assertThat(shared.outRowsDistinct()).isFalse();
+        assertThat(KernelPlan.weightedPairs(new long[] {1, 2, 1, 1}, new float[] {1, 1, 1, 1}, 2, new float[] {1, 1, 1, 1})
+                .intoTheirRows().outRowsDistinct()).isFalse();
     }
 
     @Test
