@@ -5,7 +5,8 @@
 # torch. How to make the kit and run this: docs/benchmarks.md, "Engine on a GPU".
 #
 # Writes into ${OUT:-gpu-out}/: cli.txt (CLI score and generate on cpu and gpu:0 of the same tiny model),
-# bench-gpu.json (bin/platform bench engine --device gpu:0) and peft-fp32.json (PEFT's mixed batch, same shape).
+# bench-gpu.json (bin/platform bench engine --device gpu:0), tests-gpu.txt (when the kit has the test classes)
+# and peft-fp32.json (PEFT's mixed batch, same shape).
 set -uo pipefail
 cd "$(dirname "$0")/../../../.."
 out=${OUT:-gpu-out}; mkdir -p "$out"
@@ -19,5 +20,17 @@ for dev in cpu gpu:0; do for a in lora dora mixlora; do
 done; done | tee "$out/cli.txt"
 $J io.adapterplatform.engine.bench.EngineBench --device gpu:0 --reps 9 --warmup 3 "$@" > "$out/bench-gpu.json" 2> "$out/bench-gpu.err"
 echo "bench rc=$?"; tail -5 "$out/bench-gpu.err"
+# the float64-reference tests of the fused forward, the model and fused training, on the GPU (the kit needs
+# engine/target/test-classes in .gpu/test-classes and the JUnit console launcher and AssertJ jars in .gpu/lib)
+if [ -d .gpu/test-classes ]; then
+  timeout 300 $J -Dadapterplatform.device=gpu:0 org.junit.platform.console.ConsoleLauncher execute \
+    --class-path .gpu/test-classes --disable-banner --details=tree \
+    --select-class io.adapterplatform.engine.fused.FusedForwardTest \
+    --select-class io.adapterplatform.engine.fused.ReservedPoolMixLoraTest \
+    --select-class io.adapterplatform.engine.model.BaseModelTest \
+    --select-class io.adapterplatform.engine.train.FusedTrainerTest \
+    --select-class io.adapterplatform.engine.train.TinyModelLearnsTest > "$out/tests-gpu.txt" 2>&1
+  echo "tests on gpu:0 rc=$?"; grep -E "tests (successful|failed|aborted)" "$out/tests-gpu.txt"
+fi
 PYTHONUNBUFFERED=1 timeout 300 python3 engine/src/bench/python/peft_decode.py > "$out/peft-fp32.json" 2> "$out/peft.err"
 echo "peft rc=$?"; tail -5 "$out/peft.err"

@@ -3,8 +3,8 @@ package io.adapterplatform.engine.fused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import io.adapterplatform.engine.TestDevice;
 import io.adapterplatform.engine.adapter.AdapterWeights;
 import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.BaseModel;
@@ -44,7 +44,7 @@ class FusedForwardTest {
         dims = TinyModels.smallDims();
         weights = TinyModels.randomWeights(dims, 21);
         ref = new RefModel(dims, weights);
-        model = BaseModel.fromWeights(dims, (n, s) -> weights.get(n), Device.cpu());
+        model = BaseModel.fromWeights(dims, (n, s) -> weights.get(n), TestDevice.device());
         adapters = List.of(
                 TinyModels.randomLora(dims, 4, 8, false, EnumSet.of(Projection.Q, Projection.V), 1),
                 TinyModels.randomLora(dims, 8, 16, true, ALL, 2),                                    // rsLoRA, rank 8
@@ -86,9 +86,7 @@ class FusedForwardTest {
         for (int s = 0; s < seqs.length; s++) {
             seqs[s] = random.ints(2 + s % 4, 0, dims.vocabSize()).toArray();
         }
-        if (strategy == GroupedLora.Strategy.KERNEL) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(HostKernels.available(), "no Vector API in this JVM");
-        }
+        TestDevice.assumeStrategyRuns(strategy);
         try (AdapterPool pool = AdapterPool.of(model, stacked); NDManager step = model.manager().newSubManager()) {
             List<Segment> segs = new ArrayList<>();
             List<Integer> tokens = new ArrayList<>();
@@ -245,6 +243,7 @@ class FusedForwardTest {
     @ParameterizedTest
     @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT", "KERNEL"})
     void operationsPerForwardDoNotGrowWithTheNumberOfDistinctAdapters(GroupedLora.Strategy strategy) {
+        TestDevice.assumeStrategyRuns(strategy);
         List<AdapterWeights> many = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             many.add(TinyModels.randomLora(dims, 2 + i % 3, 8, false, ALL, 100 + i));
@@ -269,6 +268,7 @@ class FusedForwardTest {
     @ParameterizedTest
     @EnumSource(value = GroupedLora.Strategy.class, names = {"GATHER", "DISTINCT", "KERNEL"})
     void decodeStepsLeaveNoArraysInTheModelPoolOrStore(GroupedLora.Strategy strategy) {
+        TestDevice.assumeStrategyRuns(strategy);
         // DJL puts an op's result in its first operand's manager: an op on a weight, pool or cache slab
         // would otherwise park a new array in that long-lived manager at every step
         int[] chosen = {3, 0, -1, 2, 4, 1};

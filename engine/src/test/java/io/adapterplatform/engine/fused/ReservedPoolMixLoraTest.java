@@ -3,10 +3,9 @@ package io.adapterplatform.engine.fused;
 import static io.adapterplatform.engine.fused.FusedForwardTest.TOL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import io.adapterplatform.engine.TestDevice;
 import io.adapterplatform.engine.adapter.AdapterWeights;
 import io.adapterplatform.engine.adapter.LoraPair;
 import io.adapterplatform.engine.adapter.MixLora;
@@ -52,7 +51,7 @@ class ReservedPoolMixLoraTest {
         dims = TinyModels.smallDims();
         weights = TinyModels.randomWeights(dims, 31);
         ref = new RefModel(dims, weights);
-        model = BaseModel.fromWeights(dims, (n, s) -> weights.get(n), Device.cpu());
+        model = BaseModel.fromWeights(dims, (n, s) -> weights.get(n), TestDevice.device());
         lora = TinyModels.randomLora(dims, 4, 8, false, EnumSet.of(Projection.Q, Projection.V, Projection.GATE), 1);
         dora = TinyModels.randomDora(dims, 2, 4, EnumSet.of(Projection.Q, Projection.UP, Projection.DOWN), 2);
         mixA = TinyModels.randomMixLora(dims, 4, 8, 4, 2, EnumSet.of(Projection.Q, Projection.V), Projection.UP, 3);
@@ -314,9 +313,7 @@ class ReservedPoolMixLoraTest {
     // ---- helpers
 
     private static void assumeKernel(GroupedLora.Strategy strategy) {
-        if (strategy == GroupedLora.Strategy.KERNEL) {
-            assumeTrue(HostKernels.available(), "the host kernel needs the Vector API module");
-        }
+        TestDevice.assumeStrategyRuns(strategy);
     }
 
     private static int[][] sequences(int n, long seed) {

@@ -3,8 +3,8 @@ package io.adapterplatform.engine.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import io.adapterplatform.engine.TestDevice;
 import io.adapterplatform.engine.reference.RefAdapter;
 import io.adapterplatform.engine.reference.RefModel;
 import io.adapterplatform.engine.testing.TinyModels;
@@ -37,7 +37,7 @@ class BaseModelTest {
         Map<String, float[]> w = TinyModels.randomWeights(dims, 11);
         RefModel ref = new RefModel(dims, w);
         int[] tokens = randomTokens(dims, 9, 3);
-        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), TestDevice.device());
              NDManager step = model.manager().newSubManager()) {
 
             float[] logits = model.forward(step, tokens, List.of(Segment.of(tokens.length)), AdapterHook.NONE)
@@ -69,7 +69,7 @@ class BaseModelTest {
                 all.add(token);
             }
         }
-        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), TestDevice.device());
              NDManager step = model.manager().newSubManager()) {
 
             float[] logits = model.forward(step, all.stream().mapToInt(i -> i).toArray(), segments, AdapterHook.NONE)
@@ -98,7 +98,7 @@ class BaseModelTest {
         Map<String, float[]> w = TinyModels.randomWeights(dims, 12);
         RefModel ref = new RefModel(dims, w);
         int[][] prompts = {randomTokens(dims, 5, 1), randomTokens(dims, 1, 2), randomTokens(dims, 8, 3)};
-        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), TestDevice.device());
              // capacity 4 < the longest prompt: the store must grow while keeping what it holds
              KvStore store = new KvStore(model, 4, 4)) {
             java.util.function.Supplier<KvCache> newCache = () -> kind == Caches.SEPARATE ? new KvCache(model)
@@ -166,7 +166,7 @@ class BaseModelTest {
         int[] b = randomTokens(dims, 3, 6);
         int[] c = randomTokens(dims, 4, 7);
         int[] d = randomTokens(dims, 3, 8);
-        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), TestDevice.device());
              KvStore store = new KvStore(model, 4, 2)) {
             KvCache spare = store.allocate();
             KvCache ca = store.allocate();
@@ -212,7 +212,7 @@ class BaseModelTest {
     void rejectsTokensOutsideTheVocabulary() {
         ModelDims dims = TinyModels.smallDims();
         Map<String, float[]> w = TinyModels.randomWeights(dims, 1);
-        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), Device.cpu());
+        try (BaseModel model = BaseModel.fromWeights(dims, (n, s) -> w.get(n), TestDevice.device());
              NDManager step = model.manager().newSubManager()) {
             assertThatThrownBy(() -> model.forward(step, new int[] {1, dims.vocabSize()},
                     List.of(Segment.of(2)), AdapterHook.NONE))

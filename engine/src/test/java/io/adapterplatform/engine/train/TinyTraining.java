@@ -1,6 +1,6 @@
 package io.adapterplatform.engine.train;
 
-import ai.djl.Device;
+import io.adapterplatform.engine.TestDevice;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
 import io.adapterplatform.engine.testing.TinyModels;
@@ -16,7 +16,7 @@ final class TinyTraining {
 
     static BaseModel model(ModelDims dims, long seed) {
         Map<String, float[]> weights = TinyModels.randomWeights(dims, seed);
-        return BaseModel.fromWeights(dims, (name, shape) -> weights.get(name), Device.cpu());
+        return BaseModel.fromWeights(dims, (name, shape) -> weights.get(name), TestDevice.device());
     }
 
     /** Sequences that walk a fixed cycle of {@code cycle.length} tokens from a random start; prompt = first token. */
