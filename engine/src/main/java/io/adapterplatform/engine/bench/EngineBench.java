@@ -388,6 +388,9 @@ public final class EngineBench {
                     row.put("fused_ratio_median_of_rounds",
                             round(Timing.medianOfRoundRatios(samples.get("fused"), samples.get("dense"))));
                     row.put("reference_style_ratio", round(reference / dense));
+                    // per round, in the order timed: a slow spell of one variant shows up here, not in a median
+                    row.put("dense_ms_per_round", java.util.Arrays.stream(samples.get("dense")).map(EngineBench::round).toArray());
+                    row.put("fused_ms_per_round", java.util.Arrays.stream(samples.get("fused")).map(EngineBench::round).toArray());
                     row.put("fused_vs_reference_max_rel_diff", maxRelativeDifference(
                             ffnOutput(m, s -> pool.bind(s, rowAdapter, GroupedLora.Strategy.AUTO), x, w),
                             ffnOutput(m, s -> NaiveLoop.bind(pool, s, rowAdapter), x, w)));

@@ -42,6 +42,8 @@ class EngineBenchSmokeTest {
         assertThat((double) mixlora.get(0).get("fused_ratio_median_of_rounds")).isPositive();
         assertThat((double) mixlora.get(1).get("reference_style_ratio")).isPositive();
         assertThat((double) mixlora.get(1).get("fused_vs_reference_max_rel_diff")).isBetween(0.0, 1e-4);
+        assertThat((double[]) mixlora.get(1).get("fused_ms_per_round")).hasSize(1);
+        assertThat(((double[]) mixlora.get(1).get("fused_ms_per_round"))[0]).isPositive();
         List<Map<String, Object>> training = (List<Map<String, Object>>) ((Map<String, Object>) out.get("training"))
                 .get("by_job_batch");
         assertThat(training).hasSize(1);
