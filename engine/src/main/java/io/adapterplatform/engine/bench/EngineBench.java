@@ -348,11 +348,16 @@ public final class EngineBench {
         List<Map<String, Object>> rows = new ArrayList<>();
         try (AdapterPool pool = AdapterPool.of(model, List.of(randomMixLora(dims)))) {
             // The per-batch host code (binding, routing, kernel plans) is JIT-compiled before anything is timed,
-            // as a server's first requests would do: a few warm-up rounds leave it interpreted.
-            try (NDManager m = model.manager().newSubManager()) {
-                NDArray x = m.randomNormal(new Shape(o.ffnRows(), dims.hiddenSize()));
-                for (int i = 0; i < 40; i++) {
-                    time(m, s -> pool.bind(s, new int[o.ffnRows()], GroupedLora.Strategy.AUTO), x, model.layer(0));
+            // as a server's first requests would do: a few warm-up rounds leave it interpreted. At every row count
+            // timed: 16× longer loops take other paths (on-stack replacement, the sort's partitioning), and warmed
+            // at 32 rows only, C2 compiled routeOnHost and the plan's sort during the timed 512-row rounds, on the
+            // core the GEMMs needed (their time doubled in those rounds; the dense FFN has no such code).
+            for (int n : new int[] {o.ffnRows(), o.ffnRows() * 16}) {
+                try (NDManager m = model.manager().newSubManager()) {
+                    NDArray x = m.randomNormal(new Shape(n, dims.hiddenSize()));
+                    for (int i = 0; i < 40; i++) {
+                        time(m, s -> pool.bind(s, new int[n], GroupedLora.Strategy.AUTO), x, model.layer(0));
+                    }
                 }
             }
             for (int n : new int[] {o.ffnRows(), o.ffnRows() * 16}) {
