@@ -139,8 +139,10 @@ public final class EngineBench {
             bandwidth = Machine.readBandwidthGBs(model.manager(), o.quick() ? 64 : 256, o.warmup() + 1, o.reps());
             machine.put("fp32_matmul_gflops", round(gflops));
             machine.put("fp32_matmul_size", n);
-            machine.put("fp32_matmul_note", "the machine's GEMM rate, used for the floors below; on a GPU PyTorch may use"
-                    + " TF32 tensor cores for fp32 products if allowed (DJL leaves PyTorch's default)");
+            if (onGpu()) {
+                machine.put("fp32_matmul_note", "the GPU's GEMM rate, used for the floors below; TF32 stays at PyTorch's"
+                        + " default (off for fp32 products), which DJL leaves alone");
+            }
             machine.put("read_bandwidth_gbs", round(bandwidth));
             machine.put("base_weight_mib", round(baseBytes(dims) / 1048576.0));
             if (o.parts().contains("decode")) {

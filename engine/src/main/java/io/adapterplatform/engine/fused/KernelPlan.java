@@ -14,14 +14,13 @@ final class KernelPlan {
     private final float[] coef;
     private final int[] inRow;
     private final int[] outRow;
-    private final boolean outRowsDistinct;
+    private Boolean streamsEachPairWhole; // derived on first use, then reused by every layer sharing the plan
 
     private KernelPlan(long[] slot, float[] coef, int[] inRow, int[] outRow) {
         this.slot = slot;
         this.coef = coef;
         this.inRow = inRow;
         this.outRow = outRow;
-        this.outRowsDistinct = distinct(outRow);
     }
 
     private static boolean distinct(int[] rows) {
@@ -104,7 +103,25 @@ final class KernelPlan {
 
     /** True when no two pairs add into the same row: pairs can then be expanded in parallel, one by one. */
     boolean outRowsDistinct() {
-        return outRowsDistinct;
+        return distinct(outRow);
+    }
+
+    /**
+     * True when every pair adds into its own row and most pairs have an adapter of their own (a decode step over
+     * many distinct adapters): no block of Bᵀ would be reused, so {@link HostLoraKernel#expandAll} streams each
+     * pair's Bᵀ whole.
+     */
+    boolean streamsEachPairWhole() {
+        if (streamsEachPairWhole == null) {
+            int slots = 0;
+            for (int p = 0; p < slot.length; p++) {
+                if (p == 0 || slot[p] != slot[p - 1]) { // ordered by slot
+                    slots++;
+                }
+            }
+            streamsEachPairWhole = slots * 2 > slot.length && distinct(outRow);
+        }
+        return streamsEachPairWhole;
     }
 
     int size() {
