@@ -3,16 +3,20 @@ package io.adapterplatform.engine.fused;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.adapterplatform.engine.adapter.AdapterWeights;
 import io.adapterplatform.engine.adapter.Dora;
 import io.adapterplatform.engine.adapter.LoraPair;
 import io.adapterplatform.engine.adapter.MixLora;
 import io.adapterplatform.engine.adapter.ModuleKey;
+import io.adapterplatform.engine.format.FloatConversions;
 import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +43,7 @@ public final class AdapterPool implements AutoCloseable {
     private final NDManager manager;
     private final AdapterWeights[] adapters;  // reserved pools change these in place (put/clear)
     private final boolean reserved;
+    private final PoolStorage storage;
     private final int loraPlaces;            // reserved pools: indices [0, loraPlaces) take LoRA/DoRA, the rest MixLoRA
     private final int slots;
     private final int maxRank;
@@ -67,10 +72,17 @@ public final class AdapterPool implements AutoCloseable {
     private record Reserve(int loraPlaces, int maxRank, int maxExperts, int maxTopK) {
     }
 
-    private AdapterPool(BaseModel model, List<AdapterWeights> adapters, Reserve reserve) {
+    private AdapterPool(BaseModel model, List<AdapterWeights> adapters, Reserve reserve, PoolStorage storage) {
         this.model = model;
         this.adapters = adapters.toArray(new AdapterWeights[0]);
         this.reserved = reserve != null;
+        this.storage = java.util.Objects.requireNonNull(storage, "storage");
+        if (storage == PoolStorage.BF16 && !(HostKernels.available()
+                && model.manager().getDevice().getDeviceType().equals(ai.djl.Device.Type.CPU))) {
+            throw new IllegalArgumentException("a bf16 pool is read by the host kernel only: it needs the CPU and a "
+                    + "JVM started with --add-modules jdk.incubator.vector (model on " + model.manager().getDevice()
+                    + ", Vector API " + (HostKernels.available() ? "present" : "absent") + ")");
+        }
         this.loraPlaces = reserve != null ? reserve.loraPlaces() : adapters.size();
         this.manager = model.manager().newSubManager();
         ModelDims dims = model.dims();
@@ -145,7 +157,12 @@ public final class AdapterPool implements AutoCloseable {
 
     /** Stacks {@code adapters} for {@code model}; adapter i is then chosen by index i in {@link #bind}. */
     public static AdapterPool of(BaseModel model, List<AdapterWeights> adapters) {
-        return new AdapterPool(model, adapters, null);
+        return of(model, adapters, PoolStorage.FP32);
+    }
+
+    /** As {@link #of(BaseModel, List)}, keeping A and B as {@code storage} says. */
+    public static AdapterPool of(BaseModel model, List<AdapterWeights> adapters, PoolStorage storage) {
+        return new AdapterPool(model, adapters, null, storage);
     }
 
     /**
@@ -170,6 +187,12 @@ public final class AdapterPool implements AutoCloseable {
      */
     public static AdapterPool reserve(BaseModel model, int capacity, int maxRank, int mixCapacity, int maxExperts,
                                       int maxTopK) {
+        return reserve(model, capacity, maxRank, mixCapacity, maxExperts, maxTopK, PoolStorage.FP32);
+    }
+
+    /** As {@link #reserve(BaseModel, int, int, int, int, int)}, keeping A and B as {@code storage} says. */
+    public static AdapterPool reserve(BaseModel model, int capacity, int maxRank, int mixCapacity, int maxExperts,
+                                      int maxTopK, PoolStorage storage) {
         if (capacity < 0 || mixCapacity < 0 || capacity + mixCapacity == 0) {
             throw new IllegalArgumentException("a reserved pool needs at least one place, got capacity " + capacity
                     + " and mixCapacity " + mixCapacity);
@@ -188,7 +211,7 @@ public final class AdapterPool implements AutoCloseable {
         for (int i = 0; i < mixCapacity; i++) {
             empty.add(emptyMix());
         }
-        return new AdapterPool(model, empty, new Reserve(capacity, maxRank, maxExperts, maxTopK));
+        return new AdapterPool(model, empty, new Reserve(capacity, maxRank, maxExperts, maxTopK), storage);
     }
 
     private static AdapterWeights emptyLora(int rank) {
@@ -251,10 +274,13 @@ public final class AdapterPool implements AutoCloseable {
                     if (pair != null) {
                         put(av, bv, 0, pair, in, out);
                     }
-                    NDArray aSlot = tmp.create(av, new Shape(maxRank, in));
-                    NDArray bSlot = tmp.create(bv, new Shape(maxRank, out)); // Bᵀ
-                    a[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), aSlot);
-                    b[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), bSlot);
+                    NDArray aStored = stored(tmp, av, new Shape(maxRank, in));
+                    NDArray bStored = stored(tmp, bv, new Shape(maxRank, out)); // Bᵀ
+                    a[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), aStored);
+                    b[l][p.ordinal()].set(new NDIndex(String.valueOf(slot)), bStored);
+                    // DoRA's norm from the weights as stored, so that W + s·B A is what the forward applies
+                    NDArray aSlot = widen(aStored);
+                    NDArray bSlot = widen(bStored);
                     NDArray factor = tmp.ones(new Shape(out));
                     if (w instanceof Dora d && pair != null) {
                         // DoRA: m / ‖W + s·B A‖ per output feature, for this slot only
@@ -347,8 +373,8 @@ public final class AdapterPool implements AutoCloseable {
                             put(av, bv, 0, pair, in, out);
                         }
                     }
-                    a[l][p.ordinal()].set(place, tmp.create(av, new Shape(width, maxRank, in)));
-                    b[l][p.ordinal()].set(place, tmp.create(bv, new Shape(width, maxRank, out)));
+                    a[l][p.ordinal()].set(place, stored(tmp, av, new Shape(width, maxRank, in)));
+                    b[l][p.ordinal()].set(place, stored(tmp, bv, new Shape(width, maxRank, out)));
                     doraScale[l][p.ordinal()].set(place, tmp.ones(new Shape(width, out)));
                 }
                 float[] router = new float[maxExperts * h];
@@ -399,6 +425,28 @@ public final class AdapterPool implements AutoCloseable {
         return maxRank;
     }
 
+    /** How A and B are kept. */
+    public PoolStorage storage() {
+        return storage;
+    }
+
+    /**
+     * Bytes of the stacked A and B matrices (every slot, padding included): what a decode step over all of the
+     * pool's adapters streams, and most of the pool's memory.
+     */
+    public long weightBytes() {
+        long bytes = 0;
+        for (int l = 0; l < a.length; l++) {
+            for (int p = 0; p < a[l].length; p++) {
+                if (a[l][p] != null) {
+                    // a bf16 pool's arrays are raw bytes: count bytes, not elements times the weight's size
+                    bytes += (a[l][p].size() + b[l][p].size()) * a[l][p].getDataType().getNumOfBytes();
+                }
+            }
+        }
+        return bytes;
+    }
+
     private void stack(int l, Projection p) {
         int in = model.dims().inFeatures(p);
         int out = model.dims().outFeatures(p);
@@ -446,8 +494,8 @@ public final class AdapterPool implements AutoCloseable {
             return;
         }
 
-        a[l][p.ordinal()] = manager.create(av, new Shape(slots, maxRank, in));
-        b[l][p.ordinal()] = manager.create(bv, new Shape(slots, maxRank, out));
+        a[l][p.ordinal()] = stored(manager, av, new Shape(slots, maxRank, in));
+        b[l][p.ordinal()] = stored(manager, bv, new Shape(slots, maxRank, out));
         if (reserved) {
             doraScale[l][p.ordinal()] = manager.ones(new Shape(slots, out)); // set per slot by put()
         } else if (mag != null) {
@@ -463,8 +511,8 @@ public final class AdapterPool implements AutoCloseable {
             // copies in tmp, so that every intermediate (the [slots, out, in] products) dies with it
             NDArray w = model.layer(l).weight(p).duplicate();
             w.attach(tmp);
-            NDArray bs = b[l][p.ordinal()].get(tmp, new NDIndex(":"));
-            NDArray as = a[l][p.ordinal()].get(tmp, new NDIndex(":"));
+            NDArray bs = widen(b[l][p.ordinal()].get(tmp, new NDIndex(":")));
+            NDArray as = widen(a[l][p.ordinal()].get(tmp, new NDIndex(":")));
             NDArray ba = bs.transpose(0, 2, 1).matMul(as);                                // [slots, out, in]
             NDArray norms = w.expandDims(0).add(ba.mul(scaling.get(tmp, new NDIndex(":")).reshape(slots, 1, 1)))
                     .norm(new int[] {2});
@@ -509,6 +557,43 @@ public final class AdapterPool implements AutoCloseable {
         }
     }
 
+    // Weights in the pool's storage: fp32 as given, or each rounded to the nearest bf16 (ties to even). DJL's
+    // PyTorch JNI has no bf16 tensors (asking for one aborts the process), so bf16 weights are raw bytes in a
+    // UINT8 array, two per weight in the last dimension; only the host kernel and widen() read them.
+    private NDArray stored(NDManager in, float[] values, Shape shape) {
+        return store(in, values, shape, storage);
+    }
+
+    /** {@code values} of {@code shape} as a pool of this storage keeps them. */
+    static NDArray store(NDManager in, float[] values, Shape shape, PoolStorage storage) {
+        if (storage == PoolStorage.FP32) {
+            return in.create(values, shape);
+        }
+        ByteBuffer bits = ByteBuffer.allocateDirect(values.length * Short.BYTES).order(ByteOrder.nativeOrder());
+        for (float v : values) {
+            bits.putShort(FloatConversions.floatToBf16(v));
+        }
+        bits.rewind();
+        long[] dims = shape.getShape().clone();
+        dims[dims.length - 1] *= 2;
+        return in.create(bits, new Shape(dims), DataType.UINT8);
+    }
+
+    /** Pool weights as fp32 (a copy of bf16 ones, the array itself otherwise), for the DJL products that need it. */
+    static NDArray widen(NDArray weights) {
+        if (!HostLoraKernel.isBf16(weights)) {
+            return weights;
+        }
+        ByteBuffer bits = weights.toByteBuffer().order(ByteOrder.nativeOrder());
+        float[] values = new float[bits.remaining() / Short.BYTES];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = FloatConversions.bf16ToFloat(bits.getShort());
+        }
+        long[] dims = weights.getShape().getShape().clone();
+        dims[dims.length - 1] /= 2;
+        return weights.getManager().create(values, new Shape(dims));
+    }
+
     private NDArray stackRouters() {
         int h = model.dims().hiddenSize();
         float[] mask = new float[(mixCount + 1) * maxExperts];
@@ -541,6 +626,11 @@ public final class AdapterPool implements AutoCloseable {
      * or -1 for the bare base model). Arrays it creates live in {@code step}.
      */
     public AdapterHook bind(NDManager step, int[] rowAdapter, GroupedLora.Strategy strategy) {
+        if (storage == PoolStorage.BF16 && strategy != GroupedLora.Strategy.AUTO
+                && strategy != GroupedLora.Strategy.KERNEL) {
+            throw new IllegalArgumentException("a bf16 pool runs the KERNEL strategy only (or AUTO), not " + strategy
+                    + ": the DJL strategies need fp32 weights");
+        }
         return new BoundBatch(this, step, rowAdapter, strategy);
     }
 

@@ -81,8 +81,8 @@ public final class NaiveLoop implements AdapterHook {
         if (slot == 0) {
             return y;
         }
-        NDArray a = pool.a(layer, p).get(step, slot);      // [r, in]
-        NDArray bt = pool.b(layer, p).get(step, slot);     // Bᵀ [r, out]
+        NDArray a = AdapterPool.widen(pool.a(layer, p).get(step, slot));      // [r, in]
+        NDArray bt = AdapterPool.widen(pool.b(layer, p).get(step, slot));     // Bᵀ [r, out]
         y = y.add(xs.matMul(a.transpose()).matMul(bt).mul(pool.slotScaling(slot)));
         NDArray dora = pool.doraScale(layer, p);
         return dora == null || !pool.slotDora(slot) ? y : y.mul(dora.get(step, slot));
@@ -172,7 +172,8 @@ public final class NaiveLoop implements AdapterHook {
         if (a == null) {
             return base;
         }
-        return base.add(x.matMul(a.get(step, slot).transpose()).matMul(pool.b(layer, p).get(step, slot))
+        NDArray bt = AdapterPool.widen(pool.b(layer, p).get(step, slot));
+        return base.add(x.matMul(AdapterPool.widen(a.get(step, slot)).transpose()).matMul(bt)
                 .mul(pool.slotScaling(slot)));
     }
 

@@ -158,21 +158,35 @@ public final class TinyModels {
         return out;
     }
 
-    private static AdapterWeights roundTo(AdapterWeights w, DType dtype) {
+    /** {@code w} with every tensor rounded to the precision of {@code dtype} (what storing and reading it back gives). */
+    public static AdapterWeights roundTo(AdapterWeights w, DType dtype) {
+        return roundTo(w, dtype, false);
+    }
+
+    /**
+     * {@code w} with only the A and B matrices rounded to {@code dtype}, routers and DoRA magnitudes kept: what a
+     * pool that stores A and B in {@code dtype} applies.
+     */
+    public static AdapterWeights roundPairsTo(AdapterWeights w, DType dtype) {
+        return roundTo(w, dtype, true);
+    }
+
+    private static AdapterWeights roundTo(AdapterWeights w, DType dtype, boolean pairsOnly) {
+        DType others = pairsOnly ? DType.F32 : dtype;
         Map<ModuleKey, LoraPair> modules = new HashMap<>();
         w.modules().forEach((k, p) -> modules.put(k, roundTo(p, dtype)));
         return switch (w) {
             case Lora l -> new Lora(l.rank(), l.scaling(), modules);
             case Dora d -> {
                 Map<ModuleKey, float[]> m = new HashMap<>();
-                d.magnitudes().forEach((k, v) -> m.put(k, roundTo(v, dtype)));
+                d.magnitudes().forEach((k, v) -> m.put(k, roundTo(v, others)));
                 yield new Dora(d.rank(), d.scaling(), modules, m);
             }
             case MixLora m -> {
                 Map<MixLora.ExpertKey, LoraPair> experts = new HashMap<>();
                 m.experts().forEach((k, p) -> experts.put(k, roundTo(p, dtype)));
                 Map<Integer, float[]> routers = new HashMap<>();
-                m.routers().forEach((k, v) -> routers.put(k, roundTo(v, dtype)));
+                m.routers().forEach((k, v) -> routers.put(k, roundTo(v, others)));
                 yield new MixLora(m.rank(), m.scaling(), m.expertRank(), m.expertScaling(), m.numExperts(), m.topK(),
                         routers, modules, experts);
             }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.adapterplatform.engine.format.FloatConversions;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,23 +25,31 @@ class HostLoraKernelTest {
 
     // "own": every pair adds into its own row with (mostly) its own adapter, as in a decode step: the kernel
     // then streams each pair's Bᵀ whole instead of by column blocks
-    @ParameterizedTest(name = "slots {0}, r {1}, in {2}, out {3}, pairs {4}, rows {5}")
+    // BF16: the pool keeps A and Bᵀ as bf16 (raw bytes), the kernel widens them in registers; the weights are
+    // drawn as bf16 values, so the float64 reference sees exactly what the kernel reads
+    @ParameterizedTest(name = "slots {0}, r {1}, in {2}, out {3}, pairs {4}, rows {5}, {6}")
     @CsvSource({
-        "2, 1, 1, 1, 1, shared",
-        "3, 1, 5, 7, 4, shared",
-        "5, 4, 16, 24, 9, shared",
-        "9, 16, 37, 129, 33, shared",
-        "65, 16, 256, 704, 64, shared",
-        "9, 8, 300, 1030, 700, shared",  // many pairs per slot, MixLoRA-like, enough work to run in parallel
-        "5, 4, 16, 24, 9, own",          // about two pairs per adapter
-        "9, 16, 37, 129, 8, own",
-        "65, 16, 256, 704, 64, own",     // every row its own adapter, enough work to run in parallel
+        "2, 1, 1, 1, 1, shared, FP32",
+        "3, 1, 5, 7, 4, shared, FP32",
+        "5, 4, 16, 24, 9, shared, FP32",
+        "9, 16, 37, 129, 33, shared, FP32",
+        "65, 16, 256, 704, 64, shared, FP32",
+        "9, 8, 300, 1030, 700, shared, FP32",  // many pairs per slot, MixLoRA-like, enough work to run in parallel
+        "5, 4, 16, 24, 9, own, FP32",          // about two pairs per adapter
+        "9, 16, 37, 129, 8, own, FP32",
+        "65, 16, 256, 704, 64, own, FP32",     // every row its own adapter, enough work to run in parallel
+        "3, 1, 5, 7, 4, shared, BF16",         // scalar tails only
+        "9, 16, 37, 129, 33, shared, BF16",
+        "9, 8, 300, 1030, 700, shared, BF16",
+        "9, 16, 37, 129, 8, own, BF16",
+        "65, 16, 256, 704, 64, own, BF16",
     })
-    void addsEveryPairsDeltaIntoItsOutputRow(int slots, int r, int in, int out, int pairs, String rows) {
+    void addsEveryPairsDeltaIntoItsOutputRow(int slots, int r, int in, int out, int pairs, String rows,
+                                            PoolStorage storage) {
         boolean own = rows.equals("own");
         SplittableRandom rnd = new SplittableRandom(slots * 31L + r * 7L + in + out + pairs + (own ? 1 : 0));
-        float[] a = random(rnd, slots * r * in);
-        float[] bt = random(rnd, slots * r * out);
+        float[] a = random(rnd, slots * r * in, storage);
+        float[] bt = random(rnd, slots * r * out, storage);
         int xRows = Math.max(1, pairs / 2 + 1);
         int yRows = own ? pairs : Math.max(1, pairs / 3 + 1);
         float[] x = random(rnd, xRows * in);
@@ -80,8 +89,9 @@ class HostLoraKernelTest {
         float[] actual;
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray ya = m.create(y, new Shape(yRows, out));
-            GroupedLora.addDelta(m, ya, m.create(x, new Shape(xRows, in)), m.create(a, new Shape(slots, r, in)),
-                    m.create(bt, new Shape(slots, r, out)),
+            GroupedLora.addDelta(m, ya, m.create(x, new Shape(xRows, in)),
+                    AdapterPool.store(m, a, new Shape(slots, r, in), storage),
+                    AdapterPool.store(m, bt, new Shape(slots, r, out), storage),
                     GroupedLora.Rows.ofKernel(yRows, KernelPlan.of(slot, coef, inRow, outRow)));
             actual = ya.toFloatArray();
         }
@@ -92,28 +102,32 @@ class HostLoraKernelTest {
         }
     }
 
-    @ParameterizedTest(name = "rows {0}, k {1}, slots {2}, r {3}, hidden {4}, inter {5}, gate {6}, down {7}, dora {8}")
+    @ParameterizedTest(name = "rows {0}, k {1}, slots {2}, r {3}, hidden {4}, inter {5}, gate {6}, down {7}, dora {8}, "
+            + "{9}")
     @CsvSource({
-        "1, 1, 2, 1, 3, 5, true, true, false",
-        "5, 2, 4, 4, 16, 21, true, true, true",
-        "40, 2, 3, 8, 48, 700, true, true, false",   // many pairs per slot (4-pair blocks), several column blocks, parallel
-        "40, 2, 3, 8, 48, 700, true, true, true",    // the same with DoRA factors on gate and up for odd slots
-        "17, 3, 9, 16, 64, 257, true, false, false", // no down adapter in the pool
-        "23, 2, 5, 8, 40, 300, false, true, true",   // no gate adapter in the pool
+        "1, 1, 2, 1, 3, 5, true, true, false, FP32",
+        "5, 2, 4, 4, 16, 21, true, true, true, FP32",
+        "40, 2, 3, 8, 48, 700, true, true, false, FP32",   // many pairs per slot (4-pair blocks), column blocks, parallel
+        "40, 2, 3, 8, 48, 700, true, true, true, FP32",    // the same with DoRA factors on gate and up for odd slots
+        "17, 3, 9, 16, 64, 257, true, false, false, FP32", // no down adapter in the pool
+        "23, 2, 5, 8, 40, 300, false, true, true, FP32",   // no gate adapter in the pool
+        "5, 2, 4, 4, 16, 21, true, true, true, BF16",
+        "40, 2, 3, 8, 48, 700, true, true, true, BF16",
+        "23, 2, 5, 8, 40, 300, false, true, true, BF16",
     })
     void mixLoraFfnEqualsEachPairsOwnExpertSummedPerRow(int rows, int k, int slots, int r, int hidden, int inter,
-                                                        boolean gate, boolean down, boolean dora) {
+                                                        boolean gate, boolean down, boolean dora, PoolStorage storage) {
         SplittableRandom rnd = new SplittableRandom(rows * 131L + k * 17L + slots + r + hidden + inter);
         int pairs = rows * k;
         float[] x = random(rnd, rows * hidden);
         float[] baseG = random(rnd, rows * inter);
         float[] baseU = random(rnd, rows * inter);
-        float[] aG = random(rnd, slots * r * hidden);
-        float[] bG = random(rnd, slots * r * inter);
-        float[] aU = random(rnd, slots * r * hidden);
-        float[] bU = random(rnd, slots * r * inter);
-        float[] aD = random(rnd, slots * r * inter);
-        float[] bD = random(rnd, slots * r * hidden);
+        float[] aG = random(rnd, slots * r * hidden, storage);
+        float[] bG = random(rnd, slots * r * inter, storage);
+        float[] aU = random(rnd, slots * r * hidden, storage);
+        float[] bU = random(rnd, slots * r * inter, storage);
+        float[] aD = random(rnd, slots * r * inter, storage);
+        float[] bD = random(rnd, slots * r * hidden, storage);
         float[] doraG = new float[slots * inter];
         float[] doraU = new float[slots * inter];
         for (int i = 0; i < doraG.length; i++) {
@@ -177,15 +191,17 @@ class HostLoraKernelTest {
             KernelPlan plan = KernelPlan.weightedPairs(slot, coef, k, weight);
             float[] downA = HostLoraKernel.mixFfn(sum, m.create(baseG, new Shape(rows, inter)),
                     m.create(baseU, new Shape(rows, inter)), m.create(x, new Shape(rows, hidden)),
-                    gate ? m.create(aG, new Shape(slots, r, hidden)) : null,
-                    gate ? m.create(bG, new Shape(slots, r, inter)) : null,
-                    m.create(aU, new Shape(slots, r, hidden)), m.create(bU, new Shape(slots, r, inter)),
-                    down ? m.create(aD, new Shape(slots, r, inter)) : null, plan, weight,
+                    gate ? AdapterPool.store(m, aG, new Shape(slots, r, hidden), storage) : null,
+                    gate ? AdapterPool.store(m, bG, new Shape(slots, r, inter), storage) : null,
+                    AdapterPool.store(m, aU, new Shape(slots, r, hidden), storage),
+                    AdapterPool.store(m, bU, new Shape(slots, r, inter), storage),
+                    down ? AdapterPool.store(m, aD, new Shape(slots, r, inter), storage) : null, plan, weight,
                     dora ? new HostLoraKernel.DoraFactors(m.create(doraG, new Shape(slots, inter)),
                             m.create(doraU, new Shape(slots, inter)), slotIndex -> slotIndex % 2 == 1) : null);
             assertThat(downA == null).as("down A side returned").isEqualTo(!down);
             if (downA != null) {
-                HostLoraKernel.expandAll(delta, m.create(bD, new Shape(slots, r, hidden)), plan.intoTheirRows(), downA);
+                HostLoraKernel.expandAll(delta, AdapterPool.store(m, bD, new Shape(slots, r, hidden), storage),
+                        plan.intoTheirRows(), downA);
             }
             actualSum = sum.toFloatArray();
             actualDelta = delta.toFloatArray();
@@ -280,6 +296,17 @@ class HostLoraKernelTest {
                 .hasMessageContaining("jdk.incubator.vector");
         assertThat(GroupedLora.Strategy.AUTO.resolve(4, true)).isEqualTo(GroupedLora.Strategy.KERNEL);
         assertThat(GroupedLora.Strategy.AUTO.resolve(4, false)).isEqualTo(GroupedLora.Strategy.DISTINCT);
+    }
+
+    // uniform in [-1, 1), as values the storage holds exactly
+    private static float[] random(SplittableRandom rnd, int n, PoolStorage storage) {
+        float[] v = random(rnd, n);
+        if (storage == PoolStorage.BF16) {
+            for (int i = 0; i < n; i++) {
+                v[i] = FloatConversions.bf16ToFloat(FloatConversions.floatToBf16(v[i]));
+            }
+        }
+        return v;
     }
 
     private static float[] random(SplittableRandom rnd, int n) {

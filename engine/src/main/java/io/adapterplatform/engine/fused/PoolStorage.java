@@ -1,0 +1,26 @@
+package io.adapterplatform.engine.fused;
+
+/**
+ * How an {@link AdapterPool} keeps its adapters' A and B matrices.
+ *
+ * <p>A decode step over many distinct adapters streams every one of them once, so its cost above the base
+ * step is their bytes divided by the memory bandwidth: {@link #BF16} halves both that cost and the pool's
+ * memory (twice the adapters per pod). It is exact for adapters whose weights are bf16 values (files saved
+ * in BF16, as most adapters trained on a bf16 base are); other weights are rounded to the nearest bf16
+ * (relative error at most 2⁻⁹ per weight). Arithmetic stays fp32: the host kernel widens each weight in
+ * registers. Routers and DoRA factors stay fp32.
+ */
+public enum PoolStorage {
+    /** Every weight as given (the default). */
+    FP32,
+    /**
+     * 16-bit brain floats, read by the host kernel only: CPU, a JVM with {@code jdk.incubator.vector}, and the
+     * {@link GroupedLora.Strategy#KERNEL} or AUTO strategy (the DJL strategies need fp32 operands).
+     */
+    BF16;
+
+    /** Bytes per stored weight. */
+    public int bytesPerWeight() {
+        return this == BF16 ? 2 : 4;
+    }
+}
