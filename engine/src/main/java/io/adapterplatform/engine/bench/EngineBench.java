@@ -16,6 +16,7 @@ import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.fused.AdapterPool;
 import io.adapterplatform.engine.fused.GroupedLora;
 import io.adapterplatform.engine.fused.NaiveLoop;
+import io.adapterplatform.engine.fused.PoolStorage;
 import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.Devices;
@@ -174,8 +175,8 @@ public final class EngineBench {
             int batch = Math.max(o.batch(), d); // D distinct adapters need at least D rows
             // one store for the batch, as serving keeps it: decode attention is then one batched operation
             // (caches in separate stores are attended one sequence at a time). Room for every timed token
-            // of the 7 variants a round.
-            int capacity = o.context() + 7 * (o.warmup() + Timing.MAX_EXTRA_WARMUP + o.reps()) + 8;
+            // of the (up to) 8 variants a round.
+            int capacity = o.context() + 8 * (o.warmup() + Timing.MAX_EXTRA_WARMUP + o.reps()) + 8;
             KvStore store = new KvStore(model, batch, capacity);
             List<KvCache> caches = prefill(model, store, batch);
             try {
@@ -188,8 +189,12 @@ public final class EngineBench {
                 }
                 Set<Projection> all = EnumSet.allOf(Projection.class);
                 Set<Projection> qv = EnumSet.of(Projection.Q, Projection.V);
-                try (AdapterPool allPool = AdapterPool.of(model, randomLoras(dims, d, all));
-                     AdapterPool qvPool = AdapterPool.of(model, randomLoras(dims, d, qv))) {
+                List<AdapterWeights> allLoras = randomLoras(dims, d, all);
+                try (AdapterPool allPool = AdapterPool.of(model, allLoras);
+                     AdapterPool qvPool = AdapterPool.of(model, randomLoras(dims, d, qv));
+                     // the same adapters with A and B kept in bf16 (the host kernel only): half the bytes to stream
+                     AdapterPool bf16Pool = allPool.kernelUsable() ? AdapterPool.of(model, allLoras, PoolStorage.BF16)
+                             : null) {
                     Map<String, Function<NDManager, AdapterHook>> variants = new LinkedHashMap<>();
                     variants.put("base", step -> AdapterHook.NONE);
                     variants.put("fused_all7", step -> allPool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
@@ -200,6 +205,10 @@ public final class EngineBench {
                     variants.put("fused_qv", step -> qvPool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
                     variants.put("naive_qv", step -> NaiveLoop.bind(qvPool, step, rowAdapter));
                     variants.put("djl_qv", step -> qvPool.bind(step, rowAdapter, djl));
+                    if (bf16Pool != null) {
+                        variants.put("fused_all7_bf16", step -> bf16Pool.bind(step, rowAdapter, GroupedLora.Strategy.AUTO));
+                        row.put("fused_bf16_vs_naive_max_rel_diff", fusedVsNaive(model, bf16Pool, rowAdapter));
+                    }
                     row.put("fused_strategy", GroupedLora.Strategy.AUTO.resolve(d, allPool.kernelUsable()).name());
                     row.put("djl_strategy", djl.name());
                     row.put("fused_vs_naive_max_rel_diff", fusedVsNaive(model, allPool, rowAdapter));
@@ -211,22 +220,17 @@ public final class EngineBench {
                     for (String kind : List.of("all7", "qv")) {
                         Set<Projection> targets = kind.equals("all7") ? all : qv;
                         double adapterBytes = (double) d * adapterBytes(dims, targets, o.rank());
-                        double floor = 1 + adapterBytes / (bandwidth * 1e9) / (base / 1e3);
-                        double fused = ms.get("fused_" + kind) / base;
-                        Map<String, Object> v = new LinkedHashMap<>();
-                        v.put("fused_ms", round(ms.get("fused_" + kind)));
+                        Map<String, Object> v = fusedFigures("fused_" + kind, adapterBytes, ms, samples);
                         v.put("naive_ms", round(ms.get("naive_" + kind)));
-                        v.put("fused_ratio", round(fused));
-                        v.put("fused_ratio_median_of_rounds",
-                                round(Timing.medianOfRoundRatios(samples.get("fused_" + kind), samples.get("base"))));
                         v.put("naive_ratio", round(ms.get("naive_" + kind) / base));
                         v.put("djl_ms", round(ms.get("djl_" + kind)));
                         v.put("djl_ratio", round(ms.get("djl_" + kind) / base));
-                        v.put("adapter_mib", round(adapterBytes / 1048576.0));
-                        v.put("floor_ratio", round(floor));
-                        v.put("fused_fraction_of_floor", round(floor / fused));
-                        v.put("target_1_15_below_floor", floor > 1.15);
                         row.put(kind, v);
+                    }
+                    if (bf16Pool != null) {
+                        // bf16 weights: half the bytes of the fp32 pool's
+                        row.put("all7_bf16", fusedFigures("fused_all7_bf16", d * adapterBytes(dims, all, o.rank()) / 2.0,
+                                ms, samples));
                     }
                 }
                 rows.add(row);
@@ -238,6 +242,23 @@ public final class EngineBench {
         result.put("by_distinct", rows);
         result.put("floor", "1 + (D distinct adapters' A and B bytes / measured read bandwidth) / base step time");
         return result;
+    }
+
+    // a fused variant's time, its ratio to the base step and its floor from the adapter bytes it streams
+    private Map<String, Object> fusedFigures(String variant, double adapterBytes, Map<String, Double> ms,
+                                             Map<String, double[]> samples) {
+        double base = ms.get("base");
+        double floor = 1 + adapterBytes / (bandwidth * 1e9) / (base / 1e3);
+        double fused = ms.get(variant) / base;
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("fused_ms", round(ms.get(variant)));
+        v.put("fused_ratio", round(fused));
+        v.put("fused_ratio_median_of_rounds", round(Timing.medianOfRoundRatios(samples.get(variant), samples.get("base"))));
+        v.put("adapter_mib", round(adapterBytes / 1048576.0));
+        v.put("floor_ratio", round(floor));
+        v.put("fused_fraction_of_floor", round(floor / fused));
+        v.put("target_1_15_below_floor", floor > 1.15);
+        return v;
     }
 
     /**

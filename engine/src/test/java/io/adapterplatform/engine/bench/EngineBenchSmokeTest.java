@@ -34,6 +34,13 @@ class EngineBenchSmokeTest {
         assertThat(decode.get(1).get("fused_strategy")).isEqualTo("KERNEL"); // the test JVM has the Vector API
         // the timed fused and naive variants compute the same logits (fp32 rounding apart)
         assertThat((double) decode.get(1).get("fused_vs_naive_max_rel_diff")).isBetween(0.0, 1e-4);
+        // the bf16 pool holds the same adapters rounded: its fused step against the naive loop over that pool, and
+        // its floor from half the fp32 bytes
+        assertThat((double) decode.get(1).get("fused_bf16_vs_naive_max_rel_diff")).isBetween(0.0, 1e-4);
+        Map<String, Object> bf16 = (Map<String, Object>) decode.get(1).get("all7_bf16");
+        assertThat((double) bf16.get("adapter_mib") * 2).isCloseTo((double) all7.get("adapter_mib"),
+                org.assertj.core.data.Offset.offset(0.01));
+        assertThat((double) bf16.get("fused_ratio")).isPositive();
         assertThat(machine.get("device")).isEqualTo("cpu()");
         List<Map<String, Object>> mixlora = (List<Map<String, Object>>) ((Map<String, Object>) out.get("mixlora_ffn"))
                 .get("by_rows");
