@@ -5,12 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.stream.IntStream;
-import ai.djl.ndarray.types.DataType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -22,9 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * reused from cache (MixLoRA's (row, expert) pairs).
  *
  * <p>Preconditions (checked by {@link GroupedLora}): arrays on the CPU without gradients (inference only: the
- * kernel is invisible to autograd), fp32 except the pool's A and Bᵀ, which may be bf16 ({@link PoolStorage}; held
- * as raw bytes, widened in registers, arithmetic in fp32); y is a fresh contiguous array (it is written through
- * its direct buffer). Needs the {@code jdk.incubator.vector} module; {@link HostKernels#available()} says
+ * kernel is invisible to autograd), fp32 except the pool's A and Bᵀ, which may be bf16 ({@link PoolStorage}: each
+ * task then reads fp32 copies of the parts it needs, see {@link Bf16Widening}); y is a fresh contiguous array (it
+ * is written through its direct buffer). Needs the {@code jdk.incubator.vector} module; {@link HostKernels#available()} says
  * whether it is present, and this class is loaded only then.
  */
 final class HostLoraKernel {
@@ -33,11 +29,6 @@ final class HostLoraKernel {
     private static final int LANES = SPECIES.length();
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
-    /** bf16 weights: as many 16-bit lanes as {@link #SPECIES} has floats, widened to ints, then shifted into place. */
-    private static final VectorSpecies<Short> BF16 =
-            VectorSpecies.of(short.class, VectorShape.forBitSize(SPECIES.vectorBitSize() / 2));
-    private static final VectorSpecies<Integer> WIDENED = SPECIES.withLanes(int.class);
     /** Columns of Bᵀ one task streams per pass: r × 256 floats (16 KiB at r = 16) stay in L1 across a slot's pairs. */
     private static final int COLUMN_BLOCK = 256;
     /** Below this many multiply-adds one thread does it all: forking costs more than it saves. */
@@ -63,7 +54,7 @@ final class HostLoraKernel {
         int in = columns(a);
         MemorySegment as = segment(a);
         MemorySegment xs = segment(x);
-        boolean half = isBf16(a);
+        boolean bf16 = isBf16(a);
         float[] t = new float[pairs * r];
         // A side: t_p = coef_p · A_{slot_p} x_{inRow_p}, one task per block of pairs
         long aWork = (long) pairs * r * in;
@@ -71,9 +62,11 @@ final class HostLoraKernel {
         run(aTasks, task -> {
             int from = (int) ((long) pairs * task / aTasks);
             int to = (int) ((long) pairs * (task + 1) / aTasks);
+            Bf16Widening wide = bf16 ? Bf16Widening.begin() : null;
             for (int p = from; p < to; p++) {
-                project(as, half, xs, plan.slot(p) * r * (long) in, plan.inRow(p) * (long) in, in, r, plan.coef(p), t,
-                        p * r);
+                long aBase = plan.slot(p) * r * (long) in;
+                MemorySegment aHere = bf16 ? wide.rows(0, as, aBase, r, in, 0, in) : as;
+                project(aHere, xs, bf16 ? 0 : aBase, plan.inRow(p) * (long) in, in, r, plan.coef(p), t, p * r);
             }
         });
         expandAll(y, bt, plan, t);   // B side: y_{outRow_p} += Bᵀ_{slot_p}ᵀ t_p
@@ -99,8 +92,8 @@ final class HostLoraKernel {
         run(tasks, task -> {
             for (int t = rows * task / tasks; t < rows * (task + 1) / tasks; t++) {
                 if (rowMix[t] > 0) {
-                    project(rs, false, xs, rowMix[t] * (long) experts * hidden, t * (long) hidden, hidden, experts,
-                            1f, logits, t * experts);
+                    project(rs, xs, rowMix[t] * (long) experts * hidden, t * (long) hidden, hidden, experts, 1f, logits,
+                            t * experts);
                 }
             }
         });
@@ -133,8 +126,7 @@ final class HostLoraKernel {
         int n = plan.size();
         int inter = (int) baseG.getShape().get(1);
         int hidden = (int) x.getShape().get(1);
-        NDArray any = aG != null ? aG : aU != null ? aU : aD;
-        MixPass pass = new MixPass(n, any != null && isBf16(any), segment(baseG), segment(baseU), segment(hSum),
+        MixPass pass = new MixPass(n, segment(baseG), segment(baseU), segment(hSum),
                 aG == null ? 0 : (int) aG.getShape().get(1), aG == null ? null : segment(btG),
                 aU == null ? 0 : (int) aU.getShape().get(1), aU == null ? null : segment(btU),
                 aD == null ? 0 : (int) aD.getShape().get(1), aD == null ? null : segment(aD));
@@ -144,20 +136,25 @@ final class HostLoraKernel {
         MemorySegment xs = segment(x);
         MemorySegment ag = aG == null ? null : segment(aG);
         MemorySegment au = aU == null ? null : segment(aU);
+        NDArray anyA = aG != null ? aG : aU != null ? aU : aD;
+        boolean bf16 = anyA != null && isBf16(anyA);
         int aTasks = tasks((long) n * (pass.rG + pass.rU) * hidden, n);
         run(aTasks, task -> {
+            Bf16Widening wide = bf16 ? Bf16Widening.begin() : null;
             for (int i = (int) ((long) n * task / aTasks); i < (long) n * (task + 1) / aTasks; i++) {
                 if (!plan.hasAdapter(i)) {
                     continue;
                 }
                 long xBase = plan.inRow(i) * (long) hidden;
                 if (ag != null) {
-                    project(ag, pass.half, xs, plan.slot(i) * pass.rG * (long) hidden, xBase, hidden, pass.rG, plan.coef(i),
-                            pass.tG, i * pass.rG);
+                    long gBase = plan.slot(i) * pass.rG * (long) hidden;
+                    MemorySegment here = bf16 ? wide.rows(0, ag, gBase, pass.rG, hidden, 0, hidden) : ag;
+                    project(here, xs, bf16 ? 0 : gBase, xBase, hidden, pass.rG, plan.coef(i), pass.tG, i * pass.rG);
                 }
                 if (au != null) {
-                    project(au, pass.half, xs, plan.slot(i) * pass.rU * (long) hidden, xBase, hidden, pass.rU, plan.coef(i),
-                            pass.tU, i * pass.rU);
+                    long uBase = plan.slot(i) * pass.rU * (long) hidden;
+                    MemorySegment here = bf16 ? wide.rows(1, au, uBase, pass.rU, hidden, 0, hidden) : au;
+                    project(here, xs, bf16 ? 0 : uBase, xBase, hidden, pass.rU, plan.coef(i), pass.tU, i * pass.rU);
                 }
             }
         });
@@ -170,6 +167,7 @@ final class HostLoraKernel {
             float[] u = new float[4 * MIX_BLOCK];
             long[] rows = new long[4];
             float[] w = new float[4];
+            Bf16Widening wide = bf16 ? Bf16Widening.begin() : null;
             for (int blk = blocks * task / bTasks; blk < blocks * (task + 1) / bTasks; blk++) {
                 int o0 = blk * MIX_BLOCK;
                 int o1 = Math.min(inter, o0 + MIX_BLOCK);
@@ -188,12 +186,20 @@ final class HostLoraKernel {
                     long slot = plan.slot(i);
                     long gBase = slot * rG * (long) inter;
                     long uBase = slot * rU * (long) inter;
+                    MemorySegment gHere = pass.btG;
+                    MemorySegment uHere = pass.btU;
+                    if (bf16) {   // this block's columns of the slot's Bᵀ, as fp32 (r = 0: nothing to read)
+                        gHere = rG == 0 ? null : wide.rows(0, pass.btG, gBase, rG, inter, o0, o1);
+                        uHere = rU == 0 ? null : wide.rows(1, pass.btU, uBase, rU, inter, o0, o1);
+                        gBase = 0;
+                        uBase = 0;
+                    }
                     if (count == 4) {
-                        columns4(pass.baseG, pass.btG, pass.half, gBase, inter, rG, pass.tG, i * rG, rows, o0, o1, g);
-                        columns4(pass.baseU, pass.btU, pass.half, uBase, inter, rU, pass.tU, i * rU, rows, o0, o1, u);
+                        columns4(pass.baseG, gHere, gBase, inter, rG, pass.tG, i * rG, rows, o0, o1, g);
+                        columns4(pass.baseU, uHere, uBase, inter, rU, pass.tU, i * rU, rows, o0, o1, u);
                     } else {
-                        columns1(pass.baseG, pass.btG, pass.half, gBase, inter, rG, pass.tG, i * rG, rows[0], o0, o1, g);
-                        columns1(pass.baseU, pass.btU, pass.half, uBase, inter, rU, pass.tU, i * rU, rows[0], o0, o1, u);
+                        columns1(pass.baseG, gHere, gBase, inter, rG, pass.tG, i * rG, rows[0], o0, o1, g);
+                        columns1(pass.baseU, uHere, uBase, inter, rU, pass.tU, i * rU, rows[0], o0, o1, u);
                     }
                     if (adapter && (doraG != null || doraU != null) && dora.applies().test((int) slot)) {
                         if (doraG != null) {
@@ -205,8 +211,9 @@ final class HostLoraKernel {
                     }
                     swiglu(g, u, count, w, rows, pass.hSum, o0, o1);
                     if (pass.aD != null && adapter) {
-                        downPartial(pass.aD, pass.half, slot * pass.rD * (long) inter, inter, pass.rD, g, count, o0, o1, down,
-                                i * pass.rD);
+                        long dBase = slot * pass.rD * (long) inter;
+                        MemorySegment dHere = bf16 ? wide.rows(2, pass.aD, dBase, pass.rD, inter, o0, o1) : pass.aD;
+                        downPartial(dHere, bf16 ? 0 : dBase, inter, pass.rD, g, count, o0, o1, down, i * pass.rD);
                     }
                     i += count;
                 }
@@ -236,7 +243,6 @@ final class HostLoraKernel {
 
     /** What one {@link #mixFfn} pass reads and writes; t arrays hold s · A x per pair of the plan. */
     private static final class MixPass {
-        final boolean half;        // the pool's weights are bf16
         final MemorySegment baseG;
         final MemorySegment baseU;
         final MemorySegment hSum;
@@ -249,9 +255,8 @@ final class HostLoraKernel {
         final float[] tG;
         final float[] tU;
 
-        MixPass(int pairs, boolean half, MemorySegment baseG, MemorySegment baseU, MemorySegment hSum, int rG, MemorySegment btG,
+        MixPass(int pairs, MemorySegment baseG, MemorySegment baseU, MemorySegment hSum, int rG, MemorySegment btG,
                 int rU, MemorySegment btU, int rD, MemorySegment aD) {
-            this.half = half;
             this.baseG = baseG;
             this.baseU = baseU;
             this.hSum = hSum;
@@ -271,7 +276,7 @@ final class HostLoraKernel {
 
     // buf[j·MIX_BLOCK + c] = base[row_j + o0 + c] + Σ_k t[at + j·r + k] · Bᵀ[k, o0 + c] for four pairs of one
     // slot: each Bᵀ load feeds four FMAs, and two vectors of columns give eight independent FMA chains
-    private static void columns4(MemorySegment base, MemorySegment bt, boolean half, long bBase, int inter, int r, float[] t, int at,
+    private static void columns4(MemorySegment base, MemorySegment bt, long bBase, int inter, int r, float[] t, int at,
                                  long[] rows, int o0, int o1, float[] buf) {
         long row0 = rows[0];
         long row1 = rows[1];
@@ -289,8 +294,8 @@ final class HostLoraKernel {
             FloatVector w3 = load(base, row3 + o + LANES);
             for (int k = 0; k < r; k++) {
                 long bRow = bBase + (long) k * inter + o;
-                FloatVector lo = weights(bt, half, bRow);
-                FloatVector hi = weights(bt, half, bRow + LANES);
+                FloatVector lo = load(bt, bRow);
+                FloatVector hi = load(bt, bRow + LANES);
                 FloatVector t0 = FloatVector.broadcast(SPECIES, t[at + k]);
                 FloatVector t1 = FloatVector.broadcast(SPECIES, t[at + r + k]);
                 FloatVector t2 = FloatVector.broadcast(SPECIES, t[at + 2 * r + k]);
@@ -315,30 +320,30 @@ final class HostLoraKernel {
             w3.intoArray(buf, 3 * MIX_BLOCK + c + LANES);
         }
         for (int j = 0; j < 4; j++) {
-            columnsTail(base, bt, half, bBase, inter, r, t, at + j * r, rows[j], vecEnd, o1, o0, buf, j);
+            columnsTail(base, bt, bBase, inter, r, t, at + j * r, rows[j], vecEnd, o1, o0, buf, j);
         }
     }
 
     // columns4 for one pair (r = 0: no adapter, the base values only)
-    private static void columns1(MemorySegment base, MemorySegment bt, boolean half, long bBase, int inter, int r, float[] t, int at,
+    private static void columns1(MemorySegment base, MemorySegment bt, long bBase, int inter, int r, float[] t, int at,
                                  long row, int o0, int o1, float[] buf) {
         int vecEnd = o0 + (o1 - o0) / LANES * LANES;
         for (int o = o0; o < vecEnd; o += LANES) {
             FloatVector v = load(base, row + o);
             for (int k = 0; k < r; k++) {
-                v = weights(bt, half, bBase + (long) k * inter + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), v);
+                v = load(bt, bBase + (long) k * inter + o).fma(FloatVector.broadcast(SPECIES, t[at + k]), v);
             }
             v.intoArray(buf, o - o0);
         }
-        columnsTail(base, bt, half, bBase, inter, r, t, at, row, vecEnd, o1, o0, buf, 0);
+        columnsTail(base, bt, bBase, inter, r, t, at, row, vecEnd, o1, o0, buf, 0);
     }
 
-    private static void columnsTail(MemorySegment base, MemorySegment bt, boolean half, long bBase, int inter, int r, float[] t,
+    private static void columnsTail(MemorySegment base, MemorySegment bt, long bBase, int inter, int r, float[] t,
                                     int at, long row, int from, int o1, int o0, float[] buf, int j) {
         for (int o = from; o < o1; o++) {
             float v = base.getAtIndex(FLOAT, row + o);
             for (int k = 0; k < r; k++) {
-                v += t[at + k] * weight(bt, half, bBase + (long) k * inter + o);
+                v += t[at + k] * bt.getAtIndex(FLOAT, bBase + (long) k * inter + o);
             }
             buf[j * MIX_BLOCK + o - o0] = v;
         }
@@ -393,10 +398,10 @@ final class HostLoraKernel {
     // down[(at + j·r + k)·LANES + lane] += the lane-wise partial of Σ_{o in [o0, o1)} A2[k, o] · hb[j][o] for the
     // count (1 or 4) pairs in hb: lanes are summed once at the end of the pass (mixFfn), not per block (four
     // lane reductions per k and block cost more than the products). Tails go to lane 0.
-    private static void downPartial(MemorySegment aD, boolean half, long aBase, int inter, int r, float[] hb, int count, int o0,
+    private static void downPartial(MemorySegment aD, long aBase, int inter, int r, float[] hb, int count, int o0,
                                     int o1, float[] down, int at) {
         if (count == 4) {
-            downPartial4(aD, half, aBase, inter, r, hb, o0, o1, down, at);
+            downPartial4(aD, aBase, inter, r, hb, o0, o1, down, at);
             return;
         }
         int width = o1 - o0;
@@ -406,19 +411,19 @@ final class HostLoraKernel {
             FloatVector even = FloatVector.zero(SPECIES);
             FloatVector odd = FloatVector.zero(SPECIES);
             for (int c = 0; c < vecEnd; c += 2 * LANES) {
-                even = weights(aD, half, row + c).fma(FloatVector.fromArray(SPECIES, hb, c), even);
-                odd = weights(aD, half, row + c + LANES).fma(FloatVector.fromArray(SPECIES, hb, c + LANES), odd);
+                even = load(aD, row + c).fma(FloatVector.fromArray(SPECIES, hb, c), even);
+                odd = load(aD, row + c + LANES).fma(FloatVector.fromArray(SPECIES, hb, c + LANES), odd);
             }
             int cell = (at + k) * LANES;
             even.add(odd).add(FloatVector.fromArray(SPECIES, down, cell)).intoArray(down, cell);
             for (int c = vecEnd; c < width; c++) {
-                down[cell] += weight(aD, half, row + c) * hb[c];
+                down[cell] += aD.getAtIndex(FLOAT, row + c) * hb[c];
             }
         }
     }
 
     // downPartial for four pairs: each A2 load feeds four FMA chains
-    private static void downPartial4(MemorySegment aD, boolean half, long aBase, int inter, int r, float[] hb, int o0, int o1,
+    private static void downPartial4(MemorySegment aD, long aBase, int inter, int r, float[] hb, int o0, int o1,
                                      float[] down, int at) {
         int width = o1 - o0;
         int vecEnd = width / LANES * LANES;
@@ -429,7 +434,7 @@ final class HostLoraKernel {
             FloatVector acc2 = FloatVector.zero(SPECIES);
             FloatVector acc3 = FloatVector.zero(SPECIES);
             for (int c = 0; c < vecEnd; c += LANES) {
-                FloatVector a = weights(aD, half, row + c);
+                FloatVector a = load(aD, row + c);
                 acc0 = a.fma(FloatVector.fromArray(SPECIES, hb, c), acc0);
                 acc1 = a.fma(FloatVector.fromArray(SPECIES, hb, MIX_BLOCK + c), acc1);
                 acc2 = a.fma(FloatVector.fromArray(SPECIES, hb, 2 * MIX_BLOCK + c), acc2);
@@ -444,7 +449,7 @@ final class HostLoraKernel {
             acc2.add(FloatVector.fromArray(SPECIES, down, c2)).intoArray(down, c2);
             acc3.add(FloatVector.fromArray(SPECIES, down, c3)).intoArray(down, c3);
             for (int c = vecEnd; c < width; c++) {
-                float a = weight(aD, half, row + c);
+                float a = aD.getAtIndex(FLOAT, row + c);
                 down[c0] += a * hb[c];
                 down[c1] += a * hb[MIX_BLOCK + c];
                 down[c2] += a * hb[2 * MIX_BLOCK + c];
@@ -463,16 +468,19 @@ final class HostLoraKernel {
         int out = columns(bt);
         MemorySegment bs = segment(bt);
         MemorySegment ys = segment(y);
-        boolean half = isBf16(bt);
+        boolean bf16 = isBf16(bt);
         if (plan.streamsEachPairWhole()) {
             // Mostly one pair per adapter (many distinct adapters in a decode step): no block of Bᵀ is reused, so
             // stream each pair's Bᵀ rows whole. Column blocks would cut them into r short runs per block, which the
             // hardware prefetcher follows badly (7.6 against 22 GB/s at 64 adapters, q_proj shape).
             int pTasks = tasks((long) pairs * r * out, pairs);
             run(pTasks, task -> {
+                Bf16Widening wide = bf16 ? Bf16Widening.begin() : null;
                 for (int p = (int) ((long) pairs * task / pTasks); p < (int) ((long) pairs * (task + 1) / pTasks); p++) {
                     if (plan.hasAdapter(p)) {
-                        expand(bs, half, ys, plan.slot(p) * r * (long) out, plan.outRow(p) * (long) out, out, r, t, p * r, 0, out);
+                        long bBase = plan.slot(p) * r * (long) out;
+                        MemorySegment here = bf16 ? wide.rows(0, bs, bBase, r, out, 0, out) : bs;
+                        expand(here, ys, bf16 ? 0 : bBase, plan.outRow(p) * (long) out, out, r, t, p * r, 0, out);
                     }
                 }
             });
@@ -484,13 +492,15 @@ final class HostLoraKernel {
         run(bTasks, task -> {
             int fromBlock = (int) ((long) blocks * task / bTasks);
             int toBlock = (int) ((long) blocks * (task + 1) / bTasks);
+            Bf16Widening wide = bf16 ? Bf16Widening.begin() : null;
             for (int blk = fromBlock; blk < toBlock; blk++) {
                 int o0 = blk * COLUMN_BLOCK;
                 int o1 = Math.min(out, o0 + COLUMN_BLOCK);
                 for (int p = 0; p < pairs; p++) {
                     if (plan.hasAdapter(p)) {
-                        expand(bs, half, ys, plan.slot(p) * r * (long) out, plan.outRow(p) * (long) out, out, r, t, p * r,
-                                o0, o1);
+                        long bBase = plan.slot(p) * r * (long) out;
+                        MemorySegment here = bf16 ? wide.rows(0, bs, bBase, r, out, o0, o1) : bs;
+                        expand(here, ys, bf16 ? 0 : bBase, plan.outRow(p) * (long) out, out, r, t, p * r, o0, o1);
                     }
                 }
             }
@@ -498,7 +508,7 @@ final class HostLoraKernel {
     }
 
     // t[at + k] = coef · Σ_i A[k, i] x[i] for k < r; four accumulators, so that FMA latency does not bound it
-    private static void project(MemorySegment a, boolean half, MemorySegment x, long aBase, long xBase, int in, int r, float coef,
+    private static void project(MemorySegment a, MemorySegment x, long aBase, long xBase, int in, int r, float coef,
                                 float[] t, int at) {
         int vecEnd = in - in % (4 * LANES);
         for (int k = 0; k < r; k++) {
@@ -509,21 +519,21 @@ final class HostLoraKernel {
             FloatVector acc3 = FloatVector.zero(SPECIES);
             int i = 0;
             for (; i < vecEnd; i += 4 * LANES) {
-                acc0 = weights(a, half, row + i).fma(load(x, xBase + i), acc0);
-                acc1 = weights(a, half, row + i + LANES).fma(load(x, xBase + i + LANES), acc1);
-                acc2 = weights(a, half, row + i + 2 * LANES).fma(load(x, xBase + i + 2 * LANES), acc2);
-                acc3 = weights(a, half, row + i + 3 * LANES).fma(load(x, xBase + i + 3 * LANES), acc3);
+                acc0 = load(a, row + i).fma(load(x, xBase + i), acc0);
+                acc1 = load(a, row + i + LANES).fma(load(x, xBase + i + LANES), acc1);
+                acc2 = load(a, row + i + 2 * LANES).fma(load(x, xBase + i + 2 * LANES), acc2);
+                acc3 = load(a, row + i + 3 * LANES).fma(load(x, xBase + i + 3 * LANES), acc3);
             }
             float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
             for (; i < in; i++) {
-                sum += weight(a, half, row + i) * x.getAtIndex(FLOAT, xBase + i);
+                sum += a.getAtIndex(FLOAT, row + i) * x.getAtIndex(FLOAT, xBase + i);
             }
             t[at + k] = coef * sum;
         }
     }
 
     // y[o] += Σ_k t[at + k] Bᵀ[k, o] for o in [o0, o1); four vectors of columns per pass (independent chains)
-    private static void expand(MemorySegment bt, boolean half, MemorySegment y, long bBase, long yBase, int out, int r, float[] t,
+    private static void expand(MemorySegment bt, MemorySegment y, long bBase, long yBase, int out, int r, float[] t,
                                int at, int o0, int o1) {
         int o = o0;
         int vecEnd = o0 + (o1 - o0) / (4 * LANES) * (4 * LANES);
@@ -535,10 +545,10 @@ final class HostLoraKernel {
             for (int k = 0; k < r; k++) {
                 long row = bBase + (long) k * out + o;
                 FloatVector tk = FloatVector.broadcast(SPECIES, t[at + k]);
-                acc0 = weights(bt, half, row).fma(tk, acc0);
-                acc1 = weights(bt, half, row + LANES).fma(tk, acc1);
-                acc2 = weights(bt, half, row + 2 * LANES).fma(tk, acc2);
-                acc3 = weights(bt, half, row + 3 * LANES).fma(tk, acc3);
+                acc0 = load(bt, row).fma(tk, acc0);
+                acc1 = load(bt, row + LANES).fma(tk, acc1);
+                acc2 = load(bt, row + 2 * LANES).fma(tk, acc2);
+                acc3 = load(bt, row + 3 * LANES).fma(tk, acc3);
             }
             acc0.intoMemorySegment(y, (yBase + o) * Float.BYTES, ORDER);
             acc1.intoMemorySegment(y, (yBase + o + LANES) * Float.BYTES, ORDER);
@@ -548,7 +558,7 @@ final class HostLoraKernel {
         for (; o < o1; o++) {
             float acc = y.getAtIndex(FLOAT, yBase + o);
             for (int k = 0; k < r; k++) {
-                acc += t[at + k] * weight(bt, half, bBase + (long) k * out + o);
+                acc += t[at + k] * bt.getAtIndex(FLOAT, bBase + (long) k * out + o);
             }
             y.setAtIndex(FLOAT, yBase + o, acc);
         }
@@ -575,32 +585,17 @@ final class HostLoraKernel {
         return p.mul(scale);
     }
 
-    private static FloatVector load(MemorySegment s, long floatIndex) {
-        return FloatVector.fromMemorySegment(SPECIES, s, floatIndex * Float.BYTES, ORDER);
-    }
-
-    // Adapter weights as the pool stores them, by element index: fp32, or bf16 (the upper half of an fp32's bits,
-    // widened in registers: half the bytes to stream, and decode steps are bound by those bytes)
-    private static FloatVector weights(MemorySegment s, boolean half, long index) {
-        if (!half) {
-            return load(s, index);
-        }
-        ShortVector bits = ShortVector.fromMemorySegment(BF16, s, index * Short.BYTES, ORDER);
-        return ((IntVector) bits.convertShape(VectorOperators.S2I, WIDENED, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static float weight(MemorySegment s, boolean half, long index) {
-        return half ? Float.intBitsToFloat(s.getAtIndex(SHORT, index) << 16) : s.getAtIndex(FLOAT, index);
-    }
-
-    /** Pool weights in bf16 are raw bytes (see {@link AdapterPool}): two per weight in the last dimension. */
+    /** A bf16 pool's weights are raw bytes (see {@link AdapterPool}): two per weight in the last dimension. */
     static boolean isBf16(NDArray weights) {
-        return weights.getDataType() == DataType.UINT8;
+        return weights.getDataType() == ai.djl.ndarray.types.DataType.UINT8;
     }
 
     private static int columns(NDArray weights) {
         return (int) weights.getShape().get(2) / (isBf16(weights) ? 2 : 1);
+    }
+
+    private static FloatVector load(MemorySegment s, long floatIndex) {
+        return FloatVector.fromMemorySegment(SPECIES, s, floatIndex * Float.BYTES, ORDER);
     }
 
     private static MemorySegment segment(NDArray array) {
