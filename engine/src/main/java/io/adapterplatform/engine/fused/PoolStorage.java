@@ -17,10 +17,5 @@ public enum PoolStorage {
      * 16-bit brain floats, read by the host kernel only: CPU, a JVM with {@code jdk.incubator.vector}, and the
      * {@link GroupedLora.Strategy#KERNEL} or AUTO strategy (the DJL strategies need fp32 operands).
      */
-    BF16;
-
-    /** Bytes per stored weight. */
-    public int bytesPerWeight() {
-        return this == BF16 ? 2 : 4;
-    }
+    BF16
 }
