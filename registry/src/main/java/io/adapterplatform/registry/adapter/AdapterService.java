@@ -112,13 +112,17 @@ class AdapterService {
     caller.require(Role.READER);
     int n = Cursors.limit(limit);
     var sql = new StringBuilder("""
-        select a.name from adapter a join base_model b on b.id = a.base_model_id where a.name > :after""");
+        select a.name from adapter a where a.name > :after""");
     var params = new LinkedHashMap<String, Object>();
     params.put("after", cursor == null ? "" : Cursors.decode(cursor));
     if (baseModel != null) {
       Names.require("baseModel", baseModel);
-      sql.append(" and b.name = :base");
-      params.put("base", baseModel);
+      var base = baseModels.find(baseModel);
+      if (base.isEmpty()) {
+        return new Adapters.AdapterPage(List.of(), null);
+      }
+      sql.append(" and a.base_model_id = :base");
+      params.put("base", base.get().id());
     }
     if (kind != null) {
       sql.append(" and exists (select 1 from adapter_version v where v.adapter_id = a.id and v.deleted_at is null and v.kind = :kind)");
@@ -150,11 +154,16 @@ class AdapterService {
   /** The adapter's row, or 404. */
   Row require(String name) {
     Names.require("name", name);
-    return jdbc.sql("select a.id, a.name, a.base_model_id, b.name from adapter a join base_model b on b.id = a.base_model_id where a.name = ?")
+    return jdbc.sql("select a.id, a.name, a.base_model_id from adapter a where a.name = ?")
         .param(name)
-        .query((rs, i) -> new Row(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4)))
+        .query((rs, i) -> new Row(rs.getLong(1), rs.getString(2), rs.getLong(3), baseModelName(rs.getLong(3))))
         .optional()
         .orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
+  }
+
+  /** Base models are never deleted, so an adapter's base model always resolves. */
+  String baseModelName(long baseModelId) {
+    return baseModels.findById(baseModelId).orElseThrow().name();
   }
 
   private Adapters.Adapter view(String name) {

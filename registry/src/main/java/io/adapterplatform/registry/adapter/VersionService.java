@@ -160,8 +160,9 @@ class VersionService implements VersionViews {
         sources.add(new Adapters.ExpertSource(src.adapter(), src.number()));
       }
     }
-    String base = jdbc.sql("select b.name from adapter a join base_model b on b.id = a.base_model_id where a.id = ?")
-        .param(v.adapterId()).query(String.class).single();
+    long baseModelId = jdbc.sql("select base_model_id from adapter where id = ?").param(v.adapterId())
+        .query(Long.class).single();
+    String base = baseModels.findById(baseModelId).orElseThrow().name();
     List<String> targets = Optional.ofNullable(v.targetModules()).filter(s -> !s.isEmpty())
         .map(s -> Arrays.asList(s.split(","))).orElse(List.of());
     return new Adapters.AdapterVersion(v.adapter(), v.number(), Adapters.AdapterKind.valueOf(v.kind()), base,

@@ -20,6 +20,8 @@ import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.springframework.dao.DuplicateKeyException;
@@ -35,6 +37,8 @@ class BaseModelService implements BaseModelCatalog {
   private final Uploads uploads;
   private final BlobRows blobs;
   private final AuditLog audit;
+  /** Few rows, immutable once committed: every version view asks for its base model's name. */
+  private final Map<Long, Ref> byId = new ConcurrentHashMap<>();
 
   BaseModelService(JdbcClient jdbc, TransactionTemplate tx, Uploads uploads, BlobRows blobs, AuditLog audit) {
     this.jdbc = jdbc;
@@ -145,9 +149,17 @@ class BaseModelService implements BaseModelCatalog {
 
   @Override
   public Optional<Ref> findById(long id) {
-    return jdbc.sql("select id, name, config_json from base_model where id = ?").param(id)
+    var cached = byId.get(id);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    var found = jdbc.sql("select id, name, config_json from base_model where id = ?").param(id)
         .query((rs, i) -> new Ref(rs.getLong(1), rs.getString(2), ModelConfig.parse(rs.getBytes(3), "config.json")))
         .optional();
+    // Base models are immutable and never deleted: a row once read stays true (an id read inside a transaction that
+    // later rolls back is never asked for again: sequences do not hand it out twice).
+    found.ifPresent(ref -> byId.putIfAbsent(id, ref));
+    return found;
   }
 
 }

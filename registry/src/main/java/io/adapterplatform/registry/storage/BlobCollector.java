@@ -2,7 +2,9 @@ package io.adapterplatform.registry.storage;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
+import java.util.List;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -32,23 +34,19 @@ public class BlobCollector {
   private static final Pattern HEX = Pattern.compile("^[0-9a-f]{64}$");
   private static final int BATCH = 500;
 
-  /** A blob is live while any of these refers to it (a live composition's weights read its sources' files). */
-  private static final String UNREFERENCED = """
-      not exists (select 1 from version_file f join adapter_version v on v.id = f.version_id
-                  where f.sha256 = b.sha256 and not f.generated and v.deleted_at is null)
-      and not exists (select 1 from base_model_file m where m.sha256 = b.sha256)
-      and not exists (select 1 from mixlora_source s join adapter_version u on u.id = s.version_id
-                      join version_file f on f.version_id = s.source_version_id
-                      where u.deleted_at is null and f.sha256 = b.sha256)""";
-
   private final BlobStore store;
   private final JdbcClient jdbc;
   private final TransactionTemplate tx;
   private final StorageProperties properties;
   private final MeterRegistry meters;
+  /** A blob is live while any feature's declared references cover it. */
+  private final String unreferencedCondition;
 
   BlobCollector(BlobStore store, JdbcClient jdbc, TransactionTemplate tx, StorageProperties properties,
-      MeterRegistry meters) {
+      MeterRegistry meters, List<BlobReferences> references) {
+    this.unreferencedCondition = references.isEmpty() ? "true"
+        : references.stream().map(r -> "(" + r.referencedCondition("b.sha256") + ")")
+            .collect(Collectors.joining(" or ", "not (", ")"));
     this.store = store;
     this.jdbc = jdbc;
     this.tx = tx;
@@ -90,7 +88,7 @@ public class BlobCollector {
     String after = "";
     while (true) {
       // Keyset order, so that rows skipped (locked by an upload, referenced again) are not listed twice.
-      var rows = jdbc.sql("select b.sha256 from blob b where b.sha256 > ? and " + UNREFERENCED
+      var rows = jdbc.sql("select b.sha256 from blob b where b.sha256 > ? and " + unreferencedCondition
               + " order by b.sha256 limit " + BATCH)
           .param(after).query(String.class).list();
       if (rows.isEmpty()) {
@@ -134,7 +132,7 @@ public class BlobCollector {
       if (!BlobRows.tryLockExclusive(jdbc, sha)) {
         return null;
       }
-      var size = jdbc.sql("delete from blob b where b.sha256 = ? and " + UNREFERENCED + " returning b.size")
+      var size = jdbc.sql("delete from blob b where b.sha256 = ? and " + unreferencedCondition + " returning b.size")
           .param(sha).query(Long.class).optional();
       if (size.isEmpty()) {
         return null;
