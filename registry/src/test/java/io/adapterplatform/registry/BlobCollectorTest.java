@@ -76,21 +76,23 @@ class BlobCollectorTest extends RegistryTestBase {
     String sharedSha = sha(a2);
     assertThat(sha(b1)).isEqualTo(sharedSha);
     assertThat(ownSha).isNotEqualTo(sharedSha);
+    String ownKey = objectKey(ownSha);
+    String sharedKey = objectKey(sharedSha);
 
     collector.collect(Instant.now().plus(PAST_GRACE));
-    assertThat(exists(s3, BlobStore.blobKey(ownSha))).as("referenced by a live version").isTrue();
+    assertThat(exists(s3, ownKey)).as("referenced by a live version").isTrue();
 
     versions().deleteVersion(a, "1");
     versions().deleteVersion(a, "2");
     double before = counted("unreferenced", "objects");
     var result = collector.collect(Instant.now().plus(PAST_GRACE));
 
-    assertThat(exists(s3, BlobStore.blobKey(ownSha))).isFalse();
+    assertThat(exists(s3, ownKey)).isFalse();
     assertThat(hasRow(ownSha)).isFalse();
     assertThat(result.unreferenced()).isGreaterThanOrEqualTo(1);
     assertThat(counted("unreferenced", "objects") - before).isGreaterThanOrEqualTo(1);
     // Still used by b@1, and the config every such LoRA shares is still used by many.
-    assertThat(exists(s3, BlobStore.blobKey(sharedSha))).isTrue();
+    assertThat(exists(s3, sharedKey)).isTrue();
     assertThat(hasRow(sharedSha)).isTrue();
     for (var f : b1.getFiles()) {
       var file = versions().downloadVersionFile(b, "1", f.getName(), null, null);
@@ -105,19 +107,20 @@ class BlobCollectorTest extends RegistryTestBase {
     var v = publishLora(a, ThreadLocalRandom.current().nextLong());
     String sha = sha(v);
     long size = v.getFiles().stream().filter(f -> f.getName().equals(WEIGHTS)).findFirst().orElseThrow().getSize();
+    String key = objectKey(sha);
     versions().deleteVersion(a, "1");
     var info = new FileInfo(WEIGHTS, sha, size);
 
     // An upload deduplicating onto the unreferenced blob holds its lock: the collector must skip it.
     try (var pool = Executors.newSingleThreadExecutor()) {
       tx.executeWithoutResult(status -> {
-        blobRows.record(info);
+        blobRows.record(info, null);
         try {
           pool.submit(() -> collector.collect(Instant.now().plus(PAST_GRACE))).get();
         } catch (Exception e) {
           throw new IllegalStateException(e);
         }
-        assertThat(exists(s3, BlobStore.blobKey(sha))).isTrue();
+        assertThat(exists(s3, key)).isTrue();
       });
     }
     assertThat(hasRow(sha)).isTrue();
@@ -125,8 +128,8 @@ class BlobCollectorTest extends RegistryTestBase {
     // Nothing refers to it after all: collected. An upload that then records it finds no object and
     // commits nothing rather than a row pointing at nothing.
     collector.collect(Instant.now().plus(PAST_GRACE));
-    assertThat(exists(s3, BlobStore.blobKey(sha))).isFalse();
-    assertThatThrownBy(() -> tx.executeWithoutResult(status -> blobRows.record(info)))
+    assertThat(exists(s3, key)).isFalse();
+    assertThatThrownBy(() -> tx.executeWithoutResult(status -> blobRows.record(info, null)))
         .isInstanceOf(BlobStore.StorageException.class);
     assertThat(hasRow(sha)).isFalse();
   }
@@ -134,6 +137,56 @@ class BlobCollectorTest extends RegistryTestBase {
   private double counted(String kind, String what) {
     var c = meters.find("registry.blob.collected." + what).tag("kind", kind).counter();
     return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void anUploadIsCommittedWhereItWasWrittenAndADuplicateLeavesNoObjectBehind(BackendEndpoints backends)
+      throws Exception {
+    var s3 = s3(backends);
+    long seed = ThreadLocalRandom.current().nextLong();
+    String a = newAdapter();
+    String b = newAdapter();
+
+    var first = publishLora(a, seed);
+    String key = objectKey(sha(first));
+    var uploadsBefore = objectsUnder(s3, "blobs/u/");
+    var second = publishLora(b, seed);
+
+    assertThat(key).as("streamed to its final key: no copy to a content address").startsWith("blobs/u/");
+    assertThat(exists(s3, BlobStore.blobKey(sha(first)))).isFalse();
+    assertThat(sha(second)).isEqualTo(sha(first));
+    assertThat(objectKey(sha(second))).isEqualTo(key);
+    assertThat(objectsUnder(s3, "blobs/u/")).as("the duplicate's own objects were removed at once")
+        .containsExactlyInAnyOrderElementsOf(uploadsBefore);
+    var file = versions().downloadVersionFile(b, "1", WEIGHTS, null, null);
+    assertThat(sha256(Files.readAllBytes(file.toPath()))).isEqualTo(sha(second));
+  }
+
+  @Test
+  void anUploadLeftUncommittedIsRemovedOnceOlderThanTheGrace(BackendEndpoints backends) throws Exception {
+    var s3 = s3(backends);
+    String key = "blobs/u/crashed-" + ThreadLocalRandom.current().nextLong() + "/0";
+    s3.putObject(PutObjectArgs.builder().bucket("adapter-registry").object(key)
+        .stream(new ByteArrayInputStream(new byte[] {1, 2, 3}), 3, -1).build());
+
+    collector.collect(Instant.now());
+    assertThat(exists(s3, key)).as("young: its upload may be about to commit").isTrue();
+    collector.collect(Instant.now().plus(PAST_GRACE));
+
+    assertThat(exists(s3, key)).isFalse();
+  }
+
+  private String objectKey(String sha) {
+    return jdbc.sql("select object_key from blob where sha256 = ?").param(sha).query(String.class).single();
+  }
+
+  private static java.util.Set<String> objectsUnder(MinioClient s3, String prefix) throws Exception {
+    var keys = new java.util.HashSet<String>();
+    for (var item : s3.listObjects(io.minio.ListObjectsArgs.builder().bucket("adapter-registry").prefix(prefix)
+        .recursive(true).build())) {
+      keys.add(item.get().objectName());
+    }
+    return keys;
   }
 
   private boolean hasRow(String sha) {

@@ -22,6 +22,9 @@ import org.junit.jupiter.api.Test;
 
 class DownloadTest extends RegistryTestBase {
 
+  @org.springframework.beans.factory.annotation.Autowired
+  org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
   @Test
   void servesBytesWithETagRangesAndConditionalRequests() throws Exception {
     String name = newAdapter();
@@ -53,7 +56,7 @@ class DownloadTest extends RegistryTestBase {
     String name = newAdapter();
     var v = versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 12));
     var file = v.getFiles().stream().filter(f -> f.getName().equals("adapter_model.safetensors")).findFirst().orElseThrow();
-    overwrite(backends, file.getSha256(), new byte[(int) (long) file.getSize()]);
+    overwrite(backends, objectKey(file.getSha256()), new byte[(int) (long) file.getSize()]);
 
     var whole = problem(500, () -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, null));
     var range = problem(500, () -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", "bytes=0-9", null));
@@ -80,7 +83,7 @@ class DownloadTest extends RegistryTestBase {
     var file = stored.getFiles().stream().filter(f -> f.getName().equals("tokenizer.json")).findFirst().orElseThrow();
     byte[] corrupt = tokenizer.clone();
     corrupt[corrupt.length - 3] ^= 1;
-    overwrite(backends, file.getSha256(), corrupt);
+    overwrite(backends, objectKey(file.getSha256()), corrupt);
 
     var failure = catchThrowable(() -> get("/api/v1/base-models/" + model + "/files/tokenizer.json", null));
     var viaClient = catchThrowable(() -> new BaseModelsApi(admin()).downloadBaseModelFile(model, "tokenizer.json", null, null));
@@ -89,10 +92,14 @@ class DownloadTest extends RegistryTestBase {
     assertThat(viaClient).isNotNull();
   }
 
-  private static void overwrite(BackendEndpoints backends, String sha, byte[] bytes) throws Exception {
+  private String objectKey(String sha) {
+    return jdbc.sql("select object_key from blob where sha256 = ?").param(sha).query(String.class).single();
+  }
+
+  private static void overwrite(BackendEndpoints backends, String key, byte[] bytes) throws Exception {
     var s3 = MinioClient.builder().endpoint(backends.s3Endpoint()).credentials(backends.s3AccessKey(), backends.s3SecretKey())
         .region(backends.s3Region()).build();
-    s3.putObject(PutObjectArgs.builder().bucket("adapter-registry").object("blobs/sha256/" + sha)
+    s3.putObject(PutObjectArgs.builder().bucket("adapter-registry").object(key)
         .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build());
   }
 

@@ -16,6 +16,8 @@ class StagingCollectorTest extends RegistryTestBase {
 
   @Autowired
   StagingCollector collector;
+  @Autowired
+  org.springframework.jdbc.core.simple.JdbcClient jdbc;
 
   @Test
   void removesLeftoverStagingObjectsButNeverCommittedBlobs(BackendEndpoints backends) throws Exception {
@@ -33,7 +35,8 @@ class StagingCollectorTest extends RegistryTestBase {
     assertThat(removed).isGreaterThanOrEqualTo(1);
     assertThat(exists(s3, leftover)).isFalse();
     for (var f : v.getFiles()) {
-      assertThat(exists(s3, "blobs/sha256/" + f.getSha256())).isTrue();
+      assertThat(exists(s3, jdbc.sql("select object_key from blob where sha256 = ?").param(f.getSha256())
+          .query(String.class).single())).isTrue();
     }
     assertThat(versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, null)).exists();
   }

@@ -61,7 +61,7 @@ class VersionService implements VersionViews {
     this.generated = generated;
   }
 
-  /** Stage (streamed, hashed, header parsed) → validate → promote blobs → one transaction of rows. */
+  /** Stream to the object store (hashed, header parsed) → validate → one transaction of rows. */
   Adapters.AdapterVersion publish(Caller caller, String name, HttpServletRequest request) {
     caller.require(Role.PUBLISHER);
     var adapter = versions.adapter(name);
@@ -73,8 +73,7 @@ class VersionService implements VersionViews {
       AdapterConfig cfg = AdapterConfig.parse(config.content(), CONFIG);
       ModelConfig model = baseModels.findById(adapter.baseModelId()).orElseThrow().config();
       AdapterLayout layout = AdapterLayout.validate(cfg, weights.header(), model, WEIGHTS);
-      upload.files().forEach(blobs::promote);
-      var files = upload.files().stream().map(f -> new Versions.NewFile(f.stored(), false)).toList();
+      var files = upload.files().stream().map(f -> new Versions.NewFile(f.stored(), false, f.stagingKey())).toList();
       boolean mix = layout.kind() == io.adapterplatform.engine.format.AdapterKind.MIXLORA;
       var v = new Versions.NewVersion(layout.kind().name(), config.content(), mix ? layout.expertRank() : layout.rank(),
           layout.targetModules(), mix ? layout.numExperts() : null, mix ? cfg.topK() : null, null, files, List.of());

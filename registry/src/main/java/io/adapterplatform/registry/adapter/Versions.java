@@ -37,7 +37,15 @@ public class Versions {
       Instant deletedAt) {}
 
   /** A file of a new version: a committed blob, or generated on download. */
-  public record NewFile(FileInfo file, boolean generated) {}
+  /**
+   * A file of a new version: {@code objectKey} is where an uploaded file's bytes lie (null: at the content
+   * address, or nowhere for a generated file).
+   */
+  public record NewFile(FileInfo file, boolean generated, String objectKey) {
+    public NewFile(FileInfo file, boolean generated) {
+      this(file, generated, null);
+    }
+  }
 
   /** A LoRA version a composed version uses; expert index -1 is the attention LoRA. */
   public record Source(int expertIndex, long versionId) {}
@@ -91,7 +99,7 @@ public class Versions {
   }
 
   /**
-   * Commits a version whose blobs already lie at their content addresses: allocates its number under the
+   * Commits a version whose blobs already lie in the object store: allocates its number under the
    * adapter's row lock (gap-free, never reused), writes every row, the outbox event and the audit row in
    * the caller's transaction.
    */
@@ -107,7 +115,7 @@ public class Versions {
         .query(Long.class).single();
     for (var f : v.files()) {
       if (!f.generated()) {
-        blobs.record(f.file());
+        blobs.record(f.file(), f.objectKey());
       }
       jdbc.sql("insert into version_file (version_id, name, sha256, size, generated) values (?, ?, ?, ?, ?)")
           .params(id, f.file().name(), f.file().sha256(), f.file().size(), f.generated()).update();

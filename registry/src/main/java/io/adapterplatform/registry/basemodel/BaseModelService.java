@@ -64,7 +64,6 @@ class BaseModelService implements BaseModelCatalog {
       if (find(name).isPresent()) {
         throw ApiException.conflict("already-exists", "base model '" + name + "' already exists");
       }
-      upload.files().forEach(blobs::promote);
       try {
         return tx.execute(status -> {
           long id = jdbc.sql("""
@@ -75,7 +74,7 @@ class BaseModelService implements BaseModelCatalog {
                   model.numKeyValueHeads(), model.intermediateSize(), model.vocabSize(), config.content(), caller.actor())
               .query(Long.class).single();
           for (var f : upload.files()) {
-            blobs.record(f.stored());
+            blobs.record(f);
             jdbc.sql("insert into base_model_file (base_model_id, name, sha256, size) values (?, ?, ?, ?)")
                 .params(id, f.name(), f.sha256(), f.size()).update();
           }

@@ -3,7 +3,7 @@ package io.adapterplatform.registry.storage;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.util.List;
-import java.util.regex.Pattern;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,13 +13,15 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Removes promoted blobs nothing needs: (1) objects under {@code blobs/sha256/} without a blob row, older
- * than {@code platform.registry.blob-grace} (a crash between promote and commit), and (2) blob rows, with
- * their objects, that no live version, base model or live composition's source refers to any more.
+ * Removes blobs nothing needs: (1) objects under {@code blobs/} that no blob row names, older than
+ * {@code platform.registry.blob-grace} (an upload that failed, crashed before its commit, or duplicated a
+ * blob the registry held already), and (2) blob rows, with their objects, that no live version, base model
+ * or live composition's source refers to any more.
  *
  * <p>Why it cannot remove what a concurrent upload commits: each sha256 is decided in its own transaction
- * holding the blob's advisory lock exclusively ({@code pg_try_advisory_xact_lock}, skipping a blob in use);
- * an upload's {@link BlobRows#record} holds the same lock shared until it commits. The collector re-checks
+ * holding the blob's advisory lock exclusively ({@code pg_try_advisory_xact_lock}, skipping a blob in use),
+ * and each orphan under the lock of its object key; an upload's {@link BlobRows#record} holds both locks
+ * shared until it commits. The collector re-checks
  * "no row" / "no reference" in a statement that starts after the lock is granted (a fresh READ COMMITTED
  * snapshot), so every upload that committed a reference is seen, and no upload can commit one until the
  * collector's transaction ends. The object is removed before that transaction commits the row's delete: a
@@ -31,19 +33,22 @@ import org.springframework.transaction.support.TransactionTemplate;
 public class BlobCollector {
 
   private static final Logger log = LoggerFactory.getLogger(BlobCollector.class);
-  private static final Pattern HEX = Pattern.compile("^[0-9a-f]{64}$");
-  private static final int BATCH = 500;
+    private static final int BATCH = 500;
 
   private final BlobStore store;
   private final JdbcClient jdbc;
   private final TransactionTemplate tx;
   private final StorageProperties properties;
   private final MeterRegistry meters;
+  private final BlobRows rows;
+  private final BlobLocations locations;
   /** A blob is live while any feature's declared references cover it. */
   private final String unreferencedCondition;
 
   BlobCollector(BlobStore store, JdbcClient jdbc, TransactionTemplate tx, StorageProperties properties,
-      MeterRegistry meters, List<BlobReferences> references) {
+      MeterRegistry meters, List<BlobReferences> references, BlobRows rows, BlobLocations locations) {
+    this.rows = rows;
+    this.locations = locations;
     this.unreferencedCondition = references.isEmpty() ? "true"
         : references.stream().map(r -> "(" + r.referencedCondition("b.sha256") + ")")
             .collect(Collectors.joining(" or ", "not (", ")"));
@@ -70,14 +75,12 @@ public class BlobCollector {
   public Result collect(Instant now) {
     int orphans = 0;
     long orphanBytes = 0;
-    var candidates = store.listWithSizes(BlobStore.BLOBS, now.minus(properties.blobGrace()));
+    var candidates = store.listWithSizes(BlobStore.BLOB_OBJECTS, now.minus(properties.blobGrace()));
     for (int i = 0; i < candidates.size(); i += BATCH) {
       var batch = candidates.subList(i, Math.min(candidates.size(), i + BATCH));
-      var known = jdbc.sql("select sha256 from blob where sha256 = any(cast(? as bpchar[]))")
-          .param(batch.stream().map(l -> sha(l.key())).toArray(String[]::new)).query(String.class).set();
+      var unnamed = rows.unadopted(batch.stream().map(BlobStore.Listed::key).toList());
       for (var item : batch) {
-        String sha = sha(item.key());
-        if (HEX.matcher(sha).matches() && !known.contains(sha) && removeOrphan(sha)) {
+        if (unnamed.contains(item.key()) && removeOrphan(item.key())) {
           orphans++;
           orphanBytes += item.size();
         }
@@ -112,16 +115,15 @@ public class BlobCollector {
     return new Result(orphans, orphanBytes, unreferenced, unreferencedBytes);
   }
 
-  private boolean removeOrphan(String sha) {
+  private boolean removeOrphan(String key) {
     return Boolean.TRUE.equals(tx.execute(status -> {
-      if (!BlobRows.tryLockExclusive(jdbc, sha)) {
+      if (!BlobRows.tryLockObjectExclusive(jdbc, key)) {
         return false; // an upload is recording it right now
       }
-      boolean hasRow = jdbc.sql("select count(*) from blob where sha256 = ?").param(sha).query(Integer.class).single() > 0;
-      if (hasRow) {
+      if (!rows.unadopted(List.of(key)).contains(key)) {
         return false; // committed since the listing
       }
-      store.remove(BlobStore.blobKey(sha));
+      store.remove(key);
       return true;
     }));
   }
@@ -132,14 +134,16 @@ public class BlobCollector {
       if (!BlobRows.tryLockExclusive(jdbc, sha)) {
         return null;
       }
-      var size = jdbc.sql("delete from blob b where b.sha256 = ? and " + unreferencedCondition + " returning b.size")
-          .param(sha).query(Long.class).optional();
-      if (size.isEmpty()) {
+      var removed = jdbc.sql("delete from blob b where b.sha256 = ? and " + unreferencedCondition
+              + " returning b.size, b.object_key")
+          .param(sha).query((rs, i) -> Map.entry(rs.getLong(1), rs.getString(2))).optional();
+      if (removed.isEmpty()) {
         return null;
       }
       // Removed before the row's delete commits: a failure here rolls the row back (retried next round).
-      store.remove(BlobStore.blobKey(sha));
-      return size.get();
+      store.remove(removed.get().getValue());
+      locations.forget(sha);
+      return removed.get().getKey();
     });
   }
 
@@ -148,7 +152,4 @@ public class BlobCollector {
     meters.counter("registry.blob.collected.bytes", "kind", kind).increment(bytes);
   }
 
-  private static String sha(String key) {
-    return key.substring(BlobStore.BLOBS.length());
-  }
 }

@@ -21,22 +21,30 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.stereotype.Component;
 
 /**
- * The bucket: {@code staging/<upload>/<n>} for bytes not yet committed, {@code blobs/sha256/<hex>} for
- * committed, content-addressed, immutable blobs.
+ * The bucket. An upload streams each file to {@code blobs/u/<upload>/<n>}, and a committed blob stays where
+ * it was written: the blob table maps its sha256 to that key, so that committing costs no copy. Small
+ * generated blobs, and every blob committed before uploads kept their key, lie at their content address
+ * {@code blobs/sha256/<hex>}; {@code staging/} holds what older versions left uncommitted. Objects are
+ * immutable once written.
  */
 @Component
 @EnableConfigurationProperties({S3Properties.class, StorageProperties.class})
 public class BlobStore {
 
   static final String STAGING = "staging/";
+  /** Every committed object, and every upload that may become one, lies under this prefix. */
+  static final String BLOB_OBJECTS = "blobs/";
   static final String BLOBS = "blobs/sha256/";
+  static final String UPLOADS = "blobs/u/";
   /** Multipart part size of streamed puts: the only per-upload buffer on the heap. */
   private static final long PART_SIZE = 8L * 1024 * 1024;
 
   private final MinioClient client;
   private final String bucket;
+  private final BlobLocations locations;
 
-  BlobStore(S3Properties s3, StorageProperties storage) {
+  BlobStore(S3Properties s3, StorageProperties storage, BlobLocations locations) {
+    this.locations = locations;
     this.client = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
         .region(s3.region()).build();
     this.bucket = storage.bucket();
@@ -59,10 +67,10 @@ public class BlobStore {
   }
 
   public String newUploadPrefix() {
-    return STAGING + UUID.randomUUID() + "/";
+    return UPLOADS + UUID.randomUUID() + "/";
   }
 
-  /** Streams {@code in} to a staging key of unknown length; heap use is one part. */
+  /** Streams {@code in} to an upload's key, length unknown; heap use is one part. */
   public void putStaging(String key, InputStream in) {
     try {
       client.putObject(PutObjectArgs.builder().bucket(bucket).object(key).stream(in, -1, PART_SIZE)
@@ -74,43 +82,46 @@ public class BlobStore {
     }
   }
 
-  /** Server-side copy of a staged object to its content address, skipped when that blob already exists. */
-  public void promote(String stagingKey, String sha256) {
-    String target = blobKey(sha256);
-    try {
-      if (exists(target)) {
-        return;
-      }
-      client.copyObject(CopyObjectArgs.builder().bucket(bucket).object(target)
-          .source(CopySource.builder().bucket(bucket).object(stagingKey).build()).build());
-    } catch (Exception e) {
-      throw new StorageException("cannot commit " + stagingKey + " as " + target, e);
-    }
-  }
-
   public InputStream openBlob(String sha256, long offset) {
-    try {
-      var args = GetObjectArgs.builder().bucket(bucket).object(blobKey(sha256));
-      if (offset > 0) {
-        args.offset(offset);
-      }
-      return client.getObject(args.build());
-    } catch (Exception e) {
-      throw new StorageException("cannot read blob " + sha256, e);
-    }
+    return open(sha256, offset, -1);
   }
 
   /** {@code length} bytes of a blob from {@code offset} (a ranged GET). */
   public InputStream openRange(String sha256, long offset, long length) {
+    return open(sha256, offset, length);
+  }
+
+  private InputStream open(String sha256, long offset, long length) {
     try {
-      return client.getObject(GetObjectArgs.builder().bucket(bucket).object(blobKey(sha256)).offset(offset)
-          .length(length).build());
+      return client.getObject(readArgs(locations.keyOf(sha256), offset, length));
+    } catch (ErrorResponseException e) {
+      if (!isMissing(e)) {
+        throw new StorageException("cannot read blob " + sha256, e);
+      }
+      // The remembered key may name an object the collector removed since (and the blob was uploaded again).
+      locations.forget(sha256);
+      try {
+        return client.getObject(readArgs(locations.keyOf(sha256), offset, length));
+      } catch (Exception retry) {
+        throw new StorageException("cannot read blob " + sha256, retry);
+      }
     } catch (Exception e) {
       throw new StorageException("cannot read blob " + sha256, e);
     }
   }
 
-  /** Stores small bytes directly at their content address (idempotent: the key is the hash). */
+  private GetObjectArgs readArgs(String key, long offset, long length) {
+    var args = GetObjectArgs.builder().bucket(bucket).object(key);
+    if (offset > 0 || length >= 0) {
+      args.offset(offset);
+    }
+    if (length >= 0) {
+      args.length(length);
+    }
+    return args.build();
+  }
+
+  /** Stores small bytes at their content address (idempotent: the key is the hash); record it with that key. */
   public void putBlob(byte[] bytes, String sha256) {
     if (exists(blobKey(sha256))) {
       return;
@@ -189,13 +200,17 @@ public class BlobStore {
       client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
       return true;
     } catch (ErrorResponseException e) {
-      if ("NoSuchKey".equals(e.errorResponse().code()) || "NotFound".equals(e.errorResponse().code())) {
+      if (isMissing(e)) {
         return false;
       }
       throw new StorageException("cannot stat " + key, e);
     } catch (Exception e) {
       throw new StorageException("cannot stat " + key, e);
     }
+  }
+
+  private static boolean isMissing(ErrorResponseException e) {
+    return "NoSuchKey".equals(e.errorResponse().code()) || "NotFound".equals(e.errorResponse().code());
   }
 
   public static String blobKey(String sha256) {

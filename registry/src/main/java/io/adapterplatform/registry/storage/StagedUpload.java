@@ -1,15 +1,17 @@
 package io.adapterplatform.registry.storage;
 
+import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * A parsed multipart upload whose files lie under one staging prefix. Closing it removes the staging
- * objects (committed files were copied to their content address before).
+ * A parsed multipart upload whose files were streamed under one upload prefix. Closing it, after the
+ * committing transaction ended (or failed), removes the objects no blob row adopted: those of a failed
+ * upload, and duplicates of blobs the registry held already.
  */
-public record StagedUpload(String prefix, Map<String, String> fields, List<StagedFile> files, BlobStore store)
-    implements AutoCloseable {
+public record StagedUpload(String prefix, Map<String, String> fields, List<StagedFile> files, BlobStore store,
+    BlobRows rows) implements AutoCloseable {
 
   public Optional<StagedFile> file(String name) {
     return files.stream().filter(f -> f.name().equals(name)).findFirst();
@@ -17,6 +19,14 @@ public record StagedUpload(String prefix, Map<String, String> fields, List<Stage
 
   @Override
   public void close() {
-    store.removeStaging(prefix);
+    try {
+      for (String key : rows.unadopted(files.stream().map(StagedFile::stagingKey).toList())) {
+        store.remove(key);
+      }
+    } catch (RuntimeException e) {
+      // Left for the collector, which removes objects that no row names once they are older than its grace.
+      LoggerFactory.getLogger(StagedUpload.class).warn("upload {}: leftovers stay for the collector: {}", prefix,
+          e.toString());
+    }
   }
 }

@@ -23,7 +23,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Parses a multipart request AS A STREAM ({@link MultipartReader}, the container's multipart support
- * disabled): each file part goes straight to an S3 staging key while it is hashed and, for a
+ * disabled): each file part goes straight to the S3 key it will keep once committed (no copy afterwards)
+ * while it is hashed and, for a
  * safetensors file, while its header is parsed. Heap use is bounded by one S3 part (8 MiB) plus the
  * read-ahead (≈ 8 MiB) plus a safetensors header plus small JSON configs, whatever the file size; nothing
  * is spooled to local disk.
@@ -38,9 +39,11 @@ public class Uploads {
   private final BlobStore store;
   private final StorageProperties properties;
   private final MeterRegistry meters;
+  private final BlobRows rows;
 
-  Uploads(BlobStore store, StorageProperties properties, MeterRegistry meters) {
+  Uploads(BlobStore store, StorageProperties properties, MeterRegistry meters, BlobRows rows) {
     this.store = store;
+    this.rows = rows;
     this.properties = properties;
     this.meters = meters;
   }
@@ -96,7 +99,7 @@ public class Uploads {
       long bytes = files.stream().mapToLong(StagedFile::size).sum();
       meters.counter("registry.upload.bytes").increment(bytes);
       meters.timer("registry.upload.staging").record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
-      return new StagedUpload(prefix, fields, List.copyOf(files), store);
+      return new StagedUpload(prefix, fields, List.copyOf(files), store, rows);
     } catch (RuntimeException e) {
       store.removeStaging(prefix);
       throw e;
