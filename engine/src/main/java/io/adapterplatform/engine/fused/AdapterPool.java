@@ -581,7 +581,7 @@ public final class AdapterPool implements AutoCloseable {
 
     /** Pool weights as fp32 (a copy of bf16 ones, the array itself otherwise), for the DJL products that need it. */
     static NDArray widen(NDArray weights) {
-        if (!HostLoraKernel.isBf16(weights)) {
+        if (!PoolStorage.isBf16(weights)) {
             return weights;
         }
         ByteBuffer bits = weights.toByteBuffer().order(ByteOrder.nativeOrder());

@@ -585,9 +585,8 @@ final class HostLoraKernel {
         return p.mul(scale);
     }
 
-    /** A bf16 pool's weights are raw bytes (see {@link AdapterPool}): two per weight in the last dimension. */
-    static boolean isBf16(NDArray weights) {
-        return weights.getDataType() == ai.djl.ndarray.types.DataType.UINT8;
+    private static boolean isBf16(NDArray weights) {
+        return PoolStorage.isBf16(weights);
     }
 
     private static int columns(NDArray weights) {

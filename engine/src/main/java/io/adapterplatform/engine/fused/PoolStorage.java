@@ -1,5 +1,8 @@
 package io.adapterplatform.engine.fused;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
 /**
  * How an {@link AdapterPool} keeps its adapters' A and B matrices.
  *
@@ -17,5 +20,14 @@ public enum PoolStorage {
      * 16-bit brain floats, read by the host kernel only: CPU, a JVM with {@code jdk.incubator.vector}, and the
      * {@link GroupedLora.Strategy#KERNEL} or AUTO strategy (the DJL strategies need fp32 operands).
      */
-    BF16
+    BF16;
+
+    /**
+     * A bf16 pool's weights are raw bytes (see {@link AdapterPool}): two per weight in the last dimension. Here and
+     * not in {@link HostLoraKernel}: code that runs without the Vector API asks it too, and loading the kernel
+     * class there fails with {@code NoClassDefFoundError: jdk/incubator/vector/Vector}.
+     */
+    static boolean isBf16(NDArray weights) {
+        return weights.getDataType() == DataType.UINT8;
+    }
 }

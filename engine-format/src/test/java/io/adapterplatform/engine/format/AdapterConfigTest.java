@@ -148,6 +148,36 @@ class AdapterConfigTest {
     }
 
     @Test
+    void rejectsAScalingThatIsNotAPositiveFiniteFp32Number() {
+        // α/r = 1.25e307: a double, but infinite as the fp32 the engine scales by
+        assertThatThrownBy(() -> parse(lora(8, "1e308", false)))
+                .isInstanceOfSatisfying(FormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.INCONSISTENT))
+                .hasMessageContaining("lora_alpha 1.0E308 with r 8 gives a scaling α/r = 1.25E307")
+                .hasMessageContaining("not a positive finite fp32 number");
+        // 6e38 / 2 = 3e38 fits; 6e38 / √2 ≈ 4.2e38 does not
+        assertThat(parse(lora(2, "6e38", false)).scaling()).isEqualTo(3e38);
+        assertThatThrownBy(() -> parse(lora(2, "6e38", true))).hasMessageContaining("scaling α/√r");
+        // a scaling that rounds to 0 in fp32 would switch the adapter off without a word
+        assertThatThrownBy(() -> parse(lora(8, "1e-50", false))).hasMessageContaining("gives a scaling α/r");
+        assertThatThrownBy(() -> parse(lora(8, "-16", false))).hasMessageContaining("lora_alpha must be positive");
+        assertThatThrownBy(() -> parse(lora(8, "1e309", false)))
+                .isInstanceOfSatisfying(FormatException.class,
+                        e -> assertThat(e.reason()).isEqualTo(FormatException.Reason.MALFORMED))
+                .hasMessageContaining("'lora_alpha' must be a number");
+        assertThatThrownBy(() -> parse(lora(-4, "8", false))).hasMessageContaining("r must be at least 1, found -4");
+        assertThatThrownBy(() -> parse("""
+                {"peft_type":"MIXLORA","routing_strategy":"mixlora","r":4,"lora_alpha":8,"num_experts":2,"top_k":1,
+                 "target_modules":["up_proj"],"expert_lora":{"r":4,"lora_alpha":1e300}}"""))
+                .hasMessageContaining("expert lora_alpha 1.0E300 with r 4 gives a scaling α/r");
+    }
+
+    private static String lora(int r, String alpha, boolean rslora) {
+        return "{\"peft_type\":\"LORA\",\"r\":" + r + ",\"lora_alpha\":" + alpha + ",\"use_rslora\":" + rslora
+                + ",\"target_modules\":[\"q_proj\"]}";
+    }
+
+    @Test
     void boundsExpertsAndRankSoAHostileConfigCannotExhaustTheValidator() {
         assertThatThrownBy(() -> parse("""
                 {"peft_type":"MIXLORA","routing_strategy":"mixlora","r":100000,"lora_alpha":8,"num_experts":1000000,

@@ -265,6 +265,8 @@ public record AdapterConfig(
         }
         if (!(loraAlpha > 0)) {
             p.inconsistent("lora_alpha must be positive, found " + loraAlpha);
+        } else if (r >= 1) {
+            checkScaling(p, "", loraAlpha, r, useRslora);
         }
         if (!(loraDropout >= 0 && loraDropout < 1)) {
             p.inconsistent("lora_dropout must be in [0, 1), found " + loraDropout);
@@ -312,6 +314,8 @@ public record AdapterConfig(
             }
             if (!(m.expertAlpha() > 0)) {
                 p.inconsistent("expert lora_alpha must be positive, found " + m.expertAlpha());
+            } else if (m.expertR() >= 1) {
+                checkScaling(p, "expert ", m.expertAlpha(), m.expertR(), m.expertUseRslora());
             }
             if (!(m.expertDropout() >= 0 && m.expertDropout() < 1)) {
                 p.inconsistent("expert lora_dropout must be in [0, 1), found " + m.expertDropout());
@@ -320,6 +324,17 @@ public record AdapterConfig(
                 p.inconsistent("a MixLoRA config needs at least one MLP module (gate_proj, up_proj, down_proj) in "
                         + "target_modules for its experts");
             }
+        }
+    }
+
+    // The engine multiplies every delta by the scaling in fp32: one that overflows (lora_alpha 1e308) makes every
+    // output of the adapter infinite, and one that underflows to 0 silently switches the adapter off.
+    private static void checkScaling(Problems p, String which, double alpha, int r, boolean rslora) {
+        float s = (float) scaling(alpha, r, rslora);
+        if (!Float.isFinite(s) || s <= 0) {
+            p.inconsistent(which + "lora_alpha " + alpha + " with r " + r + " gives a scaling "
+                    + (rslora ? "α/√r" : "α/r") + " = " + scaling(alpha, r, rslora)
+                    + ", which is not a positive finite fp32 number (at most " + Float.MAX_VALUE + ")");
         }
     }
 
