@@ -49,7 +49,7 @@ class AbsentFieldsTest extends RegistryTestBase {
     var d = dir();
     versions().publishVersion(mix, List.of(
         Fixtures.write(d, "adapter_config.json", Fixtures.mixloraConfig(4, 2, 1, FFN)).toFile(),
-        Fixtures.write(d, "adapter_model.safetensors", Fixtures.mixloraWeights(4, 2, FFN, -1, 3)).toFile()));
+        Fixtures.write(d, "adapter_model.safetensors", Fixtures.mixloraWeights(4, 2, FFN, -1, 3)).toFile()), null);
     JsonNode m = get("/api/v1/adapters/" + mix + "/versions/1");
     assertThat(m.get("kind").asText()).isEqualTo("MIXLORA");
     assertThat(m.get("numExperts").asInt()).isEqualTo(2);
@@ -72,8 +72,8 @@ class AbsentFieldsTest extends RegistryTestBase {
     assertThat(last.get("nextCursor").isNull()).isTrue();
     assertThat(last.get("items")).hasSize(1);
     // the generated client reads both spellings
-    assertThat(versions().listVersions(name, 1, null).getNextCursor()).isEqualTo(first.get("nextCursor").asText());
-    assertThat(versions().listVersions(name, 1, first.get("nextCursor").asText()).getNextCursor()).isNull();
+    assertThat(versions().listVersions(name, 1, null, null).getNextCursor()).isEqualTo(first.get("nextCursor").asText());
+    assertThat(versions().listVersions(name, 1, first.get("nextCursor").asText(), null).getNextCursor()).isNull();
 
     for (String list : List.of("/api/v1/adapters?limit=500", "/api/v1/base-models", "/api/v1/audit?limit=1")) {
       JsonNode page = get(list);

@@ -27,7 +27,7 @@ class ConcurrentUploadTest extends RegistryTestBase {
         var files = loraFiles(4, List.of("q_proj", "v_proj"), false, seed);
         Callable<AdapterVersion> upload = () -> {
           start.await();
-          return versions().publishVersion(name, files);
+          return versions().publishVersion(name, files, null);
         };
         results.add(pool.submit(upload));
       }
@@ -39,7 +39,7 @@ class ConcurrentUploadTest extends RegistryTestBase {
 
       assertThat(numbers).containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(1, n).boxed().toList());
     }
-    assertThat(versions().listVersions(name, 100, null).getItems()).extracting(AdapterVersion::getVersion)
+    assertThat(versions().listVersions(name, 100, null, null).getItems()).extracting(AdapterVersion::getVersion)
         .containsExactlyElementsOf(IntStream.rangeClosed(1, n).boxed().toList());
   }
 }

@@ -30,7 +30,7 @@ class DownloadTest extends RegistryTestBase {
     String name = newAdapter();
     var files = loraFiles(4, List.of("q_proj", "v_proj"), false, 11);
     byte[] weights = Files.readAllBytes(files.get(1).toPath());
-    versions().publishVersion(name, files);
+    versions().publishVersion(name, files, null);
 
     var full = versions().downloadVersionFileWithHttpInfo(name, "1", "adapter_model.safetensors", null, null);
     String etag = full.getHeaders().get("etag").getFirst();
@@ -54,7 +54,7 @@ class DownloadTest extends RegistryTestBase {
   @Test
   void corruptSmallFileIsAProblemWithoutTheFilesHeaders(BackendEndpoints backends) throws Exception {
     String name = newAdapter();
-    var v = versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 12));
+    var v = versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 12), null);
     var file = v.getFiles().stream().filter(f -> f.getName().equals("adapter_model.safetensors")).findFirst().orElseThrow();
     overwrite(backends, objectKey(file.getSha256()), new byte[(int) (long) file.getSize()]);
 

@@ -60,7 +60,7 @@ class LocationTest extends RegistryTestBase {
     String adapter = newAdapter();
     publishLora(adapter, 1);
 
-    var published = versions().publishVersionWithHttpInfo(adapter, loraFiles(4, List.of("q_proj"), false, 2));
+    var published = versions().publishVersionWithHttpInfo(adapter, loraFiles(4, List.of("q_proj"), false, 2), null);
 
     assertThat(published.getStatusCode()).isEqualTo(201);
     assertThat(published.getData().getVersion()).isEqualTo(2);

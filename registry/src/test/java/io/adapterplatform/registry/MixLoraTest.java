@@ -35,7 +35,7 @@ class MixLoraTest extends RegistryTestBase {
   void storesTheReferenceLayoutAndListsItsExperts() throws Exception {
     String name = newAdapter();
 
-    var v = versions().publishVersion(name, mixloraFiles(4, 2, -1));
+    var v = versions().publishVersion(name, mixloraFiles(4, 2, -1), null);
     var experts = versions().listExperts(name, "1");
 
     assertThat(v.getKind()).isEqualTo(AdapterKind.MIXLORA);
@@ -53,8 +53,8 @@ class MixLoraTest extends RegistryTestBase {
   void rejectsAnIncompleteExpertAndTopKAboveTheExpertCount() throws Exception {
     String name = newAdapter();
 
-    problem(422, () -> versions().publishVersion(name, mixloraFiles(4, 2, 3)));
-    var p = problem(422, () -> versions().publishVersion(name, mixloraFiles(2, 3, -1)));
+    problem(422, () -> versions().publishVersion(name, mixloraFiles(4, 2, 3), null));
+    var p = problem(422, () -> versions().publishVersion(name, mixloraFiles(2, 3, -1), null));
     assertThat(p.getErrors()).isNotEmpty();
     String lora = newAdapter();
     publishLora(lora, 1);
@@ -67,10 +67,10 @@ class MixLoraTest extends RegistryTestBase {
     String b = newAdapter();
     String c = newAdapter();
     var aFiles = loraFiles(4, FFN, false, 21);
-    versions().publishVersion(a, aFiles);
-    versions().publishVersion(b, loraFiles(4, FFN, false, 22));
+    versions().publishVersion(a, aFiles, null);
+    versions().publishVersion(b, loraFiles(4, FFN, false, 22), null);
     aliases().moveAlias(b, "production", new MoveAliasRequest().version(1));
-    versions().publishVersion(c, loraFiles(4, ATTN, false, 23));
+    versions().publishVersion(c, loraFiles(4, ATTN, false, 23), null);
     String mix = newAdapter();
 
     var response = compose(mix, Map.of("experts", List.of(a + "@1", b + "@production"), "topK", 2,
@@ -102,9 +102,9 @@ class MixLoraTest extends RegistryTestBase {
   @Test
   void rejectsBadCompositions() throws Exception {
     String a = newAdapter();
-    versions().publishVersion(a, loraFiles(4, FFN, false, 31));
+    versions().publishVersion(a, loraFiles(4, FFN, false, 31), null);
     String dora = newAdapter();
-    versions().publishVersion(dora, loraFiles(4, FFN, true, 32));
+    versions().publishVersion(dora, loraFiles(4, FFN, true, 32), null);
     String mix = newAdapter();
 
     assertThat(compose(mix, Map.of("experts", List.of(a + "@1"), "topK", 2)).statusCode()).isEqualTo(422);
@@ -112,7 +112,7 @@ class MixLoraTest extends RegistryTestBase {
     assertThat(compose(mix, Map.of("experts", List.of("no-at-sign"), "topK", 1)).statusCode()).isEqualTo(400);
     assertThat(compose(mix, Map.of("experts", List.of(a + "@9"), "topK", 1)).statusCode()).isEqualTo(422);
     assertThat(compose(mix, Map.of("experts", List.of(), "topK", 1)).statusCode()).isEqualTo(400);
-    assertThat(versions().listVersions(mix, null, null).getItems()).isEmpty();
+    assertThat(versions().listVersions(mix, null, null, null).getItems()).isEmpty();
   }
 
   private HttpResponse<String> compose(String adapter, Map<String, Object> compose) throws Exception {

@@ -127,7 +127,7 @@ class ProblemDetailTest extends RegistryTestBase {
   @Test
   void composingFromMissingSourcesIs422OnTheField() throws Exception {
     String a = newAdapter();
-    versions().publishVersion(a, loraFiles(4, FFN, false, 41));
+    versions().publishVersion(a, loraFiles(4, FFN, false, 41), null);
     String mix = newAdapter();
     String versionsPath = "/api/v1/adapters/" + mix + "/versions";
     for (var experts : List.of(List.of("nope@1"), List.of(a + "@1", a + "@9"), List.of(a + "@1", a + "@staging"))) {
@@ -138,16 +138,16 @@ class ProblemDetailTest extends RegistryTestBase {
     var p = problem(422, json("POST", versionsPath, JSON.writeValueAsString(
         Map.of("compose", Map.of("experts", List.of(a + "@1"), "topK", 1, "attention", "nope@1")))));
     assertThat(fieldError(p, "compose.attention")).contains("nope");
-    assertThat(versions().listVersions(mix, null, null).getItems()).isEmpty();
+    assertThat(versions().listVersions(mix, null, null, null).getItems()).isEmpty();
   }
 
   @Test
   @SuppressWarnings("unchecked")
   void inconsistentExpertsArePointedAtByIndex() throws Exception {
     String a = newAdapter();
-    versions().publishVersion(a, loraFiles(4, FFN, false, 51));
+    versions().publishVersion(a, loraFiles(4, FFN, false, 51), null);
     String b = newAdapter();
-    versions().publishVersion(b, loraFiles(8, FFN, false, 52));
+    versions().publishVersion(b, loraFiles(8, FFN, false, 52), null);
     String mix = newAdapter();
     var p = problem(422, json("POST", "/api/v1/adapters/" + mix + "/versions",
         JSON.writeValueAsString(Map.of("compose", Map.of("experts", List.of(a + "@1", b + "@1"), "topK", 1)))));

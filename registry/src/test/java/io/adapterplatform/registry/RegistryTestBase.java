@@ -106,7 +106,7 @@ abstract class RegistryTestBase {
   }
 
   AdapterVersion publishLora(String adapter, long seed) throws Exception {
-    return new VersionsApi(admin()).publishVersion(adapter, loraFiles(4, List.of("q_proj", "v_proj"), false, seed));
+    return new VersionsApi(admin()).publishVersion(adapter, loraFiles(4, List.of("q_proj", "v_proj"), false, seed), null);
   }
 
   VersionsApi versions() {

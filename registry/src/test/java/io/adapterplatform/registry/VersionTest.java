@@ -17,7 +17,7 @@ class VersionTest extends RegistryTestBase {
     String name = newAdapter();
 
     var v1 = publishLora(name, 1);
-    var v2 = versions().publishVersion(name, loraFiles(4, List.of("q_proj", "v_proj", "down_proj"), true, 2));
+    var v2 = versions().publishVersion(name, loraFiles(4, List.of("q_proj", "v_proj", "down_proj"), true, 2), null);
 
     assertThat(v1.getVersion()).isEqualTo(1);
     assertThat(v1.getKind()).isEqualTo(AdapterKind.LORA);
@@ -28,7 +28,7 @@ class VersionTest extends RegistryTestBase {
     assertThat(v2.getVersion()).isEqualTo(2);
     assertThat(v2.getKind()).isEqualTo(AdapterKind.DORA);
     assertThat(adapters().getAdapter(name).getLatestVersion()).isEqualTo(2);
-    assertThat(versions().listVersions(name, null, null).getItems()).extracting(AdapterVersion::getVersion).containsExactly(1, 2);
+    assertThat(versions().listVersions(name, null, null, null).getItems()).extracting(AdapterVersion::getVersion).containsExactly(1, 2);
   }
 
   @Test
@@ -40,32 +40,32 @@ class VersionTest extends RegistryTestBase {
     File weights = Fixtures.write(d, "adapter_model.safetensors", Fixtures.loraWeights(4, qv, false, 1)).toFile();
 
     // rank 8 in the config, 4 in the tensors
-    problem(422, () -> versions().publishVersion(name, List.of(config, weights)));
+    problem(422, () -> versions().publishVersion(name, List.of(config, weights), null));
     // a target module the base architecture does not have
     Path d2 = dir();
     File cfg2 = Fixtures.write(d2, "adapter_config.json", Fixtures.loraConfig(4, List.of("q_proj", "w_proj"), false)).toFile();
-    problem(422, () -> versions().publishVersion(name, List.of(cfg2, weights)));
+    problem(422, () -> versions().publishVersion(name, List.of(cfg2, weights), null));
     // malformed config JSON
     File cfg3 = Fixtures.write(dir(), "adapter_config.json", "{\"peft_type\": ").toFile();
-    problem(400, () -> versions().publishVersion(name, List.of(cfg3, weights)));
+    problem(400, () -> versions().publishVersion(name, List.of(cfg3, weights), null));
     // weights missing
-    problem(400, () -> versions().publishVersion(name, List.of(config)));
+    problem(400, () -> versions().publishVersion(name, List.of(config), null));
     // truncated safetensors: the file is shorter than its header says
     byte[] full = Fixtures.loraWeights(4, qv, false, 1);
     File truncated = Fixtures.write(dir(), "adapter_model.safetensors", java.util.Arrays.copyOf(full, full.length - 3)).toFile();
     File okConfig = Fixtures.write(dir(), "adapter_config.json", Fixtures.loraConfig(4, qv, false)).toFile();
-    problem(400, () -> versions().publishVersion(name, List.of(okConfig, truncated)));
+    problem(400, () -> versions().publishVersion(name, List.of(okConfig, truncated), null));
     // a NaN in the weights
     byte[] nan = Fixtures.loraWeights(4, qv, false, 1);
     nan[nan.length - 2] = (byte) 0xC0;
     nan[nan.length - 1] = (byte) 0x7F;
     File withNan = Fixtures.write(dir(), "adapter_model.safetensors", nan).toFile();
-    var p = problem(422, () -> versions().publishVersion(name, List.of(okConfig, withNan)));
+    var p = problem(422, () -> versions().publishVersion(name, List.of(okConfig, withNan), null));
     assertThat(p.getErrors()).anySatisfy(e -> assertThat(e.getMessage()).contains("non-finite"));
     // an unknown adapter
-    problem(404, () -> versions().publishVersion("no-such-adapter", loraFiles(4, qv, false, 1)));
+    problem(404, () -> versions().publishVersion("no-such-adapter", loraFiles(4, qv, false, 1), null));
     // nothing was written by any of these
-    assertThat(versions().listVersions(name, null, null).getItems()).isEmpty();
+    assertThat(versions().listVersions(name, null, null, null).getItems()).isEmpty();
   }
 
   @Test
@@ -113,7 +113,7 @@ class VersionTest extends RegistryTestBase {
     problem(410, () -> versions().downloadVersionFile(name, "2", "adapter_config.json", null, null));
     problem(410, () -> aliases().moveAlias(name, "production", new MoveAliasRequest().version(1)));
     problem(404, () -> versions().getVersion(name, "7"));
-    assertThat(versions().listVersions(name, null, null).getItems()).extracting(AdapterVersion::getVersion).containsExactly(3);
+    assertThat(versions().listVersions(name, null, null, null).getItems()).extracting(AdapterVersion::getVersion).containsExactly(3);
     assertThat(adapters().getAdapter(name).getLatestVersion()).isEqualTo(3);
   }
 
@@ -124,9 +124,9 @@ class VersionTest extends RegistryTestBase {
       publishLora(name, i);
     }
 
-    var p1 = versions().listVersions(name, 2, null);
-    var p2 = versions().listVersions(name, 2, p1.getNextCursor());
-    var p3 = versions().listVersions(name, 2, p2.getNextCursor());
+    var p1 = versions().listVersions(name, 2, null, null);
+    var p2 = versions().listVersions(name, 2, p1.getNextCursor(), null);
+    var p3 = versions().listVersions(name, 2, p2.getNextCursor(), null);
 
     assertThat(p1.getItems()).extracting(AdapterVersion::getVersion).containsExactly(1, 2);
     assertThat(p2.getItems()).extracting(AdapterVersion::getVersion).containsExactly(3, 4);

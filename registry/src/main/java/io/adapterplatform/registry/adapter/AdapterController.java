@@ -8,6 +8,8 @@ import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 
 import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.idempotency.Idempotency;
+import jakarta.servlet.http.HttpServletRequest;
 import io.adapterplatform.registry.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.registry.openapi.ProblemResponses;
@@ -30,18 +32,23 @@ import org.springframework.web.bind.annotation.RestController;
 class AdapterController {
 
   private final AdapterService adapters;
+  private final Idempotency idempotency;
 
-  AdapterController(AdapterService adapters) {
+  AdapterController(AdapterService adapters, Idempotency idempotency) {
     this.adapters = adapters;
+    this.idempotency = idempotency;
   }
 
   @PostMapping(path = "/api/v1/adapters", consumes = "application/json", produces = "application/json")
   @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true,
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, UNPROCESSABLE_CONTENT})
-  ResponseEntity<Adapters.Adapter> createAdapter(Caller caller, @RequestBody Adapters.CreateAdapterRequest request) {
-    var created = adapters.create(caller, request);
-    return ResponseEntity.created(Locations.of("/api/v1/adapters/{name}", created.name())).body(created);
+  ResponseEntity<Adapters.Adapter> createAdapter(Caller caller, @RequestBody Adapters.CreateAdapterRequest request,
+      HttpServletRequest http) {
+    return idempotency.run(caller, "createAdapter", http, Adapters.Adapter.class, request, () -> {
+      var created = adapters.create(caller, request);
+      return ResponseEntity.created(Locations.of("/api/v1/adapters/{name}", created.name())).body(created);
+    });
   }
 
   @GetMapping(path = "/api/v1/adapters", produces = "application/json")

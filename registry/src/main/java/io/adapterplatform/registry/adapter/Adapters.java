@@ -43,7 +43,41 @@ public final class Adapters {
   @JsonInclude(Include.NON_NULL)
   public record AdapterVersion(String adapter, int version, AdapterKind kind, String baseModel, List<FileInfo> files,
       List<String> aliases, Integer rank, List<String> targetModules, @Nullable Integer numExperts, @Nullable Integer topK,
-      @Nullable List<ExpertSource> composedFrom, String createdBy, Instant createdAt) {}
+      @Nullable List<ExpertSource> composedFrom,
+      @Schema(maxLength = VersionMetadata.MAX_DESCRIPTION) @Nullable String description, Map<String, String> tags,
+      @Nullable Lineage lineage, String createdBy, Instant createdAt) {}
+
+  /** The dataset a version was trained on. */
+  @JsonInclude(Include.NON_NULL)
+  public record LineageDataset(@Schema(minLength = 1, maxLength = VersionMetadata.MAX_NAME) String name,
+      @Schema(minimum = "1") @Nullable Integer version,
+      @Schema(pattern = VersionMetadata.SHA256) @Nullable String sha256) {}
+
+  /** The base model a version was trained from. */
+  @JsonInclude(Include.NON_NULL)
+  public record LineageBaseModel(@Schema(minLength = 1, maxLength = VersionMetadata.MAX_NAME) String name,
+      @Schema(pattern = VersionMetadata.SHA256) @Nullable String sha256) {}
+
+  /** Where a version comes from; set at publish and never changed. */
+  @JsonInclude(Include.NON_NULL)
+  public record Lineage(@Schema(minLength = 1, maxLength = VersionMetadata.MAX_NAME) @Nullable String job,
+      @Nullable LineageDataset dataset, @Nullable LineageBaseModel baseModel,
+      @Schema(types = "object", maxProperties = VersionMetadata.MAX_ENTRIES) @Nullable Map<String, Object> hyperparameters,
+      @Schema(types = "object", maxProperties = VersionMetadata.MAX_ENTRIES) @Nullable Map<String, Object> metrics) {}
+
+  /** The metadata given at publish: the multipart {@code metadata} part, or beside {@code compose}. */
+  @JsonInclude(Include.NON_NULL)
+  public record PublishMetadata(@Schema(maxLength = VersionMetadata.MAX_DESCRIPTION) @Nullable String description,
+      @Schema(maxProperties = VersionMetadata.MAX_TAGS) @Nullable Map<String, String> tags,
+      @Nullable Lineage lineage) implements JsonRequestBody {}
+
+  /**
+   * A JSON merge patch of a version (RFC 7396): {@code description} (null removes it) and {@code tags} (a null
+   * value removes that tag). The lineage is immutable.
+   */
+  @JsonInclude(Include.NON_NULL)
+  public record VersionPatch(@Schema(maxLength = VersionMetadata.MAX_DESCRIPTION) @Nullable String description,
+      @Schema(maxProperties = VersionMetadata.MAX_TAGS) @Nullable Map<String, String> tags) {}
 
   public record VersionPage(List<AdapterVersion> items, @JsonInclude(Include.ALWAYS) @Nullable String nextCursor) {}
 

@@ -34,7 +34,7 @@ public class Versions {
   /** A stored version row. */
   public record VersionRow(long id, long adapterId, String adapter, int number, String kind, Integer rank,
       String targetModules, Integer numExperts, Integer topK, byte[] configJson, Instant createdAt, String createdBy,
-      Instant deletedAt) {}
+      Instant deletedAt, String description, String lineageJson) {}
 
   /** A file of a new version: a committed blob, or generated on download. */
   /**
@@ -52,7 +52,8 @@ public class Versions {
 
   /** What a new version consists of; its number is allocated at commit. */
   public record NewVersion(String kind, byte[] configJson, Integer rank, List<String> targetModules,
-      Integer numExperts, Integer topK, String composeJson, List<NewFile> files, List<Source> sources) {}
+      Integer numExperts, Integer topK, String composeJson, List<NewFile> files, List<Source> sources,
+      VersionMetadata.Checked metadata) {}
 
   private final JdbcClient jdbc;
   private final BlobRows blobs;
@@ -109,10 +110,14 @@ public class Versions {
         .param(adapter.id()).query(Integer.class).single();
     long id = jdbc.sql("""
         insert into adapter_version (adapter_id, number, kind, rank, target_modules, num_experts, top_k, config_json,
-          compose_json, created_by) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning id""")
+          compose_json, created_by, description, lineage) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, cast(? as jsonb))
+        returning id""")
         .params(adapter.id(), number, v.kind(), v.rank(), v.targetModules() == null ? null : String.join(",", v.targetModules()),
-            v.numExperts(), v.topK(), v.configJson(), v.composeJson(), actor)
+            v.numExperts(), v.topK(), v.configJson(), v.composeJson(), actor, v.metadata().description(),
+            v.metadata().lineageJson())
         .query(Long.class).single();
+    v.metadata().tags().forEach((key, value) ->
+        jdbc.sql("insert into version_tag (version_id, key, value) values (?, ?, ?)").params(id, key, value).update());
     for (var f : v.files()) {
       if (!f.generated()) {
         blobs.record(f.file(), f.objectKey());
@@ -127,6 +132,15 @@ public class Versions {
     outbox.append(Outbox.EventType.VERSION_PUBLISHED, adapter.name(), Map.of("version", number, "kind", v.kind()));
     audit.record(actor, "version.publish", "adapter/" + adapter.name() + "/versions/" + number, "kind=" + v.kind());
     return resolve(adapter, Integer.toString(number), false);
+  }
+
+  public Map<String, String> tags(long versionId) {
+    var tags = new java.util.TreeMap<String, String>();
+    jdbc.sql("select key, value from version_tag where version_id = ?").param(versionId)
+        .query(rs -> {
+          tags.put(rs.getString(1), rs.getString(2));
+        });
+    return tags;
   }
 
   public List<FileInfo> files(long versionId) {
@@ -168,6 +182,6 @@ public class Versions {
         rs.getString("kind"), (Integer) rs.getObject("rank"), rs.getString("target_modules"),
         (Integer) rs.getObject("num_experts"), (Integer) rs.getObject("top_k"), rs.getBytes("config_json"),
         rs.getObject("created_at", OffsetDateTime.class).toInstant(), rs.getString("created_by"),
-        deleted == null ? null : deleted.toInstant());
+        deleted == null ? null : deleted.toInstant(), rs.getString("description"), rs.getString("lineage"));
   }
 }

@@ -10,6 +10,7 @@ import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 
 import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.idempotency.Idempotency;
 import io.adapterplatform.registry.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.registry.openapi.ProblemResponses;
@@ -41,8 +42,10 @@ class BaseModelController {
 
   private final BaseModelService service;
   private final Downloads downloads;
+  private final Idempotency idempotency;
 
-  BaseModelController(BaseModelService service, Downloads downloads) {
+  BaseModelController(BaseModelService service, Downloads downloads, Idempotency idempotency) {
+    this.idempotency = idempotency;
     this.service = service;
     this.downloads = downloads;
   }
@@ -59,8 +62,10 @@ class BaseModelController {
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, CONTENT_TOO_LARGE, UNPROCESSABLE_CONTENT})
   ResponseEntity<BaseModels.BaseModel> uploadBaseModel(Caller caller, HttpServletRequest request) {
-    var stored = service.upload(caller, request);
-    return ResponseEntity.created(Locations.of("/api/v1/base-models/{name}", stored.name())).body(stored);
+    return idempotency.run(caller, "uploadBaseModel", request, BaseModels.BaseModel.class, null, () -> {
+      var stored = service.upload(caller, request);
+      return ResponseEntity.created(Locations.of("/api/v1/base-models/{name}", stored.name())).body(stored);
+    });
   }
 
   @GetMapping(path = "/api/v1/base-models", produces = "application/json")

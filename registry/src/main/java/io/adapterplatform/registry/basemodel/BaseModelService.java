@@ -5,6 +5,7 @@ import io.adapterplatform.engine.format.ModelConfig;
 import io.adapterplatform.engine.format.ModelWeightsIndex;
 import io.adapterplatform.engine.format.SafetensorsHeader;
 import io.adapterplatform.registry.audit.AuditLog;
+import io.adapterplatform.registry.idempotency.Idempotency;
 import io.adapterplatform.registry.auth.Caller;
 import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.problem.ApiException;
@@ -39,8 +40,11 @@ class BaseModelService implements BaseModelCatalog {
   private final AuditLog audit;
   /** Few rows, immutable once committed: every version view asks for its base model's name. */
   private final Map<Long, Ref> byId = new ConcurrentHashMap<>();
+  private final Idempotency idempotency;
 
-  BaseModelService(JdbcClient jdbc, TransactionTemplate tx, Uploads uploads, BlobRows blobs, AuditLog audit) {
+  BaseModelService(JdbcClient jdbc, TransactionTemplate tx, Uploads uploads, BlobRows blobs, AuditLog audit,
+      Idempotency idempotency) {
+    this.idempotency = idempotency;
     this.jdbc = jdbc;
     this.tx = tx;
     this.uploads = uploads;
@@ -51,6 +55,7 @@ class BaseModelService implements BaseModelCatalog {
   BaseModels.BaseModel upload(Caller caller, HttpServletRequest request) {
     caller.require(Role.PUBLISHER);
     try (var upload = uploads.stage(request, Set.of("name"))) {
+      idempotency.claim(request, upload.digest());
       String name = Names.require("name", upload.fields().get("name"));
       StagedFile config = upload.file("config.json")
           .orElseThrow(() -> ApiException.invalidField("files", "config.json is required"));

@@ -13,6 +13,8 @@ import static org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE;
 import io.adapterplatform.registry.adapter.Adapters;
 import io.adapterplatform.registry.adapter.VersionViews;
 import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.idempotency.Idempotency;
+import jakarta.servlet.http.HttpServletRequest;
 import io.adapterplatform.registry.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.registry.openapi.ProblemResponses;
@@ -36,23 +38,46 @@ class MixLoraController {
 
   private final MixLoraService service;
   private final VersionViews views;
+  private final Idempotency idempotency;
 
-  MixLoraController(MixLoraService service, VersionViews views) {
+  MixLoraController(MixLoraService service, VersionViews views, Idempotency idempotency) {
     this.service = service;
     this.views = views;
+    this.idempotency = idempotency;
   }
 
-  /** The JSON form of publishVersion: {@code {"compose": {...}}} (the multipart form uploads files). */
-  @PostMapping(path = "/api/v1/adapters/{name}/versions", consumes = "application/json", produces = "application/json")
-  @Operation(operationId = "publishVersion")
+  /**
+   * Makes a MixLoRA version from existing LoRA versions: {@code {"compose": {...}}}, with optional
+   * {@code description}, {@code tags} and {@code lineage}.
+   */
+  @PostMapping(path = "/api/v1/adapters/{name}/compositions", consumes = "application/json", produces = "application/json")
+  @Operation(operationId = "composeVersion")
   @ApiResponse(responseCode = "201", description = "Published", useReturnTypeSchema = true,
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
       UNPROCESSABLE_CONTENT})
   ResponseEntity<Adapters.AdapterVersion> composeVersion(Caller caller, @PathVariable String name,
-      @RequestBody MixLoras.ComposeRequest request) {
-    var composed = views.view(service.compose(caller, name, request));
-    return ResponseEntity.created(Locations.version(composed.adapter(), composed.version())).body(composed);
+      @RequestBody MixLoras.ComposeRequest request, HttpServletRequest http) {
+    // One scope for both paths: a retry of a composition is the same operation whichever path it took.
+    return idempotency.run(caller, "composeVersion", http, Adapters.AdapterVersion.class, request, () -> {
+      var composed = views.view(service.compose(caller, name, request));
+      return ResponseEntity.created(Locations.version(composed.adapter(), composed.version())).body(composed);
+    });
+  }
+
+  /**
+   * The JSON form of {@code POST .../versions} that came before {@code .../compositions}: still served, left
+   * out of the contract so that every operation there takes one media type (generators pick one).
+   */
+  @PostMapping(path = "/api/v1/adapters/{name}/versions", consumes = "application/json", produces = "application/json")
+  @Operation(hidden = true)
+  @ApiResponse(responseCode = "201", description = "Published", useReturnTypeSchema = true,
+      headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
+      UNPROCESSABLE_CONTENT})
+  ResponseEntity<Adapters.AdapterVersion> composeVersionAtVersions(Caller caller, @PathVariable String name,
+      @RequestBody MixLoras.ComposeRequest request, HttpServletRequest http) {
+    return composeVersion(caller, name, request, http);
   }
 
   @GetMapping(path = "/api/v1/adapters/{name}/versions/{ref}/experts", produces = "application/json")

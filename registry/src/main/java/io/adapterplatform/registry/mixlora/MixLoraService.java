@@ -27,6 +27,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.adapterplatform.registry.adapter.Adapters;
+import io.adapterplatform.registry.adapter.VersionMetadata;
 import io.adapterplatform.registry.adapter.Versions;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
@@ -60,6 +62,8 @@ class MixLoraService {
     if (c == null) {
       throw ApiException.invalidField("compose", "is required");
     }
+    var metadata = VersionMetadata.check(
+        new Adapters.PublishMetadata(request.description(), request.tags(), request.lineage()), "");
     if (c.experts() == null || c.experts().isEmpty()) {
       throw ApiException.invalidField("compose.experts", "at least one expert is required");
     }
@@ -116,7 +120,7 @@ class MixLoraService {
     }
     AdapterConfig cfg = plan.config();
     var v = new Versions.NewVersion("MIXLORA", config, cfg.expertR(), cfg.targetModules(), cfg.numExperts(), cfg.topK(),
-        Compositions.JSON.writeValueAsString(recipe), files, sources);
+        Compositions.JSON.writeValueAsString(recipe), files, sources, metadata);
     return versions.commit(caller.actor(), adapter, v);
   }
 

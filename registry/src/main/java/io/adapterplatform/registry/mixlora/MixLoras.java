@@ -6,6 +6,9 @@ import io.adapterplatform.registry.problem.JsonRequestBody;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
+import java.util.Map;
+import io.adapterplatform.registry.adapter.Adapters;
+import io.adapterplatform.registry.adapter.VersionMetadata;
 import org.jspecify.annotations.Nullable;
 
 /** The MixLoRA resources as the API shows them (names match the contract's schemas). */
@@ -21,7 +24,12 @@ final class MixLoras {
   record Compose(@ArraySchema(minItems = 1) List<String> experts, Integer topK, @Nullable RouterInit router,
       @Nullable String attention) {}
 
-  record ComposeRequest(Compose compose) implements JsonRequestBody {}
+  /** The recipe and, beside it, the same metadata a multipart publish takes in its {@code metadata} part. */
+  @JsonInclude(Include.NON_NULL)
+  record ComposeRequest(Compose compose,
+      @Schema(maxLength = VersionMetadata.MAX_DESCRIPTION) @Nullable String description,
+      @Schema(maxProperties = VersionMetadata.MAX_TAGS) @Nullable Map<String, String> tags,
+      Adapters.@Nullable Lineage lineage) implements JsonRequestBody {}
 
   record ExpertSource(String adapter, int version) {}
 

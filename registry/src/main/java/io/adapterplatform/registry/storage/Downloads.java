@@ -93,6 +93,45 @@ public class Downloads {
     return builder.body(body);
   }
 
+  /** One file of an archive and where its bytes come from. */
+  public record ArchiveEntry(FileInfo file, Supplier<InputStream> source) {}
+
+  /** An archive entry of a stored blob. */
+  public ArchiveEntry stored(FileInfo file) {
+    return new ArchiveEntry(file, () -> store.openBlob(file.sha256(), 0));
+  }
+
+  /**
+   * Streams {@code entries} as one tar ({@code application/x-tar}) with a known Content-Length. Each file is
+   * verified against its sha256 as it streams, its last chunk held back until the digest matched; a mismatch
+   * aborts the response short of its length. The ETag is the caller's: archives are not stored, so it is
+   * derived from what they contain.
+   */
+  public ResponseEntity<StreamingResponseBody> archive(List<ArchiveEntry> entries, String etag, String fileName,
+      java.time.Instant mtime, String ifNoneMatch) {
+    if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
+      return ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(etag).build();
+    }
+    long length = TarFormat.END_LENGTH;
+    for (var e : entries) {
+      length += TarFormat.entryLength(e.file().name(), e.file().size());
+    }
+    long seconds = mtime.getEpochSecond();
+    StreamingResponseBody body = out -> {
+      for (var e : entries) {
+        out.write(TarFormat.headers(e.file().name(), e.file().size(), seconds));
+        copyVerified(e.file(), e.source(), 0, e.file().size() - 1, out);
+        TarFormat.pad(out, e.file().size());
+      }
+      out.write(new byte[TarFormat.END_LENGTH]);
+    };
+    return ResponseEntity.ok().eTag(etag)
+        .contentType(MediaType.parseMediaType("application/x-tar"))
+        .contentLength(length)
+        .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + fileName + "\"")
+        .body(body);
+  }
+
   private void copyVerified(FileInfo file, Supplier<InputStream> source, long from, long to, OutputStream out)
       throws IOException {
     MessageDigest digest = sha256();

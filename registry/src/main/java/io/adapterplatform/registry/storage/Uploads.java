@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.commons.fileupload2.core.FileUploadException;
@@ -34,6 +35,7 @@ public class Uploads {
 
   /** JSON files are parsed in memory; tokenizer.json of large vocabularies reaches tens of MiB. */
   static final int MAX_JSON_BYTES = 64 * 1024 * 1024;
+  private static final int MAX_FIELD_BYTES = 4096;
   private static final Pattern FILE_NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$");
 
   private final BlobStore store;
@@ -53,6 +55,16 @@ public class Uploads {
    * strings, any other part name is a 400. On failure everything staged so far is removed.
    */
   public StagedUpload stage(HttpServletRequest request, Set<String> fieldNames) {
+    var limits = new LinkedHashMap<String, Integer>();
+    fieldNames.forEach(f -> limits.put(f, MAX_FIELD_BYTES));
+    return stage(request, limits, Set.of());
+  }
+
+  /**
+   * As {@link #stage(HttpServletRequest, Set)} with a size limit per form field; the fields named in
+   * {@code fileFields} may also come as file parts ({@code curl -F metadata=@meta.json}).
+   */
+  public StagedUpload stage(HttpServletRequest request, Map<String, Integer> fieldLimits, Set<String> fileFields) {
     if (!JakartaServletFileUpload.isMultipartContent(request)) {
       throw new ApiException(org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
           "Unsupported media type", "this operation takes multipart/form-data", List.of());
@@ -65,8 +77,9 @@ public class Uploads {
       var items = new MultipartReader(request.getInputStream(), MultipartReader.boundary(request.getContentType()),
           properties.maxFileSize().toBytes());
       for (var item = items.next(); item != null; item = items.next()) {
-        if (item.fileName() == null) {
-          if (!fieldNames.contains(item.fieldName())) {
+        if (item.fileName() == null || fileFields.contains(item.fieldName())) {
+          Integer limit = fieldLimits.get(item.fieldName());
+          if (limit == null) {
             throw ApiException.invalidField(item.fieldName(), "is not a part of this operation");
           }
           if (fields.containsKey(item.fieldName())) {
@@ -74,9 +87,9 @@ public class Uploads {
             throw ApiException.invalidField(item.fieldName(), "is given twice");
           }
           try (InputStream in = item.body()) {
-            byte[] value = in.readNBytes(4097);
-            if (value.length > 4096) {
-              throw ApiException.invalidField(item.fieldName(), "is too long");
+            byte[] value = in.readNBytes(limit + 1);
+            if (value.length > limit) {
+              throw ApiException.invalidField(item.fieldName(), "is too long (at most " + limit + " bytes)");
             }
             fields.put(item.fieldName(), new String(value, StandardCharsets.UTF_8));
           }
