@@ -19,10 +19,10 @@ class ScalingRejectionTest extends RegistryTestBase {
   void rejectsAnAlphaWhoseScalingOverflowsFloat32With422() throws Exception {
     String name = newAdapter();
 
-    var p = problem(422, () -> versions().publishVersion(name, files(alpha("1e308", false))));
-    var rs = problem(422, () -> versions().publishVersion(name, files(alpha("1e39", true))));
-    var negative = problem(422, () -> versions().publishVersion(name, files(alpha("-8", false))));
-    var infinite = problem(400, () -> versions().publishVersion(name, files(alpha("1e309", false))));
+    var p = problem(422, () -> versions().publishVersion(name, files(alpha("1e308", false)), null));
+    var rs = problem(422, () -> versions().publishVersion(name, files(alpha("1e39", true)), null));
+    var negative = problem(422, () -> versions().publishVersion(name, files(alpha("-8", false)), null));
+    var infinite = problem(400, () -> versions().publishVersion(name, files(alpha("1e309", false)), null));
 
     assertThat(p.getType().toString()).endsWith("/inconsistent-file");
     assertThat(p.getErrors()).anySatisfy(e -> {
@@ -33,9 +33,9 @@ class ScalingRejectionTest extends RegistryTestBase {
     assertThat(rs.getErrors()).anySatisfy(e -> assertThat(e.getMessage()).contains("scaling α/√r"));
     assertThat(negative.getErrors()).anySatisfy(e -> assertThat(e.getMessage()).contains("must be positive"));
     assertThat(infinite.getType().toString()).endsWith("/malformed-file");
-    assertThat(versions().listVersions(name, null, null).getItems()).isEmpty();
+    assertThat(versions().listVersions(name, null, null, null).getItems()).isEmpty();
     // the same files with a sane alpha are accepted
-    assertThat(versions().publishVersion(name, files(alpha("8", false))).getVersion()).isEqualTo(1);
+    assertThat(versions().publishVersion(name, files(alpha("8", false)), null).getVersion()).isEqualTo(1);
   }
 
   private static String alpha(String alpha, boolean rslora) {
