@@ -1,7 +1,10 @@
 package io.adapterplatform.embedded;
 
+import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -96,13 +99,26 @@ final class PostgresServer implements AutoCloseable {
     var previous = System.getProperty(ZONKY_WORKING_DIR);
     System.setProperty(ZONKY_WORKING_DIR, binariesDir.toAbsolutePath().toString());
     try {
-      return EmbeddedPostgres.builder().setOverrideWorkingDirectory(binariesDir.toAbsolutePath().toFile());
+      return EmbeddedPostgres.builder()
+          .setOverrideWorkingDirectory(binariesDir.toAbsolutePath().toFile())
+          .setPgBinaryResolver(new BinariesFor(binariesDir.toAbsolutePath()));
     } finally {
       if (previous == null) {
         System.clearProperty(ZONKY_WORKING_DIR);
       } else {
         System.setProperty(ZONKY_WORKING_DIR, previous);
       }
+    }
+  }
+
+  /**
+   * zonky's own resolver, under a key per binaries directory: zonky remembers, per resolver and for the whole
+   * JVM, where it unpacked the binaries, and would otherwise run every later cluster from the first one's.
+   */
+  private record BinariesFor(Path binariesDir) implements PgBinaryResolver {
+    @Override
+    public InputStream getPgBinary(String system, String machineHardware) throws IOException {
+      return DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, machineHardware);
     }
   }
 
