@@ -87,6 +87,24 @@ class LocalPlatformIT {
     assumeTrue(registry, "the registry API is not on this branch yet: only the backends were checked");
   }
 
+  @Test
+  void refusesAShortAdminTokenAtStartWithOneLineSayingWhy() throws Exception {
+    var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    var builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-jar", System.getProperty("platform.jar"));
+    builder.environment().put("PLATFORM_DATA_DIR", dataDir.toString());
+    builder.environment().put("PLATFORM_ADMIN_TOKEN", "admin-secret");
+
+    var process = builder.start();
+    var stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(2);
+    assertThat(stderr.lines().filter(line -> line.startsWith("platform:")))
+        .containsExactly("platform: PLATFORM_ADMIN_TOKEN must be at least 32 characters, was 12"
+            + " (make one with: openssl rand -hex 24)");
+    assertThat(dataDir.resolve("postgres")).as("nothing was started").doesNotExist();
+  }
+
   private Platform start(String name) throws Exception {
     var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     var jar = System.getProperty("platform.jar");
