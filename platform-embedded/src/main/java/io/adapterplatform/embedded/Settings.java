@@ -1,6 +1,7 @@
 package io.adapterplatform.embedded;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How {@link EmbeddedBackends} starts its servers. A port of {@code 0} means "any free port".
@@ -9,16 +10,12 @@ import java.util.Objects;
  * @param s3Port S3Proxy port, 0 for a free one
  * @param kafkaPort Kafka client listener port, 0 for a free one
  * @param kafkaControllerPort Kafka KRaft controller port, 0 for a free one
- * @param s3AccessKey access key S3Proxy accepts
- * @param s3SecretKey secret key S3Proxy accepts
+ * @param s3Credentials keys S3Proxy accepts; empty: the data directory's own, generated on its first start
  * @param s3Region region reported to clients (S3Proxy accepts any)
  */
 public record Settings(int postgresPort, int s3Port, int kafkaPort, int kafkaControllerPort,
-    String s3AccessKey, String s3SecretKey, String s3Region) {
+    Optional<S3Credentials> s3Credentials, String s3Region) {
 
-  /** Only the in-JVM services use these keys; the embedded S3 server listens on the loopback interface. */
-  public static final String DEFAULT_ACCESS_KEY = "platform";
-  public static final String DEFAULT_SECRET_KEY = "platform-local-secret";
   public static final String DEFAULT_REGION = "us-east-1";
 
   public Settings {
@@ -26,37 +23,34 @@ public record Settings(int postgresPort, int s3Port, int kafkaPort, int kafkaCon
     checkPort("s3Port", s3Port);
     checkPort("kafkaPort", kafkaPort);
     checkPort("kafkaControllerPort", kafkaControllerPort);
-    Objects.requireNonNull(s3AccessKey, "s3AccessKey");
-    Objects.requireNonNull(s3SecretKey, "s3SecretKey");
+    Objects.requireNonNull(s3Credentials, "s3Credentials");
     Objects.requireNonNull(s3Region, "s3Region");
-    if (s3AccessKey.isBlank() || s3SecretKey.isBlank()) {
-      throw new IllegalArgumentException("S3 access and secret keys must not be blank");
-    }
   }
 
-  /** Free ports and the default keys. */
+  /** Free ports and S3 keys generated per data directory. */
   public static Settings defaults() {
-    return new Settings(0, 0, 0, 0, DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, DEFAULT_REGION);
+    return new Settings(0, 0, 0, 0, Optional.empty(), DEFAULT_REGION);
   }
 
   public Settings withPostgresPort(int port) {
-    return new Settings(port, s3Port, kafkaPort, kafkaControllerPort, s3AccessKey, s3SecretKey, s3Region);
+    return new Settings(port, s3Port, kafkaPort, kafkaControllerPort, s3Credentials, s3Region);
   }
 
   public Settings withS3Port(int port) {
-    return new Settings(postgresPort, port, kafkaPort, kafkaControllerPort, s3AccessKey, s3SecretKey, s3Region);
+    return new Settings(postgresPort, port, kafkaPort, kafkaControllerPort, s3Credentials, s3Region);
   }
 
   public Settings withKafkaPort(int port) {
-    return new Settings(postgresPort, s3Port, port, kafkaControllerPort, s3AccessKey, s3SecretKey, s3Region);
+    return new Settings(postgresPort, s3Port, port, kafkaControllerPort, s3Credentials, s3Region);
   }
 
   public Settings withKafkaControllerPort(int port) {
-    return new Settings(postgresPort, s3Port, kafkaPort, port, s3AccessKey, s3SecretKey, s3Region);
+    return new Settings(postgresPort, s3Port, kafkaPort, port, s3Credentials, s3Region);
   }
 
   public Settings withS3Credentials(String accessKey, String secretKey) {
-    return new Settings(postgresPort, s3Port, kafkaPort, kafkaControllerPort, accessKey, secretKey, s3Region);
+    return new Settings(postgresPort, s3Port, kafkaPort, kafkaControllerPort,
+        Optional.of(new S3Credentials(accessKey, secretKey)), s3Region);
   }
 
   private static void checkPort(String name, int port) {

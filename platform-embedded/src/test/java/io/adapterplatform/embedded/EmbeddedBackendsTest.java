@@ -3,7 +3,11 @@ package io.adapterplatform.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -51,6 +55,47 @@ class EmbeddedBackendsTest {
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("in use by another running platform");
     }
+  }
+
+  @Test
+  void keepsEverythingOwnerOnlyAndPostgresRefusesConnectionsWithoutItsPassword() throws Exception {
+    var home = dataDir.resolve("fresh");
+    BackendEndpoints first;
+
+    try (var backends = EmbeddedBackends.start(home)) {
+      first = backends.endpoints();
+
+      for (var dir : List.of(home, home.resolve("postgres"), home.resolve("postgres-binaries"), home.resolve("s3"),
+          home.resolve("kafka"))) {
+        assertThat(permissions(dir)).as(dir.toString()).isEqualTo("rwx------");
+      }
+      for (var file : List.of(home.resolve("postgres-password"), home.resolve("s3-credentials.properties"))) {
+        assertThat(permissions(file)).as(file.toString()).isEqualTo("rw-------");
+      }
+      assertThat(first.jdbcPassword()).isNotBlank().isEqualTo(Files.readString(home.resolve("postgres-password")).strip());
+      assertThatThrownBy(() -> DriverManager.getConnection(first.jdbcUrl(), "postgres", ""))
+          .as("no password").isInstanceOf(SQLException.class);
+      assertThatThrownBy(() -> DriverManager.getConnection(first.jdbcUrl(), "postgres", "not-the-password"))
+          .as("a wrong password").isInstanceOf(SQLException.class);
+      assertThat(BackendProbes.queryStrings(first, "select 'in'")).containsExactly("in");
+      var postmaster = OrphanPostmaster.find(home.resolve("postgres")).orElseThrow().info().command().orElseThrow();
+      assertThat(postmaster).as("the binary that runs").doesNotStartWith(
+          Path.of(System.getProperty("java.io.tmpdir"), "embedded-pg").toString());
+      assertThat(Path.of(postmaster)).as("the binary that runs").startsWith(home.resolve("postgres-binaries"));
+      assertThat(first.s3AccessKey()).isNotEqualTo("platform");
+      assertThat(first.s3SecretKey()).isNotEqualTo("platform-local-secret").hasSizeGreaterThanOrEqualTo(32);
+    }
+
+    try (var restarted = EmbeddedBackends.start(home)) {
+      assertThat(restarted.endpoints().jdbcPassword()).isEqualTo(first.jdbcPassword());
+      assertThat(restarted.endpoints().s3SecretKey()).isEqualTo(first.s3SecretKey());
+    }
+    assertThat(S3Credentials.of(OwnerOnly.directory(dataDir.resolve("other"))).secretKey()).as("another data directory")
+        .isNotEqualTo(first.s3SecretKey());
+  }
+
+  private static String permissions(Path path) throws Exception {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
   }
 
   @Test

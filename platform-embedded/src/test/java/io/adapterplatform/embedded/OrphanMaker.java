@@ -10,7 +10,9 @@ final class OrphanMaker {
   }
 
   public static void main(String[] args) throws Exception {
-    var server = PostgresServer.start(Path.of(args[0]), 0);
+    var home = Path.of(args[0]).getParent();
+    var server = PostgresServer.start(Path.of(args[0]), home.resolve("postgres-binaries"),
+        home.resolve("postgres-password"), 0);
     System.out.println("ready " + server.jdbcUrl());
     System.out.flush();
     new CountDownLatch(1).await(); // until kill -9

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,8 @@ class OrphanPostmasterTest {
     BackendProbes.sql(endpoints(orphanUrl), "create table kept (v text)");
     BackendProbes.sql(endpoints(orphanUrl), "insert into kept values ('written before the kill')");
 
-    try (var next = PostgresServer.start(pgDir, 0)) {
+    try (var next = PostgresServer.start(pgDir, dataDir.resolve("postgres-binaries"),
+        dataDir.resolve("postgres-password"), 0)) {
 
       assertThat(ProcessHandle.of(orphanPid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
       assertThat(OrphanPostmaster.find(pgDir).orElseThrow().pid()).isNotEqualTo(orphanPid);
@@ -58,7 +60,8 @@ class OrphanPostmasterTest {
     throw new AssertionError("the child JVM exited before PostgreSQL was ready: " + child.waitFor());
   }
 
-  private static BackendEndpoints endpoints(String jdbcUrl) {
-    return new BackendEndpoints(jdbcUrl, PostgresServer.USER, "", "http://unused", "a", "s", "r", "unused:1");
+  private BackendEndpoints endpoints(String jdbcUrl) throws Exception {
+    var password = Files.readString(dataDir.resolve("postgres-password")).strip();
+    return new BackendEndpoints(jdbcUrl, PostgresServer.USER, password, "http://unused", "a", "s", "r", "unused:1");
   }
 }

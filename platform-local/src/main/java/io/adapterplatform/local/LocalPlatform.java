@@ -1,7 +1,10 @@
 package io.adapterplatform.local;
 
+import io.adapterplatform.embedded.BackendEndpoints;
 import io.adapterplatform.embedded.EmbeddedBackends;
 import io.adapterplatform.embedded.Settings;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -36,6 +39,7 @@ public class LocalPlatform {
       System.exit(2);
       return;
     }
+    warnIfReachableFromOtherHosts(settings.bindAddress());
     var context = new AtomicReference<ConfigurableApplicationContext>();
     EmbeddedBackends backends;
     try {
@@ -84,8 +88,8 @@ public class LocalPlatform {
 
   /** Starts backends under {@code dataDir} and every service on {@code port} (0: a free one), in this JVM. */
   public static Running start(Path dataDir, int port, String adminToken, Map<String, Object> properties) {
-    var settings = new LaunchSettings(dataDir.toAbsolutePath().normalize(), port, Optional.of(adminToken),
-        Settings.defaults());
+    var settings = new LaunchSettings(dataDir.toAbsolutePath().normalize(), LaunchSettings.LOOPBACK, port,
+        Optional.of(adminToken), Settings.defaults());
     var backends = EmbeddedBackends.start(settings.dataDir(), settings.backends());
     try {
       var app = application(settings, backends);
@@ -104,7 +108,7 @@ public class LocalPlatform {
     app.setRegisterShutdownHook(false); // ours closes the context, then the backends
     app.setDefaultProperties(defaults(settings));
     app.addInitializers(context -> context.getEnvironment().getPropertySources().addFirst(
-        new MapPropertySource(BACKENDS_PROPERTY_SOURCE, launcherProperties(settings, backends))));
+        new MapPropertySource(BACKENDS_PROPERTY_SOURCE, launcherProperties(settings, backends.endpoints()))));
     return app;
   }
 
@@ -112,12 +116,29 @@ public class LocalPlatform {
    * What the launcher decides, ahead of every service's own configuration: a service's application.yml
    * (e.g. {@code server.port: ${PLATFORM_PORT:8080}}) must not point it at other backends or another port.
    */
-  private static Map<String, Object> launcherProperties(LaunchSettings settings, EmbeddedBackends backends) {
-    var properties = new HashMap<String, Object>(backends.endpoints().asSpringProperties());
+  static Map<String, Object> launcherProperties(LaunchSettings settings, BackendEndpoints endpoints) {
+    var properties = new HashMap<String, Object>(endpoints.asSpringProperties());
+    properties.put("server.address", settings.bindAddress());
     properties.put("server.port", settings.port());
     properties.put("platform.data-dir", settings.dataDir().toString());
     settings.adminToken().ifPresent(token -> properties.put(LaunchSettings.ADMIN_TOKEN, token));
     return properties;
+  }
+
+  /** Plain HTTP with bearer tokens is only safe on loopback: say so when told to listen elsewhere. */
+  private static void warnIfReachableFromOtherHosts(String bindAddress) {
+    if (!isLoopback(bindAddress)) {
+      log.warn("listening on {} over plain HTTP: other hosts can reach the platform and read its tokens on the wire;"
+          + " put a TLS-terminating proxy in front (docs/security.md) or unset PLATFORM_BIND", bindAddress);
+    }
+  }
+
+  static boolean isLoopback(String address) {
+    try {
+      return InetAddress.getByName(address).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false; // Tomcat will fail to bind it and say why
+    }
   }
 
   private static Map<String, Object> defaults(LaunchSettings settings) {

@@ -1,6 +1,7 @@
 package io.adapterplatform.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.adapterplatform.local.bench.BenchModel;
@@ -8,8 +9,12 @@ import io.adapterplatform.local.bench.RegistryHttp;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code bin/platform up} as a user runs it: the packaged jar in its own JVM, killed hard, started again. */
 class LocalPlatformIT {
 
-  private static final String ADMIN_TOKEN = "it-admin-token-0123456789abcdef";
+  private static final String ADMIN_TOKEN = "it-admin-token-0123456789abcdef-0123456789";
   private static final Duration START_DEADLINE = Duration.ofMinutes(4);
   private static final Pattern TOKEN = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"");
 
@@ -49,6 +54,7 @@ class LocalPlatformIT {
   void survivesAHardKillWithEverythingIntactAndStopsCleanlyOnSigterm() throws Exception {
     port = freePort();
     var first = start("first");
+    assertNotReachableOnOtherInterfaces();
     var registry = registryPresent();
     String issued = null;
     byte[] weights = null;
@@ -81,6 +87,24 @@ class LocalPlatformIT {
     assumeTrue(registry, "the registry API is not on this branch yet: only the backends were checked");
   }
 
+  @Test
+  void refusesAShortAdminTokenAtStartWithOneLineSayingWhy() throws Exception {
+    var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    var builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-jar", System.getProperty("platform.jar"));
+    builder.environment().put("PLATFORM_DATA_DIR", dataDir.toString());
+    builder.environment().put("PLATFORM_ADMIN_TOKEN", "admin-secret");
+
+    var process = builder.start();
+    var stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).isEqualTo(2);
+    assertThat(stderr.lines().filter(line -> line.startsWith("platform:")))
+        .containsExactly("platform: PLATFORM_ADMIN_TOKEN must be at least 32 characters, was 12"
+            + " (make one with: openssl rand -hex 24)");
+    assertThat(dataDir.resolve("postgres")).as("nothing was started").doesNotExist();
+  }
+
   private Platform start(String name) throws Exception {
     var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     var jar = System.getProperty("platform.jar");
@@ -111,6 +135,30 @@ class LocalPlatformIT {
       Thread.sleep(100); // poll interval, not a timing assumption: the deadline bounds the wait
     }
     throw new AssertionError("health never became UP; last answer: " + last);
+  }
+
+  /** The default bind is loopback: an address of this host on another interface must refuse the connection. */
+  private void assertNotReachableOnOtherInterfaces() throws Exception {
+    var others = NetworkInterface.networkInterfaces()
+        .filter(nic -> isUp(nic))
+        .flatMap(NetworkInterface::inetAddresses)
+        .filter(address -> !address.isLoopbackAddress() && !address.isLinkLocalAddress())
+        .toList();
+    try (var loopback = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      assertThat(loopback.isConnected()).isTrue();
+    }
+    for (var address : others) {
+      assertThatThrownBy(() -> new Socket(address, port).close())
+          .as("port %d on %s", port, address).isInstanceOf(ConnectException.class);
+    }
+  }
+
+  private static boolean isUp(NetworkInterface nic) {
+    try {
+      return nic.isUp();
+    } catch (SocketException e) {
+      return false;
+    }
   }
 
   private boolean registryPresent() throws Exception {

@@ -38,7 +38,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 @PlatformBackends
 abstract class RegistryTestBase {
 
-  static final String ADMIN = "test-admin-token";
+  static final String ADMIN = "test-admin-token-0123456789abcdef";
   static final String BASE = "tiny-llama";
   private static final AtomicInteger COUNTER = new AtomicInteger();
   static final ObjectMapper JSON = new ObjectMapper();

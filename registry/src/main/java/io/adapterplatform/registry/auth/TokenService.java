@@ -23,6 +23,8 @@ import org.springframework.transaction.annotation.Transactional;
 class TokenService {
 
   static final String BOOTSTRAP_NAME = "bootstrap-admin";
+  /** 32 characters of a random token carry at least 128 bits whatever alphabet they use (hex: 4 bits each). */
+  static final int MIN_ADMIN_TOKEN_LENGTH = 32;
   private static final Logger log = LoggerFactory.getLogger(TokenService.class);
 
   record Issued(ApiToken token, String secret) {}
@@ -66,14 +68,24 @@ class TokenService {
   }
 
   /**
-   * Makes the bootstrap ADMIN token usable: the configured one (PLATFORM_ADMIN_TOKEN), or a fresh one
-   * printed once on stdout when none is configured (the previous generated one is revoked then).
+   * Makes the bootstrap ADMIN token usable: the configured one (PLATFORM_ADMIN_TOKEN), or a fresh one when
+   * none is configured (the previous generated one is revoked then), which is returned for its owner to keep.
+   * A configured token that was revoked stays revoked: the start goes on without it.
    */
   @Transactional
-  public void bootstrapAdmin() {
+  public Optional<String> bootstrapAdmin() {
     String secret = adminToken == null || adminToken.isBlank() ? null : adminToken.strip();
-    if (secret != null && tokens.findByTokenSha256(sha256(secret)).filter(t -> !t.revoked()).isPresent()) {
-      return;
+    if (secret != null && secret.length() < MIN_ADMIN_TOKEN_LENGTH) {
+      throw new IllegalStateException("platform.auth.admin-token (PLATFORM_ADMIN_TOKEN) must be at least "
+          + MIN_ADMIN_TOKEN_LENGTH + " characters, was " + secret.length() + " (make one with: openssl rand -hex 24)");
+    }
+    var configured = secret == null ? Optional.<ApiToken>empty() : tokens.findByTokenSha256(sha256(secret));
+    if (configured.isPresent()) {
+      if (configured.get().revoked()) {
+        log.warn("the configured bootstrap admin token (id {}) was revoked and stays revoked; starting without it:"
+            + " set PLATFORM_ADMIN_TOKEN to a new token to get a bootstrap admin again", configured.get().id());
+      }
+      return Optional.empty();
     }
     for (var old : tokens.findByNameAndRevokedAtIsNull(BOOTSTRAP_NAME)) {
       old.revoke(Instant.now());
@@ -85,11 +97,10 @@ class TokenService {
     var token = tokens.save(new ApiToken(BOOTSTRAP_NAME, sha256(secret), Set.of(Role.ADMIN), Instant.now()));
     audit.record("system", "token.bootstrap", "token/" + token.id(), generated ? "generated" : "configured");
     if (generated) {
-      // Printed once, on purpose not through the logger (logs are shipped; stdout of a start is read by a person).
-      System.out.println("registry: generated admin token (set PLATFORM_ADMIN_TOKEN to choose one): " + secret);
-    } else {
-      log.info("bootstrap admin token configured (id {})", token.id());
+      return Optional.of(secret);
     }
+    log.info("bootstrap admin token configured (id {})", token.id());
+    return Optional.empty();
   }
 
   private String newSecret() {

@@ -62,15 +62,15 @@ public class Downloads {
       Matcher m = RANGE.matcher(range.strip());
       if (m.matches() && !(m.group(1).isEmpty() && m.group(2).isEmpty())) {
         if (m.group(1).isEmpty()) { // suffix: the last n bytes
-          long n = Long.parseLong(m.group(2));
+          long n = position(m.group(2));
           if (n == 0) {
             throw unsatisfiable(size);
           }
           first = Math.max(0, size - n);
         } else {
-          first = Long.parseLong(m.group(1));
+          first = position(m.group(1));
           if (!m.group(2).isEmpty()) {
-            last = Math.min(last, Long.parseLong(m.group(2)));
+            last = Math.min(last, position(m.group(2)));
           }
           if (first >= size || last < first) {
             throw unsatisfiable(size);
@@ -190,6 +190,18 @@ public class Downloads {
       }
     }
     return false;
+  }
+
+  /**
+   * A byte position of a Range header. RFC 9110 puts no bound on its digits: one past what a long holds is
+   * past the end of any file, which the caller answers as it does any other position past the end.
+   */
+  private static long position(String digits) {
+    try {
+      return Long.parseLong(digits);
+    } catch (NumberFormatException tooLarge) {
+      return Long.MAX_VALUE;
+    }
   }
 
   private static ApiException unsatisfiable(long size) {

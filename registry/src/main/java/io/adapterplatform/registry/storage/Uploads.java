@@ -11,6 +11,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.SequenceInputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -137,6 +138,10 @@ public class Uploads {
           throw hashing.failure();
         }
         throw e;
+      } catch (UncheckedIOException e) {
+        // The engine's reader wraps the stream's failure: here that is the client's body ending (or breaking
+        // its multipart framing) inside the header, a bad request like any other cut-short upload.
+        throw hashing.failure() != null ? hashing.failure() : e.getCause();
       }
       // The data section is checked (exact size, finite values) in the same pass that stores it.
       verifier = new SafetensorsDataVerifier(hashing, header);
