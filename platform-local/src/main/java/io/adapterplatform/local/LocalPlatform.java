@@ -5,6 +5,7 @@ import io.adapterplatform.embedded.EmbeddedBackends;
 import io.adapterplatform.embedded.Settings;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import io.adapterplatform.registry.RegistryModule;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -13,18 +14,21 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.env.MapPropertySource;
 
 /**
  * {@code bin/platform up}: the embedded backends under the data directory, then every service module in
  * this one Spring context on one HTTP port. Shutdown (SIGTERM, Ctrl-C) closes the services first and the
- * backends after them, so that nothing writes to a stopped database.
+ * backends after them, so that nothing writes to a stopped database. The services are imported by their
+ * modules, never found by scanning: what runs here is exactly this list.
  */
-@SpringBootApplication(scanBasePackages = {
-    "io.adapterplatform.local", "io.adapterplatform.registry", "io.adapterplatform.training",
-    "io.adapterplatform.serving"})
+@SpringBootConfiguration
+@EnableAutoConfiguration
+@Import(RegistryModule.class)
 public class LocalPlatform {
 
   private static final Logger log = LoggerFactory.getLogger(LocalPlatform.class);

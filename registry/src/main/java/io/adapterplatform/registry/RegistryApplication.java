@@ -1,12 +1,17 @@
 package io.adapterplatform.registry;
 
 import org.springframework.boot.SpringApplication;
-import org.springframework.boot.autoconfigure.SpringBootApplication;
-import org.springframework.scheduling.annotation.EnableScheduling;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.context.annotation.Import;
 
-/** Runs the registry alone against external PostgreSQL, S3 and Kafka (the launcher embeds it instead). */
-@SpringBootApplication
-@EnableScheduling
+/**
+ * Runs the registry alone against external PostgreSQL, S3 and Kafka (the launcher imports {@link RegistryModule}
+ * instead). No component scan here: the module says what the registry is.
+ */
+@SpringBootConfiguration
+@EnableAutoConfiguration
+@Import(RegistryModule.class)
 public class RegistryApplication {
   public static void main(String[] args) {
     var app = new SpringApplication(RegistryApplication.class);

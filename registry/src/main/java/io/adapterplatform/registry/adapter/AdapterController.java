@@ -7,12 +7,12 @@ import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 
-import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import jakarta.servlet.http.HttpServletRequest;
-import io.adapterplatform.registry.openapi.ApiDocs;
+import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
-import io.adapterplatform.registry.openapi.ProblemResponses;
+import io.adapterplatform.web.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;

@@ -1,12 +1,12 @@
 package io.adapterplatform.registry.adapter;
 
 import io.adapterplatform.registry.audit.AuditLog;
-import io.adapterplatform.registry.auth.Caller;
-import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.basemodel.BaseModelCatalog;
-import io.adapterplatform.registry.problem.ApiException;
-import io.adapterplatform.registry.problem.Names;
-import io.adapterplatform.registry.storage.Cursors;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
+import io.adapterplatform.web.page.Cursors;
+import io.adapterplatform.web.page.Names;
+import io.adapterplatform.web.problem.ApiException;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

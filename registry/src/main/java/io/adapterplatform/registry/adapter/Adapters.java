@@ -1,9 +1,9 @@
 package io.adapterplatform.registry.adapter;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
-import io.adapterplatform.registry.problem.JsonRequestBody;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.adapterplatform.registry.storage.FileInfo;
+import io.adapterplatform.web.problem.JsonRequestBody;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.List;

@@ -7,9 +7,9 @@ import static org.springframework.http.HttpStatus.GONE;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
-import io.adapterplatform.registry.auth.Caller;
-import io.adapterplatform.registry.openapi.ApiDocs;
-import io.adapterplatform.registry.openapi.ProblemResponses;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.openapi.ApiDocs;
+import io.adapterplatform.web.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.List;

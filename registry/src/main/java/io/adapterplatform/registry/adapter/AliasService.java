@@ -1,11 +1,11 @@
 package io.adapterplatform.registry.adapter;
 
 import io.adapterplatform.registry.audit.AuditLog;
-import io.adapterplatform.registry.auth.Caller;
-import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.events.Outbox;
-import io.adapterplatform.registry.problem.ApiException;
-import io.adapterplatform.registry.problem.Names;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
+import io.adapterplatform.web.page.Names;
+import io.adapterplatform.web.problem.ApiException;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.List;

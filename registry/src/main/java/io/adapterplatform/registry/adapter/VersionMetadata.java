@@ -1,6 +1,6 @@
 package io.adapterplatform.registry.adapter;
 
-import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.web.problem.ApiException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;

@@ -4,17 +4,18 @@ import io.adapterplatform.engine.format.AdapterConfig;
 import io.adapterplatform.engine.format.AdapterLayout;
 import io.adapterplatform.engine.format.ModelConfig;
 import io.adapterplatform.registry.audit.AuditLog;
-import io.adapterplatform.registry.auth.Caller;
-import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.basemodel.BaseModelCatalog;
 import io.adapterplatform.registry.events.Outbox;
 import io.adapterplatform.registry.idempotency.Idempotency;
-import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.web.problem.ApiException;
+import io.adapterplatform.registry.problem.RegistryProblem;
 import io.adapterplatform.registry.storage.BlobRows;
-import io.adapterplatform.registry.storage.Cursors;
 import io.adapterplatform.registry.storage.Downloads;
 import io.adapterplatform.registry.storage.StagedFile;
 import io.adapterplatform.registry.storage.Uploads;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
+import io.adapterplatform.web.page.Cursors;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -218,7 +219,7 @@ class VersionService implements VersionViews {
     int updated = jdbc.sql("update adapter_version set deleted_at = now(), deleted_by = ? where id = ? and deleted_at is null")
         .params(caller.actor(), v.id()).update();
     if (updated == 0) {
-      throw ApiException.gone("version " + v.number() + " of adapter '" + name + "' was deleted");
+      throw RegistryProblem.VERSION_DELETED.exception("version " + v.number() + " of adapter '" + name + "' was deleted");
     }
     var aliases = jdbc.sql("select name from alias where version_id = ? order by name").param(v.id()).query(String.class).list();
     if (!aliases.isEmpty()) {

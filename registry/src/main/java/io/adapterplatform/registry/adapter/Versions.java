@@ -2,10 +2,11 @@ package io.adapterplatform.registry.adapter;
 
 import io.adapterplatform.registry.audit.AuditLog;
 import io.adapterplatform.registry.events.Outbox;
-import io.adapterplatform.registry.problem.ApiException;
-import io.adapterplatform.registry.problem.Names;
+import io.adapterplatform.registry.problem.RegistryProblem;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.FileInfo;
+import io.adapterplatform.web.page.Names;
+import io.adapterplatform.web.problem.ApiException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -94,7 +95,7 @@ public class Versions {
     }
     var v = row.orElseThrow(() -> ApiException.notFound("version '" + ref + "' of adapter '" + adapter.name() + "'"));
     if (v.deletedAt() != null) {
-      throw ApiException.gone("version " + v.number() + " of adapter '" + adapter.name() + "' was deleted");
+      throw RegistryProblem.VERSION_DELETED.exception("version " + v.number() + " of adapter '" + adapter.name() + "' was deleted");
     }
     return v;
   }

@@ -1,16 +1,16 @@
 package io.adapterplatform.registry.audit;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
-import io.adapterplatform.registry.auth.Caller;
-import io.adapterplatform.registry.auth.Role;
-import io.adapterplatform.registry.openapi.ApiDocs;
-import io.adapterplatform.registry.openapi.ProblemResponses;
-import io.adapterplatform.registry.storage.Cursors;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
+import io.adapterplatform.web.openapi.ApiDocs;
+import io.adapterplatform.web.openapi.ProblemResponses;
+import io.adapterplatform.web.page.Cursors;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Instant;

@@ -1,5 +1,6 @@
 package io.adapterplatform.registry.auth;
 
+import io.adapterplatform.web.auth.Role;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.GeneratedValue;

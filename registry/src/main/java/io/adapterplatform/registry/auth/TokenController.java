@@ -5,10 +5,12 @@ import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
-import io.adapterplatform.registry.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
-import io.adapterplatform.registry.openapi.ProblemResponses;
-import io.adapterplatform.registry.problem.JsonRequestBody;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
+import io.adapterplatform.web.openapi.ApiDocs;
+import io.adapterplatform.web.openapi.ProblemResponses;
+import io.adapterplatform.web.problem.JsonRequestBody;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -21,6 +23,7 @@ import java.util.Set;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -35,6 +38,9 @@ class TokenController {
   record CreateTokenRequest(String name, @ArraySchema(minItems = 1) List<Role> roles) implements JsonRequestBody {}
 
   record IssuedToken(long id, String name, List<Role> roles, String token, Instant createdAt) {}
+
+  /** Who a token is: how services deployed without the registry verify the tokens it issued. */
+  record CurrentToken(long id, String name, List<Role> roles) {}
 
   private final TokenService tokens;
 
@@ -52,6 +58,12 @@ class TokenController {
     var t = issued.token();
     var body = new IssuedToken(t.id(), t.name(), t.roles().stream().sorted().toList(), issued.secret(), t.createdAt());
     return ResponseEntity.created(Locations.of("/api/v1/tokens/{id}", t.id())).body(body);
+  }
+
+  @GetMapping(path = "/api/v1/tokens/self", produces = "application/json")
+  @ProblemResponses(UNAUTHORIZED)
+  CurrentToken getCurrentToken(Caller caller) {
+    return new CurrentToken(caller.tokenId(), caller.tokenName(), caller.roles().stream().sorted().toList());
   }
 
   @DeleteMapping("/api/v1/tokens/{id}")

@@ -1,8 +1,11 @@
 package io.adapterplatform.registry.auth;
 
 import io.adapterplatform.registry.audit.AuditLog;
-import io.adapterplatform.registry.problem.ApiException;
-import io.adapterplatform.registry.problem.Names;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
+import io.adapterplatform.web.auth.TokenVerifier;
+import io.adapterplatform.web.page.Names;
+import io.adapterplatform.web.problem.ApiException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -18,9 +21,12 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
-/** Issues, revokes and checks bearer tokens; only their sha256 is ever stored. */
+/**
+ * Issues, revokes and checks bearer tokens; only their sha256 is ever stored. It is the {@link TokenVerifier}
+ * of the shared web module's filter wherever the registry runs.
+ */
 @Service
-class TokenService {
+class TokenService implements TokenVerifier {
 
   static final String BOOTSTRAP_NAME = "bootstrap-admin";
   /** 32 characters of a random token carry at least 128 bits whatever alphabet they use (hex: 4 bits each). */
@@ -40,8 +46,9 @@ class TokenService {
     this.adminToken = adminToken;
   }
 
+  @Override
   @Transactional(readOnly = true)
-  Optional<Caller> authenticate(String secret) {
+  public Optional<Caller> authenticate(String secret) {
     return tokens.findByTokenSha256(sha256(secret))
         .filter(t -> !t.revoked())
         .map(t -> new Caller(t.id(), t.name(), t.roles()));

@@ -9,12 +9,12 @@ import static org.springframework.http.HttpStatus.REQUESTED_RANGE_NOT_SATISFIABL
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 
-import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.registry.idempotency.Idempotency;
-import io.adapterplatform.registry.openapi.ApiDocs;
+import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
-import io.adapterplatform.registry.openapi.ProblemResponses;
 import io.adapterplatform.registry.storage.Downloads;
+import io.adapterplatform.web.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;

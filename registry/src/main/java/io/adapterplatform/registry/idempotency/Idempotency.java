@@ -1,7 +1,7 @@
 package io.adapterplatform.registry.idempotency;
 
-import io.adapterplatform.registry.auth.Caller;
-import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.problem.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

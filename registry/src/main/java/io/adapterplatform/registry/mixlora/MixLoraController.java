@@ -12,12 +12,12 @@ import static org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE;
 
 import io.adapterplatform.registry.adapter.Adapters;
 import io.adapterplatform.registry.adapter.VersionViews;
-import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import jakarta.servlet.http.HttpServletRequest;
-import io.adapterplatform.registry.openapi.ApiDocs;
+import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
-import io.adapterplatform.registry.openapi.ProblemResponses;
+import io.adapterplatform.web.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Schema;

@@ -6,13 +6,14 @@ import io.adapterplatform.engine.format.FormatException;
 import io.adapterplatform.engine.format.MixLoraComposer;
 import io.adapterplatform.engine.format.SafetensorsHeader;
 import io.adapterplatform.engine.format.TensorInfo;
-import io.adapterplatform.registry.auth.Caller;
-import io.adapterplatform.registry.auth.Role;
+import io.adapterplatform.registry.adapter.Versions;
 import io.adapterplatform.registry.basemodel.BaseModelCatalog;
-import io.adapterplatform.registry.problem.ApiException;
-import io.adapterplatform.registry.problem.Problems;
+import io.adapterplatform.registry.problem.RegistryProblem;
 import io.adapterplatform.registry.storage.BlobStore;
 import io.adapterplatform.registry.storage.FileInfo;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
+import io.adapterplatform.web.problem.ApiException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,7 +30,6 @@ import java.util.Map;
 import java.util.Optional;
 import io.adapterplatform.registry.adapter.Adapters;
 import io.adapterplatform.registry.adapter.VersionMetadata;
-import io.adapterplatform.registry.adapter.Versions;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -129,7 +129,7 @@ class MixLoraService {
    * wrote {@code compose.experts[i]}, so the problem points there instead of at {@code adapter_config.json}.
    */
   private ApiException pointAtSources(FormatException e, MixLoras.Compose c) {
-    var mapped = Problems.fromFormat(e);
+    var mapped = RegistryProblem.fromFormat(e);
     var errors = new ArrayList<ApiException.FieldError>();
     for (var fe : mapped.errors()) {
       errors.add(new ApiException.FieldError(fieldOf(fe.message(), c).orElse(fe.field()), fe.message()));

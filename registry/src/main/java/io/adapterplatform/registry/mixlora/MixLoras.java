@@ -1,8 +1,8 @@
 package io.adapterplatform.registry.mixlora;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
-import io.adapterplatform.registry.problem.JsonRequestBody;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.adapterplatform.web.problem.JsonRequestBody;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;

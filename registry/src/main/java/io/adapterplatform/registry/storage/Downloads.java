@@ -1,6 +1,6 @@
 package io.adapterplatform.registry.storage;
 
-import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.web.problem.ApiException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;

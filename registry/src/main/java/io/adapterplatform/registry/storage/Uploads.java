@@ -3,8 +3,8 @@ package io.adapterplatform.registry.storage;
 import io.adapterplatform.engine.format.FormatException;
 import io.adapterplatform.engine.format.SafetensorsDataVerifier;
 import io.adapterplatform.engine.format.SafetensorsHeader;
-import io.adapterplatform.registry.problem.ApiException;
-import io.adapterplatform.registry.problem.Problems;
+import io.adapterplatform.registry.problem.RegistryProblem;
+import io.adapterplatform.web.problem.ApiException;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.ByteArrayInputStream;
@@ -205,6 +205,6 @@ public class Uploads {
   }
 
   static ApiException format(FormatException e) {
-    return Problems.fromFormat(e);
+    return RegistryProblem.fromFormat(e);
   }
 }

@@ -1,0 +1,51 @@
+package io.adapterplatform.web.page;
+
+import io.adapterplatform.web.problem.ApiException;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+
+/**
+ * Opaque keyset cursors: the base64url of the last key of a page. A page continues after that key, so
+ * rows inserted meanwhile never shift or repeat what a client has already seen.
+ */
+public final class Cursors {
+
+  public static final int DEFAULT_LIMIT = 50;
+  public static final int MAX_LIMIT = 500;
+
+  private Cursors() {}
+
+  public static int limit(Integer limit) {
+    if (limit == null) {
+      return DEFAULT_LIMIT;
+    }
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw ApiException.invalidField("limit", "must be between 1 and " + MAX_LIMIT);
+    }
+    return limit;
+  }
+
+  public static String encode(Object lastKey) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(("k:" + lastKey).getBytes(StandardCharsets.UTF_8));
+  }
+
+  public static String decode(String cursor) {
+    try {
+      String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+      if (!s.startsWith("k:")) {
+        throw new IllegalArgumentException();
+      }
+      return s.substring(2);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.invalidField("cursor", "is not a cursor returned by this API");
+    }
+  }
+
+  public static long decodeLong(String cursor) {
+    try {
+      return Long.parseLong(decode(cursor));
+    } catch (NumberFormatException e) {
+      throw ApiException.invalidField("cursor", "is not a cursor returned by this API");
+    }
+  }
+}
