@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.adapterplatform.embedded.PlatformBackends;
 import io.adapterplatform.registry.RegistryApplication;
 import io.adapterplatform.registry.audit.AuditLog;
+import io.adapterplatform.web.auth.Role;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
