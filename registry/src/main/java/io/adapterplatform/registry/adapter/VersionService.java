@@ -8,6 +8,7 @@ import io.adapterplatform.registry.auth.Caller;
 import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.basemodel.BaseModelCatalog;
 import io.adapterplatform.registry.events.Outbox;
+import io.adapterplatform.registry.events.RegistryEvent;
 import io.adapterplatform.registry.problem.ApiException;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.Cursors;
@@ -18,7 +19,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.springframework.beans.factory.ObjectProvider;
@@ -133,7 +133,7 @@ class VersionService implements VersionViews {
     if (!users.isEmpty()) {
       throw ApiException.conflict("version-in-use", "version " + v.number() + " is an expert of MixLoRA version(s) " + users);
     }
-    outbox.append(Outbox.EventType.VERSION_DELETED, name, Map.of("version", v.number()));
+    outbox.append(new RegistryEvent.VersionDeleted(name, v.number()));
     audit.record(caller.actor(), "version.delete", "adapter/" + name + "/versions/" + v.number(), null);
   }
 
