@@ -6,10 +6,9 @@ import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.page.Names;
 import io.adapterplatform.web.problem.ApiException;
+import io.adapterplatform.registry.events.RegistryEvent;
 import java.time.OffsetDateTime;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -63,13 +62,7 @@ class AliasService {
     }
     jdbc.sql("insert into alias_move (adapter_id, alias, version, previous_version, moved_at, moved_by) values (?, ?, ?, ?, now(), ?)")
         .params(adapter.id(), alias, target.number(), previous, caller.actor()).update();
-    var fields = new HashMap<String, Object>();
-    fields.put("alias", alias);
-    fields.put("version", target.number());
-    if (previous != null) {
-      fields.put("previousVersion", previous);
-    }
-    outbox.append(Outbox.EventType.ALIAS_MOVED, name, fields);
+    outbox.append(new RegistryEvent.AliasMoved(name, alias, target.number(), previous));
     audit.record(caller.actor(), "alias.move", "adapter/" + name + "/aliases/" + alias,
         (previous == null ? "new" : previous) + " -> " + target.number());
     return view(adapter, alias);
@@ -89,7 +82,7 @@ class AliasService {
     jdbc.sql("delete from alias where id = ?").param(current.id()).update();
     jdbc.sql("insert into alias_move (adapter_id, alias, version, previous_version, moved_at, moved_by) values (?, ?, null, ?, now(), ?)")
         .params(adapter.id(), alias, current.version(), caller.actor()).update();
-    outbox.append(Outbox.EventType.ALIAS_DELETED, name, Map.of("alias", alias, "previousVersion", current.version()));
+    outbox.append(new RegistryEvent.AliasDeleted(name, alias, current.version()));
     audit.record(caller.actor(), "alias.delete", "adapter/" + name + "/aliases/" + alias, "was " + current.version());
   }
 

@@ -9,6 +9,7 @@ import io.adapterplatform.registry.events.Outbox;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import io.adapterplatform.web.problem.ApiException;
 import io.adapterplatform.registry.problem.RegistryProblem;
+import io.adapterplatform.registry.events.RegistryEvent;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.Downloads;
 import io.adapterplatform.registry.storage.StagedFile;
@@ -20,7 +21,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.springframework.beans.factory.ObjectProvider;
@@ -233,7 +233,7 @@ class VersionService implements VersionViews {
     if (!users.isEmpty()) {
       throw ApiException.conflict("version-in-use", "version " + v.number() + " is an expert of MixLoRA version(s) " + users);
     }
-    outbox.append(Outbox.EventType.VERSION_DELETED, name, Map.of("version", v.number()));
+    outbox.append(new RegistryEvent.VersionDeleted(name, v.number()));
     audit.record(caller.actor(), "version.delete", "adapter/" + name + "/versions/" + v.number(), null);
   }
 

@@ -3,16 +3,16 @@ package io.adapterplatform.registry.adapter;
 import io.adapterplatform.registry.audit.AuditLog;
 import io.adapterplatform.registry.events.Outbox;
 import io.adapterplatform.registry.problem.RegistryProblem;
+import io.adapterplatform.registry.events.RegistryEvent;
+import io.adapterplatform.web.problem.ApiException;
+import io.adapterplatform.web.page.Names;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.FileInfo;
-import io.adapterplatform.web.page.Names;
-import io.adapterplatform.web.problem.ApiException;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -130,7 +130,7 @@ public class Versions {
       jdbc.sql("insert into mixlora_source (version_id, expert_index, source_version_id) values (?, ?, ?)")
           .params(id, s.expertIndex(), s.versionId()).update();
     }
-    outbox.append(Outbox.EventType.VERSION_PUBLISHED, adapter.name(), Map.of("version", number, "kind", v.kind()));
+    outbox.append(new RegistryEvent.VersionPublished(adapter.name(), number, v.kind()));
     audit.record(actor, "version.publish", "adapter/" + adapter.name() + "/versions/" + number, "kind=" + v.kind());
     return resolve(adapter, Integer.toString(number), false);
   }
