@@ -144,6 +144,12 @@ class BaseModelService implements BaseModelCatalog {
   }
 
   @Override
+  public Optional<Contents> contents(String name) {
+    return load(name).map(m -> new Contents(jdbc.sql("select id from base_model where name = ?").param(name)
+        .query(Long.class).single(), m.name(), m.files(), m.createdAt()));
+  }
+
+  @Override
   public Optional<Ref> findById(long id) {
     return jdbc.sql("select id, name, config_json from base_model where id = ?").param(id)
         .query((rs, i) -> new Ref(rs.getLong(1), rs.getString(2), ModelConfig.parse(rs.getBytes(3), "config.json")))
