@@ -9,6 +9,7 @@ import io.adapterplatform.registry.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.registry.openapi.ProblemResponses;
 import io.adapterplatform.registry.problem.JsonRequestBody;
+import io.adapterplatform.registry.problem.Names;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -32,7 +33,7 @@ import org.springframework.web.bind.annotation.RestController;
 @SecurityRequirement(name = ApiDocs.BEARER)
 class TokenController {
 
-  record CreateTokenRequest(String name, @ArraySchema(minItems = 1) List<Role> roles) implements JsonRequestBody {}
+  record CreateTokenRequest(@Schema(pattern = Names.PATTERN) String name, @ArraySchema(minItems = 1) List<Role> roles) implements JsonRequestBody {}
 
   record IssuedToken(long id, String name, List<Role> roles, String token, Instant createdAt) {}
 
