@@ -58,6 +58,21 @@ class HfOfficialClientTest extends RegistryTestBase {
         .isEqualTo(expectedV2.get("adapter_model.safetensors"));
   }
 
+  @Test
+  void theOfficialClientReadsABaseModelByItsNamespacedName() throws Exception {
+    assumeThat(found("node")).as("node is not installed: the official Hugging Face client cannot run here").isTrue();
+    installClient();
+    ensureBaseModel();
+    var stored = new io.adapterplatform.api.registry.client.BaseModelsApi(admin()).getBaseModel(BASE).getFiles();
+
+    var seen = JSON.readTree(run("base-models/" + BASE, List.of("main"))).get("main");
+
+    var expected = new java.util.TreeMap<String, String>();
+    stored.forEach(f -> expected.put(f.getName(), f.getSha256()));
+    assertThat(JSON.convertValue(seen.get("sha256"), Map.class)).isEqualTo(expected);
+    assertThat(seen.get("sha").asText()).matches("^[0-9a-f]{40}$");
+  }
+
   private String run(String repo, List<String> revisions) throws Exception {
     var pb = new ProcessBuilder("node", "client-check.mjs").directory(CLIENT_DIR.toFile());
     pb.environment().putAll(Map.of("HUB_URL", "http://localhost:" + port + "/hf", "TOKEN", ADMIN, "REPO", repo,
