@@ -70,7 +70,8 @@ class HfProtocolTest extends RegistryTestBase {
       assertThat(same.body()).isEqualTo(weights);
       assertThat(same.headers().firstValue("x-repo-commit")).hasValue(commit);
     }
-    assertThat(latest.headers().firstValue("x-repo-commit")).hasValueSatisfying(c -> assertThat(c).isNotEqualTo(commit));
+    assertThat(latest.headers().firstValue("x-repo-commit"))
+        .hasValueSatisfying(c -> assertThat(c).isNotEqualTo(commit));
     assertThat(get("/hf/" + name + "/resolve/HEAD/adapter_model.safetensors").headers().firstValue("x-repo-commit"))
         .isEqualTo(latest.headers().firstValue("x-repo-commit"));
   }
@@ -135,7 +136,8 @@ class HfProtocolTest extends RegistryTestBase {
     assertThat(entries.get(1).get("oid").asText()).matches("^[0-9a-f]{40}$");
     assertThat(entries.get(1).get("lfs").get("oid").asText()).isEqualTo(weights.getSha256());
     assertThat(tree.headers().firstValue("link")).isEmpty();
-    assertThat(JSON.readTree(first.body())).extracting(e -> e.get("path").asText()).containsExactly("adapter_config.json");
+    assertThat(JSON.readTree(first.body())).extracting(e -> e.get("path").asText())
+        .containsExactly("adapter_config.json");
     assertThat(JSON.readTree(second.body())).extracting(e -> e.get("path").asText())
         .containsExactly("adapter_model.safetensors");
     assertThat(second.headers().firstValue("link")).isEmpty();

@@ -43,8 +43,9 @@ final class HfModels {
     Map<String, Object> card = adapter && s.baseModel() != null ? Map.of("base_model", s.baseModel()) : null;
     long storage = s.files().stream().mapToLong(FileInfo::size).sum();
     String time = TIME.format(s.lastModified());
-    return new ModelInfo(HfRepos.commit("repo:" + s.repoId()).substring(0, 24), s.repoId(), s.repoId(), null, s.commit(), time, time, true,
-        false, false, 0, 0, adapter ? "peft" : "transformers", tags, card, siblings, storage);
+    String objectId = HfRepos.commit("repo:" + s.repoId()).substring(0, 24);
+    return new ModelInfo(objectId, s.repoId(), s.repoId(), null, s.commit(), time, time, true, false, false, 0, 0,
+        adapter ? "peft" : "transformers", tags, card, siblings, storage);
   }
 
   static TreeEntry entry(FileInfo f) {
