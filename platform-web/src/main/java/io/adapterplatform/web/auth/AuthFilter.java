@@ -13,8 +13,8 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Authenticates every {@code /api/v1/**} and {@code /actuator/**} request by its bearer token (401
- * otherwise) and leaves the {@link Caller} for controllers; roles (403) of API calls are checked by the
+ * Authenticates every {@code /api/v1/**}, {@code /hf/**} (the Hugging Face protocol) and {@code /actuator/**}
+ * request by its bearer token (401 otherwise) and leaves the {@link Caller} for controllers; roles (403) of API calls are checked by the
  * services that know the operation. Actuator endpoints need ADMIN here (no service sits behind them),
  * except {@code /actuator/health} and its groups, which probes call without a token. The OpenAPI
  * document stays public: it describes the contract, holds no data.
@@ -33,7 +33,7 @@ public class AuthFilter extends OncePerRequestFilter {
   @Override
   protected boolean shouldNotFilter(HttpServletRequest request) {
     String path = path(request);
-    return !path.startsWith("/api/v1/") && !isProtectedActuator(path);
+    return !path.startsWith("/api/v1/") && !path.startsWith("/hf/") && !isProtectedActuator(path);
   }
 
   /** The decoded, normalised path without ';' parameters, so that no spelling of a path slips past. */

@@ -1,6 +1,8 @@
 package io.adapterplatform.web.openapi;
 
 import io.adapterplatform.web.problem.Problem;
+import io.adapterplatform.web.page.Names;
+import io.adapterplatform.web.page.Cursors;
 import io.swagger.v3.core.converter.AnnotatedType;
 import io.swagger.v3.core.converter.ModelConverters;
 import io.swagger.v3.oas.annotations.enums.SecuritySchemeType;
@@ -10,9 +12,12 @@ import io.swagger.v3.oas.models.headers.Header;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.parameters.Parameter;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import java.math.BigDecimal;
 import java.util.Map;
+import java.util.Set;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
 import org.springdoc.core.utils.SpringDocUtils;
@@ -51,6 +56,8 @@ public class ApiDocs {
       Map.entry(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "RangeNotSatisfiable"),
       Map.entry(HttpStatus.UNPROCESSABLE_CONTENT, "Unprocessable"));
 
+  private static final Set<String> NAMED_PARAMETERS = Set.of("name", "alias", "ref");
+
   static {
     // Downloads return a StreamingResponseBody: on the wire, bytes. Without this springdoc documents the
     // Java callback type as an empty schema of that name.
@@ -83,6 +90,31 @@ public class ApiDocs {
     };
   }
 
+  /**
+   * The rules the services enforce on shared parameters, as schema keywords: every adapter, base-model and
+   * alias name and every version reference ({@code ref}: a number or an alias) follows {@link Names#PATTERN};
+   * page sizes lie in 1..{@link Cursors#MAX_LIMIT}.
+   */
+  @Bean
+  OperationCustomizer parameterRules() {
+    return (operation, handler) -> {
+      if (operation.getParameters() != null) {
+        for (Parameter p : operation.getParameters()) {
+          if (p.getSchema() == null) {
+            continue;
+          }
+          // springdoc shares one schema object among parameters of a type: change a copy, never the shared one.
+          if ("path".equals(p.getIn()) && NAMED_PARAMETERS.contains(p.getName())) {
+            p.setSchema(copy(p.getSchema()).pattern(Names.PATTERN));
+          } else if ("query".equals(p.getIn()) && "limit".equals(p.getName())) {
+            p.setSchema(copy(p.getSchema()).minimum(BigDecimal.ONE).maximum(BigDecimal.valueOf(Cursors.MAX_LIMIT)));
+          }
+        }
+      }
+      return operation;
+    };
+  }
+
   @Bean
   OpenApiCustomizer sharedResponses() {
     return openApi -> {
@@ -105,6 +137,18 @@ public class ApiDocs {
           .addHeaderObject("ETag", new Header().schema(string(null)))
           .content(bytes()));
     };
+  }
+
+  /** A scalar parameter schema (type, types, format) as a new object. */
+  private static Schema<?> copy(Schema<?> schema) {
+    Schema<Object> copy = new Schema<>();
+    copy.specVersion(schema.getSpecVersion());
+    copy.setType(schema.getType());
+    copy.setFormat(schema.getFormat());
+    if (schema.getTypes() != null) {
+      schema.getTypes().forEach(copy::addType);
+    }
+    return copy;
   }
 
   private static Content bytes() {

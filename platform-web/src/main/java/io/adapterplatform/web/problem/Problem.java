@@ -12,4 +12,4 @@ import org.jspecify.annotations.Nullable;
  */
 @JsonInclude(Include.NON_NULL)
 public record Problem(@Schema(format = "uri") String type, String title, int status, @Nullable String detail,
-    @Schema(format = "uri") @Nullable String instance, List<ApiException.FieldError> errors) {}
+    @Schema(format = "uri-reference") @Nullable String instance, List<ApiException.FieldError> errors) {}

@@ -1,5 +1,6 @@
 package io.adapterplatform.web.problem;
 
+import io.micrometer.core.instrument.Metrics;
 import java.util.Locale;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -12,7 +13,14 @@ public final class Problems {
 
   private Problems() {}
 
+  /**
+   * Every problem answer is written through here (the advice, the auth filter, the error controller and
+   * Tomcat's valve), so this is where {@code registry.rejections} counts them by type slug and status. The
+   * global registry, because the valve lives outside the application context; Boot adds its registries to it.
+   */
   public static Problem body(ApiException e, String instance) {
+    Metrics.counter("registry.rejections", "type", e.slug(), "status", Integer.toString(e.status().value()))
+        .increment();
     return new Problem(TYPE_PREFIX + e.slug(), e.title(), e.status().value(), e.getMessage(), instance, e.errors());
   }
 

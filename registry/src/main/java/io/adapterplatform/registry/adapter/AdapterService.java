@@ -22,6 +22,7 @@ import org.springframework.transaction.annotation.Transactional;
 @Service
 class AdapterService {
 
+  static final int MAX_DESCRIPTION = 4096;
   private static final Pattern LABEL_KEY = Pattern.compile("^[a-z0-9][a-z0-9._/-]{0,62}$");
 
   /** An adapter row as the other services of this feature need it. */
@@ -56,8 +57,8 @@ class AdapterService {
     var base = baseModels.find(request.baseModel()).orElseThrow(() -> ApiException.unprocessable("unknown-base-model",
         "base model '" + request.baseModel() + "' does not exist",
         List.of(new ApiException.FieldError("baseModel", "no such base model"))));
-    if (request.description() != null && request.description().length() > 4096) {
-      throw ApiException.invalidField("description", "is longer than 4096 characters");
+    if (request.description() != null && request.description().length() > MAX_DESCRIPTION) {
+      throw ApiException.invalidField("description", "is longer than " + MAX_DESCRIPTION + " characters");
     }
     long id;
     try {

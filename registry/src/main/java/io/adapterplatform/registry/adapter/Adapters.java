@@ -2,8 +2,9 @@ package io.adapterplatform.registry.adapter;
 
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import com.fasterxml.jackson.annotation.JsonInclude;
-import io.adapterplatform.registry.storage.FileInfo;
 import io.adapterplatform.web.problem.JsonRequestBody;
+import io.adapterplatform.web.page.Names;
+import io.adapterplatform.registry.storage.FileInfo;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.List;
@@ -29,7 +30,8 @@ public final class Adapters {
    * {@code "k"}, stored with an empty value), so that either common spelling of labels works.
    */
   @JsonInclude(Include.NON_NULL)
-  public record CreateAdapterRequest(String name, String baseModel, @Nullable String description,
+  public record CreateAdapterRequest(@Schema(pattern = Names.PATTERN) String name, String baseModel,
+      @Schema(maxLength = AdapterService.MAX_DESCRIPTION) @Nullable String description,
       @Schema(types = "object", additionalPropertiesSchema = String.class) @Nullable Object labels) implements JsonRequestBody {}
 
   @JsonInclude(Include.NON_NULL)

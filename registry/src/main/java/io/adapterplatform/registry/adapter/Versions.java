@@ -145,6 +145,20 @@ public class Versions {
     return tags;
   }
 
+  /** The live (not deleted) versions of an adapter, newest first: what the Hugging Face protocol lists. */
+  public List<VersionRow> live(AdapterRef adapter) {
+    return jdbc.sql("""
+        select v.*, ? as adapter_name from adapter_version v where v.adapter_id = ? and v.deleted_at is null
+        order by v.number desc""").params(adapter.name(), adapter.id()).query(Versions::row).list();
+  }
+
+  /** The newest live version of an adapter, if it has one. */
+  public Optional<VersionRow> latest(AdapterRef adapter) {
+    return jdbc.sql("""
+        select v.*, ? as adapter_name from adapter_version v where v.adapter_id = ? and v.deleted_at is null
+        order by v.number desc limit 1""").params(adapter.name(), adapter.id()).query(Versions::row).optional();
+  }
+
   public List<FileInfo> files(long versionId) {
     return jdbc.sql("select name, sha256, size from version_file where version_id = ? order by name").param(versionId)
         .query((rs, i) -> new FileInfo(rs.getString(1), rs.getString(2), rs.getLong(3))).list();

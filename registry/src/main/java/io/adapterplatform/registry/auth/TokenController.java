@@ -11,6 +11,7 @@ import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;
 import io.adapterplatform.web.problem.JsonRequestBody;
+import io.adapterplatform.web.page.Names;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -35,7 +36,7 @@ import org.springframework.web.bind.annotation.RestController;
 @SecurityRequirement(name = ApiDocs.BEARER)
 class TokenController {
 
-  record CreateTokenRequest(String name, @ArraySchema(minItems = 1) List<Role> roles) implements JsonRequestBody {}
+  record CreateTokenRequest(@Schema(pattern = Names.PATTERN) String name, @ArraySchema(minItems = 1) List<Role> roles) implements JsonRequestBody {}
 
   record IssuedToken(long id, String name, List<Role> roles, String token, Instant createdAt) {}
 

@@ -13,8 +13,9 @@ import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
-import io.adapterplatform.registry.storage.Downloads;
 import io.adapterplatform.web.openapi.ProblemResponses;
+import io.adapterplatform.web.page.Names;
+import io.adapterplatform.registry.storage.Downloads;
 import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;
@@ -55,7 +56,7 @@ class BaseModelController {
   @RequestBody(required = true, content = @Content(mediaType = "multipart/form-data",
       schema = @Schema(types = "object", requiredProperties = {"name", "files"}),
       schemaProperties = {
-          @SchemaProperty(name = "name", schema = @Schema(types = "string")),
+          @SchemaProperty(name = "name", schema = @Schema(types = "string", pattern = Names.PATTERN)),
           @SchemaProperty(name = "files", array = @ArraySchema(schema = @Schema(types = "string", format = "binary")))},
       encoding = @Encoding(name = "files", contentType = "application/octet-stream")))
   @ApiResponse(responseCode = "201", description = "Stored", useReturnTypeSchema = true,

@@ -152,6 +152,12 @@ class BaseModelService implements BaseModelCatalog {
   }
 
   @Override
+  public Optional<Contents> contents(String name) {
+    return load(name).map(m -> new Contents(jdbc.sql("select id from base_model where name = ?").param(name)
+        .query(Long.class).single(), m.name(), m.files(), m.createdAt()));
+  }
+
+  @Override
   public Optional<Ref> findById(long id) {
     var cached = byId.get(id);
     if (cached != null) {

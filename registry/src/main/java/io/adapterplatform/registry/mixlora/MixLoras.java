@@ -17,11 +17,11 @@ final class MixLoras {
   private MixLoras() {}
 
   @JsonInclude(Include.NON_NULL)
-  record RouterInit(@Schema(allowableValues = {"random", "zeros"}) @Nullable String init, @Nullable Double range,
+  record RouterInit(@Schema(allowableValues = {"random", "zeros"}) @Nullable String init, @Schema(minimum = "0") @Nullable Double range,
       @Nullable Long seed) {}
 
   @JsonInclude(Include.NON_NULL)
-  record Compose(@ArraySchema(minItems = 1) List<String> experts, Integer topK, @Nullable RouterInit router,
+  record Compose(@ArraySchema(minItems = 1) List<String> experts, @Schema(minimum = "1") Integer topK, @Nullable RouterInit router,
       @Nullable String attention) {}
 
   /** The recipe and, beside it, the same metadata a multipart publish takes in its {@code metadata} part. */

@@ -169,6 +169,7 @@ public class Downloads {
       out.write(pending, 0, pendingLen);
     }
     meters.counter("registry.download.bytes").increment(to - from + 1);
+    meters.counter("registry.downloads").increment();
   }
 
   /** The stored bytes of a file no longer match its sha256 (found while serving them). */
