@@ -32,8 +32,8 @@ class HfOfficialClientTest extends RegistryTestBase {
     String name = newAdapter();
     var v1 = loraFiles(4, List.of("q_proj", "v_proj"), false, 41);
     var v2 = loraFiles(8, List.of("q_proj", "k_proj", "v_proj"), false, 42);
-    versions().publishVersion(name, v1);
-    versions().publishVersion(name, v2);
+    versions().publishVersion(name, v1, null);
+    versions().publishVersion(name, v2, null);
     aliases().moveAlias(name, "production", new MoveAliasRequest().version(1));
 
     var seen = JSON.readTree(run(name, List.of("1", "production", "main")));

@@ -47,7 +47,7 @@ class HfProtocolTest extends RegistryTestBase {
     String name = newAdapter();
     var files = loraFiles(4, List.of("q_proj", "v_proj"), false, 31);
     byte[] weights = Files.readAllBytes(files.get(1).toPath());
-    versions().publishVersion(name, files);
+    versions().publishVersion(name, files, null);
     publishLora(name, 32);
     aliases().moveAlias(name, "production", new MoveAliasRequest().version(1));
     String sha = BaseModelTest.sha256(weights);
@@ -81,7 +81,7 @@ class HfProtocolTest extends RegistryTestBase {
     String name = newAdapter();
     var files = loraFiles(4, List.of("q_proj"), false, 33);
     byte[] weights = Files.readAllBytes(files.get(1).toPath());
-    versions().publishVersion(name, files);
+    versions().publishVersion(name, files, null);
     String path = "/hf/" + name + "/resolve/main/adapter_model.safetensors";
 
     var probe = get(path, "Range", "bytes=0-0");

@@ -54,7 +54,7 @@ class MetricsTest extends RegistryTestBase {
     String before = scrape();
 
     var v = publishLora(name, 51);
-    problem(400, () -> versions().publishVersion(name, List.of(loraFiles(4, List.of("q_proj"), false, 52).get(0))));
+    problem(400, () -> versions().publishVersion(name, List.of(loraFiles(4, List.of("q_proj"), false, 52).get(0)), null));
     versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, null);
     String after = scrape();
 
