@@ -6,14 +6,16 @@ import java.util.Set;
 
 /**
  * Roles of a token. ADMIN implies every role; PUBLISHER and TRAINER each imply READER (a trainer reads
- * base models and experts; the training workers publish with a PUBLISHER token).
+ * base models and experts; the training workers publish with a PUBLISHER token). METRICS implies nothing
+ * else: it reads {@code /actuator/prometheus} and nothing more, so a scraper's token opens no data.
  */
 @Schema(enumAsRef = true)
 public enum Role {
   READER,
   PUBLISHER,
   TRAINER,
-  ADMIN;
+  ADMIN,
+  METRICS;
 
   /** The roles that holding this one grants, itself included. */
   Set<Role> grants() {
@@ -22,6 +24,7 @@ public enum Role {
       case PUBLISHER -> EnumSet.of(READER, PUBLISHER);
       case TRAINER -> EnumSet.of(READER, TRAINER);
       case ADMIN -> EnumSet.allOf(Role.class);
+      case METRICS -> EnumSet.of(METRICS);
     };
   }
 }

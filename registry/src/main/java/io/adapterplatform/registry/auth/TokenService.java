@@ -3,20 +3,29 @@ package io.adapterplatform.registry.auth;
 import io.adapterplatform.registry.audit.AuditLog;
 import io.adapterplatform.registry.problem.ApiException;
 import io.adapterplatform.registry.problem.Names;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.data.domain.Limit;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /** Issues, revokes and checks bearer tokens; only their sha256 is ever stored. */
 @Service
@@ -31,30 +40,59 @@ class TokenService {
   private final AuditLog audit;
   private final String adminToken;
   private final SecureRandom random = new SecureRandom();
+  private final TokenCache cache;
 
-  TokenService(ApiTokenRepository tokens, AuditLog audit, @Value("${platform.auth.admin-token:${PLATFORM_ADMIN_TOKEN:}}") String adminToken) {
+  TokenService(ApiTokenRepository tokens, AuditLog audit,
+      @Value("${platform.auth.admin-token:${PLATFORM_ADMIN_TOKEN:}}") String adminToken,
+      @Value("${platform.auth.token-cache-ttl:5s}") Duration cacheTtl,
+      @Value("${platform.auth.token-cache-size:10000}") int cacheSize, MeterRegistry meters) {
     this.tokens = tokens;
     this.audit = audit;
     this.adminToken = adminToken;
+    this.cache = new TokenCache(this::load, cacheTtl, cacheSize, Clock.systemUTC());
+    FunctionCounter.builder("registry.auth.token.lookups", cache, TokenCache::loads)
+        .description("token lookups that reached the database (the rest were answered from the token cache)")
+        .register(meters);
   }
 
-  @Transactional(readOnly = true)
+  /** Never opens a transaction itself: a cached answer costs no connection (the repository opens its own). */
   Optional<Caller> authenticate(String secret) {
-    return tokens.findByTokenSha256(sha256(secret))
-        .filter(t -> !t.revoked())
-        .map(t -> new Caller(t.id(), t.name(), t.roles()));
+    return cache.lookup(sha256(secret));
+  }
+
+  private Optional<TokenCache.Grant> load(String sha256) {
+    return tokens.findByTokenSha256(sha256).filter(t -> !t.revoked())
+        .map(t -> new TokenCache.Grant(new Caller(t.id(), t.name(), t.roles(), t.scopes()), t.expiresAt()));
   }
 
   @Transactional
-  Issued issue(Caller caller, String name, Set<Role> roles) {
+  Issued issue(Caller caller, String name, Set<Role> roles, Instant expiresAt, List<String> scopes) {
     Names.require("name", name);
     if (roles == null || roles.isEmpty()) {
       throw ApiException.invalidField("roles", "at least one role is required");
     }
+    Instant now = Instant.now();
+    if (expiresAt != null && !expiresAt.isAfter(now)) {
+      throw ApiException.invalidField("expiresAt", "must lie in the future");
+    }
+    var requested = new TreeSet<String>();
+    for (int i = 0; scopes != null && i < scopes.size(); i++) {
+      requested.add(Names.require("scopes[" + i + "]", scopes.get(i)));
+    }
+    if (!AdapterScopes.narrower(List.copyOf(requested), caller.scopes())) {
+      throw ApiException.forbidden("a token limited to scopes " + caller.scopes()
+          + " can only issue tokens limited to those prefixes or narrower ones");
+    }
     String secret = newSecret();
-    var token = tokens.save(new ApiToken(name, sha256(secret), roles, Instant.now()));
-    audit.record(caller.actor(), "token.issue", "token/" + token.id(), "name=" + name + " roles=" + roles);
+    var token = tokens.save(new ApiToken(name, sha256(secret), roles, now, expiresAt, List.copyOf(requested)));
+    audit.record(caller.actor(), "token.issue", "token/" + token.id(), "name=" + name + " roles=" + roles
+        + (requested.isEmpty() ? "" : " scopes=" + requested) + (expiresAt == null ? "" : " expiresAt=" + expiresAt));
     return new Issued(token, secret);
+  }
+
+  @Transactional(readOnly = true)
+  List<ApiToken> list(int limit, long afterId) {
+    return tokens.findByIdGreaterThanOrderById(afterId, Limit.of(limit));
   }
 
   @Transactional
@@ -62,7 +100,19 @@ class TokenService {
     var token = tokens.findById(id).filter(t -> !t.revoked())
         .orElseThrow(() -> ApiException.notFound("token " + id));
     token.revoke(Instant.now());
+    evictAfterCommit(token);
     audit.record(caller.actor(), "token.revoke", "token/" + id, null);
+  }
+
+  /** After commit, not before: a lookup between eviction and commit would cache the still-live row again. */
+  private void evictAfterCommit(ApiToken token) {
+    String hash = token.tokenSha256();
+    TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+      @Override
+      public void afterCommit() {
+        cache.evict(hash);
+      }
+    });
   }
 
   /**
@@ -77,6 +127,7 @@ class TokenService {
     }
     for (var old : tokens.findByNameAndRevokedAtIsNull(BOOTSTRAP_NAME)) {
       old.revoke(Instant.now());
+      evictAfterCommit(old);
     }
     boolean generated = secret == null;
     if (generated) {
