@@ -127,7 +127,7 @@ public class LocalPlatform {
     defaults.put("spring.config.name", "application,registry,training-service,serving-service");
     // Boot's own hook would stop Logback concurrently with ours and swallow the backends' shutdown lines.
     defaults.put("logging.register-shutdown-hook", "false");
-    defaults.put("management.endpoints.web.exposure.include", "health,info,metrics");
+    defaults.put("management.endpoints.web.exposure.include", "health,info,metrics,prometheus");
     defaults.put("management.endpoint.health.probes.enabled", "true");
     return defaults;
   }

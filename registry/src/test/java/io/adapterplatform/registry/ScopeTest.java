@@ -13,9 +13,14 @@ import io.adapterplatform.api.registry.model.CreateAdapterRequest;
 import io.adapterplatform.api.registry.model.CreateTokenRequest;
 import io.adapterplatform.api.registry.model.MoveAliasRequest;
 import io.adapterplatform.api.registry.model.Role;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -91,6 +96,29 @@ class ScopeTest extends RegistryTestBase {
     assertThat(aliases.moveAlias(inside, "production", new MoveAliasRequest().version(2)).getVersion()).isEqualTo(2);
     assertThat(adapters.createAdapter(new CreateAdapterRequest().name(team + "new").baseModel(BASE)).getName())
         .isEqualTo(team + "new");
+  }
+
+  @Test
+  void aCompositionCannotReachOutsideItsScopes() throws Exception {
+    String absent = "team-b-absent-" + unique();
+
+    var fromHidden = compose(inside, List.of(outside + "@1", inside2 + "@1"));
+    var fromAbsent = compose(inside, List.of(absent + "@1", inside2 + "@1"));
+    var intoHidden = compose(outside, List.of(inside + "@1", inside2 + "@1"));
+
+    assertThat(fromHidden.statusCode()).as(fromHidden.body()).isEqualTo(422);
+    assertThat(fromAbsent.statusCode()).isEqualTo(422);
+    assertThat(JSON.readTree(fromHidden.body()).get("detail").asText())
+        .isEqualTo(JSON.readTree(fromAbsent.body()).get("detail").asText().replace(absent, outside));
+    assertThat(intoHidden.statusCode()).as(intoHidden.body()).isEqualTo(404);
+  }
+
+  private HttpResponse<String> compose(String adapter, List<String> experts) throws Exception {
+    var body = JSON.writeValueAsString(Map.of("compose", Map.of("experts", experts, "topK", 1)));
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
+        .header("Authorization", "Bearer " + scoped).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
