@@ -102,9 +102,9 @@ class ScopeTest extends RegistryTestBase {
   void aCompositionCannotReachOutsideItsScopes() throws Exception {
     String absent = "team-b-absent-" + unique();
 
-    var fromHidden = compose(inside, List.of(outside + "@1", inside2 + "@1"));
-    var fromAbsent = compose(inside, List.of(absent + "@1", inside2 + "@1"));
-    var intoHidden = compose(outside, List.of(inside + "@1", inside2 + "@1"));
+    var fromHidden = compose(scoped, inside, List.of(outside + "@1", inside2 + "@1"));
+    var fromAbsent = compose(scoped, inside, List.of(absent + "@1", inside2 + "@1"));
+    var intoHidden = compose(scoped, outside, List.of(inside + "@1", inside2 + "@1"));
 
     assertThat(fromHidden.statusCode()).as(fromHidden.body()).isEqualTo(422);
     assertThat(fromAbsent.statusCode()).isEqualTo(422);
@@ -113,11 +113,30 @@ class ScopeTest extends RegistryTestBase {
     assertThat(intoHidden.statusCode()).as(intoHidden.body()).isEqualTo(404);
   }
 
-  private HttpResponse<String> compose(String adapter, List<String> experts) throws Exception {
+  @Test
+  void aCompositionShowsNoSourceOutsideItsScopes() throws Exception {
+    versions().publishVersion(inside, loraFiles(4, MixLoraTest.FFN, false, 31));
+    versions().publishVersion(outside, loraFiles(4, MixLoraTest.FFN, false, 32));
+    String mix = team + "mix";
+    adapters().createAdapter(new CreateAdapterRequest().name(mix).baseModel(BASE));
+    var composed = compose(ADMIN, mix, List.of(inside + "@2", outside + "@2"));
+    assertThat(composed.statusCode()).as(composed.body()).isEqualTo(201);
+
+    var seen = new VersionsApi(client(scoped)).getVersion(mix, "1");
+    var experts = new VersionsApi(client(scoped)).listExperts(mix, "1").getExperts();
+
+    assertThat(seen.getComposedFrom()).extracting(s -> s.getAdapter() + "@" + s.getVersion()).containsExactly(inside + "@2");
+    assertThat(experts).hasSize(2);
+    assertThat(experts.get(0).getSource().getAdapter()).isEqualTo(inside);
+    assertThat(experts.get(1).getSource()).isNull();
+    assertThat(versions().getVersion(mix, "1").getComposedFrom()).hasSize(2);
+  }
+
+  private HttpResponse<String> compose(String token, String adapter, List<String> experts) throws Exception {
     var body = JSON.writeValueAsString(Map.of("compose", Map.of("experts", experts, "topK", 1)));
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
             URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
-        .header("Authorization", "Bearer " + scoped).header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
 

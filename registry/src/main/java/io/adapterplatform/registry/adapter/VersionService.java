@@ -4,6 +4,7 @@ import io.adapterplatform.engine.format.AdapterConfig;
 import io.adapterplatform.engine.format.AdapterLayout;
 import io.adapterplatform.engine.format.ModelConfig;
 import io.adapterplatform.registry.audit.AuditLog;
+import io.adapterplatform.registry.auth.AdapterScopes;
 import io.adapterplatform.registry.auth.Caller;
 import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.basemodel.BaseModelCatalog;
@@ -155,8 +156,9 @@ class VersionService implements VersionViews {
     var aliases = jdbc.sql("select name from alias where version_id = ? order by name").param(v.id()).query(String.class).list();
     var sources = new ArrayList<Adapters.ExpertSource>();
     for (var s : versions.sources(v.id())) {
-      if (s.expertIndex() >= 0) {
-        var src = versions.byId(s.versionId());
+      var src = versions.byId(s.versionId());
+      // A source outside the caller's scopes does not exist for it: left out of composedFrom.
+      if (s.expertIndex() >= 0 && AdapterScopes.visible(src.adapter())) {
         sources.add(new Adapters.ExpertSource(src.adapter(), src.number()));
       }
     }

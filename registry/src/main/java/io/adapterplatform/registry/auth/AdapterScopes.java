@@ -27,9 +27,14 @@ public final class AdapterScopes {
     return Optional.ofNullable((Caller) attributes.getAttribute(AuthFilter.CALLER, RequestAttributes.SCOPE_REQUEST));
   }
 
+  /** Whether the current request's caller, if any, may see the adapter {@code name}. */
+  public static boolean visible(String name) {
+    return current().map(c -> c.sees(name)).orElse(true);
+  }
+
   /** 404, worded as for an absent adapter, when the current caller's scopes do not reach {@code name}. */
   public static void requireVisible(String name) {
-    if (!current().map(c -> c.sees(name)).orElse(true)) {
+    if (!visible(name)) {
       throw ApiException.notFound("adapter '" + name + "'");
     }
   }
