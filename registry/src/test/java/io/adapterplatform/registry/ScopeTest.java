@@ -192,6 +192,16 @@ class ScopeTest extends RegistryTestBase {
         .scopes(List.of(inside)));
 
     assertThat(narrower.getScopes()).containsExactly(inside);
+    var unscoped = tokens().createToken(new CreateTokenRequest().name("wide-" + unique()).roles(List.of(Role.READER)));
+    var listed = new ArrayList<Long>();
+    String cursor = null;
+    do {
+      var page = scopedAdmin.listTokens(2, cursor);
+      page.getItems().forEach(t -> listed.add(t.getId()));
+      cursor = page.getNextCursor();
+    } while (cursor != null);
+    assertThat(listed).contains(narrower.getId()).doesNotContain(unscoped.getId());
+    problem(404, () -> scopedAdmin.revokeToken(unscoped.getId()));
     assertThat(new AdaptersApi(client(narrower.getToken())).getAdapter(inside).getName()).isEqualTo(inside);
     problem(404, () -> new AdaptersApi(client(narrower.getToken())).getAdapter(inside2));
   }

@@ -80,7 +80,7 @@ class TokenController {
       @RequestParam(required = false) String cursor) {
     caller.require(Role.ADMIN);
     int n = Cursors.limit(limit);
-    var rows = tokens.list(n + 1, cursor == null ? 0 : Cursors.decodeLong(cursor));
+    var rows = tokens.list(caller, n + 1, cursor == null ? 0 : Cursors.decodeLong(cursor));
     var items = rows.stream().limit(n).map(t -> new TokenInfo(t.id(), t.name(), t.roles().stream().sorted().toList(),
         t.scopes(), t.createdAt(), t.expiresAt(), t.revoked(), t.revokedAt())).toList();
     return new TokenPage(items, rows.size() > n ? Cursors.encode(rows.get(n - 1).id()) : null);

@@ -12,6 +12,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -91,13 +92,29 @@ class TokenService {
   }
 
   @Transactional(readOnly = true)
-  List<ApiToken> list(int limit, long afterId) {
-    return tokens.findByIdGreaterThanOrderById(afterId, Limit.of(limit));
+  /**
+   * Up to {@code limit} tokens after {@code afterId}, by id. A scoped caller sees only tokens within its own
+   * scopes (those it could have issued), so batches are read until the page is full or the table ends.
+   */
+  List<ApiToken> list(Caller caller, int limit, long afterId) {
+    var page = new ArrayList<ApiToken>();
+    long after = afterId;
+    while (page.size() < limit) {
+      var batch = tokens.findByIdGreaterThanOrderById(after, Limit.of(Math.max(limit, 100)));
+      batch.stream().filter(t -> AdapterScopes.narrower(t.scopes(), caller.scopes())).limit(limit - page.size())
+          .forEach(page::add);
+      if (batch.size() < Math.max(limit, 100)) {
+        break;
+      }
+      after = batch.getLast().id();
+    }
+    return page;
   }
 
   @Transactional
   void revoke(Caller caller, long id) {
     var token = tokens.findById(id).filter(t -> !t.revoked())
+        .filter(t -> AdapterScopes.narrower(t.scopes(), caller.scopes()))
         .orElseThrow(() -> ApiException.notFound("token " + id));
     token.revoke(Instant.now());
     evictAfterCommit(token);
