@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * The authenticated token behind a request; controllers receive it as an argument. {@code scopes} are the
- * adapter-name prefixes the token is limited to (empty: every adapter); see {@link AdapterScopes}.
+ * adapter-name prefixes the token is limited to (empty: every adapter); the registry enforces them.
  */
 public record Caller(long tokenId, String tokenName, Set<Role> roles, List<String> scopes) {
 
