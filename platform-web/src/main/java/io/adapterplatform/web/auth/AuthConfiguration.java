@@ -15,13 +15,13 @@ import org.springframework.context.annotation.Import;
  * verifies tokens ({@link RemoteTokenVerifier}).
  */
 @Configuration(proxyBeanMethods = false)
-@Import(CallerResolver.class)
+@Import({CallerResolver.class, FailedAuthLimiter.class})
 @EnableConfigurationProperties(RemoteAuthProperties.class)
 public class AuthConfiguration {
 
   @Bean
-  AuthFilter authFilter(TokenVerifier tokens) {
-    return new AuthFilter(tokens);
+  AuthFilter authFilter(TokenVerifier tokens, FailedAuthLimiter limiter) {
+    return new AuthFilter(tokens, limiter);
   }
 
   @Bean

@@ -15,19 +15,23 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Authenticates every {@code /api/v1/**}, {@code /hf/**} (the Hugging Face protocol) and {@code /actuator/**}
  * request by its bearer token (401 otherwise) and leaves the {@link Caller} for controllers; roles (403) of API calls are checked by the
- * services that know the operation. Actuator endpoints need ADMIN here (no service sits behind them),
- * except {@code /actuator/health} and its groups, which probes call without a token. The OpenAPI
- * document stays public: it describes the contract, holds no data.
+ * services that know the operation. Actuator endpoints need ADMIN here (no service sits behind them;
+ * {@code /actuator/prometheus} METRICS, see {@link PathAccess}), except {@code /actuator/health} and its
+ * groups, which probes call without a token. The OpenAPI document stays public: it describes the contract,
+ * holds no data. Unknown tokens count against their address ({@link FailedAuthLimiter}: 429).
  */
 public class AuthFilter extends OncePerRequestFilter {
 
-  static final String CALLER = AuthFilter.class.getName() + ".caller";
+  /** The request attribute that holds the authenticated {@link Caller}. */
+  public static final String CALLER = AuthFilter.class.getName() + ".caller";
 
   private final TokenVerifier tokens;
+  private final FailedAuthLimiter limiter;
   private final JsonMapper json = JsonMapper.builder().build();
 
-  public AuthFilter(TokenVerifier tokens) {
+  public AuthFilter(TokenVerifier tokens, FailedAuthLimiter limiter) {
     this.tokens = tokens;
+    this.limiter = limiter;
   }
 
   @Override
@@ -53,6 +57,11 @@ public class AuthFilter extends OncePerRequestFilter {
   @Override
   protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
+    var blocked = limiter.refusal(request.getRemoteAddr());
+    if (blocked.isPresent()) {
+      tooMany(request, response, blocked.get());
+      return;
+    }
     String header = request.getHeader("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
       reject(request, response, "an 'Authorization: Bearer <token>' header is required");
@@ -66,11 +75,17 @@ public class AuthFilter extends OncePerRequestFilter {
       return;
     }
     if (caller.isEmpty()) {
-      reject(request, response, "the bearer token is unknown or revoked");
+      var limited = limiter.recordFailure(request.getRemoteAddr());
+      if (limited.isPresent()) {
+        tooMany(request, response, limited.get());
+      } else {
+        reject(request, response, "the bearer token is unknown, expired or revoked");
+      }
       return;
     }
-    if (isProtectedActuator(path(request)) && !caller.get().has(Role.ADMIN)) {
-      write(request, response, ApiException.forbidden("actuator endpoints other than health need the ADMIN role"));
+    var refusal = PathAccess.refusal(path(request), caller.get());
+    if (refusal.isPresent()) {
+      write(request, response, refusal.get());
       return;
     }
     request.setAttribute(CALLER, caller.get());
@@ -80,6 +95,12 @@ public class AuthFilter extends OncePerRequestFilter {
   private void reject(HttpServletRequest request, HttpServletResponse response, String detail) throws IOException {
     response.setHeader("WWW-Authenticate", "Bearer");
     write(request, response, ApiException.unauthorized(detail));
+  }
+
+  private void tooMany(HttpServletRequest request, HttpServletResponse response, ApiException problem)
+      throws IOException {
+    response.setHeader("Retry-After", Long.toString(limiter.retryAfterSeconds(request.getRemoteAddr())));
+    write(request, response, problem);
   }
 
   private void write(HttpServletRequest request, HttpServletResponse response, ApiException problem) throws IOException {

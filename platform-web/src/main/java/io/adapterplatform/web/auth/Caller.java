@@ -2,13 +2,27 @@ package io.adapterplatform.web.auth;
 
 import io.adapterplatform.web.problem.ApiException;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 
-/** The authenticated token behind a request; controllers receive it as an argument. */
-public record Caller(long tokenId, String tokenName, Set<Role> roles) {
+/**
+ * The authenticated token behind a request; controllers receive it as an argument. {@code scopes} are the
+ * adapter-name prefixes the token is limited to (empty: every adapter); the registry enforces them.
+ */
+public record Caller(long tokenId, String tokenName, Set<Role> roles, List<String> scopes) {
 
   public Caller {
     roles = Set.copyOf(roles);
+    scopes = List.copyOf(scopes);
+  }
+
+  public Caller(long tokenId, String tokenName, Set<Role> roles) {
+    this(tokenId, tokenName, roles, List.of());
+  }
+
+  /** Whether the adapter of this name exists for this caller at all (outside its scopes it does not). */
+  public boolean sees(String adapterName) {
+    return scopes.isEmpty() || scopes.stream().anyMatch(adapterName::startsWith);
   }
 
   /** Throws 403 unless one of the caller's roles grants {@code role}. */

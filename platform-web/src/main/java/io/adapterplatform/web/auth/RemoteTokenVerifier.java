@@ -31,7 +31,7 @@ public class RemoteTokenVerifier implements TokenVerifier {
 
   private static final int MAX_ENTRIES = 10_000;
 
-  record Identity(long id, String name, List<Role> roles) {}
+  record Identity(long id, String name, List<Role> roles, List<String> scopes) {}
 
   private record Entry(Optional<Caller> caller, Instant until) {}
 
@@ -91,7 +91,8 @@ public class RemoteTokenVerifier implements TokenVerifier {
       var identity = json.readValue(response.body(), Identity.class);
       var roles = EnumSet.noneOf(Role.class);
       roles.addAll(identity.roles());
-      return Optional.of(new Caller(identity.id(), identity.name(), roles));
+      return Optional.of(new Caller(identity.id(), identity.name(), roles,
+          identity.scopes() == null ? List.of() : identity.scopes()));
     } catch (JacksonException e) {
       throw unavailable("the registry's answer about the token is not readable");
     }

@@ -1,6 +1,9 @@
 package io.adapterplatform.web.page;
 
 import io.adapterplatform.web.problem.ApiException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
@@ -29,14 +32,20 @@ public final class Cursors {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(("k:" + lastKey).getBytes(StandardCharsets.UTF_8));
   }
 
+  /**
+   * The key a cursor carries, or 400. Keys are names or numbers: a cursor that is not strict UTF-8 or holds a
+   * control character (PostgreSQL refuses NUL in text, which would surface as a 500) was not made here.
+   */
   public static String decode(String cursor) {
     try {
-      String s = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-      if (!s.startsWith("k:")) {
+      String s = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
+      if (!s.startsWith("k:") || s.chars().anyMatch(Character::isISOControl)) {
         throw new IllegalArgumentException();
       }
       return s.substring(2);
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | CharacterCodingException e) {
       throw ApiException.invalidField("cursor", "is not a cursor returned by this API");
     }
   }

@@ -1,9 +1,10 @@
 package io.adapterplatform.registry.adapter;
 
 import io.adapterplatform.registry.audit.AuditLog;
-import io.adapterplatform.registry.basemodel.BaseModelCatalog;
+import io.adapterplatform.registry.auth.AdapterScopes;
 import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.Role;
+import io.adapterplatform.registry.basemodel.BaseModelCatalog;
 import io.adapterplatform.web.page.Cursors;
 import io.adapterplatform.web.page.Names;
 import io.adapterplatform.web.problem.ApiException;
@@ -42,6 +43,7 @@ class AdapterService {
   Adapters.Adapter create(Caller caller, Adapters.CreateAdapterRequest request) {
     caller.require(Role.PUBLISHER);
     String name = Names.require("name", request.name());
+    AdapterScopes.requireCreatable(caller, name);
     if (request.baseModel() == null || request.baseModel().isEmpty()) {
       throw ApiException.invalidField("baseModel", "is required");
     }
@@ -144,6 +146,10 @@ class AdapterService {
         params.put("lvalue", label.substring(eq + 1));
       }
     }
+    AdapterScopes.sqlPrefixes(caller).ifPresent(prefixes -> {
+      sql.append(" and exists (select 1 from unnest(string_to_array(:scopes, ',')) p where starts_with(a.name, p))");
+      params.put("scopes", prefixes);
+    });
     sql.append(" order by a.name limit :limit");
     params.put("limit", n + 1);
     var names = jdbc.sql(sql.toString()).params(params).query(String.class).list();
@@ -155,6 +161,7 @@ class AdapterService {
   /** The adapter's row, or 404. */
   Row require(String name) {
     Names.require("name", name);
+    AdapterScopes.requireVisible(name);
     return jdbc.sql("select a.id, a.name, a.base_model_id from adapter a where a.name = ?")
         .param(name)
         .query((rs, i) -> new Row(rs.getLong(1), rs.getString(2), rs.getLong(3), baseModelName(rs.getLong(3))))

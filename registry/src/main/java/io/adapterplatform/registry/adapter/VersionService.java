@@ -4,6 +4,9 @@ import io.adapterplatform.engine.format.AdapterConfig;
 import io.adapterplatform.engine.format.AdapterLayout;
 import io.adapterplatform.engine.format.ModelConfig;
 import io.adapterplatform.registry.audit.AuditLog;
+import io.adapterplatform.registry.auth.AdapterScopes;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.registry.basemodel.BaseModelCatalog;
 import io.adapterplatform.registry.events.Outbox;
 import io.adapterplatform.registry.idempotency.Idempotency;
@@ -14,8 +17,6 @@ import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.Downloads;
 import io.adapterplatform.registry.storage.StagedFile;
 import io.adapterplatform.registry.storage.Uploads;
-import io.adapterplatform.web.auth.Caller;
-import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.page.Cursors;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
@@ -285,8 +286,9 @@ class VersionService implements VersionViews {
     var aliases = jdbc.sql("select name from alias where version_id = ? order by name").param(v.id()).query(String.class).list();
     var sources = new ArrayList<Adapters.ExpertSource>();
     for (var s : versions.sources(v.id())) {
-      if (s.expertIndex() >= 0) {
-        var src = versions.byId(s.versionId());
+      var src = versions.byId(s.versionId());
+      // A source outside the caller's scopes does not exist for it: left out of composedFrom.
+      if (s.expertIndex() >= 0 && AdapterScopes.visible(src.adapter())) {
         sources.add(new Adapters.ExpertSource(src.adapter(), src.number()));
       }
     }

@@ -1,6 +1,7 @@
 package io.adapterplatform.registry.adapter;
 
 import io.adapterplatform.registry.audit.AuditLog;
+import io.adapterplatform.registry.auth.AdapterScopes;
 import io.adapterplatform.registry.events.Outbox;
 import io.adapterplatform.registry.problem.RegistryProblem;
 import io.adapterplatform.registry.events.RegistryEvent;
@@ -71,6 +72,7 @@ public class Versions {
 
   public AdapterRef adapter(String name) {
     Names.require("name", name);
+    AdapterScopes.requireVisible(name);
     return jdbc.sql("select id, name, base_model_id from adapter where name = ?").param(name)
         .query((rs, i) -> new AdapterRef(rs.getLong(1), rs.getString(2), rs.getLong(3)))
         .optional().orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));

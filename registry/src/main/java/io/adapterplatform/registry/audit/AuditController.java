@@ -11,6 +11,7 @@ import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;
 import io.adapterplatform.web.page.Cursors;
+import io.adapterplatform.registry.auth.AdapterScopes;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.time.Instant;
@@ -47,9 +48,17 @@ class AuditController {
     caller.require(Role.ADMIN);
     int n = Cursors.limit(limit);
     long before = cursor == null ? Long.MAX_VALUE : Cursors.decodeLong(cursor);
-    var rows = jdbc.sql("select id, at, actor, action, target, detail from audit_log where id < ? order by id desc limit ?")
-        .params(before, n + 1)
-        .query((rs, i) -> new AuditEntry(rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
+    // A scoped caller sees no entry about an adapter outside its scopes (targets read "adapter/<name>/...").
+    String prefixes = AdapterScopes.sqlPrefixes(caller).orElse(null);
+    String scopeFilter = prefixes == null ? "" : """
+        and (not starts_with(target, 'adapter/') or exists (
+          select 1 from unnest(string_to_array(:scopes, ',')) p where starts_with(split_part(target, '/', 2), p)))""";
+    var statement = jdbc.sql("select id, at, actor, action, target, detail from audit_log where id < :before "
+        + scopeFilter + " order by id desc limit :limit").param("before", before).param("limit", n + 1);
+    if (prefixes != null) {
+      statement = statement.param("scopes", prefixes);
+    }
+    var rows = statement.query((rs, i) -> new AuditEntry(rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(),
             rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)))
         .list();
     return rows.size() > n

@@ -11,6 +11,7 @@ import jakarta.persistence.Version;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -35,6 +36,12 @@ class ApiToken {
   @Column(name = "revoked_at")
   private Instant revokedAt;
 
+  @Column(name = "expires_at")
+  private Instant expiresAt;
+
+  /** Adapter-name prefixes, comma-separated (names never contain commas); empty: unrestricted. */
+  private String scopes = "";
+
   @Version
   @Column(name = "row_version")
   private long rowVersion;
@@ -46,6 +53,28 @@ class ApiToken {
     this.tokenSha256 = tokenSha256;
     this.roles = roles.stream().map(Enum::name).sorted().collect(Collectors.joining(","));
     this.createdAt = createdAt;
+  }
+
+  ApiToken(String name, String tokenSha256, Set<Role> roles, Instant createdAt, Instant expiresAt, List<String> scopes) {
+    this(name, tokenSha256, roles, createdAt);
+    this.expiresAt = expiresAt;
+    this.scopes = String.join(",", scopes);
+  }
+
+  String tokenSha256() {
+    return tokenSha256;
+  }
+
+  Instant expiresAt() {
+    return expiresAt;
+  }
+
+  Instant revokedAt() {
+    return revokedAt;
+  }
+
+  List<String> scopes() {
+    return scopes == null || scopes.isEmpty() ? List.of() : List.of(scopes.split(","));
   }
 
   Long id() {

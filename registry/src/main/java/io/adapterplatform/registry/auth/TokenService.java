@@ -6,20 +6,30 @@ import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.auth.TokenVerifier;
 import io.adapterplatform.web.page.Names;
 import io.adapterplatform.web.problem.ApiException;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.data.domain.Limit;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Issues, revokes and checks bearer tokens; only their sha256 is ever stored. It is the {@link TokenVerifier}
@@ -39,39 +49,96 @@ class TokenService implements TokenVerifier {
   private final AuditLog audit;
   private final String adminToken;
   private final SecureRandom random = new SecureRandom();
+  private final TokenCache cache;
 
-  TokenService(ApiTokenRepository tokens, AuditLog audit, @Value("${platform.auth.admin-token:${PLATFORM_ADMIN_TOKEN:}}") String adminToken) {
+  TokenService(ApiTokenRepository tokens, AuditLog audit,
+      @Value("${platform.auth.admin-token:${PLATFORM_ADMIN_TOKEN:}}") String adminToken,
+      @Value("${platform.auth.token-cache-ttl:5s}") Duration cacheTtl,
+      @Value("${platform.auth.token-cache-size:10000}") int cacheSize, MeterRegistry meters) {
     this.tokens = tokens;
     this.audit = audit;
     this.adminToken = adminToken;
+    this.cache = new TokenCache(this::load, cacheTtl, cacheSize, Clock.systemUTC());
+    FunctionCounter.builder("registry.auth.token.lookups", cache, TokenCache::loads)
+        .description("token lookups that reached the database (the rest were answered from the token cache)")
+        .register(meters);
   }
 
+  /** Never opens a transaction itself: a cached answer costs no connection (the repository opens its own). */
   @Override
-  @Transactional(readOnly = true)
   public Optional<Caller> authenticate(String secret) {
-    return tokens.findByTokenSha256(sha256(secret))
-        .filter(t -> !t.revoked())
-        .map(t -> new Caller(t.id(), t.name(), t.roles()));
+    return cache.lookup(sha256(secret));
+  }
+
+  private Optional<TokenCache.Grant> load(String sha256) {
+    return tokens.findByTokenSha256(sha256).filter(t -> !t.revoked())
+        .map(t -> new TokenCache.Grant(new Caller(t.id(), t.name(), t.roles(), t.scopes()), t.expiresAt()));
   }
 
   @Transactional
-  Issued issue(Caller caller, String name, Set<Role> roles) {
+  Issued issue(Caller caller, String name, Set<Role> roles, Instant expiresAt, List<String> scopes) {
     Names.require("name", name);
     if (roles == null || roles.isEmpty()) {
       throw ApiException.invalidField("roles", "at least one role is required");
     }
+    Instant now = Instant.now();
+    if (expiresAt != null && !expiresAt.isAfter(now)) {
+      throw ApiException.invalidField("expiresAt", "must lie in the future");
+    }
+    var requested = new TreeSet<String>();
+    for (int i = 0; scopes != null && i < scopes.size(); i++) {
+      requested.add(Names.require("scopes[" + i + "]", scopes.get(i)));
+    }
+    if (!AdapterScopes.narrower(List.copyOf(requested), caller.scopes())) {
+      throw ApiException.forbidden("a token limited to scopes " + caller.scopes()
+          + " can only issue tokens limited to those prefixes or narrower ones");
+    }
     String secret = newSecret();
-    var token = tokens.save(new ApiToken(name, sha256(secret), roles, Instant.now()));
-    audit.record(caller.actor(), "token.issue", "token/" + token.id(), "name=" + name + " roles=" + roles);
+    var token = tokens.save(new ApiToken(name, sha256(secret), roles, now, expiresAt, List.copyOf(requested)));
+    audit.record(caller.actor(), "token.issue", "token/" + token.id(), "name=" + name + " roles=" + roles
+        + (requested.isEmpty() ? "" : " scopes=" + requested) + (expiresAt == null ? "" : " expiresAt=" + expiresAt));
     return new Issued(token, secret);
+  }
+
+  @Transactional(readOnly = true)
+  /**
+   * Up to {@code limit} tokens after {@code afterId}, by id. A scoped caller sees only tokens within its own
+   * scopes (those it could have issued), so batches are read until the page is full or the table ends.
+   */
+  List<ApiToken> list(Caller caller, int limit, long afterId) {
+    var page = new ArrayList<ApiToken>();
+    long after = afterId;
+    while (page.size() < limit) {
+      var batch = tokens.findByIdGreaterThanOrderById(after, Limit.of(Math.max(limit, 100)));
+      batch.stream().filter(t -> AdapterScopes.narrower(t.scopes(), caller.scopes())).limit(limit - page.size())
+          .forEach(page::add);
+      if (batch.size() < Math.max(limit, 100)) {
+        break;
+      }
+      after = batch.getLast().id();
+    }
+    return page;
   }
 
   @Transactional
   void revoke(Caller caller, long id) {
     var token = tokens.findById(id).filter(t -> !t.revoked())
+        .filter(t -> AdapterScopes.narrower(t.scopes(), caller.scopes()))
         .orElseThrow(() -> ApiException.notFound("token " + id));
     token.revoke(Instant.now());
+    evictAfterCommit(token);
     audit.record(caller.actor(), "token.revoke", "token/" + id, null);
+  }
+
+  /** After commit, not before: a lookup between eviction and commit would cache the still-live row again. */
+  private void evictAfterCommit(ApiToken token) {
+    String hash = token.tokenSha256();
+    TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+      @Override
+      public void afterCommit() {
+        cache.evict(hash);
+      }
+    });
   }
 
   /**
@@ -96,6 +163,7 @@ class TokenService implements TokenVerifier {
     }
     for (var old : tokens.findByNameAndRevokedAtIsNull(BOOTSTRAP_NAME)) {
       old.revoke(Instant.now());
+      evictAfterCommit(old);
     }
     boolean generated = secret == null;
     if (generated) {

@@ -211,8 +211,9 @@ class MixLoraService {
     AdapterLayout layout = AdapterLayout.validate(config, header, model, MixLoraComposer.WEIGHTS_FILE);
     Map<Integer, MixLoras.ExpertSource> sources = new HashMap<>();
     for (var s : versions.sources(v.id())) {
-      if (s.expertIndex() >= 0) {
-        var src = versions.byId(s.versionId());
+      var src = versions.byId(s.versionId());
+      // A source outside the caller's scopes does not exist for it: the expert shows no source.
+      if (s.expertIndex() >= 0 && caller.sees(src.adapter())) {
         sources.put(s.expertIndex(), new MixLoras.ExpertSource(src.adapter(), src.number()));
       }
     }
