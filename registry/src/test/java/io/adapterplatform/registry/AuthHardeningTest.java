@@ -87,6 +87,6 @@ class AuthHardeningTest extends RegistryTestBase {
       problem(400, () -> new AuditApi(admin()).listAudit(null, cursor));
     }
     String adapter = newAdapter();
-    problem(400, () -> versions().listVersions(adapter, null, nul));
+    problem(400, () -> versions().listVersions(adapter, null, nul, null));
   }
 }

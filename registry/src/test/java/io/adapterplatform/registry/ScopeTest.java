@@ -66,11 +66,11 @@ class ScopeTest extends RegistryTestBase {
     var missing = problem(404, () -> new AdaptersApi(admin()).getAdapter(absent));
     assertThat(hidden.getDetail()).isEqualTo(missing.getDetail().replace(absent, outside));
     assertThat(hidden.getType()).isEqualTo(missing.getType());
-    problem(404, () -> versions.listVersions(outside, null, null));
+    problem(404, () -> versions.listVersions(outside, null, null, null));
     problem(404, () -> versions.getVersion(outside, "1"));
     problem(404, () -> versions.getVersion(outside, "production"));
     problem(404, () -> versions.downloadVersionFile(outside, "1", "adapter_model.safetensors", null, null));
-    problem(404, () -> versions.publishVersion(outside, loraFiles(4, List.of("q_proj", "v_proj"), false, 8)));
+    problem(404, () -> versions.publishVersion(outside, loraFiles(4, List.of("q_proj", "v_proj"), false, 8), null));
     problem(404, () -> versions.deleteVersion(outside, "1"));
     problem(404, () -> versions.listExperts(outside, "1"));
     problem(404, () -> aliases.listAliases(outside));
@@ -88,9 +88,9 @@ class ScopeTest extends RegistryTestBase {
     var aliases = new AliasesApi(client(scoped));
 
     assertThat(adapters.getAdapter(inside).getName()).isEqualTo(inside);
-    var published = versions.publishVersion(inside, loraFiles(4, List.of("q_proj", "v_proj"), false, 9));
+    var published = versions.publishVersion(inside, loraFiles(4, List.of("q_proj", "v_proj"), false, 9), null);
     assertThat(published.getVersion()).isEqualTo(2);
-    assertThat(versions.listVersions(inside, null, null).getItems()).hasSize(2);
+    assertThat(versions.listVersions(inside, null, null, null).getItems()).hasSize(2);
     var file = versions.downloadVersionFile(inside, "production", "adapter_model.safetensors", null, null);
     assertThat(Files.size(file.toPath())).isPositive();
     assertThat(aliases.moveAlias(inside, "production", new MoveAliasRequest().version(2)).getVersion()).isEqualTo(2);
@@ -115,8 +115,8 @@ class ScopeTest extends RegistryTestBase {
 
   @Test
   void aCompositionShowsNoSourceOutsideItsScopes() throws Exception {
-    versions().publishVersion(inside, loraFiles(4, MixLoraTest.FFN, false, 31));
-    versions().publishVersion(outside, loraFiles(4, MixLoraTest.FFN, false, 32));
+    versions().publishVersion(inside, loraFiles(4, MixLoraTest.FFN, false, 31), null);
+    versions().publishVersion(outside, loraFiles(4, MixLoraTest.FFN, false, 32), null);
     String mix = team + "mix";
     adapters().createAdapter(new CreateAdapterRequest().name(mix).baseModel(BASE));
     var composed = compose(ADMIN, mix, List.of(inside + "@2", outside + "@2"));

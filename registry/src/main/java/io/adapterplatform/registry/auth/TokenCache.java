@@ -1,5 +1,7 @@
 package io.adapterplatform.registry.auth;
 
+import io.adapterplatform.web.auth.Caller;
+
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -46,12 +46,12 @@ class AdminBootstrapTest {
 
   @Test
   void startsWithAWarningWhenTheConfiguredTokenWasRevoked(CapturedOutput output) {
-    new TokenService(repository, audit, CONFIGURED).bootstrapAdmin();
+    tokenService(CONFIGURED).bootstrapAdmin();
     var issued = repository.findByTokenSha256(TokenService.sha256(CONFIGURED)).orElseThrow();
     issued.revoke(Instant.now());
     repository.flush();
 
-    var nextStart = new TokenService(repository, audit, CONFIGURED);
+    var nextStart = tokenService(CONFIGURED);
     nextStart.bootstrapAdmin();
     repository.flush();
 
@@ -61,14 +61,14 @@ class AdminBootstrapTest {
 
   @Test
   void refusesAConfiguredTokenShorterThan32Characters() {
-    assertThatThrownBy(() -> new TokenService(repository, audit, "admin-secret").bootstrapAdmin())
+    assertThatThrownBy(() -> tokenService("admin-secret").bootstrapAdmin())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("must be at least 32 characters, was 12");
   }
 
   @Test
   void aGeneratedTokenGoesToAnOwnerOnlyFileAndOnlyItsPathToTheLog(CapturedOutput output) throws Exception {
-    var tokens = new TokenService(repository, audit, "");
+    var tokens = tokenService("");
     var file = dataDir.resolve("admin-token");
 
     new AdminBootstrap(tokens, file).afterSingletonsInstantiated();
@@ -77,5 +77,11 @@ class AdminBootstrapTest {
     assertThat(tokens.authenticate(secret)).hasValueSatisfying(caller -> assertThat(caller.roles()).contains(Role.ADMIN));
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
     assertThat(output).contains(file.toString()).doesNotContain(secret);
+  }
+
+  /** Without a cache: each check here must see the database as the last statement left it. */
+  private TokenService tokenService(String configuredAdminToken) {
+    return new TokenService(repository, audit, configuredAdminToken, java.time.Duration.ZERO, 16,
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
   }
 }

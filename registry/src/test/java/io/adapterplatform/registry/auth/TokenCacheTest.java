@@ -1,5 +1,8 @@
 package io.adapterplatform.registry.auth;
 
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Clock;
