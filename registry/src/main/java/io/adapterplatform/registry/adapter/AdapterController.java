@@ -8,6 +8,8 @@ import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 
 import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.auth.RequiresRole;
+import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.registry.openapi.ProblemResponses;
@@ -39,6 +41,7 @@ class AdapterController {
   @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true,
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, UNPROCESSABLE_CONTENT})
+  @RequiresRole(Role.PUBLISHER)
   ResponseEntity<Adapters.Adapter> createAdapter(Caller caller, @RequestBody Adapters.CreateAdapterRequest request) {
     var created = adapters.create(caller, request);
     return ResponseEntity.created(Locations.of("/api/v1/adapters/{name}", created.name())).body(created);

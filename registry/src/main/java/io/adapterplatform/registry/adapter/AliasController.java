@@ -8,6 +8,8 @@ import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
 import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.auth.RequiresRole;
+import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
@@ -47,6 +49,7 @@ class AliasController {
 
   @PutMapping(path = "/api/v1/adapters/{name}/aliases/{alias}", consumes = "application/json", produces = "application/json")
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, GONE})
+  @RequiresRole(Role.PUBLISHER)
   Adapters.Alias moveAlias(Caller caller, @PathVariable String name, @PathVariable String alias,
       @RequestBody Adapters.MoveAliasRequest request) {
     return aliases.move(caller, name, alias, request);

@@ -9,6 +9,7 @@ import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.basemodel.BaseModelCatalog;
 import io.adapterplatform.registry.events.Outbox;
 import io.adapterplatform.registry.problem.ApiException;
+import io.adapterplatform.registry.storage.AcceptedFiles;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.Cursors;
 import io.adapterplatform.registry.storage.Downloads;
@@ -65,7 +66,7 @@ class VersionService implements VersionViews {
   Adapters.AdapterVersion publish(Caller caller, String name, HttpServletRequest request) {
     caller.require(Role.PUBLISHER);
     var adapter = versions.adapter(name);
-    try (var upload = uploads.stage(request, Set.of())) {
+    try (var upload = uploads.stage(request, Set.of(), AcceptedFiles.ADAPTER_VERSION)) {
       StagedFile config = upload.file(CONFIG)
           .orElseThrow(() -> ApiException.invalidField("files", CONFIG + " is required"));
       StagedFile weights = upload.file(WEIGHTS)

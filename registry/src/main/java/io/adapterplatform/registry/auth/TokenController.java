@@ -46,6 +46,7 @@ class TokenController {
   @ApiResponse(responseCode = "201", description = "Issued", useReturnTypeSchema = true,
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN})
+  @RequiresRole(Role.ADMIN)
   ResponseEntity<IssuedToken> createToken(Caller caller, @RequestBody CreateTokenRequest request) {
     caller.require(Role.ADMIN);
     var issued = tokens.issue(caller, request.name(), request.roles() == null ? Set.of() : Set.copyOf(request.roles()));

@@ -9,6 +9,7 @@ import io.adapterplatform.registry.auth.Caller;
 import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.problem.ApiException;
 import io.adapterplatform.registry.problem.Names;
+import io.adapterplatform.registry.storage.AcceptedFiles;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.Cursors;
 import io.adapterplatform.registry.storage.StagedFile;
@@ -46,7 +47,7 @@ class BaseModelService implements BaseModelCatalog {
 
   BaseModels.BaseModel upload(Caller caller, HttpServletRequest request) {
     caller.require(Role.PUBLISHER);
-    try (var upload = uploads.stage(request, Set.of("name"))) {
+    try (var upload = uploads.stage(request, Set.of("name"), AcceptedFiles.BASE_MODEL)) {
       String name = Names.require("name", upload.fields().get("name"));
       StagedFile config = upload.file("config.json")
           .orElseThrow(() -> ApiException.invalidField("files", "config.json is required"));

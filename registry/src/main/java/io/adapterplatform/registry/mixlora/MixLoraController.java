@@ -13,6 +13,8 @@ import static org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE;
 import io.adapterplatform.registry.adapter.Adapters;
 import io.adapterplatform.registry.adapter.VersionViews;
 import io.adapterplatform.registry.auth.Caller;
+import io.adapterplatform.registry.auth.RequiresRole;
+import io.adapterplatform.registry.auth.Role;
 import io.adapterplatform.registry.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.registry.openapi.ProblemResponses;
@@ -49,6 +51,7 @@ class MixLoraController {
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
       UNPROCESSABLE_CONTENT})
+  @RequiresRole(Role.PUBLISHER)
   ResponseEntity<Adapters.AdapterVersion> composeVersion(Caller caller, @PathVariable String name,
       @RequestBody MixLoras.ComposeRequest request) {
     var composed = views.view(service.compose(caller, name, request));
