@@ -2,6 +2,7 @@ package io.adapterplatform.registry.adapter;
 
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
 import static org.springframework.http.HttpStatus.CONFLICT;
+import static org.springframework.http.HttpStatus.CONTENT_TOO_LARGE;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
@@ -40,7 +41,7 @@ class AdapterController {
   @PostMapping(path = "/api/v1/adapters", consumes = "application/json", produces = "application/json")
   @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true,
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, UNPROCESSABLE_CONTENT})
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, CONTENT_TOO_LARGE, UNPROCESSABLE_CONTENT})
   @RequiresRole(Role.PUBLISHER)
   ResponseEntity<Adapters.Adapter> createAdapter(Caller caller, @RequestBody Adapters.CreateAdapterRequest request) {
     var created = adapters.create(caller, request);

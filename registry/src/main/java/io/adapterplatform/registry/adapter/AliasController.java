@@ -2,6 +2,7 @@ package io.adapterplatform.registry.adapter;
 
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
 import static org.springframework.http.HttpStatus.CONFLICT;
+import static org.springframework.http.HttpStatus.CONTENT_TOO_LARGE;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.GONE;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
@@ -48,7 +49,7 @@ class AliasController {
   }
 
   @PutMapping(path = "/api/v1/adapters/{name}/aliases/{alias}", consumes = "application/json", produces = "application/json")
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, GONE})
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, GONE, CONTENT_TOO_LARGE})
   @RequiresRole(Role.PUBLISHER)
   Adapters.Alias moveAlias(Caller caller, @PathVariable String name, @PathVariable String alias,
       @RequestBody Adapters.MoveAliasRequest request) {
