@@ -153,8 +153,10 @@ class MixLoraService {
     var row = tx.execute(status -> {
       for (var ref : fields.entrySet()) {
         if (source(adapter, ref.getKey(), ref.getValue(), true).id() != resolved.get(ref.getKey()).id()) {
-          throw ApiException.conflict("concurrent-update", ref.getValue() + ": '" + ref.getKey()
-              + "' was moved to another version while composing; retry");
+          // Its alias moved while the plan was built from the version it named before: the input changed.
+          String message = "'" + ref.getKey() + "' was moved to another version while composing; retry";
+          throw ApiException.unprocessable("source-moved", ref.getValue() + ": " + message,
+              List.of(new ApiException.FieldError(ref.getValue(), message)));
         }
       }
       return versions.commit(caller.actor(), adapter, v);
