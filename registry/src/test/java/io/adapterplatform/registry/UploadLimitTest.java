@@ -24,7 +24,7 @@ class UploadLimitTest extends RegistryTestBase {
     var p = problem(413, () -> api.uploadBaseModel(name, List.of(
         Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
         Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(4)).toFile(),
-        Fixtures.write(d, "extra.bin", new byte[100 * 1024]).toFile())));
+        Fixtures.write(d, "tokenizer.model", new byte[100 * 1024]).toFile())));
 
     assertThat(p.getType().toString()).endsWith("/too-large");
     problem(404, () -> api.getBaseModel(name));

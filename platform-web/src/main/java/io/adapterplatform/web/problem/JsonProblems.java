@@ -22,6 +22,11 @@ final class JsonProblems {
   private JsonProblems() {}
 
   static ApiException of(HttpMessageNotReadableException e) {
+    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+      if (c instanceof ApiException refused) {
+        return refused; // raised by the body's stream while it was read (a size limit), wrapped by Jackson
+      }
+    }
     Throwable cause = e.getCause();
     if (cause == null || isEmptyBody(cause)) {
       return ApiException.badRequest("missing-body", "request body is missing; this operation needs a JSON object");

@@ -2,6 +2,7 @@ package io.adapterplatform.registry.adapter;
 
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
 import static org.springframework.http.HttpStatus.CONFLICT;
+import static org.springframework.http.HttpStatus.CONTENT_TOO_LARGE;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
@@ -11,6 +12,8 @@ import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import jakarta.servlet.http.HttpServletRequest;
 import io.adapterplatform.web.openapi.ApiDocs;
+import io.adapterplatform.registry.auth.RequiresRole;
+import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.web.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.headers.Header;
@@ -42,7 +45,8 @@ class AdapterController {
   @PostMapping(path = "/api/v1/adapters", consumes = "application/json", produces = "application/json")
   @ApiResponse(responseCode = "201", description = "Created", useReturnTypeSchema = true,
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, UNPROCESSABLE_CONTENT})
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, CONTENT_TOO_LARGE, UNPROCESSABLE_CONTENT})
+  @RequiresRole(Role.PUBLISHER)
   ResponseEntity<Adapters.Adapter> createAdapter(Caller caller, @RequestBody Adapters.CreateAdapterRequest request,
       HttpServletRequest http) {
     return idempotency.run(caller, "createAdapter", http, Adapters.Adapter.class, request, () -> {

@@ -2,6 +2,7 @@ package io.adapterplatform.registry.adapter;
 
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
 import static org.springframework.http.HttpStatus.CONFLICT;
+import static org.springframework.http.HttpStatus.CONTENT_TOO_LARGE;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.GONE;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
@@ -10,6 +11,8 @@ import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;
+import io.adapterplatform.registry.auth.RequiresRole;
+import io.adapterplatform.web.auth.Role;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.List;
@@ -46,7 +49,8 @@ class AliasController {
   }
 
   @PutMapping(path = "/api/v1/adapters/{name}/aliases/{alias}", consumes = "application/json", produces = "application/json")
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, GONE})
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, GONE, CONTENT_TOO_LARGE})
+  @RequiresRole(Role.PUBLISHER)
   Adapters.Alias moveAlias(Caller caller, @PathVariable String name, @PathVariable String alias,
       @RequestBody Adapters.MoveAliasRequest request) {
     return aliases.move(caller, name, alias, request);

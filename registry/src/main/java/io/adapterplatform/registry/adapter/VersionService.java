@@ -13,6 +13,7 @@ import io.adapterplatform.registry.idempotency.Idempotency;
 import io.adapterplatform.web.problem.ApiException;
 import io.adapterplatform.registry.problem.RegistryProblem;
 import io.adapterplatform.registry.events.RegistryEvent;
+import io.adapterplatform.registry.storage.AcceptedFiles;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.Downloads;
 import io.adapterplatform.registry.storage.StagedFile;
@@ -73,7 +74,8 @@ class VersionService implements VersionViews {
   Adapters.AdapterVersion publish(Caller caller, String name, HttpServletRequest request) {
     caller.require(Role.PUBLISHER);
     var adapter = versions.adapter(name);
-    try (var upload = uploads.stage(request, Map.of(METADATA, VersionMetadata.MAX_BYTES), Set.of(METADATA))) {
+    try (var upload = uploads.stage(request, Map.of(METADATA, VersionMetadata.MAX_BYTES), Set.of(METADATA),
+        AcceptedFiles.ADAPTER_VERSION)) {
       idempotency.claim(request, upload.digest());
       var metadata = Optional.ofNullable(upload.fields().get(METADATA)).map(VersionMetadata::parsePart)
           .orElse(VersionMetadata.Checked.NONE);

@@ -1,6 +1,7 @@
 package io.adapterplatform.registry.auth;
 
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
+import static org.springframework.http.HttpStatus.CONTENT_TOO_LARGE;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
@@ -70,7 +71,8 @@ class TokenController {
   @PostMapping(path = "/api/v1/tokens", consumes = "application/json", produces = "application/json")
   @ApiResponse(responseCode = "201", description = "Issued", useReturnTypeSchema = true,
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN})
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONTENT_TOO_LARGE})
+  @RequiresRole(Role.ADMIN)
   ResponseEntity<IssuedToken> createToken(Caller caller, @RequestBody CreateTokenRequest request) {
     caller.require(Role.ADMIN);
     var issued = tokens.issue(caller, request.name(), request.roles() == null ? Set.of() : Set.copyOf(request.roles()),

@@ -10,6 +10,7 @@ import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.problem.ApiException;
 import io.adapterplatform.web.page.Names;
+import io.adapterplatform.registry.storage.AcceptedFiles;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.FileInfo;
 import io.adapterplatform.registry.storage.StagedFile;
@@ -54,7 +55,7 @@ class BaseModelService implements BaseModelCatalog {
 
   BaseModels.BaseModel upload(Caller caller, HttpServletRequest request) {
     caller.require(Role.PUBLISHER);
-    try (var upload = uploads.stage(request, Set.of("name"))) {
+    try (var upload = uploads.stage(request, Set.of("name"), AcceptedFiles.BASE_MODEL)) {
       idempotency.claim(request, upload.digest());
       String name = Names.require("name", upload.fields().get("name"));
       StagedFile config = upload.file("config.json")

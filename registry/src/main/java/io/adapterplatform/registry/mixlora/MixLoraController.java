@@ -16,6 +16,8 @@ import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import jakarta.servlet.http.HttpServletRequest;
 import io.adapterplatform.web.openapi.ApiDocs;
+import io.adapterplatform.registry.auth.RequiresRole;
+import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.web.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.Operation;
@@ -56,6 +58,7 @@ class MixLoraController {
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
       UNPROCESSABLE_CONTENT})
+  @RequiresRole(Role.PUBLISHER)
   ResponseEntity<Adapters.AdapterVersion> composeVersion(Caller caller, @PathVariable String name,
       @RequestBody MixLoras.ComposeRequest request, HttpServletRequest http) {
     // One scope for both paths: a retry of a composition is the same operation whichever path it took.
@@ -75,6 +78,7 @@ class MixLoraController {
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
       UNPROCESSABLE_CONTENT})
+  @RequiresRole(Role.PUBLISHER)
   ResponseEntity<Adapters.AdapterVersion> composeVersionAtVersions(Caller caller, @PathVariable String name,
       @RequestBody MixLoras.ComposeRequest request, HttpServletRequest http) {
     return composeVersion(caller, name, request, http);

@@ -24,6 +24,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,7 @@ import io.adapterplatform.registry.adapter.Adapters;
 import io.adapterplatform.registry.adapter.VersionMetadata;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionTemplate;
 
 @Service
 class MixLoraService {
@@ -41,20 +42,25 @@ class MixLoraService {
   private final Compositions compositions;
   private final BlobStore store;
   private final BaseModelCatalog baseModels;
+  private final TransactionTemplate tx;
 
-  MixLoraService(Versions versions, Compositions compositions, BlobStore store, BaseModelCatalog baseModels) {
+  MixLoraService(Versions versions, Compositions compositions, BlobStore store, BaseModelCatalog baseModels,
+      TransactionTemplate tx) {
     this.versions = versions;
     this.compositions = compositions;
     this.store = store;
     this.baseModels = baseModels;
+    this.tx = tx;
   }
 
   /**
-   * Composes a MixLoRA version from existing LoRA versions. The sources are locked FOR SHARE for the
-   * transaction (they cannot be deleted under it); the output's weights are generated once to learn their
-   * sha256 and size, then only the recipe and the small config blob are stored.
+   * Composes a MixLoRA version from existing LoRA versions. The request's size is checked before anything is
+   * read, and each distinct source is resolved and read once. The plan is built and the output's weights are
+   * generated once to learn their sha256 and size OUTSIDE any transaction (that reads every source from the
+   * object store); only the commit is transactional: it locks the sources FOR SHARE (they cannot be deleted
+   * under it), checks that every reference still names the version the plan was built from, and stores the
+   * recipe and the small config blob. The built plan is kept for the version's downloads.
    */
-  @Transactional
   Versions.VersionRow compose(Caller caller, String name, MixLoras.ComposeRequest request) {
     caller.require(Role.PUBLISHER);
     var adapter = versions.adapter(name);
@@ -66,6 +72,11 @@ class MixLoraService {
         new Adapters.PublishMetadata(request.description(), request.tags(), request.lineage()), "");
     if (c.experts() == null || c.experts().isEmpty()) {
       throw ApiException.invalidField("compose.experts", "at least one expert is required");
+    }
+    if (c.experts().size() > AdapterConfig.MAX_EXPERTS) {
+      String message = "at most " + AdapterConfig.MAX_EXPERTS + " experts, not " + c.experts().size();
+      throw ApiException.unprocessable("too-many-experts", "compose.experts: " + message,
+          List.of(new ApiException.FieldError("compose.experts", message)));
     }
     if (c.topK() == null || c.topK() < 1) {
       throw ApiException.invalidField("compose.topK", "must be a positive integer");
@@ -92,11 +103,33 @@ class MixLoraService {
       }
       seed = c.router().seed() == null ? 0 : c.router().seed();
     }
+    // Each distinct reference is resolved once, under the field where it first appears.
+    var fields = new LinkedHashMap<String, String>();
+    var resolved = new HashMap<String, Versions.VersionRow>();
     var experts = new ArrayList<Long>();
     for (int i = 0; i < c.experts().size(); i++) {
-      experts.add(source(adapter, c.experts().get(i), "compose.experts[" + i + "]").id());
+      String ref = c.experts().get(i);
+      String field = "compose.experts[" + i + "]";
+      if (ref != null) {
+        fields.putIfAbsent(ref, field);
+      }
+      Versions.VersionRow v = ref == null ? source(adapter, null, field, false) : resolved.get(ref);
+      if (v == null) {
+        v = source(adapter, ref, field, false);
+        resolved.put(ref, v);
+      }
+      experts.add(v.id());
     }
-    Long attention = c.attention() == null ? null : source(adapter, c.attention(), "compose.attention").id();
+    Long attention = null;
+    if (c.attention() != null) {
+      fields.putIfAbsent(c.attention(), "compose.attention");
+      var v = resolved.get(c.attention());
+      if (v == null) {
+        v = source(adapter, c.attention(), "compose.attention", false);
+        resolved.put(c.attention(), v);
+      }
+      attention = v.id();
+    }
     var recipe = new MixLoras.Recipe(experts, attention, c.topK(), std, seed);
     MixLoraComposer.Composition plan;
     try {
@@ -121,7 +154,19 @@ class MixLoraService {
     AdapterConfig cfg = plan.config();
     var v = new Versions.NewVersion("MIXLORA", config, cfg.expertR(), cfg.targetModules(), cfg.numExperts(), cfg.topK(),
         Compositions.JSON.writeValueAsString(recipe), files, sources, metadata);
-    return versions.commit(caller.actor(), adapter, v);
+    var row = tx.execute(status -> {
+      for (var ref : fields.entrySet()) {
+        if (source(adapter, ref.getKey(), ref.getValue(), true).id() != resolved.get(ref.getKey()).id()) {
+          // Its alias moved while the plan was built from the version it named before: the input changed.
+          String message = "'" + ref.getKey() + "' was moved to another version while composing; retry";
+          throw ApiException.unprocessable("source-moved", ref.getValue() + ": " + message,
+              List.of(new ApiException.FieldError(ref.getValue(), message)));
+        }
+      }
+      return versions.commit(caller.actor(), adapter, v);
+    });
+    compositions.keep(row.id(), plan);
+    return row;
   }
 
   /**
@@ -158,7 +203,7 @@ class MixLoraService {
   }
 
   /** A source reference {@code adapter@ref}: a live LoRA version over the same base model. */
-  private Versions.VersionRow source(Versions.AdapterRef target, String ref, String field) {
+  private Versions.VersionRow source(Versions.AdapterRef target, String ref, String field, boolean lockShared) {
     int at = ref == null ? -1 : ref.indexOf('@');
     if (at <= 0 || at == ref.length() - 1) {
       throw ApiException.invalidField(field, "must be 'adapter@version' or 'adapter@alias'");
@@ -167,7 +212,7 @@ class MixLoraService {
     Versions.VersionRow v;
     try {
       adapter = versions.adapter(ref.substring(0, at));
-      v = versions.resolve(adapter, ref.substring(at + 1), true);
+      v = versions.resolve(adapter, ref.substring(at + 1), lockShared);
     } catch (ApiException e) {
       // The version being created exists; it is its input that points at nothing, hence 422, not 404.
       if (e.status() != HttpStatus.NOT_FOUND && e.status() != HttpStatus.GONE) {
@@ -187,7 +232,7 @@ class MixLoraService {
     return v;
   }
 
-  @Transactional(readOnly = true)
+  /** Not transactional: a stored version's header comes from the object store, and no connection waits on it. */
   MixLoras.MixLoraExperts experts(Caller caller, String name, String ref) {
     caller.require(Role.READER);
     var adapter = versions.adapter(name);
@@ -198,7 +243,7 @@ class MixLoraService {
     var weights = versions.file(v.id(), MixLoraComposer.WEIGHTS_FILE).orElseThrow();
     SafetensorsHeader header;
     if (weights.generated()) {
-      header = compositions.plan(compositions.recipe(v.id()), adapter.baseModelId()).header();
+      header = compositions.planOf(v.id(), adapter.baseModelId()).header();
     } else {
       try (InputStream in = store.openBlob(weights.file().sha256(), 0)) {
         header = SafetensorsHeader.read(in, MixLoraComposer.WEIGHTS_FILE);

@@ -28,8 +28,10 @@ import org.springframework.stereotype.Component;
  * disabled): each file part goes straight to the S3 key it will keep once committed (no copy afterwards)
  * while it is hashed and, for a
  * safetensors file, while its header is parsed. Heap use is bounded by one S3 part (8 MiB) plus the
- * read-ahead (≈ 8 MiB) plus a safetensors header plus small JSON configs, whatever the file size; nothing
- * is spooled to local disk.
+ * read-ahead (≈ 8 MiB) plus the safetensors headers and JSON files kept for validation, whatever the file
+ * size; nothing is spooled to local disk. What one request may make the process hold is bounded: its number
+ * of parts ({@code platform.registry.max-parts}), the bytes of JSON files and safetensors headers it keeps
+ * ({@code platform.registry.max-buffered-bytes}), and the file names it may carry ({@link AcceptedFiles}).
  */
 @Component
 public class Uploads {
@@ -55,17 +57,18 @@ public class Uploads {
    * Stages every file part of {@code request}; form fields named in {@code fieldNames} are kept as
    * strings, any other part name is a 400. On failure everything staged so far is removed.
    */
-  public StagedUpload stage(HttpServletRequest request, Set<String> fieldNames) {
+  public StagedUpload stage(HttpServletRequest request, Set<String> fieldNames, AcceptedFiles accepted) {
     var limits = new LinkedHashMap<String, Integer>();
     fieldNames.forEach(f -> limits.put(f, MAX_FIELD_BYTES));
-    return stage(request, limits, Set.of());
+    return stage(request, limits, Set.of(), accepted);
   }
 
   /**
-   * As {@link #stage(HttpServletRequest, Set)} with a size limit per form field; the fields named in
-   * {@code fileFields} may also come as file parts ({@code curl -F metadata=@meta.json}).
+   * As {@link #stage(HttpServletRequest, Set, AcceptedFiles)} with a size limit per form field; the fields
+   * named in {@code fileFields} may also come as file parts ({@code curl -F metadata=@meta.json}).
    */
-  public StagedUpload stage(HttpServletRequest request, Map<String, Integer> fieldLimits, Set<String> fileFields) {
+  public StagedUpload stage(HttpServletRequest request, Map<String, Integer> fieldLimits, Set<String> fileFields,
+      AcceptedFiles accepted) {
     if (!JakartaServletFileUpload.isMultipartContent(request)) {
       throw new ApiException(org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
           "Unsupported media type", "this operation takes multipart/form-data", List.of());
@@ -74,10 +77,16 @@ public class Uploads {
     var fields = new LinkedHashMap<String, String>();
     var files = new ArrayList<StagedFile>();
     long started = System.nanoTime();
+    var budget = new BufferBudget(properties.maxBufferedBytes().toBytes());
+    int parts = 0;
     try {
       var items = new MultipartReader(request.getInputStream(), MultipartReader.boundary(request.getContentType()),
           properties.maxFileSize().toBytes());
       for (var item = items.next(); item != null; item = items.next()) {
+        if (++parts > properties.maxParts()) {
+          throw ApiException.tooLarge("an upload has at most " + properties.maxParts() + " parts",
+              List.of(new ApiException.FieldError("files", "more than " + properties.maxParts() + " parts")));
+        }
         if (item.fileName() == null || fileFields.contains(item.fieldName())) {
           Integer limit = fieldLimits.get(item.fieldName());
           if (limit == null) {
@@ -100,11 +109,12 @@ public class Uploads {
           throw ApiException.invalidField(item.fieldName(), "files are sent as parts named 'files'");
         }
         String name = fileName(item.fileName());
+        accepted.require(name);
         if (files.stream().anyMatch(f -> f.name().equals(name))) {
           throw ApiException.invalidField("files", "'" + name + "' is sent twice");
         }
         try (InputStream in = item.body()) {
-          files.add(stageFile(name, prefix + files.size(), in));
+          files.add(stageFile(name, prefix + files.size(), in, budget));
         }
       }
       if (files.isEmpty()) {
@@ -123,7 +133,7 @@ public class Uploads {
     }
   }
 
-  private StagedFile stageFile(String name, String key, InputStream raw) throws IOException {
+  private StagedFile stageFile(String name, String key, InputStream raw, BufferBudget budget) throws IOException {
     var hashing = new HashingInputStream(raw);
     byte[] content = null;
     SafetensorsHeader header = null;
@@ -132,7 +142,7 @@ public class Uploads {
     if (name.endsWith(".safetensors")) {
       var capture = new CapturingInputStream(hashing);
       try {
-        header = SafetensorsHeader.read(capture, name);
+        header = SafetensorsHeader.read(capture, name, Math.min(SafetensorsHeader.MAX_HEADER_BYTES, budget.left(name)));
       } catch (FormatException e) {
         if (hashing.failure() != null) {
           throw hashing.failure();
@@ -145,13 +155,16 @@ public class Uploads {
       }
       // The data section is checked (exact size, finite values) in the same pass that stores it.
       verifier = new SafetensorsDataVerifier(hashing, header);
-      body = new SequenceInputStream(new ByteArrayInputStream(capture.captured()), verifier);
+      byte[] captured = capture.captured();
+      budget.take(name, captured.length);
+      body = new SequenceInputStream(new ByteArrayInputStream(captured), verifier);
     } else if (name.endsWith(".json")) {
-      content = hashing.readNBytes(MAX_JSON_BYTES + 1);
+      content = hashing.readNBytes((int) Math.min(MAX_JSON_BYTES, budget.left(name)) + 1);
       if (content.length > MAX_JSON_BYTES) {
         throw ApiException.tooLarge(name + " is larger than " + MAX_JSON_BYTES + " bytes",
             List.of(new ApiException.FieldError(name, "larger than " + MAX_JSON_BYTES + " bytes")));
       }
+      budget.take(name, content.length);
       body = new ByteArrayInputStream(content);
     } else {
       body = hashing;
@@ -178,6 +191,39 @@ public class Uploads {
       verifier.verify();
     }
     return new StagedFile(name, key, hashing.sha256(), hashing.count(), content, header);
+  }
+
+  /**
+   * The bytes of JSON files and safetensors headers one request keeps until it ends. Each read is bounded by
+   * what is left, so going over costs at most one byte past the budget.
+   */
+  private static final class BufferBudget {
+
+    private final long max;
+    private long used;
+
+    BufferBudget(long max) {
+      this.max = max;
+    }
+
+    long left(String name) {
+      if (used >= max) {
+        throw exhausted(name);
+      }
+      return max - used;
+    }
+
+    void take(String name, long bytes) {
+      used += bytes;
+      if (used > max) {
+        throw exhausted(name);
+      }
+    }
+
+    private ApiException exhausted(String name) {
+      String message = "the JSON files and safetensors headers of one upload may hold at most " + max + " bytes";
+      return ApiException.tooLarge(message + " (reached at " + name + ")", List.of(new ApiException.FieldError(name, message)));
+    }
   }
 
   private static String fileName(String submitted) {
