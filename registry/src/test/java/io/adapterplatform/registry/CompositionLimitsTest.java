@@ -23,7 +23,7 @@ class CompositionLimitsTest extends RegistryTestBase {
   @Test
   void aCompositionNamingOneExpertTwoThousandTimesIsRefusedBeforeAnythingIsRead() throws Exception {
     String expert = newAdapter();
-    versions().publishVersion(expert, loraFiles(4, MixLoraTest.FFN, false, 31));
+    versions().publishVersion(expert, loraFiles(4, MixLoraTest.FFN, false, 31), null);
     String mix = newAdapter();
     double before = builds();
 
@@ -41,8 +41,8 @@ class CompositionLimitsTest extends RegistryTestBase {
   void readersDownloadingAComposedVersionReuseItsPlan() throws Exception {
     String a = newAdapter();
     String b = newAdapter();
-    versions().publishVersion(a, loraFiles(4, MixLoraTest.FFN, false, 32));
-    versions().publishVersion(b, loraFiles(4, MixLoraTest.FFN, false, 33));
+    versions().publishVersion(a, loraFiles(4, MixLoraTest.FFN, false, 32), null);
+    versions().publishVersion(b, loraFiles(4, MixLoraTest.FFN, false, 33), null);
     String mix = newAdapter();
     double beforeCompose = builds();
     var composed = compose(mix, ADMIN, Map.of("experts", List.of(a + "@1", b + "@1", a + "@1"), "topK", 2));

@@ -167,11 +167,11 @@ class RequestLimitsTest extends RegistryTestBase {
     var lora = loraFiles(4, List.of("q_proj"), false, 5);
 
     var pickle = problem(400, () -> versions().publishVersion(adapter, List.of(lora.get(0), lora.get(1),
-        Fixtures.write(d, "adapter_model.bin", new byte[16]).toFile())));
+        Fixtures.write(d, "adapter_model.bin", new byte[16]).toFile()), null));
     var stray = problem(400, () -> versions().publishVersion(adapter, List.of(lora.get(0), lora.get(1),
-        Fixtures.write(d, "run.sh", "rm -rf /").toFile())));
+        Fixtures.write(d, "run.sh", "rm -rf /").toFile()), null));
     var withCard = versions().publishVersion(adapter, List.of(lora.get(0), lora.get(1),
-        Fixtures.write(d, "README.md", "# an expert").toFile()));
+        Fixtures.write(d, "README.md", "# an expert").toFile()), null);
 
     assertThat(pickle.getType().toString()).endsWith("/file-not-accepted");
     assertThat(pickle.getErrors()).extracting(e -> e.getField()).containsExactly("adapter_model.bin");

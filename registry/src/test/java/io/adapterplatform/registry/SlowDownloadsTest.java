@@ -22,7 +22,7 @@ class SlowDownloadsTest extends RegistryTestBase {
     // Far more than the socket buffers between the registry and a client that stopped reading can absorb.
     byte[] card = new byte[24 * 1024 * 1024];
     java.util.Arrays.fill(card, (byte) '#');
-    versions().publishVersion(adapter, List.of(lora.get(0), lora.get(1), Fixtures.write(d, "README.md", card).toFile()));
+    versions().publishVersion(adapter, List.of(lora.get(0), lora.get(1), Fixtures.write(d, "README.md", card).toFile()), null);
     String path = "/api/v1/adapters/" + adapter + "/versions/1/files/";
 
     var stalled = new ArrayList<RawHttp>();

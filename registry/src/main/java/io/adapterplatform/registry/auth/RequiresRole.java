@@ -1,5 +1,7 @@
 package io.adapterplatform.registry.auth;
 
+import io.adapterplatform.web.auth.Role;
+
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;

@@ -1,5 +1,8 @@
 package io.adapterplatform.registry.auth;
 
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.AuthFilter;
+
 import io.adapterplatform.web.problem.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
