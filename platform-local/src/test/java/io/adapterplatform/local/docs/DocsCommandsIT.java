@@ -69,6 +69,7 @@ class DocsCommandsIT {
     builder.environment().put("PLATFORM_DATA_DIR", root.resolve(".platform-data").toString());
     builder.environment().put("__DOCS_PORT", Integer.toString(port));
     builder.environment().put("__DOCS_LOG", root.resolve("platform.log").toString());
+    engineClasspath().ifPresent(cp -> builder.environment().put("PLATFORM_ENGINE_CLASSPATH", cp));
     var process = builder.start();
 
     boolean exited = process.waitFor(15, TimeUnit.MINUTES);
@@ -80,6 +81,19 @@ class DocsCommandsIT {
     assertThat(exited).as("%s finished within 15 minutes; output in %s", document, log.toAbsolutePath()).isTrue();
     assertThat(process.exitValue()).as("exit status of %s's shell blocks; the end of the output:\n%s",
         REPO.relativize(document), tail(log)).isZero();
+  }
+
+  /**
+   * The engine CLI's classes as this build just produced them: left to itself {@code bin/platform engine} would
+   * rebuild them in the middle of {@code mvnw verify}.
+   */
+  private static java.util.Optional<String> engineClasspath() throws IOException {
+    Path tools = REPO.resolve("engine-tools/target");
+    if (!Files.exists(tools.resolve("runtime-classpath.txt")) || !Files.isDirectory(tools.resolve("classes"))) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(tools.resolve("classes") + java.io.File.pathSeparator
+        + Files.readString(tools.resolve("runtime-classpath.txt")).strip());
   }
 
   private static String tail(Path log) throws IOException {
