@@ -15,13 +15,13 @@ import org.springframework.context.annotation.Import;
  * verifies tokens ({@link RemoteTokenVerifier}).
  */
 @Configuration(proxyBeanMethods = false)
-@Import({CallerResolver.class, FailedAuthLimiter.class})
-@EnableConfigurationProperties(RemoteAuthProperties.class)
+@Import(CallerResolver.class)
+@EnableConfigurationProperties({RemoteAuthProperties.class, FailedAuthProperties.class})
 public class AuthConfiguration {
 
   @Bean
-  AuthFilter authFilter(TokenVerifier tokens, FailedAuthLimiter limiter) {
-    return new AuthFilter(tokens, limiter);
+  AuthFilter authFilter(TokenVerifier tokens, FailedAuthProperties failedLimit) {
+    return new AuthFilter(tokens, new FailedAuthLimiter(failedLimit));
   }
 
   @Bean

@@ -10,8 +10,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 
 
@@ -36,10 +34,8 @@ public class FailedAuthLimiter {
   private final Clock clock;
   private final Map<String, Window> windows = new ConcurrentHashMap<>();
 
-  @Autowired
-  FailedAuthLimiter(@Value("${platform.auth.failed-limit.max-failures:100}") int maxFailures,
-      @Value("${platform.auth.failed-limit.window:1m}") Duration window) {
-    this(maxFailures, window, Clock.systemUTC());
+  FailedAuthLimiter(FailedAuthProperties properties) {
+    this(properties.maxFailures(), properties.window(), Clock.systemUTC());
   }
 
   FailedAuthLimiter(int maxFailures, Duration window, Clock clock) {

@@ -2,11 +2,8 @@ package io.adapterplatform.web.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
+import io.adapterplatform.test.time.MovableClock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class FailedAuthLimiterTest {
@@ -28,29 +25,5 @@ class FailedAuthLimiterTest {
     clock.advance(Duration.ofMinutes(1));
     assertThat(limiter.refusal("10.0.0.1")).isEmpty();
     assertThat(limiter.recordFailure("10.0.0.1")).as("a new window starts from zero").isEmpty();
-  }
-
-  /** A clock the test moves: windows end without sleeping. */
-  static final class MovableClock extends Clock {
-    private Instant now = Instant.parse("2026-12-03T10:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }

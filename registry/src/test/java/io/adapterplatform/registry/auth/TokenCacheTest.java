@@ -1,5 +1,6 @@
 package io.adapterplatform.registry.auth;
 
+import io.adapterplatform.test.time.MovableClock;
 import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.Role;
 
@@ -21,28 +22,6 @@ class TokenCacheTest {
   private static final Duration TTL = Duration.ofSeconds(5);
 
   /** A clock that stands still until the test moves it. */
-  static final class MovableClock extends Clock {
-    private Instant now = Instant.parse("2026-12-03T10:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-  }
 
   private final MovableClock clock = new MovableClock();
   private final Map<String, TokenCache.Grant> table = new HashMap<>();
