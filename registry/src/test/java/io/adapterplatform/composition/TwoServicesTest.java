@@ -37,7 +37,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 @DirtiesContext // a second registry in the JVM: its schedulers stop with this class
 class TwoServicesTest {
 
-  static final String ADMIN = "test-admin-token";
+  static final String ADMIN = "test-admin-token-0123456789abcdef";
 
   @SpringBootConfiguration
   @EnableAutoConfiguration

@@ -44,6 +44,9 @@ class FeatureBoundariesTest {
       Map.entry("alias", "adapter"),
       Map.entry("alias_move", "adapter"),
       Map.entry("outbox", "events"),
+      Map.entry("event_inbox", "events"),
+      Map.entry("version_tag", "adapter"),
+      Map.entry("idempotency_key", "idempotency"),
       Map.entry("audit_log", "audit"));
 
   // A table name after the SQL words that read or write one; text blocks and string literals alike.

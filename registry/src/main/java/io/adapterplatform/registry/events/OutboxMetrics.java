@@ -1,4 +1,4 @@
-package io.adapterplatform.registry.metrics;
+package io.adapterplatform.registry.events;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
