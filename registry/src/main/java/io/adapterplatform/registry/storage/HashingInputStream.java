@@ -43,7 +43,13 @@ final class HashingInputStream extends FilterInputStream {
       throw e;
     }
     if (b >= 0) {
-      digested(new byte[] {(byte) b}, 0, 1);
+      digest.update((byte) b);
+      count++;
+      chunkDigest.update((byte) b);
+      if (++inChunk == ChunkDigests.CHUNK_SIZE) {
+        chunkDigests.writeBytes(chunkDigest.digest());
+        inChunk = 0;
+      }
     }
     return b;
   }
