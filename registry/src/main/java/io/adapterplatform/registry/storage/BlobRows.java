@@ -1,8 +1,11 @@
 package io.adapterplatform.registry.storage;
 
-import java.util.Set;
-import java.util.LinkedHashSet;
 import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
@@ -22,6 +25,11 @@ public class BlobRows {
 
   private final JdbcClient jdbc;
   private final BlobStore store;
+  /**
+   * Chunk digests of staged files by object key, from staging until their upload closes: the committing code
+   * names only the file and its key, and the digests go into the blob row with them.
+   */
+  private final Map<String, ChunkDigests> staged = new ConcurrentHashMap<>();
 
   BlobRows(JdbcClient jdbc, BlobStore store) {
     this.jdbc = jdbc;
@@ -49,8 +57,13 @@ public class BlobRows {
     String key = objectKey == null ? BlobStore.blobKey(file.sha256()) : objectKey;
     lockShared(jdbc, LOCK_CLASS, lockKey(file.sha256()));
     lockShared(jdbc, KEY_LOCK_CLASS, objectLockKey(key));
-    jdbc.sql("insert into blob (sha256, size, object_key) values (?, ?, ?) on conflict (sha256) do nothing")
-        .params(file.sha256(), file.size(), key).update();
+    ChunkDigests chunks = objectKey == null ? null : staged.get(objectKey);
+    jdbc.sql("""
+        insert into blob (sha256, size, object_key, chunk_size, chunk_digests) values (?, ?, ?, ?, ?)
+        on conflict (sha256) do nothing""")
+        .params(file.sha256(), file.size(), key, chunks == null ? null : chunks.chunkSize(),
+            chunks == null ? null : chunks.digests())
+        .update();
     String held = jdbc.sql("select object_key from blob where sha256 = ?").param(file.sha256())
         .query(String.class).single();
     if (!held.equals(key)) {
@@ -60,6 +73,31 @@ public class BlobRows {
       throw new BlobStore.StorageException("blob " + file.sha256() + " was collected while this upload committed",
           null);
     }
+  }
+
+  /** Remembers the chunk digests of a file staged at {@code objectKey} until {@link #forgetStaged}. */
+  void staged(String objectKey, ChunkDigests chunks) {
+    staged.put(objectKey, chunks);
+  }
+
+  /** Drops what {@link #staged} remembers under an upload's prefix (its upload ended, committed or not). */
+  void forgetStaged(String prefix) {
+    staged.keySet().removeIf(key -> key.startsWith(prefix));
+  }
+
+  /**
+   * The digests of the chunks of a blob that cover bytes {@code from..to}, or empty when the blob has none
+   * (stored before they were recorded, or generated). Only that slice of the digests is loaded.
+   */
+  Optional<ChunkDigests> chunkDigests(String sha256, long from, long to) {
+    return jdbc.sql("""
+        select chunk_size, ? / chunk_size,
+          substring(chunk_digests from cast((? / chunk_size) * 32 + 1 as integer)
+            for cast((? / chunk_size - ? / chunk_size + 1) * 32 as integer))
+        from blob where sha256 = ? and chunk_digests is not null""")
+        .params(from, from, to, from, sha256)
+        .query((rs, i) -> new ChunkDigests(rs.getInt(1), rs.getLong(2), rs.getBytes(3)))
+        .optional();
   }
 
   /** Of these object keys, those that no blob row names (after the upload's transaction ended). */

@@ -1,5 +1,6 @@
 package io.adapterplatform.registry.storage;
 
+import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,12 +9,17 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Digests and counts every byte read through it, and remembers the first exception the source threw so
- * that the caller can report it even when a client library wrapped it.
+ * Digests and counts every byte read through it, also digesting each {@link ChunkDigests#CHUNK_SIZE}-byte
+ * chunk on its own in the same pass (no second read; the second digest costs CPU only), and remembers the
+ * first exception the source threw so that the caller can report it even when a client library wrapped it.
  */
 final class HashingInputStream extends FilterInputStream {
 
   private final MessageDigest digest;
+  private final MessageDigest chunkDigest;
+  private final ByteArrayOutputStream chunkDigests = new ByteArrayOutputStream();
+  private int inChunk;
+  private ChunkDigests chunks;
   private long count;
   private IOException failure;
 
@@ -21,6 +27,7 @@ final class HashingInputStream extends FilterInputStream {
     super(in);
     try {
       this.digest = MessageDigest.getInstance("SHA-256");
+      this.chunkDigest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -38,6 +45,11 @@ final class HashingInputStream extends FilterInputStream {
     if (b >= 0) {
       digest.update((byte) b);
       count++;
+      chunkDigest.update((byte) b);
+      if (++inChunk == ChunkDigests.CHUNK_SIZE) {
+        chunkDigests.writeBytes(chunkDigest.digest());
+        inChunk = 0;
+      }
     }
     return b;
   }
@@ -52,8 +64,7 @@ final class HashingInputStream extends FilterInputStream {
       throw e;
     }
     if (n > 0) {
-      digest.update(buf, off, n);
-      count += n;
+      digested(buf, off, n);
     }
     return n;
   }
@@ -86,6 +97,34 @@ final class HashingInputStream extends FilterInputStream {
   @Override
   public boolean markSupported() {
     return false;
+  }
+
+  private void digested(byte[] buf, int off, int len) {
+    digest.update(buf, off, len);
+    count += len;
+    while (len > 0) {
+      int take = Math.min(len, ChunkDigests.CHUNK_SIZE - inChunk);
+      chunkDigest.update(buf, off, take);
+      inChunk += take;
+      off += take;
+      len -= take;
+      if (inChunk == ChunkDigests.CHUNK_SIZE) {
+        chunkDigests.writeBytes(chunkDigest.digest());
+        inChunk = 0;
+      }
+    }
+  }
+
+  /** The digests of every chunk read, the last one cut short; call once the stream is done. */
+  ChunkDigests chunkDigests() {
+    if (chunks == null) {
+      if (inChunk > 0) {
+        chunkDigests.writeBytes(chunkDigest.digest());
+        inChunk = 0;
+      }
+      chunks = new ChunkDigests(ChunkDigests.CHUNK_SIZE, 0, chunkDigests.toByteArray());
+    }
+    return chunks;
   }
 
   long count() {

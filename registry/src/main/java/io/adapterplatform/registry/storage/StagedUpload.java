@@ -44,6 +44,7 @@ public record StagedUpload(String prefix, Map<String, String> fields, List<Stage
 
   @Override
   public void close() {
+    rows.forgetStaged(prefix);
     try {
       for (String key : rows.unadopted(files.stream().map(StagedFile::stagingKey).toList())) {
         store.remove(key);

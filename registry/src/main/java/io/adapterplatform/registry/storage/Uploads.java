@@ -125,9 +125,11 @@ public class Uploads {
       meters.timer("registry.upload.staging").record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
       return new StagedUpload(prefix, fields, List.copyOf(files), store, rows);
     } catch (RuntimeException e) {
+      rows.forgetStaged(prefix);
       store.removeStaging(prefix);
       throw e;
     } catch (IOException e) {
+      rows.forgetStaged(prefix);
       store.removeStaging(prefix);
       throw asProblem(e);
     }
@@ -190,6 +192,7 @@ public class Uploads {
     if (verifier != null) {
       verifier.verify();
     }
+    rows.staged(key, hashing.chunkDigests());
     return new StagedFile(name, key, hashing.sha256(), hashing.count(), content, header);
   }
 
