@@ -103,7 +103,7 @@ class AdapterService {
     throw ApiException.invalidField("labels", "must be an object of string values");
   }
 
-  @Transactional(readOnly = true)
+  /** One statement, so no transaction: a read-only one would only add a BEGIN and a COMMIT. */
   Adapters.Adapter get(Caller caller, String name) {
     caller.require(Role.READER);
     return view(name);
@@ -174,20 +174,29 @@ class AdapterService {
     return baseModels.findById(baseModelId).orElseThrow().name();
   }
 
+  /** The adapter with its labels and latest live version in one statement. */
   private Adapters.Adapter view(String name) {
-    Row row = require(name);
-    Map<String, String> labels = new TreeMap<>();
-    jdbc.sql("select key, value from adapter_label where adapter_id = ?").param(row.id())
-        .query(rs -> {
-          labels.put(rs.getString(1), rs.getString(2));
-        });
+    Names.require("name", name);
+    AdapterScopes.requireVisible(name);
     return jdbc.sql("""
-        select a.description, a.created_at,
-          (select max(number) from adapter_version v where v.adapter_id = a.id and v.deleted_at is null) as latest
-        from adapter a where a.id = ?""")
-        .param(row.id())
-        .query((rs, i) -> new Adapters.Adapter(row.name(), row.baseModel(), rs.getString(1), labels,
-            (Integer) rs.getObject(3), rs.getObject(2, OffsetDateTime.class).toInstant()))
-        .single();
+        select a.name, a.base_model_id, a.description, a.created_at,
+          (select max(number) from adapter_version v where v.adapter_id = a.id and v.deleted_at is null) as latest,
+          array(select l.key from adapter_label l where l.adapter_id = a.id order by l.key) as label_keys,
+          array(select l.value from adapter_label l where l.adapter_id = a.id order by l.key) as label_values
+        from adapter a where a.name = ?""")
+        .param(name)
+        .query((rs, i) -> {
+          var keys = (String[]) rs.getArray("label_keys").getArray();
+          var values = (String[]) rs.getArray("label_values").getArray();
+          Map<String, String> labels = new TreeMap<>();
+          for (int l = 0; l < keys.length; l++) {
+            labels.put(keys[l], values[l]);
+          }
+          return new Adapters.Adapter(rs.getString("name"), baseModelName(rs.getLong("base_model_id")),
+              rs.getString("description"), labels, (Integer) rs.getObject("latest"),
+              rs.getObject("created_at", OffsetDateTime.class).toInstant());
+        })
+        .optional()
+        .orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
   }
 }

@@ -96,7 +96,11 @@ class VersionService implements VersionViews {
     }
   }
 
-  @Transactional(readOnly = true)
+  /**
+   * Two statements whatever the page size: the adapter, then the page with every item's files, aliases, tags and
+   * experts. No transaction: under READ COMMITTED it would give the two statements no common snapshot anyway,
+   * only a BEGIN and a COMMIT more.
+   */
   Adapters.VersionPage list(Caller caller, String name, Integer limit, String cursor, List<String> tagFilters) {
     caller.require(Role.READER);
     var adapter = versions.adapter(name);
@@ -104,7 +108,8 @@ class VersionService implements VersionViews {
     long after = cursor == null ? 0 : Cursors.decodeLong(cursor);
     var tags = tagFilterList(tagFilters);
     var sql = new StringBuilder("""
-        select v.*, ? as adapter_name from adapter_version v
+        select v.*, ? as adapter_name, """ + Versions.DETAILS + """
+         from adapter_version v
         where v.adapter_id = ? and v.deleted_at is null and v.number > ?""");
     var params = new ArrayList<Object>(List.of(adapter.name(), adapter.id(), after));
     for (var tag : tags) {
@@ -114,9 +119,9 @@ class VersionService implements VersionViews {
     }
     sql.append(" order by v.number limit ?");
     params.add(n + 1);
-    var rows = jdbc.sql(sql.toString()).params(params).query(Versions::row).list();
+    var rows = jdbc.sql(sql.toString()).params(params).query(Versions::detailed).list();
     var items = rows.stream().limit(n).map(this::view).toList();
-    return new Adapters.VersionPage(items, rows.size() > n ? Cursors.encode(rows.get(n - 1).number()) : null);
+    return new Adapters.VersionPage(items, rows.size() > n ? Cursors.encode(rows.get(n - 1).row().number()) : null);
   }
 
   /** {@code key:value} filters, ANDed; the same key twice with two values matches nothing, as it should. */
@@ -139,10 +144,10 @@ class VersionService implements VersionViews {
     return out;
   }
 
-  @Transactional(readOnly = true)
+  /** Two statements (the adapter, then the version with its details), no transaction: see {@link #list}. */
   Adapters.AdapterVersion get(Caller caller, String name, String ref) {
     caller.require(Role.READER);
-    return view(versions.resolve(versions.adapter(name), ref, false));
+    return view(versions.resolveDetailed(versions.adapter(name), ref));
   }
 
   /**
@@ -285,23 +290,21 @@ class VersionService implements VersionViews {
 
   @Override
   public Adapters.AdapterVersion view(Versions.VersionRow v) {
-    var aliases = jdbc.sql("select name from alias where version_id = ? order by name").param(v.id()).query(String.class).list();
-    var sources = new ArrayList<Adapters.ExpertSource>();
-    for (var s : versions.sources(v.id())) {
-      var src = versions.byId(s.versionId());
-      // A source outside the caller's scopes does not exist for it: left out of composedFrom.
-      if (s.expertIndex() >= 0 && AdapterScopes.visible(src.adapter())) {
-        sources.add(new Adapters.ExpertSource(src.adapter(), src.number()));
-      }
-    }
-    long baseModelId = jdbc.sql("select base_model_id from adapter where id = ?").param(v.adapterId())
-        .query(Long.class).single();
-    String base = baseModels.findById(baseModelId).orElseThrow().name();
+    return view(versions.detailed(v));
+  }
+
+  /** Base model names come from the base-model feature's (cached) catalog, not from a join on its table. */
+  private Adapters.AdapterVersion view(Versions.Detailed d) {
+    var v = d.row();
+    // A source outside the caller's scopes does not exist for it: left out of composedFrom.
+    var sources = d.experts().stream().filter(e -> AdapterScopes.visible(e.adapter()))
+        .map(e -> new Adapters.ExpertSource(e.adapter(), e.number())).toList();
+    String base = baseModels.findById(d.baseModelId()).orElseThrow().name();
     List<String> targets = Optional.ofNullable(v.targetModules()).filter(s -> !s.isEmpty())
         .map(s -> Arrays.asList(s.split(","))).orElse(List.of());
     return new Adapters.AdapterVersion(v.adapter(), v.number(), Adapters.AdapterKind.valueOf(v.kind()), base,
-        versions.files(v.id()), aliases, v.rank(), targets, v.numExperts(), v.topK(),
-        sources.isEmpty() ? null : sources, v.description(), versions.tags(v.id()),
+        d.files(), d.aliases(), v.rank(), targets, v.numExperts(), v.topK(),
+        sources.isEmpty() ? null : sources, v.description(), d.tags(),
         VersionMetadata.lineageOf(v.lineageJson()), v.createdBy(), v.createdAt());
   }
 }

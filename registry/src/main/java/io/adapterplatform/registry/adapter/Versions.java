@@ -13,10 +13,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import java.util.regex.Pattern;
+import org.springframework.jdbc.core.RowMapper;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
@@ -49,6 +54,32 @@ public class Versions {
       this(file, generated, null);
     }
   }
+
+  /** An expert of a composed version as its view names it. */
+  record ExpertRef(String adapter, int number) {}
+
+  /** A version row with what its view shows besides: read in the same statement as the row. */
+  record Detailed(VersionRow row, long baseModelId, List<FileInfo> files, List<String> aliases,
+      Map<String, String> tags, List<ExpertRef> experts) {}
+
+  /**
+   * The columns a version's view needs beyond {@code v.*}, as arrays so that a page of versions costs one
+   * statement rather than five per version. Files and aliases keep the order of their names; experts (expert
+   * index 0 and up, never the attention LoRA) the order of their index.
+   */
+  static final String DETAILS = """
+      (select a.base_model_id from adapter a where a.id = v.adapter_id) as detail_base_model_id,
+      array(select f.name from version_file f where f.version_id = v.id order by f.name) as detail_file_names,
+      array(select f.sha256 from version_file f where f.version_id = v.id order by f.name) as detail_file_sha256s,
+      array(select f.size from version_file f where f.version_id = v.id order by f.name) as detail_file_sizes,
+      array(select al.name from alias al where al.version_id = v.id order by al.name) as detail_aliases,
+      array(select t.key from version_tag t where t.version_id = v.id order by t.key) as detail_tag_keys,
+      array(select t.value from version_tag t where t.version_id = v.id order by t.key) as detail_tag_values,
+      array(select sa.name from mixlora_source s join adapter_version sv on sv.id = s.source_version_id
+        join adapter sa on sa.id = sv.adapter_id where s.version_id = v.id and s.expert_index >= 0
+        order by s.expert_index) as detail_expert_adapters,
+      array(select sv.number from mixlora_source s join adapter_version sv on sv.id = s.source_version_id
+        where s.version_id = v.id and s.expert_index >= 0 order by s.expert_index) as detail_expert_numbers""";
 
   /** A LoRA version a composed version uses; expert index -1 is the attention LoRA. */
   public record Source(int expertIndex, long versionId) {}
@@ -84,23 +115,75 @@ public class Versions {
    * transaction commits (alias moves, compositions).
    */
   public VersionRow resolve(AdapterRef adapter, String ref, boolean lockShared) {
-    Optional<VersionRow> row;
-    String lock = lockShared ? " for share of v" : "";
+    return resolve(adapter, ref, lockShared ? " for share of v" : "", "", Versions::row, VersionRow::deletedAt,
+        VersionRow::number);
+  }
+
+  /** {@link #resolve} with everything the version's view shows, in the same statement. */
+  Detailed resolveDetailed(AdapterRef adapter, String ref) {
+    return resolve(adapter, ref, "", ", " + DETAILS, Versions::detailed, d -> d.row().deletedAt(),
+        d -> d.row().number());
+  }
+
+  private <T> T resolve(AdapterRef adapter, String ref, String lock, String columns, RowMapper<T> mapper,
+      Function<T, Instant> deletedAt, ToIntFunction<T> number) {
+    Optional<T> row;
     if (NUMBER.matcher(ref).matches()) {
-      row = jdbc.sql("select v.*, ? as adapter_name from adapter_version v where v.adapter_id = ? and v.number = ?" + lock)
-          .params(adapter.name(), adapter.id(), Integer.parseInt(ref)).query(Versions::row).optional();
+      row = jdbc.sql("select v.*, ? as adapter_name" + columns
+              + " from adapter_version v where v.adapter_id = ? and v.number = ?" + lock)
+          .params(adapter.name(), adapter.id(), Integer.parseInt(ref)).query(mapper).optional();
     } else {
       Names.require("ref", ref);
-      row = jdbc.sql("""
-          select v.*, ? as adapter_name from alias al join adapter_version v on v.id = al.version_id
+      row = jdbc.sql("select v.*, ? as adapter_name" + columns + """
+           from alias al join adapter_version v on v.id = al.version_id
           where al.adapter_id = ? and al.name = ?""" + lock)
-          .params(adapter.name(), adapter.id(), ref).query(Versions::row).optional();
+          .params(adapter.name(), adapter.id(), ref).query(mapper).optional();
     }
     var v = row.orElseThrow(() -> ApiException.notFound("version '" + ref + "' of adapter '" + adapter.name() + "'"));
-    if (v.deletedAt() != null) {
-      throw RegistryProblem.VERSION_DELETED.exception("version " + v.number() + " of adapter '" + adapter.name() + "' was deleted");
+    if (deletedAt.apply(v) != null) {
+      throw RegistryProblem.VERSION_DELETED.exception("version " + number.applyAsInt(v) + " of adapter '"
+          + adapter.name() + "' was deleted");
     }
     return v;
+  }
+
+  /** What the view of a version row shows besides the row. */
+  Detailed detailed(VersionRow row) {
+    return jdbc.sql("select v.*, ? as adapter_name, " + DETAILS + " from adapter_version v where v.id = ?")
+        .params(row.adapter(), row.id()).query(Versions::detailed).single();
+  }
+
+  static Detailed detailed(ResultSet rs, int i) throws SQLException {
+    String[] fileNames = array(rs, "detail_file_names", String[].class);
+    String[] sha256s = array(rs, "detail_file_sha256s", String[].class);
+    Long[] sizes = array(rs, "detail_file_sizes", Long[].class);
+    var files = new ArrayList<FileInfo>(fileNames.length);
+    for (int f = 0; f < fileNames.length; f++) {
+      files.add(new FileInfo(fileNames[f], sha256s[f], sizes[f]));
+    }
+    String[] keys = array(rs, "detail_tag_keys", String[].class);
+    String[] values = array(rs, "detail_tag_values", String[].class);
+    var tags = new TreeMap<String, String>();
+    for (int t = 0; t < keys.length; t++) {
+      tags.put(keys[t], values[t]);
+    }
+    String[] expertAdapters = array(rs, "detail_expert_adapters", String[].class);
+    Integer[] expertNumbers = array(rs, "detail_expert_numbers", Integer[].class);
+    var experts = new ArrayList<ExpertRef>(expertAdapters.length);
+    for (int e = 0; e < expertAdapters.length; e++) {
+      experts.add(new ExpertRef(expertAdapters[e], expertNumbers[e]));
+    }
+    return new Detailed(row(rs, i), rs.getLong("detail_base_model_id"), files,
+        List.of(array(rs, "detail_aliases", String[].class)), tags, experts);
+  }
+
+  private static <T> T array(ResultSet rs, String column, Class<T> type) throws SQLException {
+    var array = rs.getArray(column);
+    try {
+      return type.cast(array.getArray());
+    } finally {
+      array.free();
+    }
   }
 
   /**
