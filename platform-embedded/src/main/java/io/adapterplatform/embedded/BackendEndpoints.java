@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Where the platform's three backends answer: a PostgreSQL database, an S3 endpoint and a Kafka broker.
- * The same value describes embedded servers, Testcontainers or external services.
+ * Where the platform's three backends answer: a PostgreSQL database, an S3 endpoint and a Kafka
+ * broker. The same value describes embedded servers, Testcontainers or external services.
  *
  * @param jdbcUrl JDBC URL of the database
  * @param jdbcUsername database user
@@ -18,8 +18,14 @@ import java.util.Objects;
  * @param s3Region S3 region used for request signing
  * @param kafkaBootstrapServers Kafka bootstrap servers, {@code host:port[,host:port]}
  */
-public record BackendEndpoints(String jdbcUrl, String jdbcUsername, String jdbcPassword,
-    String s3Endpoint, String s3AccessKey, String s3SecretKey, String s3Region,
+public record BackendEndpoints(
+    String jdbcUrl,
+    String jdbcUsername,
+    String jdbcPassword,
+    String s3Endpoint,
+    String s3AccessKey,
+    String s3SecretKey,
+    String s3Region,
     String kafkaBootstrapServers) {
 
   public BackendEndpoints {
@@ -35,9 +41,9 @@ public record BackendEndpoints(String jdbcUrl, String jdbcUsername, String jdbcP
 
   /**
    * The Spring properties that point the services at these backends: {@code spring.datasource.url},
-   * {@code spring.datasource.username}, {@code spring.datasource.password}, {@code platform.s3.endpoint},
-   * {@code platform.s3.access-key}, {@code platform.s3.secret-key}, {@code platform.s3.region} and
-   * {@code spring.kafka.bootstrap-servers}.
+   * {@code spring.datasource.username}, {@code spring.datasource.password}, {@code
+   * platform.s3.endpoint}, {@code platform.s3.access-key}, {@code platform.s3.secret-key}, {@code
+   * platform.s3.region} and {@code spring.kafka.bootstrap-servers}.
    */
   public Map<String, Object> asSpringProperties() {
     var properties = new LinkedHashMap<String, Object>();
@@ -55,8 +61,16 @@ public record BackendEndpoints(String jdbcUrl, String jdbcUsername, String jdbcP
   /** Hides the secrets: endpoints end up in logs. */
   @Override
   public String toString() {
-    return "BackendEndpoints[jdbcUrl=" + jdbcUrl + ", jdbcUsername=" + jdbcUsername
-        + ", s3Endpoint=" + s3Endpoint + ", s3Region=" + s3Region
-        + ", kafkaBootstrapServers=" + kafkaBootstrapServers + "]";
+    return "BackendEndpoints[jdbcUrl="
+        + jdbcUrl
+        + ", jdbcUsername="
+        + jdbcUsername
+        + ", s3Endpoint="
+        + s3Endpoint
+        + ", s3Region="
+        + s3Region
+        + ", kafkaBootstrapServers="
+        + kafkaBootstrapServers
+        + "]";
   }
 }

@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The platform's three backends as real servers owned by this JVM, with everything they store kept under
- * one data directory so that a restart (clean or after {@code kill -9}) finds it again:
+ * The platform's three backends as real servers owned by this JVM, with everything they store kept
+ * under one data directory so that a restart (clean or after {@code kill -9}) finds it again:
+ *
  * <pre>
  * dataDir/platform.lock                held while a platform runs on the directory
  * dataDir/postgres/                    PostgreSQL cluster
@@ -29,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * dataDir/s3-credentials.properties    the S3 keys S3Proxy accepts (0600), unless given in Settings
  * dataDir/kafka/                       KRaft single-node broker+controller logs
  * </pre>
- * The data directory and every folder in it are 0700: they hold the stored weights and the credentials.
- * Start with {@link #start(Path)} or {@link #start(Path, Settings)}; {@link #close()} stops Kafka, S3 and
- * PostgreSQL in that order.
+ *
+ * The data directory and every folder in it are 0700: they hold the stored weights and the
+ * credentials. Start with {@link #start(Path)} or {@link #start(Path, Settings)}; {@link #close()}
+ * stops Kafka, S3 and PostgreSQL in that order.
  */
 public final class EmbeddedBackends implements AutoCloseable {
 
@@ -46,17 +48,31 @@ public final class EmbeddedBackends implements AutoCloseable {
   private final BackendEndpoints endpoints;
   private boolean closed;
 
-  private EmbeddedBackends(Path dataDir, FileChannel lockChannel, FileLock lock, PostgresServer postgres,
-      S3Server s3, KafkaServer kafka, S3Credentials s3Credentials, Settings settings) {
+  private EmbeddedBackends(
+      Path dataDir,
+      FileChannel lockChannel,
+      FileLock lock,
+      PostgresServer postgres,
+      S3Server s3,
+      KafkaServer kafka,
+      S3Credentials s3Credentials,
+      Settings settings) {
     this.dataDir = dataDir;
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.postgres = postgres;
     this.s3 = s3;
     this.kafka = kafka;
-    this.endpoints = new BackendEndpoints(postgres.jdbcUrl(), PostgresServer.USER, postgres.password(),
-        s3.endpoint(), s3Credentials.accessKey(), s3Credentials.secretKey(), settings.s3Region(),
-        kafka.bootstrapServers());
+    this.endpoints =
+        new BackendEndpoints(
+            postgres.jdbcUrl(),
+            PostgresServer.USER,
+            postgres.password(),
+            s3.endpoint(),
+            s3Credentials.accessKey(),
+            s3Credentials.secretKey(),
+            settings.s3Region(),
+            kafka.bootstrapServers());
   }
 
   /** Starts every backend on free ports with the data directory's own S3 keys. */
@@ -65,8 +81,8 @@ public final class EmbeddedBackends implements AutoCloseable {
   }
 
   /**
-   * Starts every backend under {@code dataDir} (created if missing), or fails with a clear message when
-   * another process already runs on it.
+   * Starts every backend under {@code dataDir} (created if missing), or fails with a clear message
+   * when another process already runs on it.
    */
   public static EmbeddedBackends start(Path dataDir, Settings settings) {
     QuietLogs.apply();
@@ -76,24 +92,56 @@ public final class EmbeddedBackends implements AutoCloseable {
     var servers = new ArrayList<AutoCloseable>();
     try {
       OwnerOnly.directory(dir);
-      channel = FileChannel.open(dir.resolve("platform.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel =
+          FileChannel.open(
+              dir.resolve("platform.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       var lock = tryLock(channel, dir);
       var s3Credentials = settings.s3Credentials().orElseGet(() -> S3Credentials.of(dir));
       OwnerOnly.directory(dir.resolve("s3"));
       OwnerOnly.directory(dir.resolve("kafka"));
-      // PostgreSQL runs in its own processes and S3Proxy barely needs a core: starting the three side by
+      // PostgreSQL runs in its own processes and S3Proxy barely needs a core: starting the three
+      // side by
       // side saves a few seconds on 2 cores.
-      try (ExecutorService starter = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().name("backend-start-", 0).factory())) {
-        var pg = submit(starter, servers, () -> PostgresServer.start(dir.resolve("postgres"),
-            dir.resolve("postgres-binaries"), dir.resolve("postgres-password"), settings.postgresPort()));
-        var s3 = submit(starter, servers, () -> S3Server.start(dir.resolve("s3"), FreePorts.resolve(settings.s3Port()),
-            s3Credentials.accessKey(), s3Credentials.secretKey()));
-        var kafka = submit(starter, servers, () -> KafkaServer.start(dir.resolve("kafka"), settings.kafkaPort(),
-            settings.kafkaControllerPort()));
-        var backends = new EmbeddedBackends(dir, channel, lock, pg.join(), s3.join(), kafka.join(),
-            s3Credentials, settings);
-        log.info("embedded backends ready in {} ms dataDir={} endpoints={}",
-            (System.nanoTime() - started) / 1_000_000, dir, backends.endpoints);
+      try (ExecutorService starter =
+          Executors.newThreadPerTaskExecutor(
+              Thread.ofPlatform().daemon().name("backend-start-", 0).factory())) {
+        var pg =
+            submit(
+                starter,
+                servers,
+                () ->
+                    PostgresServer.start(
+                        dir.resolve("postgres"),
+                        dir.resolve("postgres-binaries"),
+                        dir.resolve("postgres-password"),
+                        settings.postgresPort()));
+        var s3 =
+            submit(
+                starter,
+                servers,
+                () ->
+                    S3Server.start(
+                        dir.resolve("s3"),
+                        FreePorts.resolve(settings.s3Port()),
+                        s3Credentials.accessKey(),
+                        s3Credentials.secretKey()));
+        var kafka =
+            submit(
+                starter,
+                servers,
+                () ->
+                    KafkaServer.start(
+                        dir.resolve("kafka"),
+                        settings.kafkaPort(),
+                        settings.kafkaControllerPort()));
+        var backends =
+            new EmbeddedBackends(
+                dir, channel, lock, pg.join(), s3.join(), kafka.join(), s3Credentials, settings);
+        log.info(
+            "embedded backends ready in {} ms dataDir={} endpoints={}",
+            (System.nanoTime() - started) / 1_000_000,
+            dir,
+            backends.endpoints);
         return backends;
       }
     } catch (IOException e) {
@@ -101,7 +149,9 @@ public final class EmbeddedBackends implements AutoCloseable {
       throw new UncheckedIOException("cannot use data directory " + dir, e);
     } catch (CompletionException e) {
       stopAll(servers, channel);
-      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+      throw e.getCause() instanceof RuntimeException r
+          ? r
+          : new IllegalStateException(e.getCause());
     } catch (RuntimeException e) {
       stopAll(servers, channel);
       throw e;
@@ -137,19 +187,22 @@ public final class EmbeddedBackends implements AutoCloseable {
       lock = null;
     }
     if (lock == null) {
-      throw new IllegalStateException("data directory " + dir + " is in use by another running platform");
+      throw new IllegalStateException(
+          "data directory " + dir + " is in use by another running platform");
     }
     return lock;
   }
 
-  private static <T extends AutoCloseable> CompletableFuture<T> submit(ExecutorService executor,
-      List<AutoCloseable> started, Supplier<T> start) {
-    return CompletableFuture.supplyAsync(start, executor).thenApply(server -> {
-      synchronized (started) {
-        started.add(server);
-      }
-      return server;
-    });
+  private static <T extends AutoCloseable> CompletableFuture<T> submit(
+      ExecutorService executor, List<AutoCloseable> started, Supplier<T> start) {
+    return CompletableFuture.supplyAsync(start, executor)
+        .thenApply(
+            server -> {
+              synchronized (started) {
+                started.add(server);
+              }
+              return server;
+            });
   }
 
   /** Stops in reverse start order of the list (servers are added as they come up). */

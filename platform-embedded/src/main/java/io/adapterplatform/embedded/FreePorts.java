@@ -9,8 +9,7 @@ import java.net.ServerSocket;
 /** Picks ports for servers that need theirs named up front (PostgreSQL, Kafka). */
 final class FreePorts {
 
-  private FreePorts() {
-  }
+  private FreePorts() {}
 
   /** {@code requested} itself, or a port the OS just handed out when it is 0. */
   static int resolve(int requested) {

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A single-node KRaft Kafka (broker and controller in one) whose logs live under a data directory.
- * {@link KafkaRaftServer} and {@link StorageTool} are Kafka internals: the version is pinned in the root
- * pom and {@code EmbeddedBackendsTest} covers them.
+ * {@link KafkaRaftServer} and {@link StorageTool} are Kafka internals: the version is pinned in the
+ * root pom and {@code EmbeddedBackendsTest} covers them.
  */
 final class KafkaServer implements AutoCloseable {
 
@@ -71,7 +71,8 @@ final class KafkaServer implements AutoCloseable {
     p.setProperty("process.roles", "broker,controller");
     p.setProperty("node.id", "1");
     p.setProperty("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    p.setProperty("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.setProperty(
+        "listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
     p.setProperty("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
     p.setProperty("controller.listener.names", "CONTROLLER");
     p.setProperty("inter.broker.listener.name", "PLAINTEXT");
@@ -107,12 +108,24 @@ final class KafkaServer implements AutoCloseable {
     var output = new ByteArrayOutputStream();
     int status;
     try (var out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-      status = StorageTool.execute(new String[] {
-          "format", "--cluster-id", clusterId, "--config", configFile.toString(), "--ignore-formatted"}, out);
+      status =
+          StorageTool.execute(
+              new String[] {
+                "format",
+                "--cluster-id",
+                clusterId,
+                "--config",
+                configFile.toString(),
+                "--ignore-formatted"
+              },
+              out);
     }
     if (status != 0) {
-      throw new IllegalStateException("formatting Kafka storage failed (" + status + "): "
-          + output.toString(StandardCharsets.UTF_8).strip());
+      throw new IllegalStateException(
+          "formatting Kafka storage failed ("
+              + status
+              + "): "
+              + output.toString(StandardCharsets.UTF_8).strip());
     }
     log.debug("kafka-storage format: {}", output.toString(StandardCharsets.UTF_8).strip());
   }

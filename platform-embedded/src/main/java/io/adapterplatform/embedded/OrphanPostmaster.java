@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A postmaster left running on a data directory after its JVM died ({@code kill -9}). PostgreSQL runs in
- * its own processes, so it outlives the JVM; whoever holds the data directory lock (see
+ * A postmaster left running on a data directory after its JVM died ({@code kill -9}). PostgreSQL
+ * runs in its own processes, so it outlives the JVM; whoever holds the data directory lock (see
  * {@link EmbeddedBackends}) knows that no live platform owns it and may stop it.
  */
 final class OrphanPostmaster {
@@ -21,25 +21,39 @@ final class OrphanPostmaster {
   private static final Logger log = LoggerFactory.getLogger(OrphanPostmaster.class);
   private static final long STOP_WAIT_SECONDS = 60;
 
-  private OrphanPostmaster() {
-  }
+  private OrphanPostmaster() {}
 
-  /** Stops the postmaster named in {@code dataDir/postmaster.pid} if it still runs; returns whether one did. */
+  /**
+   * Stops the postmaster named in {@code dataDir/postmaster.pid} if it still runs; returns whether
+   * one did.
+   */
   static boolean stopIfRunning(Path dataDir) {
     var process = find(dataDir);
     if (process.isEmpty()) {
       return false;
     }
     var postmaster = process.get();
-    log.warn("stopping an orphaned PostgreSQL pid={} dataDir={} (its JVM was killed)", postmaster.pid(), dataDir);
+    log.warn(
+        "stopping an orphaned PostgreSQL pid={} dataDir={} (its JVM was killed)",
+        postmaster.pid(),
+        dataDir);
     // SIGINT is PostgreSQL's "fast" shutdown: abort sessions, checkpoint, exit cleanly.
     signal(postmaster, "INT");
     if (!awaitExit(postmaster)) {
-      log.warn("orphaned PostgreSQL pid={} ignored SIGINT for {} s; sending SIGQUIT", postmaster.pid(), STOP_WAIT_SECONDS);
+      log.warn(
+          "orphaned PostgreSQL pid={} ignored SIGINT for {} s; sending SIGQUIT",
+          postmaster.pid(),
+          STOP_WAIT_SECONDS);
       signal(postmaster, "QUIT");
       if (!awaitExit(postmaster)) {
-        throw new IllegalStateException("orphaned PostgreSQL pid=" + postmaster.pid() + " on " + dataDir
-            + " does not stop; stop it by hand (pg_ctl -D " + dataDir + " stop -m immediate)");
+        throw new IllegalStateException(
+            "orphaned PostgreSQL pid="
+                + postmaster.pid()
+                + " on "
+                + dataDir
+                + " does not stop; stop it by hand (pg_ctl -D "
+                + dataDir
+                + " stop -m immediate)");
       }
     }
     return true;
@@ -66,15 +80,21 @@ final class OrphanPostmaster {
     // After a reboot the pid may belong to an unrelated process: only a postgres binary counts.
     return ProcessHandle.of(pid)
         .filter(ProcessHandle::isAlive)
-        .filter(p -> p.info().command().map(c -> c.endsWith("/postgres") || c.endsWith("/postmaster")).orElse(false));
+        .filter(
+            p ->
+                p.info()
+                    .command()
+                    .map(c -> c.endsWith("/postgres") || c.endsWith("/postmaster"))
+                    .orElse(false));
   }
 
   private static void signal(ProcessHandle process, String signal) {
     try {
-      var kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
+      var kill =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       kill.waitFor(10, TimeUnit.SECONDS);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot signal process " + process.pid(), e);

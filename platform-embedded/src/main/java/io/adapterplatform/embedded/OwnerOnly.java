@@ -16,20 +16,23 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Directories and secret files that only the platform's own user may read: stored weights, database files
- * and credentials must not depend on the umask of whoever started the platform.
+ * Directories and secret files that only the platform's own user may read: stored weights, database
+ * files and credentials must not depend on the umask of whoever started the platform.
  */
 final class OwnerOnly {
 
   static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
   static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
-  private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+  private static final boolean POSIX =
+      FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private OwnerOnly() {
-  }
+  private OwnerOnly() {}
 
-  /** Creates {@code dir} (and missing parents) and makes it 0700, also when an older version made it wider. */
+  /**
+   * Creates {@code dir} (and missing parents) and makes it 0700, also when an older version made it
+   * wider.
+   */
   static Path directory(Path dir) {
     try {
       Files.createDirectories(dir);
@@ -43,8 +46,9 @@ final class OwnerOnly {
   }
 
   /**
-   * The secret kept in {@code file}, made by {@code fresh} and written 0600 on first use. The file is written
-   * beside its final name and moved over it, so that a crash never leaves a half-written secret behind.
+   * The secret kept in {@code file}, made by {@code fresh} and written 0600 on first use. The file
+   * is written beside its final name and moved over it, so that a crash never leaves a half-written
+   * secret behind.
    */
   static String secret(Path file, Supplier<String> fresh) {
     try {
@@ -55,7 +59,9 @@ final class OwnerOnly {
         return Files.readString(file, StandardCharsets.UTF_8).strip();
       }
       var value = fresh.get();
-      var temp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp", fileAttributes());
+      var temp =
+          Files.createTempFile(
+              file.getParent(), "." + file.getFileName(), ".tmp", fileAttributes());
       try {
         Files.writeString(temp, value + "\n", StandardCharsets.UTF_8);
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
@@ -68,7 +74,10 @@ final class OwnerOnly {
     }
   }
 
-  /** {@code bytes} random bytes as hex: safe in URLs, properties files, SQL literals and command lines. */
+  /**
+   * {@code bytes} random bytes as hex: safe in URLs, properties files, SQL literals and command
+   * lines.
+   */
   static String randomHex(int bytes) {
     var buffer = new byte[bytes];
     RANDOM.nextBytes(buffer);
@@ -76,6 +85,8 @@ final class OwnerOnly {
   }
 
   private static FileAttribute<?>[] fileAttributes() {
-    return POSIX ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE)} : new FileAttribute<?>[0];
+    return POSIX
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE)}
+        : new FileAttribute<?>[0];
   }
 }

@@ -10,9 +10,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.test.context.ContextConfiguration;
 
 /**
- * On a Spring test class (with {@code @SpringBootTest} or another context annotation): the context gets
- * the JVM's shared backends ({@link BackendsInitializer}) and test methods may take a
- * {@link BackendEndpoints} parameter ({@link BackendsExtension}).
+ * On a Spring test class (with {@code @SpringBootTest} or another context annotation): the context
+ * gets the JVM's shared backends ({@link BackendsInitializer}) and test methods may take a {@link
+ * BackendEndpoints} parameter ({@link BackendsExtension}).
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -20,5 +20,4 @@ import org.springframework.test.context.ContextConfiguration;
 @Inherited
 @ContextConfiguration(initializers = BackendsInitializer.class)
 @ExtendWith(BackendsExtension.class)
-public @interface PlatformBackends {
-}
+public @interface PlatformBackends {}

@@ -16,19 +16,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A PostgreSQL server (zonky's binaries) whose data directory survives restarts. Its binaries are unpacked
- * into a directory only this user can write (zonky's default, a shared temporary folder, lets another local
- * user plant a {@code postgres} binary before the first start), and every connection, local socket included,
- * must give the superuser's password (scram-sha-256), generated once and kept 0600 beside the cluster.
+ * A PostgreSQL server (zonky's binaries) whose data directory survives restarts. Its binaries are
+ * unpacked into a directory only this user can write (zonky's default, a shared temporary folder,
+ * lets another local user plant a {@code postgres} binary before the first start), and every
+ * connection, local socket included, must give the superuser's password (scram-sha-256), generated
+ * once and kept 0600 beside the cluster.
  */
 final class PostgresServer implements AutoCloseable {
 
   static final String USER = "postgres";
   static final String DATABASE = "postgres";
   private static final Logger log = LoggerFactory.getLogger(PostgresServer.class);
+
   /** zonky reads its parent working directory from this property when its builder is created. */
   private static final String ZONKY_WORKING_DIR = "ot.epg.working-dir";
-  private static final String PASSWORD_ONLY_HBA = """
+
+  private static final String PASSWORD_ONLY_HBA =
+      """
       # Written by the adapter platform: every connection gives the password (scram-sha-256).
       local   all          all                  scram-sha-256
       host    all          all   127.0.0.1/32   scram-sha-256
@@ -47,9 +51,9 @@ final class PostgresServer implements AutoCloseable {
   }
 
   /**
-   * Starts on {@code dataDir}, initialising it on first use, with the binaries under {@code binariesDir} and
-   * the password in {@code passwordFile}. A postmaster orphaned on that directory by a hard kill of the
-   * previous JVM is stopped first: zonky would otherwise silently reuse it.
+   * Starts on {@code dataDir}, initialising it on first use, with the binaries under {@code
+   * binariesDir} and the password in {@code passwordFile}. A postmaster orphaned on that directory
+   * by a hard kill of the previous JVM is stopped first: zonky would otherwise silently reuse it.
    */
   static PostgresServer start(Path dataDir, Path binariesDir, Path passwordFile, int port) {
     try {
@@ -57,27 +61,32 @@ final class PostgresServer implements AutoCloseable {
       OwnerOnly.directory(binariesDir);
       OrphanPostmaster.stopIfRunning(dataDir);
       var password = OwnerOnly.secret(passwordFile, () -> OwnerOnly.randomHex(24));
-      var postgres = builder(binariesDir)
-          .setDataDirectory(dataDir)
-          .setCleanDataDirectory(false)
-          .setPort(FreePorts.resolve(port))
-          // initdb only: zonky passes these as --name=value after its own "-A trust", and the last one wins.
-          .setLocaleConfig("auth", "scram-sha-256")
-          .setLocaleConfig("pwfile", passwordFile.toAbsolutePath().toString())
-          // zonky's readiness probe connects as the superuser.
-          .setConnectConfig("password", password)
-          // We stop it ourselves, after the services that use it (see EmbeddedBackends.close).
-          .setRegisterShutdownHook(false)
-          .setPGStartupWait(Duration.ofSeconds(60))
-          .setServerConfig("listen_addresses", "127.0.0.1")
-          // zonky starts postgres with -F and synchronous_commit=off, tuned for throwaway test databases;
-          // this one keeps the platform's data, and "acknowledged is never lost" must hold across an OS
-          // crash too. A later -c wins over -F.
-          .setServerConfig("fsync", "on")
-          .setServerConfig("synchronous_commit", "on")
-          .start();
+      var postgres =
+          builder(binariesDir)
+              .setDataDirectory(dataDir)
+              .setCleanDataDirectory(false)
+              .setPort(FreePorts.resolve(port))
+              // initdb only: zonky passes these as --name=value after its own "-A trust", and the
+              // last one wins.
+              .setLocaleConfig("auth", "scram-sha-256")
+              .setLocaleConfig("pwfile", passwordFile.toAbsolutePath().toString())
+              // zonky's readiness probe connects as the superuser.
+              .setConnectConfig("password", password)
+              // We stop it ourselves, after the services that use it (see EmbeddedBackends.close).
+              .setRegisterShutdownHook(false)
+              .setPGStartupWait(Duration.ofSeconds(60))
+              .setServerConfig("listen_addresses", "127.0.0.1")
+              // zonky starts postgres with -F and synchronous_commit=off, tuned for throwaway test
+              // databases;
+              // this one keeps the platform's data, and "acknowledged is never lost" must hold
+              // across an OS
+              // crash too. A later -c wins over -F.
+              .setServerConfig("fsync", "on")
+              .setServerConfig("synchronous_commit", "on")
+              .start();
       var server = new PostgresServer(postgres, password);
-      // zonky opens its working directory to every user (a cache shared by all users of /tmp): close it again.
+      // zonky opens its working directory to every user (a cache shared by all users of /tmp):
+      // close it again.
       // The data directory above it is 0700, so nobody else could reach it in between.
       OwnerOnly.directory(binariesDir);
       server.requirePasswordsIfStillTrusting(dataDir);
@@ -91,9 +100,10 @@ final class PostgresServer implements AutoCloseable {
   }
 
   /**
-   * zonky takes its parent working directory (created and swept for stale clusters at every start) from a
-   * system property read once per builder, defaulting to the shared temporary folder: point it at ours while
-   * the builder is made. Binaries go under it too ({@code setOverrideWorkingDirectory}).
+   * zonky takes its parent working directory (created and swept for stale clusters at every start)
+   * from a system property read once per builder, defaulting to the shared temporary folder: point
+   * it at ours while the builder is made. Binaries go under it too ({@code
+   * setOverrideWorkingDirectory}).
    */
   private static synchronized EmbeddedPostgres.Builder builder(Path binariesDir) {
     var previous = System.getProperty(ZONKY_WORKING_DIR);
@@ -112,8 +122,9 @@ final class PostgresServer implements AutoCloseable {
   }
 
   /**
-   * zonky's own resolver, under a key per binaries directory: zonky remembers, per resolver and for the whole
-   * JVM, where it unpacked the binaries, and would otherwise run every later cluster from the first one's.
+   * zonky's own resolver, under a key per binaries directory: zonky remembers, per resolver and for
+   * the whole JVM, where it unpacked the binaries, and would otherwise run every later cluster from
+   * the first one's.
    */
   private record BinariesFor(Path binariesDir) implements PgBinaryResolver {
     @Override
@@ -123,18 +134,21 @@ final class PostgresServer implements AutoCloseable {
   }
 
   /**
-   * A cluster made by an older version (initdb -A trust) lets any local user in as superuser: give the
-   * superuser its password, then require it. Repeated at the next start if a crash interrupts it.
+   * A cluster made by an older version (initdb -A trust) lets any local user in as superuser: give
+   * the superuser its password, then require it. Repeated at the next start if a crash interrupts
+   * it.
    */
   private void requirePasswordsIfStillTrusting(Path dataDir) throws IOException, SQLException {
     var hba = dataDir.resolve("pg_hba.conf");
-    var trusting = Files.readAllLines(hba, StandardCharsets.UTF_8).stream()
-        .map(String::strip)
-        .anyMatch(line -> !line.startsWith("#") && line.endsWith("trust"));
+    var trusting =
+        Files.readAllLines(hba, StandardCharsets.UTF_8).stream()
+            .map(String::strip)
+            .anyMatch(line -> !line.startsWith("#") && line.endsWith("trust"));
     if (!trusting) {
       return;
     }
-    log.warn("PostgreSQL on {} trusted local connections (made by an older version); it now requires a password",
+    log.warn(
+        "PostgreSQL on {} trusted local connections (made by an older version); it now requires a password",
         dataDir);
     try (var connection = DriverManager.getConnection(jdbcUrl(), USER, password);
         var statement = connection.createStatement()) {
@@ -156,8 +170,8 @@ final class PostgresServer implements AutoCloseable {
         return;
       }
     }
-    throw new IllegalStateException("PostgreSQL still accepts connections without a password after reloading "
-        + "pg_hba.conf");
+    throw new IllegalStateException(
+        "PostgreSQL still accepts connections without a password after reloading " + "pg_hba.conf");
   }
 
   String jdbcUrl() {

@@ -25,11 +25,20 @@ public record S3Credentials(String accessKey, String secretKey) {
     }
   }
 
-  /** The data directory's own keys: generated on its first start, kept 0600 in {@code dataDir/s3-credentials.properties}. */
+  /**
+   * The data directory's own keys: generated on its first start, kept 0600 in {@code
+   * dataDir/s3-credentials.properties}.
+   */
   static S3Credentials of(Path dataDir) {
     var file = dataDir.resolve(FILE_NAME);
-    var text = OwnerOnly.secret(file,
-        () -> "access-key=platform-" + OwnerOnly.randomHex(8) + "\nsecret-key=" + OwnerOnly.randomHex(24));
+    var text =
+        OwnerOnly.secret(
+            file,
+            () ->
+                "access-key=platform-"
+                    + OwnerOnly.randomHex(8)
+                    + "\nsecret-key="
+                    + OwnerOnly.randomHex(24));
     var properties = new Properties();
     try {
       properties.load(new StringReader(text));
@@ -39,7 +48,8 @@ public record S3Credentials(String accessKey, String secretKey) {
     var access = properties.getProperty("access-key");
     var secret = properties.getProperty("secret-key");
     if (access == null || secret == null) {
-      throw new IllegalStateException(file + " must hold access-key= and secret-key= lines; delete it to get new keys");
+      throw new IllegalStateException(
+          file + " must hold access-key= and secret-key= lines; delete it to get new keys");
     }
     return new S3Credentials(access, secret);
   }

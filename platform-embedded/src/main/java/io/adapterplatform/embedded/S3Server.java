@@ -32,13 +32,18 @@ final class S3Server implements AutoCloseable {
     try {
       Files.createDirectories(baseDir);
       var overrides = new Properties();
-      overrides.setProperty(FilesystemConstants.PROPERTY_BASEDIR, baseDir.toAbsolutePath().toString());
-      context = ContextBuilder.newBuilder("filesystem").overrides(overrides).buildView(BlobStoreContext.class);
-      var proxy = S3Proxy.builder()
-          .blobStore(context.getBlobStore())
-          .endpoint(URI.create("http://127.0.0.1:" + port))
-          .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
-          .build();
+      overrides.setProperty(
+          FilesystemConstants.PROPERTY_BASEDIR, baseDir.toAbsolutePath().toString());
+      context =
+          ContextBuilder.newBuilder("filesystem")
+              .overrides(overrides)
+              .buildView(BlobStoreContext.class);
+      var proxy =
+          S3Proxy.builder()
+              .blobStore(context.getBlobStore())
+              .endpoint(URI.create("http://127.0.0.1:" + port))
+              .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
+              .build();
       proxy.start();
       log.info("S3Proxy started port={} baseDir={}", proxy.getPort(), baseDir);
       return new S3Server(proxy, context);

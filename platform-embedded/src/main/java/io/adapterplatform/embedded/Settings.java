@@ -10,11 +10,17 @@ import java.util.Optional;
  * @param s3Port S3Proxy port, 0 for a free one
  * @param kafkaPort Kafka client listener port, 0 for a free one
  * @param kafkaControllerPort Kafka KRaft controller port, 0 for a free one
- * @param s3Credentials keys S3Proxy accepts; empty: the data directory's own, generated on its first start
+ * @param s3Credentials keys S3Proxy accepts; empty: the data directory's own, generated on its
+ *     first start
  * @param s3Region region reported to clients (S3Proxy accepts any)
  */
-public record Settings(int postgresPort, int s3Port, int kafkaPort, int kafkaControllerPort,
-    Optional<S3Credentials> s3Credentials, String s3Region) {
+public record Settings(
+    int postgresPort,
+    int s3Port,
+    int kafkaPort,
+    int kafkaControllerPort,
+    Optional<S3Credentials> s3Credentials,
+    String s3Region) {
 
   public static final String DEFAULT_REGION = "us-east-1";
 
@@ -37,7 +43,8 @@ public record Settings(int postgresPort, int s3Port, int kafkaPort, int kafkaCon
   }
 
   public Settings withS3Port(int port) {
-    return new Settings(postgresPort, port, kafkaPort, kafkaControllerPort, s3Credentials, s3Region);
+    return new Settings(
+        postgresPort, port, kafkaPort, kafkaControllerPort, s3Credentials, s3Region);
   }
 
   public Settings withKafkaPort(int port) {
@@ -49,8 +56,13 @@ public record Settings(int postgresPort, int s3Port, int kafkaPort, int kafkaCon
   }
 
   public Settings withS3Credentials(String accessKey, String secretKey) {
-    return new Settings(postgresPort, s3Port, kafkaPort, kafkaControllerPort,
-        Optional.of(new S3Credentials(accessKey, secretKey)), s3Region);
+    return new Settings(
+        postgresPort,
+        s3Port,
+        kafkaPort,
+        kafkaControllerPort,
+        Optional.of(new S3Credentials(accessKey, secretKey)),
+        s3Region);
   }
 
   private static void checkPort(String name, int port) {

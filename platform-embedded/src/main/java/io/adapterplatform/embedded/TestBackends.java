@@ -18,12 +18,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One set of backends per test JVM, started on first use and stopped when the JVM exits: Testcontainers
- * where a Docker engine answers, otherwise the embedded servers on a temporary directory.
- * The system property or environment variable {@code platform.test.backends} ({@code PLATFORM_TEST_BACKENDS})
- * forces {@code embedded} or {@code containers}; the default is {@code auto}. Before starting embedded
- * servers it removes the leftovers of test JVMs that were killed ({@link #sweepStale}); the system property
- * {@code platform.test.backends.sweep=false} turns that off.
+ * One set of backends per test JVM, started on first use and stopped when the JVM exits:
+ * Testcontainers where a Docker engine answers, otherwise the embedded servers on a temporary
+ * directory. The system property or environment variable {@code platform.test.backends} ({@code
+ * PLATFORM_TEST_BACKENDS}) forces {@code embedded} or {@code containers}; the default is {@code
+ * auto}. Before starting embedded servers it removes the leftovers of test JVMs that were killed
+ * ({@link #sweepStale}); the system property {@code platform.test.backends.sweep=false} turns that
+ * off.
  */
 public final class TestBackends {
 
@@ -32,8 +33,7 @@ public final class TestBackends {
   private static final Duration STALE_AFTER = Duration.ofMinutes(10);
   private static BackendEndpoints shared;
 
-  private TestBackends() {
-  }
+  private TestBackends() {}
 
   /** The JVM's shared backends, started on the first call. */
   public static synchronized BackendEndpoints shared() {
@@ -45,13 +45,17 @@ public final class TestBackends {
 
   private static BackendEndpoints startShared() {
     var mode = mode();
-    var containers = switch (mode) {
-      case "containers" -> true;
-      case "embedded" -> false;
-      case "auto" -> DockerProbe.dockerAvailable();
-      default -> throw new IllegalArgumentException(
-          "platform.test.backends must be auto, embedded or containers, was '" + mode + "'");
-    };
+    var containers =
+        switch (mode) {
+          case "containers" -> true;
+          case "embedded" -> false;
+          case "auto" -> DockerProbe.dockerAvailable();
+          default ->
+              throw new IllegalArgumentException(
+                  "platform.test.backends must be auto, embedded or containers, was '"
+                      + mode
+                      + "'");
+        };
     if (containers) {
       log.info("test backends: Testcontainers");
       return ContainerBackends.start();
@@ -68,7 +72,8 @@ public final class TestBackends {
     try {
       dir = Files.createTempDirectory(PREFIX);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create a temporary directory for the test backends", e);
+      throw new UncheckedIOException(
+          "cannot create a temporary directory for the test backends", e);
     }
     EmbeddedBackends backends;
     try {
@@ -77,17 +82,23 @@ public final class TestBackends {
       deleteRecursively(dir);
       throw e;
     }
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("test-backends-stop").unstarted(() -> {
-      backends.close();
-      deleteRecursively(dir);
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            Thread.ofPlatform()
+                .name("test-backends-stop")
+                .unstarted(
+                    () -> {
+                      backends.close();
+                      deleteRecursively(dir);
+                    }));
     return backends.endpoints();
   }
 
   /**
-   * Removes what test JVMs killed with SIGKILL (a surefire fork timeout, a killed build) left behind: a
-   * temporary directory nobody holds the lock of, and the PostgreSQL still running on it. Only directories
-   * older than {@code staleAfter} count, so a JVM between creating its directory and locking it is safe.
+   * Removes what test JVMs killed with SIGKILL (a surefire fork timeout, a killed build) left
+   * behind: a temporary directory nobody holds the lock of, and the PostgreSQL still running on it.
+   * Only directories older than {@code staleAfter} count, so a JVM between creating its directory
+   * and locking it is safe.
    */
   static int sweepStale(Path tmp, Duration staleAfter) {
     var swept = 0;
@@ -143,19 +154,22 @@ public final class TestBackends {
 
   private static void deleteRecursively(Path dir) {
     try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+              Files.deleteIfExists(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (IOException e) {
       // At JVM exit nobody can act on it; the OS cleans its temporary directory eventually.
       System.err.println("platform: could not delete test backend data " + dir + ": " + e);

@@ -25,18 +25,21 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /** Plain clients that write to and read from each backend, as the services will. */
 final class BackendProbes {
 
-  private BackendProbes() {
-  }
+  private BackendProbes() {}
 
   static void sql(BackendEndpoints endpoints, String statement) throws SQLException {
-    try (var connection = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUsername(), endpoints.jdbcPassword());
+    try (var connection =
+            DriverManager.getConnection(
+                endpoints.jdbcUrl(), endpoints.jdbcUsername(), endpoints.jdbcPassword());
         var st = connection.createStatement()) {
       st.execute(statement);
     }
   }
 
   static List<String> queryStrings(BackendEndpoints endpoints, String query) throws SQLException {
-    try (var connection = DriverManager.getConnection(endpoints.jdbcUrl(), endpoints.jdbcUsername(), endpoints.jdbcPassword());
+    try (var connection =
+            DriverManager.getConnection(
+                endpoints.jdbcUrl(), endpoints.jdbcUsername(), endpoints.jdbcPassword());
         var st = connection.createStatement();
         var rs = st.executeQuery(query)) {
       var values = new ArrayList<String>();
@@ -55,27 +58,37 @@ final class BackendProbes {
         .build();
   }
 
-  static void put(BackendEndpoints endpoints, String bucket, String key, byte[] bytes) throws Exception {
+  static void put(BackendEndpoints endpoints, String bucket, String key, byte[] bytes)
+      throws Exception {
     var client = s3(endpoints);
     if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
       client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
     }
-    client.putObject(PutObjectArgs.builder().bucket(bucket).object(key)
-        .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build());
+    client.putObject(
+        PutObjectArgs.builder().bucket(bucket).object(key).stream(
+                new ByteArrayInputStream(bytes), bytes.length, -1)
+            .build());
   }
 
   static byte[] get(BackendEndpoints endpoints, String bucket, String key) throws Exception {
-    try (var in = s3(endpoints).getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+    try (var in =
+        s3(endpoints).getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
       return in.readAllBytes();
     }
   }
 
-  static void produce(BackendEndpoints endpoints, String topic, List<String> values) throws Exception {
-    Map<String, Object> config = Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers(),
-        ProducerConfig.ACKS_CONFIG, "all",
-        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+  static void produce(BackendEndpoints endpoints, String topic, List<String> values)
+      throws Exception {
+    Map<String, Object> config =
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            endpoints.kafkaBootstrapServers(),
+            ProducerConfig.ACKS_CONFIG,
+            "all",
+            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+            StringSerializer.class,
+            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+            StringSerializer.class);
     try (var producer = new KafkaProducer<String, String>(config)) {
       for (var value : values) {
         producer.send(new ProducerRecord<>(topic, "key", value)).get();
@@ -83,14 +96,24 @@ final class BackendProbes {
     }
   }
 
-  /** Reads {@code topic} from the beginning with a fresh group until {@code expected} records or the deadline. */
-  static List<String> consume(BackendEndpoints endpoints, String topic, int expected, Duration deadline) {
-    Map<String, Object> config = Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, endpoints.kafkaBootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, "probe-" + UUID.randomUUID(),
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+  /**
+   * Reads {@code topic} from the beginning with a fresh group until {@code expected} records or the
+   * deadline.
+   */
+  static List<String> consume(
+      BackendEndpoints endpoints, String topic, int expected, Duration deadline) {
+    Map<String, Object> config =
+        Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            endpoints.kafkaBootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG,
+            "probe-" + UUID.randomUUID(),
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+            "earliest",
+            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+            StringDeserializer.class,
+            ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+            StringDeserializer.class);
     var values = new ArrayList<String>();
     try (var consumer = new KafkaConsumer<String, String>(config)) {
       consumer.subscribe(List.of(topic));

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class EmbeddedBackendsTest {
 
-  @TempDir
-  Path dataDir;
+  @TempDir Path dataDir;
 
   @Test
   void everyServerWorksAndKeepsItsDataAcrossAStopAndAStartOnFixedPorts() throws Exception {
@@ -32,24 +31,33 @@ class EmbeddedBackendsTest {
       BackendProbes.put(endpoints, "blobs", "sha256/ab/cd", object);
       BackendProbes.produce(endpoints, "registry.events", records);
 
-      assertThat(BackendProbes.queryStrings(endpoints, "select name from adapter")).containsExactly("llama-lora");
+      assertThat(BackendProbes.queryStrings(endpoints, "select name from adapter"))
+          .containsExactly("llama-lora");
       assertThat(BackendProbes.get(endpoints, "blobs", "sha256/ab/cd")).isEqualTo(object);
-      assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60))).isEqualTo(records);
-      assertThat(BackendProbes.queryStrings(endpoints, "select setting from pg_settings"
-          + " where name in ('fsync', 'synchronous_commit') order by name"))
-          .as("a commit is on disk before it is acknowledged").containsExactly("on", "on");
+      assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60)))
+          .isEqualTo(records);
+      assertThat(
+              BackendProbes.queryStrings(
+                  endpoints,
+                  "select setting from pg_settings"
+                      + " where name in ('fsync', 'synchronous_commit') order by name"))
+          .as("a commit is on disk before it is acknowledged")
+          .containsExactly("on", "on");
     }
 
     var ports = new int[] {FreePorts.resolve(0), FreePorts.resolve(0), FreePorts.resolve(0)};
-    var fixed = Settings.defaults().withPostgresPort(ports[0]).withS3Port(ports[1]).withKafkaPort(ports[2]);
+    var fixed =
+        Settings.defaults().withPostgresPort(ports[0]).withS3Port(ports[1]).withKafkaPort(ports[2]);
     try (var restarted = EmbeddedBackends.start(dataDir, fixed)) {
       var endpoints = restarted.endpoints();
       assertThat(endpoints.jdbcUrl()).contains(":" + ports[0] + "/");
       assertThat(endpoints.s3Endpoint()).endsWith(":" + ports[1]);
       assertThat(endpoints.kafkaBootstrapServers()).endsWith(":" + ports[2]);
-      assertThat(BackendProbes.queryStrings(endpoints, "select name from adapter")).containsExactly("llama-lora");
+      assertThat(BackendProbes.queryStrings(endpoints, "select name from adapter"))
+          .containsExactly("llama-lora");
       assertThat(BackendProbes.get(endpoints, "blobs", "sha256/ab/cd")).isEqualTo(object);
-      assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60))).isEqualTo(records);
+      assertThat(BackendProbes.consume(endpoints, "registry.events", 3, Duration.ofSeconds(60)))
+          .isEqualTo(records);
 
       assertThatThrownBy(() -> EmbeddedBackends.start(dataDir))
           .isInstanceOf(IllegalStateException.class)
@@ -65,32 +73,55 @@ class EmbeddedBackendsTest {
     try (var backends = EmbeddedBackends.start(home)) {
       first = backends.endpoints();
 
-      for (var dir : List.of(home, home.resolve("postgres"), home.resolve("postgres-binaries"), home.resolve("s3"),
-          home.resolve("kafka"))) {
+      for (var dir :
+          List.of(
+              home,
+              home.resolve("postgres"),
+              home.resolve("postgres-binaries"),
+              home.resolve("s3"),
+              home.resolve("kafka"))) {
         assertThat(permissions(dir)).as(dir.toString()).isEqualTo("rwx------");
       }
-      for (var file : List.of(home.resolve("postgres-password"), home.resolve("s3-credentials.properties"))) {
+      for (var file :
+          List.of(home.resolve("postgres-password"), home.resolve("s3-credentials.properties"))) {
         assertThat(permissions(file)).as(file.toString()).isEqualTo("rw-------");
       }
-      assertThat(first.jdbcPassword()).isNotBlank().isEqualTo(Files.readString(home.resolve("postgres-password")).strip());
+      assertThat(first.jdbcPassword())
+          .isNotBlank()
+          .isEqualTo(Files.readString(home.resolve("postgres-password")).strip());
       assertThatThrownBy(() -> DriverManager.getConnection(first.jdbcUrl(), "postgres", ""))
-          .as("no password").isInstanceOf(SQLException.class);
-      assertThatThrownBy(() -> DriverManager.getConnection(first.jdbcUrl(), "postgres", "not-the-password"))
-          .as("a wrong password").isInstanceOf(SQLException.class);
+          .as("no password")
+          .isInstanceOf(SQLException.class);
+      assertThatThrownBy(
+              () -> DriverManager.getConnection(first.jdbcUrl(), "postgres", "not-the-password"))
+          .as("a wrong password")
+          .isInstanceOf(SQLException.class);
       assertThat(BackendProbes.queryStrings(first, "select 'in'")).containsExactly("in");
-      var postmaster = OrphanPostmaster.find(home.resolve("postgres")).orElseThrow().info().command().orElseThrow();
-      assertThat(postmaster).as("the binary that runs").doesNotStartWith(
-          Path.of(System.getProperty("java.io.tmpdir"), "embedded-pg").toString());
-      assertThat(Path.of(postmaster)).as("the binary that runs").startsWith(home.resolve("postgres-binaries"));
+      var postmaster =
+          OrphanPostmaster.find(home.resolve("postgres"))
+              .orElseThrow()
+              .info()
+              .command()
+              .orElseThrow();
+      assertThat(postmaster)
+          .as("the binary that runs")
+          .doesNotStartWith(
+              Path.of(System.getProperty("java.io.tmpdir"), "embedded-pg").toString());
+      assertThat(Path.of(postmaster))
+          .as("the binary that runs")
+          .startsWith(home.resolve("postgres-binaries"));
       assertThat(first.s3AccessKey()).isNotEqualTo("platform");
-      assertThat(first.s3SecretKey()).isNotEqualTo("platform-local-secret").hasSizeGreaterThanOrEqualTo(32);
+      assertThat(first.s3SecretKey())
+          .isNotEqualTo("platform-local-secret")
+          .hasSizeGreaterThanOrEqualTo(32);
     }
 
     try (var restarted = EmbeddedBackends.start(home)) {
       assertThat(restarted.endpoints().jdbcPassword()).isEqualTo(first.jdbcPassword());
       assertThat(restarted.endpoints().s3SecretKey()).isEqualTo(first.s3SecretKey());
     }
-    assertThat(S3Credentials.of(OwnerOnly.directory(dataDir.resolve("other"))).secretKey()).as("another data directory")
+    assertThat(S3Credentials.of(OwnerOnly.directory(dataDir.resolve("other"))).secretKey())
+        .as("another data directory")
         .isNotEqualTo(first.s3SecretKey());
   }
 
@@ -100,7 +131,9 @@ class EmbeddedBackendsTest {
 
   @Test
   void springPropertiesNameEveryEndpoint() {
-    var endpoints = new BackendEndpoints("jdbc:postgresql://h:1/db", "u", "p", "http://h:2", "ak", "sk", "eu-west-1", "h:3");
+    var endpoints =
+        new BackendEndpoints(
+            "jdbc:postgresql://h:1/db", "u", "p", "http://h:2", "ak", "sk", "eu-west-1", "h:3");
 
     assertThat(endpoints.asSpringProperties())
         .containsEntry("spring.datasource.url", "jdbc:postgresql://h:1/db")

@@ -13,19 +13,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 class OrphanPostmasterTest {
 
-  @TempDir
-  Path dataDir;
+  @TempDir Path dataDir;
 
   @Test
-  void aPostmasterLeftRunningByAKilledJvmIsStoppedAndItsDataServedByTheNextStart() throws Exception {
+  void aPostmasterLeftRunningByAKilledJvmIsStoppedAndItsDataServedByTheNextStart()
+      throws Exception {
     var pgDir = dataDir.resolve("postgres");
     var orphanUrl = startInChildJvmAndKillIt(pgDir);
     var orphanPid = OrphanPostmaster.find(pgDir).orElseThrow().pid();
     BackendProbes.sql(endpoints(orphanUrl), "create table kept (v text)");
     BackendProbes.sql(endpoints(orphanUrl), "insert into kept values ('written before the kill')");
 
-    try (var next = PostgresServer.start(pgDir, dataDir.resolve("postgres-binaries"),
-        dataDir.resolve("postgres-password"), 0)) {
+    try (var next =
+        PostgresServer.start(
+            pgDir, dataDir.resolve("postgres-binaries"), dataDir.resolve("postgres-password"), 0)) {
 
       assertThat(ProcessHandle.of(orphanPid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
       assertThat(OrphanPostmaster.find(pgDir).orElseThrow().pid()).isNotEqualTo(orphanPid);
@@ -40,14 +41,23 @@ class OrphanPostmasterTest {
     assertThat(OrphanPostmaster.stopIfRunning(dataDir)).isFalse();
   }
 
-  /** Starts PostgreSQL from a child JVM, then kills that JVM with SIGKILL; returns the orphan's JDBC URL. */
+  /**
+   * Starts PostgreSQL from a child JVM, then kills that JVM with SIGKILL; returns the orphan's JDBC
+   * URL.
+   */
   private static String startInChildJvmAndKillIt(Path pgDir) throws Exception {
     var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    var child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        OrphanMaker.class.getName(), pgDir.toString())
-        .redirectErrorStream(true)
-        .start();
-    try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+    var child =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                OrphanMaker.class.getName(),
+                pgDir.toString())
+            .redirectErrorStream(true)
+            .start();
+    try (var out =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = out.readLine()) != null) {
         if (line.startsWith("ready ")) {
@@ -57,11 +67,13 @@ class OrphanPostmasterTest {
         }
       }
     }
-    throw new AssertionError("the child JVM exited before PostgreSQL was ready: " + child.waitFor());
+    throw new AssertionError(
+        "the child JVM exited before PostgreSQL was ready: " + child.waitFor());
   }
 
   private BackendEndpoints endpoints(String jdbcUrl) throws Exception {
     var password = Files.readString(dataDir.resolve("postgres-password")).strip();
-    return new BackendEndpoints(jdbcUrl, PostgresServer.USER, password, "http://unused", "a", "s", "r", "unused:1");
+    return new BackendEndpoints(
+        jdbcUrl, PostgresServer.USER, password, "http://unused", "a", "s", "r", "unused:1");
   }
 }

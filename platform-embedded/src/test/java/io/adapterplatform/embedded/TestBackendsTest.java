@@ -19,9 +19,11 @@ import org.springframework.context.support.GenericApplicationContext;
 class TestBackendsTest {
 
   @Test
-  void theExtensionHandsEveryTestTheSameRunningBackends(BackendEndpoints endpoints) throws Exception {
+  void theExtensionHandsEveryTestTheSameRunningBackends(BackendEndpoints endpoints)
+      throws Exception {
     assertThat(endpoints).isSameAs(TestBackends.shared());
-    assertThat(BackendProbes.queryStrings(endpoints, "select 'answered'")).containsExactly("answered");
+    assertThat(BackendProbes.queryStrings(endpoints, "select 'answered'"))
+        .containsExactly("answered");
     BackendProbes.put(endpoints, "shared", "probe", new byte[] {1, 2, 3});
     assertThat(BackendProbes.get(endpoints, "shared", "probe")).containsExactly(1, 2, 3);
   }
@@ -38,7 +40,11 @@ class TestBackendsTest {
     var unrelated = Files.createDirectories(tmp.resolve("something-else"));
     Files.setLastModifiedTime(unrelated, old);
 
-    try (var channel = FileChannel.open(live.resolve("platform.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try (var channel =
+            FileChannel.open(
+                live.resolve("platform.lock"),
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
         var lock = channel.lock()) {
       Files.setLastModifiedTime(live, old);
 
@@ -52,16 +58,25 @@ class TestBackendsTest {
   }
 
   @Test
-  void theInitializerPutsTheEndpointsAheadOfTheApplicationsOwnProperties(BackendEndpoints endpoints) {
+  void theInitializerPutsTheEndpointsAheadOfTheApplicationsOwnProperties(
+      BackendEndpoints endpoints) {
     try (var context = new GenericApplicationContext()) {
-      context.getEnvironment().getPropertySources().addFirst(new org.springframework.core.env.MapPropertySource(
-          "application", java.util.Map.of("spring.datasource.url", "jdbc:postgresql://elsewhere/db")));
+      context
+          .getEnvironment()
+          .getPropertySources()
+          .addFirst(
+              new org.springframework.core.env.MapPropertySource(
+                  "application",
+                  java.util.Map.of("spring.datasource.url", "jdbc:postgresql://elsewhere/db")));
 
       new BackendsInitializer().initialize(context);
 
-      assertThat(context.getEnvironment().getProperty("spring.datasource.url")).isEqualTo(endpoints.jdbcUrl());
-      assertThat(context.getEnvironment().getProperty("spring.kafka.bootstrap-servers")).isEqualTo(endpoints.kafkaBootstrapServers());
-      assertThat(List.of(context.getEnvironment().getProperty("platform.s3.endpoint"))).containsExactly(endpoints.s3Endpoint());
+      assertThat(context.getEnvironment().getProperty("spring.datasource.url"))
+          .isEqualTo(endpoints.jdbcUrl());
+      assertThat(context.getEnvironment().getProperty("spring.kafka.bootstrap-servers"))
+          .isEqualTo(endpoints.kafkaBootstrapServers());
+      assertThat(List.of(context.getEnvironment().getProperty("platform.s3.endpoint")))
+          .containsExactly(endpoints.s3Endpoint());
     }
   }
 }

@@ -12,16 +12,18 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Writes envelopes as JSON and reads them back into the payload records it knows. Absent optional fields are
- * left out rather than written as {@code null}; unknown fields are ignored when reading, so that a producer may
- * add optional fields without a new schema version.
+ * Writes envelopes as JSON and reads them back into the payload records it knows. Absent optional
+ * fields are left out rather than written as {@code null}; unknown fields are ignored when reading,
+ * so that a producer may add optional fields without a new schema version.
  */
 public final class EventCodec {
 
-  private static final JsonMapper JSON = JsonMapper.builder()
-      .changeDefaultPropertyInclusion(incl -> incl.withValueInclusion(JsonInclude.Include.NON_NULL))
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
+  private static final JsonMapper JSON =
+      JsonMapper.builder()
+          .changeDefaultPropertyInclusion(
+              incl -> incl.withValueInclusion(JsonInclude.Include.NON_NULL))
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
 
   private final Map<String, Class<?>> payloadTypes = new LinkedHashMap<>();
 
@@ -31,7 +33,12 @@ public final class EventCodec {
       var previous = this.payloadTypes.put(EventEnvelope.typeOf(type).name(), type);
       if (previous != null) {
         throw new IllegalArgumentException(
-            "event type " + EventEnvelope.typeOf(type).name() + " names both " + previous + " and " + type);
+            "event type "
+                + EventEnvelope.typeOf(type).name()
+                + " names both "
+                + previous
+                + " and "
+                + type);
       }
     }
   }
@@ -50,8 +57,8 @@ public final class EventCodec {
   }
 
   /**
-   * The envelope in {@code json} with its payload as the record registered for its type, or empty when the type
-   * is not one this codec reads (a consumer ignores events it does not know).
+   * The envelope in {@code json} with its payload as the record registered for its type, or empty
+   * when the type is not one this codec reads (a consumer ignores events it does not know).
    *
    * @throws IllegalArgumentException when the JSON is not an envelope
    */
@@ -69,15 +76,22 @@ public final class EventCodec {
     }
     var payload = node.get("payload");
     if (payload == null || !payload.isObject()) {
-      throw new IllegalArgumentException("event envelope of type " + type + " without a payload object");
+      throw new IllegalArgumentException(
+          "event envelope of type " + type + " without a payload object");
     }
     var schemaVersion = node.get("schemaVersion");
     if (schemaVersion == null || !schemaVersion.isIntegralNumber()) {
-      throw new IllegalArgumentException("event envelope of type " + type + " without an integer schemaVersion");
+      throw new IllegalArgumentException(
+          "event envelope of type " + type + " without an integer schemaVersion");
     }
     try {
-      return Optional.of(new EventEnvelope<>(UUID.fromString(text(node, "id")), type, schemaVersion.intValue(),
-          Instant.parse(text(node, "occurredAt")), JSON.treeToValue(payload, payloadType)));
+      return Optional.of(
+          new EventEnvelope<>(
+              UUID.fromString(text(node, "id")),
+              type,
+              schemaVersion.intValue(),
+              Instant.parse(text(node, "occurredAt")),
+              JSON.treeToValue(payload, payloadType)));
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("malformed " + type + " event: " + e.getMessage(), e);
     }

@@ -1,13 +1,13 @@
 package io.adapterplatform.events;
 
 /**
- * The DDL of the tables this module writes, for a service's own migration (copy it into a Flyway script: each
- * service owns its schema and its migration history). Tests create their tables from it.
+ * The DDL of the tables this module writes, for a service's own migration (copy it into a Flyway
+ * script: each service owns its schema and its migration history). Tests create their tables from
+ * it.
  */
 public final class EventTables {
 
-  private EventTables() {
-  }
+  private EventTables() {}
 
   /** The outbox {@link EventOutbox} appends to and {@link OutboxRelay} drains. */
   public static String outbox(String table) {
@@ -27,7 +27,8 @@ public final class EventTables {
             published_at   timestamptz
         );
         create index %2$s on %1$s (id) where published_at is null;
-        """.formatted(t, index);
+        """
+        .formatted(t, index);
   }
 
   /** The processed ids {@link EventInbox} records. */
@@ -39,6 +40,7 @@ public final class EventTables {
             processed_at timestamptz not null,
             primary key (consumer, event_id)
         );
-        """.formatted(SqlNames.table(table));
+        """
+        .formatted(SqlNames.table(table));
   }
 }

@@ -8,8 +8,8 @@ import java.lang.annotation.Target;
 
 /**
  * Names a payload record's event: the envelope's {@code type} and {@code schemaVersion}. Raise
- * {@link #schemaVersion()} when a change is not backwards compatible for consumers (a field removed, renamed or
- * retyped); adding an optional field keeps it.
+ * {@link #schemaVersion()} when a change is not backwards compatible for consumers (a field
+ * removed, renamed or retyped); adding an optional field keeps it.
  */
 @Documented
 @Target(ElementType.TYPE)

@@ -10,8 +10,8 @@ import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * Two services in one context, as the one-JVM launcher composes them: each declares its outbox and relay
- * under its own bean names, tables, topics and thread.
+ * Two services in one context, as the one-JVM launcher composes them: each declares its outbox and
+ * relay under its own bean names, tables, topics and thread.
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
@@ -31,7 +31,10 @@ class EventsTestApplication {
   }
 
   @Bean
-  OutboxRelay alphaOutboxRelay(JdbcClient jdbc, PlatformTransactionManager tx, ProducerFactory<?, ?> producers,
+  OutboxRelay alphaOutboxRelay(
+      JdbcClient jdbc,
+      PlatformTransactionManager tx,
+      ProducerFactory<?, ?> producers,
       TestTables tables) {
     return new OutboxRelay("alpha", "alpha_outbox", jdbc, tx, producers, Duration.ofMillis(100));
   }
@@ -42,15 +45,21 @@ class EventsTestApplication {
   }
 
   @Bean
-  OutboxRelay betaOutboxRelay(JdbcClient jdbc, PlatformTransactionManager tx, ProducerFactory<?, ?> producers,
+  OutboxRelay betaOutboxRelay(
+      JdbcClient jdbc,
+      PlatformTransactionManager tx,
+      ProducerFactory<?, ?> producers,
       TestTables tables) {
     return new OutboxRelay("beta", "beta_outbox", jdbc, tx, producers, Duration.ofMillis(100));
   }
 
-  /** Creates the tables once per database (the test JVM's PostgreSQL is shared by every context). */
+  /**
+   * Creates the tables once per database (the test JVM's PostgreSQL is shared by every context).
+   */
   static final class TestTables {
     TestTables(JdbcClient jdbc) {
-      for (var table : new String[] {"alpha_outbox", "beta_outbox", "replica_outbox", "down_outbox"}) {
+      for (var table :
+          new String[] {"alpha_outbox", "beta_outbox", "replica_outbox", "down_outbox"}) {
         if (!exists(jdbc, table)) {
           jdbc.sql(EventTables.outbox(table)).update();
         }
@@ -62,7 +71,10 @@ class EventsTestApplication {
     }
 
     private static boolean exists(JdbcClient jdbc, String table) {
-      return jdbc.sql("select to_regclass(?) is not null").param(table).query(Boolean.class).single();
+      return jdbc.sql("select to_regclass(?) is not null")
+          .param(table)
+          .query(Boolean.class)
+          .single();
     }
   }
 }

@@ -15,18 +15,23 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 /** Test helpers: read a topic from the start, and wait for a condition with a deadline. */
 final class Kafka {
 
-  private Kafka() {
-  }
+  private Kafka() {}
 
-  /** Reads {@code topic} from its beginning until {@code done} holds for what was read, or 60 s passed. */
-  static List<ConsumerRecord<String, String>> read(String bootstrap, String topic,
+  /**
+   * Reads {@code topic} from its beginning until {@code done} holds for what was read, or 60 s
+   * passed.
+   */
+  static List<ConsumerRecord<String, String>> read(
+      String bootstrap,
+      String topic,
       java.util.function.Predicate<List<ConsumerRecord<String, String>>> done) {
     var props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "read-" + UUID.randomUUID());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     var records = new ArrayList<ConsumerRecord<String, String>>();
-    try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+    try (var consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
       consumer.subscribe(List.of(topic));
       var deadline = Instant.now().plus(Duration.ofSeconds(60));
       while (!done.test(records) && Instant.now().isBefore(deadline)) {

@@ -3,9 +3,9 @@ package io.adapterplatform.local;
 import io.adapterplatform.embedded.BackendEndpoints;
 import io.adapterplatform.embedded.EmbeddedBackends;
 import io.adapterplatform.embedded.Settings;
+import io.adapterplatform.registry.RegistryModule;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import io.adapterplatform.registry.RegistryModule;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -21,10 +21,11 @@ import org.springframework.context.annotation.Import;
 import org.springframework.core.env.MapPropertySource;
 
 /**
- * {@code bin/platform up}: the embedded backends under the data directory, then every service module in
- * this one Spring context on one HTTP port. Shutdown (SIGTERM, Ctrl-C) closes the services first and the
- * backends after them, so that nothing writes to a stopped database. The services are imported by their
- * modules, never found by scanning: what runs here is exactly this list.
+ * {@code bin/platform up}: the embedded backends under the data directory, then every service
+ * module in this one Spring context on one HTTP port. Shutdown (SIGTERM, Ctrl-C) closes the
+ * services first and the backends after them, so that nothing writes to a stopped database. The
+ * services are imported by their modules, never found by scanning: what runs here is exactly this
+ * list.
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
@@ -50,19 +51,25 @@ public class LocalPlatform {
       backends = EmbeddedBackends.start(settings.dataDir(), settings.backends());
     } catch (RuntimeException e) {
       if (e.getCause() != null) {
-        log.error("the embedded backends did not start", e); // a server failed: its stack trace tells why
+        log.error(
+            "the embedded backends did not start", e); // a server failed: its stack trace tells why
       }
       System.err.println("platform: the embedded backends did not start: " + e.getMessage());
       System.exit(1);
       return;
     }
-    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("platform-stop").unstarted(() -> {
-      var running = context.get();
-      if (running != null) {
-        running.close();
-      }
-      backends.close();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            Thread.ofPlatform()
+                .name("platform-stop")
+                .unstarted(
+                    () -> {
+                      var running = context.get();
+                      if (running != null) {
+                        running.close();
+                      }
+                      backends.close();
+                    }));
     try {
       context.set(application(settings, backends).run(args));
     } catch (RuntimeException e) {
@@ -72,8 +79,12 @@ public class LocalPlatform {
     }
   }
 
-  /** A platform started in this JVM (benchmarks): {@link #close()} stops the services, then the backends. */
-  public record Running(ConfigurableApplicationContext context, EmbeddedBackends backends) implements AutoCloseable {
+  /**
+   * A platform started in this JVM (benchmarks): {@link #close()} stops the services, then the
+   * backends.
+   */
+  public record Running(ConfigurableApplicationContext context, EmbeddedBackends backends)
+      implements AutoCloseable {
 
     /** The HTTP port the services listen on. */
     public int port() {
@@ -90,10 +101,19 @@ public class LocalPlatform {
     }
   }
 
-  /** Starts backends under {@code dataDir} and every service on {@code port} (0: a free one), in this JVM. */
-  public static Running start(Path dataDir, int port, String adminToken, Map<String, Object> properties) {
-    var settings = new LaunchSettings(dataDir.toAbsolutePath().normalize(), LaunchSettings.LOOPBACK, port,
-        Optional.of(adminToken), Settings.defaults());
+  /**
+   * Starts backends under {@code dataDir} and every service on {@code port} (0: a free one), in
+   * this JVM.
+   */
+  public static Running start(
+      Path dataDir, int port, String adminToken, Map<String, Object> properties) {
+    var settings =
+        new LaunchSettings(
+            dataDir.toAbsolutePath().normalize(),
+            LaunchSettings.LOOPBACK,
+            port,
+            Optional.of(adminToken),
+            Settings.defaults());
     var backends = EmbeddedBackends.start(settings.dataDir(), settings.backends());
     try {
       var app = application(settings, backends);
@@ -111,16 +131,25 @@ public class LocalPlatform {
     var app = new SpringApplication(LocalPlatform.class);
     app.setRegisterShutdownHook(false); // ours closes the context, then the backends
     app.setDefaultProperties(defaults(settings));
-    app.addInitializers(context -> context.getEnvironment().getPropertySources().addFirst(
-        new MapPropertySource(BACKENDS_PROPERTY_SOURCE, launcherProperties(settings, backends.endpoints()))));
+    app.addInitializers(
+        context ->
+            context
+                .getEnvironment()
+                .getPropertySources()
+                .addFirst(
+                    new MapPropertySource(
+                        BACKENDS_PROPERTY_SOURCE,
+                        launcherProperties(settings, backends.endpoints()))));
     return app;
   }
 
   /**
-   * What the launcher decides, ahead of every service's own configuration: a service's application.yml
-   * (e.g. {@code server.port: ${PLATFORM_PORT:8080}}) must not point it at other backends or another port.
+   * What the launcher decides, ahead of every service's own configuration: a service's
+   * application.yml (e.g. {@code server.port: ${PLATFORM_PORT:8080}}) must not point it at other
+   * backends or another port.
    */
-  static Map<String, Object> launcherProperties(LaunchSettings settings, BackendEndpoints endpoints) {
+  static Map<String, Object> launcherProperties(
+      LaunchSettings settings, BackendEndpoints endpoints) {
     var properties = new HashMap<String, Object>(endpoints.asSpringProperties());
     properties.put("server.address", settings.bindAddress());
     properties.put("server.port", settings.port());
@@ -129,11 +158,15 @@ public class LocalPlatform {
     return properties;
   }
 
-  /** Plain HTTP with bearer tokens is only safe on loopback: say so when told to listen elsewhere. */
+  /**
+   * Plain HTTP with bearer tokens is only safe on loopback: say so when told to listen elsewhere.
+   */
   private static void warnIfReachableFromOtherHosts(String bindAddress) {
     if (!isLoopback(bindAddress)) {
-      log.warn("listening on {} over plain HTTP: other hosts can reach the platform and read its tokens on the wire;"
-          + " put a TLS-terminating proxy in front (docs/security.md) or unset PLATFORM_BIND", bindAddress);
+      log.warn(
+          "listening on {} over plain HTTP: other hosts can reach the platform and read its tokens on the wire;"
+              + " put a TLS-terminating proxy in front (docs/security.md) or unset PLATFORM_BIND",
+          bindAddress);
     }
   }
 
@@ -150,7 +183,8 @@ public class LocalPlatform {
     defaults.put("spring.application.name", "adapter-platform");
     // Each service may keep its defaults in <service>.yml; application.yml of a jar is loaded too.
     defaults.put("spring.config.name", "application,registry,training-service,serving-service");
-    // Boot's own hook would stop Logback concurrently with ours and swallow the backends' shutdown lines.
+    // Boot's own hook would stop Logback concurrently with ours and swallow the backends' shutdown
+    // lines.
     defaults.put("logging.register-shutdown-hook", "false");
     defaults.put("management.endpoints.web.exposure.include", "health,info,metrics,prometheus");
     defaults.put("management.endpoint.health.probes.enabled", "true");

@@ -33,20 +33,22 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code bin/platform up} as a user runs it: the packaged jar in its own JVM, killed hard, started again. */
+/**
+ * {@code bin/platform up} as a user runs it: the packaged jar in its own JVM, killed hard, started
+ * again.
+ */
 class LocalPlatformIT {
 
   private static final String ADMIN_TOKEN = "it-admin-token-0123456789abcdef-0123456789";
   private static final Duration START_DEADLINE = Duration.ofMinutes(4);
   private static final Pattern TOKEN = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"");
 
-  @TempDir
-  Path dataDir;
+  @TempDir Path dataDir;
 
-  @TempDir
-  Path files;
+  @TempDir Path files;
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final List<Platform> started = new ArrayList<>();
   private int port;
 
@@ -67,30 +69,42 @@ class LocalPlatformIT {
     first.process.toHandle().destroyForcibly(); // kill -9: no shutdown hook runs
     first.awaitExit();
     assertThat(Files.exists(dataDir.resolve("postgres/postmaster.pid")))
-        .as("PostgreSQL outlives a killed JVM").isTrue();
+        .as("PostgreSQL outlives a killed JVM")
+        .isTrue();
 
     var second = start("second");
     assertThat(second.output()).contains("stopping an orphaned PostgreSQL");
     if (registry) {
-      assertThat(get("/api/v1/adapters", issued).statusCode()).as("a token issued before the kill").isEqualTo(200);
+      assertThat(get("/api/v1/adapters", issued).statusCode())
+          .as("a token issued before the kill")
+          .isEqualTo(200);
       assertThat(get("/api/v1/adapters/it-lora/versions/1", issued).statusCode()).isEqualTo(200);
-      var download = new RegistryHttp(uri("").toString(), issued)
-          .download("/api/v1/adapters/it-lora/versions/1/files/adapter_model.safetensors");
+      var download =
+          new RegistryHttp(uri("").toString(), issued)
+              .download("/api/v1/adapters/it-lora/versions/1/files/adapter_model.safetensors");
       assertThat(download.statusCode()).isEqualTo(200);
-      assertThat(download.body()).as("the adapter's bytes after kill -9 and restart").isEqualTo(weights);
+      assertThat(download.body())
+          .as("the adapter's bytes after kill -9 and restart")
+          .isEqualTo(weights);
     }
 
-    second.process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close our end of its output
+    second
+        .process
+        .toHandle()
+        .destroy(); // SIGTERM; Process.destroy() would also close our end of its output
     second.awaitExit();
     assertThat(second.output()).contains("embedded backends stopped");
     assertThat(dataDir.resolve("postgres/postmaster.pid")).doesNotExist();
-    assumeTrue(registry, "the registry API is not on this branch yet: only the backends were checked");
+    assumeTrue(
+        registry, "the registry API is not on this branch yet: only the backends were checked");
   }
 
   @Test
   void refusesAShortAdminTokenAtStartWithOneLineSayingWhy() throws Exception {
     var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    var builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-jar", System.getProperty("platform.jar"));
+    var builder =
+        new ProcessBuilder(
+            java, "--enable-native-access=ALL-UNNAMED", "-jar", System.getProperty("platform.jar"));
     builder.environment().put("PLATFORM_DATA_DIR", dataDir.toString());
     builder.environment().put("PLATFORM_ADMIN_TOKEN", "admin-secret");
 
@@ -100,21 +114,30 @@ class LocalPlatformIT {
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(process.exitValue()).isEqualTo(2);
     assertThat(stderr.lines().filter(line -> line.startsWith("platform:")))
-        .containsExactly("platform: PLATFORM_ADMIN_TOKEN must be at least 32 characters, was 12"
-            + " (make one with: openssl rand -hex 24)");
+        .containsExactly(
+            "platform: PLATFORM_ADMIN_TOKEN must be at least 32 characters, was 12"
+                + " (make one with: openssl rand -hex 24)");
     assertThat(dataDir.resolve("postgres")).as("nothing was started").doesNotExist();
   }
 
   private Platform start(String name) throws Exception {
     var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     var jar = System.getProperty("platform.jar");
-    var builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-        "--sun-misc-unsafe-memory-access=allow", "-Dai.djl.offline=true", "-Xmx768m", "-jar", jar)
-        .redirectErrorStream(true);
+    var builder =
+        new ProcessBuilder(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow",
+                "-Dai.djl.offline=true",
+                "-Xmx768m",
+                "-jar",
+                jar)
+            .redirectErrorStream(true);
     builder.environment().put("PLATFORM_DATA_DIR", dataDir.toString());
     builder.environment().put("PLATFORM_PORT", Integer.toString(port));
     builder.environment().put("PLATFORM_ADMIN_TOKEN", ADMIN_TOKEN);
-    var platform = new Platform(builder.start(), Path.of("target", "local-platform-it-" + name + ".log"));
+    var platform =
+        new Platform(builder.start(), Path.of("target", "local-platform-it-" + name + ".log"));
     started.add(platform);
     platform.awaitStarted();
     awaitHealthUp(platform);
@@ -126,10 +149,13 @@ class LocalPlatformIT {
     var deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     var last = "";
     while (System.nanoTime() < deadline && platform.process.isAlive()) {
-      var response = http.send(HttpRequest.newBuilder(uri("/actuator/health")).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      var response =
+          http.send(
+              HttpRequest.newBuilder(uri("/actuator/health")).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
       last = response.statusCode() + " " + response.body();
-      if (response.statusCode() == 200 && response.body().replace(" ", "").contains("\"status\":\"UP\"")) {
+      if (response.statusCode() == 200
+          && response.body().replace(" ", "").contains("\"status\":\"UP\"")) {
         return;
       }
       Thread.sleep(100); // poll interval, not a timing assumption: the deadline bounds the wait
@@ -137,19 +163,24 @@ class LocalPlatformIT {
     throw new AssertionError("health never became UP; last answer: " + last);
   }
 
-  /** The default bind is loopback: an address of this host on another interface must refuse the connection. */
+  /**
+   * The default bind is loopback: an address of this host on another interface must refuse the
+   * connection.
+   */
   private void assertNotReachableOnOtherInterfaces() throws Exception {
-    var others = NetworkInterface.networkInterfaces()
-        .filter(nic -> isUp(nic))
-        .flatMap(NetworkInterface::inetAddresses)
-        .filter(address -> !address.isLoopbackAddress() && !address.isLinkLocalAddress())
-        .toList();
+    var others =
+        NetworkInterface.networkInterfaces()
+            .filter(nic -> isUp(nic))
+            .flatMap(NetworkInterface::inetAddresses)
+            .filter(address -> !address.isLoopbackAddress() && !address.isLinkLocalAddress())
+            .toList();
     try (var loopback = new Socket(InetAddress.getLoopbackAddress(), port)) {
       assertThat(loopback.isConnected()).isTrue();
     }
     for (var address : others) {
       assertThatThrownBy(() -> new Socket(address, port).close())
-          .as("port %d on %s", port, address).isInstanceOf(ConnectException.class);
+          .as("port %d on %s", port, address)
+          .isInstanceOf(ConnectException.class);
     }
   }
 
@@ -166,38 +197,65 @@ class LocalPlatformIT {
   }
 
   private String issueReaderToken() throws Exception {
-    var response = http.send(HttpRequest.newBuilder(uri("/api/v1/tokens"))
-            .header("Authorization", "Bearer " + ADMIN_TOKEN)
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"it-reader\",\"roles\":[\"READER\"]}"))
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    var response =
+        http.send(
+            HttpRequest.newBuilder(uri("/api/v1/tokens"))
+                .header("Authorization", "Bearer " + ADMIN_TOKEN)
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"name\":\"it-reader\",\"roles\":[\"READER\"]}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
     var matcher = TOKEN.matcher(response.body());
     assertThat(matcher.find()).as(response.body()).isTrue();
     return matcher.group(1);
   }
 
-  /** A tiny base model, an adapter and its version 1 through the registry API; returns the weights' bytes. */
+  /**
+   * A tiny base model, an adapter and its version 1 through the registry API; returns the weights'
+   * bytes.
+   */
   private byte[] publishAdapterVersion() throws Exception {
     var registry = new RegistryHttp(uri("").toString(), ADMIN_TOKEN);
     var model = new BenchModel(16, 32, 2, 2, 1, 32);
     model.writeBaseModel(files.resolve("model.safetensors"));
-    RegistryHttp.expect(registry.multipart("/api/v1/base-models", Map.of("name", "it-base"), List.of(
-        new RegistryHttp.FilePart("config.json", RegistryHttp.textFile(files, "config.json", model.config())),
-        new RegistryHttp.FilePart("model.safetensors", files.resolve("model.safetensors")))), 201, "base model");
-    RegistryHttp.expect(registry.postJson("/api/v1/adapters", "{\"name\":\"it-lora\",\"baseModel\":\"it-base\"}"),
-        201, "adapter");
+    RegistryHttp.expect(
+        registry.multipart(
+            "/api/v1/base-models",
+            Map.of("name", "it-base"),
+            List.of(
+                new RegistryHttp.FilePart(
+                    "config.json", RegistryHttp.textFile(files, "config.json", model.config())),
+                new RegistryHttp.FilePart(
+                    "model.safetensors", files.resolve("model.safetensors")))),
+        201,
+        "base model");
+    RegistryHttp.expect(
+        registry.postJson("/api/v1/adapters", "{\"name\":\"it-lora\",\"baseModel\":\"it-base\"}"),
+        201,
+        "adapter");
     model.writeAdapter(files.resolve("adapter_model.safetensors"), 2);
-    RegistryHttp.expect(registry.multipart("/api/v1/adapters/it-lora/versions", Map.of(), List.of(
-        new RegistryHttp.FilePart("adapter_config.json",
-            RegistryHttp.textFile(files, "adapter_config.json", BenchModel.adapterConfig(2))),
-        new RegistryHttp.FilePart("adapter_model.safetensors", files.resolve("adapter_model.safetensors")))), 201, "version");
+    RegistryHttp.expect(
+        registry.multipart(
+            "/api/v1/adapters/it-lora/versions",
+            Map.of(),
+            List.of(
+                new RegistryHttp.FilePart(
+                    "adapter_config.json",
+                    RegistryHttp.textFile(
+                        files, "adapter_config.json", BenchModel.adapterConfig(2))),
+                new RegistryHttp.FilePart(
+                    "adapter_model.safetensors", files.resolve("adapter_model.safetensors")))),
+        201,
+        "version");
     return Files.readAllBytes(files.resolve("adapter_model.safetensors"));
   }
 
   private HttpResponse<String> get(String path, String token) throws Exception {
-    return http.send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + token).GET().build(),
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + token).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -243,7 +301,9 @@ class LocalPlatformIT {
     }
 
     private void copy(Path log) {
-      try (var in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      try (var in =
+              new BufferedReader(
+                  new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
           var out = Files.newBufferedWriter(log)) {
         String line;
         while ((line = in.readLine()) != null) {
@@ -258,7 +318,8 @@ class LocalPlatformIT {
       } catch (IOException e) {
         started.completeExceptionally(e);
       }
-      started.completeExceptionally(new AssertionError("the platform exited before it started; see " + log));
+      started.completeExceptionally(
+          new AssertionError("the platform exited before it started; see " + log));
       drained.complete(null);
     }
 
@@ -272,7 +333,8 @@ class LocalPlatformIT {
       try {
         started.get(START_DEADLINE.toSeconds(), TimeUnit.SECONDS);
       } catch (Exception e) {
-        throw new AssertionError("the platform did not start within " + START_DEADLINE + ":\n" + tail(), e);
+        throw new AssertionError(
+            "the platform did not start within " + START_DEADLINE + ":\n" + tail(), e);
       }
     }
 

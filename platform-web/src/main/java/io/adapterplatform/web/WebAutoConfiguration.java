@@ -9,9 +9,10 @@ import org.springframework.boot.webmvc.autoconfigure.error.ErrorMvcAutoConfigura
 import org.springframework.context.annotation.Import;
 
 /**
- * The web layer every service shares, registered once per context as an auto-configuration (never by a
- * service's component scan), so that one service alone and all of them in the one-JVM launcher get the same
- * single set of beans. Before Boot's error configuration: its default error controller backs off for ours.
+ * The web layer every service shares, registered once per context as an auto-configuration (never
+ * by a service's component scan), so that one service alone and all of them in the one-JVM launcher
+ * get the same single set of beans. Before Boot's error configuration: its default error controller
+ * backs off for ours.
  */
 @AutoConfiguration(before = ErrorMvcAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)

@@ -18,8 +18,9 @@ import org.springframework.context.annotation.Import;
 /** Which beans the shared web layer adds to a context, and where its token verifier comes from. */
 class WebAutoConfigurationTest {
 
-  private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
-      .withConfiguration(AutoConfigurations.of(WebAutoConfiguration.class));
+  private final WebApplicationContextRunner runner =
+      new WebApplicationContextRunner()
+          .withConfiguration(AutoConfigurations.of(WebAutoConfiguration.class));
 
   @Configuration(proxyBeanMethods = false)
   static class LocalTokens {
@@ -39,19 +40,30 @@ class WebAutoConfigurationTest {
 
   @Test
   void aContextWithTheRegistrysVerifierGetsOneFilterAndNoRemoteVerifier() {
-    runner.withUserConfiguration(LocalTokens.class, AnotherModule.class)
+    runner
+        .withUserConfiguration(LocalTokens.class, AnotherModule.class)
         .withPropertyValues("platform.auth.registry-url=http://registry:8080")
-        .run(context -> {
-          assertThat(context).hasSingleBean(AuthFilter.class).hasSingleBean(TokenVerifier.class)
-              .hasSingleBean(ApiDocs.class).hasSingleBean(ErrorController.class)
-              .doesNotHaveBean(RemoteTokenVerifier.class);
-        });
+        .run(
+            context -> {
+              assertThat(context)
+                  .hasSingleBean(AuthFilter.class)
+                  .hasSingleBean(TokenVerifier.class)
+                  .hasSingleBean(ApiDocs.class)
+                  .hasSingleBean(ErrorController.class)
+                  .doesNotHaveBean(RemoteTokenVerifier.class);
+            });
   }
 
   @Test
   void aServiceDeployedAloneVerifiesTokensThroughTheRegistryItNames() {
-    runner.withPropertyValues("platform.auth.registry-url=http://registry:8080", "platform.auth.cache-ttl=5s")
-        .run(context -> assertThat(context).hasSingleBean(RemoteTokenVerifier.class).hasSingleBean(AuthFilter.class));
+    runner
+        .withPropertyValues(
+            "platform.auth.registry-url=http://registry:8080", "platform.auth.cache-ttl=5s")
+        .run(
+            context ->
+                assertThat(context)
+                    .hasSingleBean(RemoteTokenVerifier.class)
+                    .hasSingleBean(AuthFilter.class));
   }
 
   @Test
@@ -61,8 +73,11 @@ class WebAutoConfigurationTest {
 
   @Test
   void importingTheAutoConfigurationTwiceStillGivesOneSet() {
-    runner.withUserConfiguration(LocalTokens.class, Twice.class)
-        .run(context -> assertThat(context).hasSingleBean(AuthFilter.class).hasSingleBean(ApiDocs.class));
+    runner
+        .withUserConfiguration(LocalTokens.class, Twice.class)
+        .run(
+            context ->
+                assertThat(context).hasSingleBean(AuthFilter.class).hasSingleBean(ApiDocs.class));
   }
 
   @Configuration(proxyBeanMethods = false)

@@ -28,11 +28,17 @@ import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
- * Two services in one context, imported by their modules as the one-JVM launcher does: the registry and a
- * stand-in second service with its own schema, Flyway history and a bean of the same simple type.
+ * Two services in one context, imported by their modules as the one-JVM launcher does: the registry
+ * and a stand-in second service with its own schema, Flyway history and a bean of the same simple
+ * type.
  */
-@SpringBootTest(classes = TwoServicesTest.Launcher.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"spring.config.name=application,registry", "platform.auth.admin-token=" + TwoServicesTest.ADMIN})
+@SpringBootTest(
+    classes = TwoServicesTest.Launcher.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "spring.config.name=application,registry",
+      "platform.auth.admin-token=" + TwoServicesTest.ADMIN
+    })
 @PlatformBackends
 @DirtiesContext // a second registry in the JVM: its schedulers stop with this class
 class TwoServicesTest {
@@ -44,14 +50,11 @@ class TwoServicesTest {
   @Import({RegistryModule.class, SecondModule.class})
   static class Launcher {}
 
-  @Autowired
-  ApplicationContext context;
+  @Autowired ApplicationContext context;
 
-  @Autowired
-  JdbcClient jdbc;
+  @Autowired JdbcClient jdbc;
 
-  @LocalServerPort
-  int port;
+  @LocalServerPort int port;
 
   @Test
   void theSharedWebLayerIsThereOnce() {
@@ -59,8 +62,10 @@ class TwoServicesTest {
     assertThat(context.getBeanNamesForType(TokenVerifier.class)).hasSize(1);
     assertThat(context.getBeanNamesForType(ApiDocs.class)).hasSize(1);
     assertThat(context.getBeanNamesForType(ErrorController.class)).hasSize(1);
-    // The shared advice once; a service adds advices of its own (the registry: its problems, the /hf protocol's).
-    assertThat(context.getBeanNamesForAnnotation(RestControllerAdvice.class)).filteredOn(n -> n.startsWith("io.adapterplatform.web"))
+    // The shared advice once; a service adds advices of its own (the registry: its problems, the
+    // /hf protocol's).
+    assertThat(context.getBeanNamesForAnnotation(RestControllerAdvice.class))
+        .filteredOn(n -> n.startsWith("io.adapterplatform.web"))
         .containsExactly("io.adapterplatform.web.problem.ProblemAdvice");
     assertThat(context.getBeanNamesForAnnotation(RestControllerAdvice.class))
         .contains("io.adapterplatform.registry.problem.RegistryProblemAdvice");
@@ -74,23 +79,30 @@ class TwoServicesTest {
     long id = secondOutbox.append("hello");
 
     assertThat(registryOutbox).isNotNull();
-    assertThat(jdbc.sql("select payload from second.outbox where id = ?").param(id).query(String.class).single())
+    assertThat(
+            jdbc.sql("select payload from second.outbox where id = ?")
+                .param(id)
+                .query(String.class)
+                .single())
         .isEqualTo("hello");
   }
 
   @Test
   void eachServiceOwnsItsSchemaAndItsFlywayHistory() {
-    assertThat(context.getBeansOfType(Flyway.class)).containsOnlyKeys("registryFlyway", "secondFlyway");
+    assertThat(context.getBeansOfType(Flyway.class))
+        .containsOnlyKeys("registryFlyway", "secondFlyway");
     assertThat(versions("registry")).contains("100", "101");
     assertThat(versions("second")).containsExactly("1");
-    assertThat(tables("second")).containsExactlyInAnyOrder("flyway_schema_history", "note", "outbox");
+    assertThat(tables("second"))
+        .containsExactlyInAnyOrder("flyway_schema_history", "note", "outbox");
     assertThat(tables("registry")).contains("adapter", "outbox", "flyway_schema_history");
     assertThat(tables("public")).isEmpty();
   }
 
   @Test
   void theSecondServiceAnswersThroughTheSharedFilterAndProblems() throws Exception {
-    jdbc.sql("insert into second.note (id, text) values (1, 'kept') on conflict do nothing").update();
+    jdbc.sql("insert into second.note (id, text) values (1, 'kept') on conflict do nothing")
+        .update();
 
     var anonymous = get("/api/v1/second/notes/1", null);
     var found = get("/api/v1/second/notes/1", ADMIN);
@@ -102,17 +114,25 @@ class TwoServicesTest {
     assertThat(found.statusCode()).isEqualTo(200);
     assertThat(found.body()).contains("\"text\":\"kept\"");
     assertThat(missing.statusCode()).isEqualTo(404);
-    assertThat(missing.body()).contains("\"type\":\"https://adapterplatform.io/problems/not-found\"");
+    assertThat(missing.body())
+        .contains("\"type\":\"https://adapterplatform.io/problems/not-found\"");
   }
 
   private List<String> versions(String schema) {
-    return jdbc.sql("select version from " + schema + ".flyway_schema_history where success and version is not null"
-        + " order by installed_rank").query(String.class).list();
+    return jdbc.sql(
+            "select version from "
+                + schema
+                + ".flyway_schema_history where success and version is not null"
+                + " order by installed_rank")
+        .query(String.class)
+        .list();
   }
 
   private List<String> tables(String schema) {
-    return jdbc.sql("select table_name from information_schema.tables where table_schema = ?").param(schema)
-        .query(String.class).list();
+    return jdbc.sql("select table_name from information_schema.tables where table_schema = ?")
+        .param(schema)
+        .query(String.class)
+        .list();
   }
 
   private HttpResponse<String> get(String path, String token) throws Exception {

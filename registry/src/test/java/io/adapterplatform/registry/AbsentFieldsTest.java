@@ -14,9 +14,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The raw JSON, not the generated client (which reads an absent field and a {@code null} alike): an optional
- * field with no value is left out, never written as {@code null}; only {@code nextCursor} is always present,
- * {@code null} on the last page.
+ * The raw JSON, not the generated client (which reads an absent field and a {@code null} alike): an
+ * optional field with no value is left out, never written as {@code null}; only {@code nextCursor}
+ * is always present, {@code null} on the last page.
  */
 class AbsentFieldsTest extends RegistryTestBase {
 
@@ -47,9 +47,16 @@ class AbsentFieldsTest extends RegistryTestBase {
 
     String mix = newAdapter();
     var d = dir();
-    versions().publishVersion(mix, List.of(
-        Fixtures.write(d, "adapter_config.json", Fixtures.mixloraConfig(4, 2, 1, FFN)).toFile(),
-        Fixtures.write(d, "adapter_model.safetensors", Fixtures.mixloraWeights(4, 2, FFN, -1, 3)).toFile()), null);
+    versions()
+        .publishVersion(
+            mix,
+            List.of(
+                Fixtures.write(d, "adapter_config.json", Fixtures.mixloraConfig(4, 2, 1, FFN))
+                    .toFile(),
+                Fixtures.write(
+                        d, "adapter_model.safetensors", Fixtures.mixloraWeights(4, 2, FFN, -1, 3))
+                    .toFile()),
+            null);
     JsonNode m = get("/api/v1/adapters/" + mix + "/versions/1");
     assertThat(m.get("kind").asText()).isEqualTo("MIXLORA");
     assertThat(m.get("numExperts").asInt()).isEqualTo(2);
@@ -67,15 +74,26 @@ class AbsentFieldsTest extends RegistryTestBase {
     publishLora(name, 5);
     JsonNode first = get("/api/v1/adapters/" + name + "/versions?limit=1");
     assertThat(first.get("nextCursor").isTextual()).isTrue();
-    JsonNode last = get("/api/v1/adapters/" + name + "/versions?limit=1&cursor=" + first.get("nextCursor").asText());
+    JsonNode last =
+        get(
+            "/api/v1/adapters/"
+                + name
+                + "/versions?limit=1&cursor="
+                + first.get("nextCursor").asText());
     assertThat(last.has("nextCursor")).isTrue();
     assertThat(last.get("nextCursor").isNull()).isTrue();
     assertThat(last.get("items")).hasSize(1);
     // the generated client reads both spellings
-    assertThat(versions().listVersions(name, 1, null, null).getNextCursor()).isEqualTo(first.get("nextCursor").asText());
-    assertThat(versions().listVersions(name, 1, first.get("nextCursor").asText(), null).getNextCursor()).isNull();
+    assertThat(versions().listVersions(name, 1, null, null).getNextCursor())
+        .isEqualTo(first.get("nextCursor").asText());
+    assertThat(
+            versions()
+                .listVersions(name, 1, first.get("nextCursor").asText(), null)
+                .getNextCursor())
+        .isNull();
 
-    for (String list : List.of("/api/v1/adapters?limit=500", "/api/v1/base-models", "/api/v1/audit?limit=1")) {
+    for (String list :
+        List.of("/api/v1/adapters?limit=500", "/api/v1/base-models", "/api/v1/audit?limit=1")) {
       JsonNode page = get(list);
       assertThat(page.has("nextCursor")).as(list).isTrue();
     }
@@ -92,7 +110,8 @@ class AbsentFieldsTest extends RegistryTestBase {
     aliases().moveAlias(name, "prod", new MoveAliasRequest().version(1));
     JsonNode history = get("/api/v1/adapters/" + name + "/aliases/prod").get("history");
     assertThat(history).hasSize(4);
-    // newest first: recreated (no previous), deleted (no version), moved 1 -> 2, created (no previous)
+    // newest first: recreated (no previous), deleted (no version), moved 1 -> 2, created (no
+    // previous)
     assertThat(history.get(0).has("previousVersion")).isFalse();
     assertThat(history.get(1).has("version")).isFalse();
     assertThat(history.get(1).get("previousVersion").asInt()).isEqualTo(2);
@@ -106,11 +125,18 @@ class AbsentFieldsTest extends RegistryTestBase {
     publishLora(name, 8);
     aliases().moveAlias(name, "prod", new MoveAliasRequest().version(1));
     var bodies = new ArrayList<JsonNode>();
-    for (String path : List.of("/api/v1/adapters/" + name, "/api/v1/adapters?limit=500",
-        "/api/v1/adapters/" + name + "/versions", "/api/v1/adapters/" + name + "/versions/prod",
-        "/api/v1/adapters/" + name + "/aliases", "/api/v1/adapters/" + name + "/aliases/prod",
-        "/api/v1/base-models", "/api/v1/base-models/" + BASE, "/api/v1/audit?limit=500",
-        "/api/v1/adapters/no-such-adapter")) {
+    for (String path :
+        List.of(
+            "/api/v1/adapters/" + name,
+            "/api/v1/adapters?limit=500",
+            "/api/v1/adapters/" + name + "/versions",
+            "/api/v1/adapters/" + name + "/versions/prod",
+            "/api/v1/adapters/" + name + "/aliases",
+            "/api/v1/adapters/" + name + "/aliases/prod",
+            "/api/v1/base-models",
+            "/api/v1/base-models/" + BASE,
+            "/api/v1/audit?limit=500",
+            "/api/v1/adapters/no-such-adapter")) {
       bodies.add(get(path));
     }
     var nulls = new ArrayList<String>();
@@ -139,8 +165,13 @@ class AbsentFieldsTest extends RegistryTestBase {
   }
 
   private JsonNode get(String path) throws Exception {
-    var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-        .header("Authorization", "Bearer " + ADMIN).build(), HttpResponse.BodyHandlers.ofString());
+    var response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                    .header("Authorization", "Bearer " + ADMIN)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     return JSON.readTree(response.body());
   }
 }

@@ -10,11 +10,15 @@ import java.net.http.HttpResponse;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Actuator endpoints other than health need an ADMIN token; health and the OpenAPI document stay open. */
+/**
+ * Actuator endpoints other than health need an ADMIN token; health and the OpenAPI document stay
+ * open.
+ */
 class ActuatorAuthTest extends RegistryTestBase {
 
-  private static final List<String> PROTECTED = List.of("/actuator", "/actuator/info", "/actuator/metrics",
-      "/actuator/metrics/jvm.memory.used");
+  private static final List<String> PROTECTED =
+      List.of(
+          "/actuator", "/actuator/info", "/actuator/metrics", "/actuator/metrics/jvm.memory.used");
 
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -26,10 +30,11 @@ class ActuatorAuthTest extends RegistryTestBase {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static void assertProblem(HttpResponse<String> r, int status, String path) throws Exception {
+  private static void assertProblem(HttpResponse<String> r, int status, String path)
+      throws Exception {
     assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(status);
-    assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(
-        ct -> assertThat(ct).startsWith("application/problem+json"));
+    assertThat(r.headers().firstValue("content-type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
     var body = JSON.readTree(r.body());
     assertThat(body.get("status").asInt()).isEqualTo(status);
     assertThat(body.get("type").asText()).startsWith("https://adapterplatform.io/problems/");

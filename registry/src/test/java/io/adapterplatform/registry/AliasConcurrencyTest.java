@@ -13,7 +13,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
-/** Aliases move atomically under contention: every move succeeds and is recorded once, in a chain. */
+/**
+ * Aliases move atomically under contention: every move succeeds and is recorded once, in a chain.
+ */
 class AliasConcurrencyTest extends RegistryTestBase {
 
   private static final int MOVES = 20;
@@ -29,11 +31,15 @@ class AliasConcurrencyTest extends RegistryTestBase {
     try (var pool = Executors.newFixedThreadPool(MOVES)) {
       for (int i = 1; i <= MOVES; i++) {
         int version = i;
-        futures.add(pool.submit(() -> {
-          var api = new AliasesApi(admin());
-          start.await();
-          return api.moveAliasWithHttpInfo(name, "prod", new MoveAliasRequest().version(version)).getStatusCode();
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  var api = new AliasesApi(admin());
+                  start.await();
+                  return api.moveAliasWithHttpInfo(
+                          name, "prod", new MoveAliasRequest().version(version))
+                      .getStatusCode();
+                }));
       }
       start.countDown();
       for (var f : futures) {
@@ -44,13 +50,18 @@ class AliasConcurrencyTest extends RegistryTestBase {
     var alias = aliases().getAlias(name, "prod");
     List<AliasMove> history = alias.getHistory(); // newest first
     assertThat(history).hasSize(MOVES);
-    assertThat(history).extracting(AliasMove::getVersion).doesNotHaveDuplicates()
-        .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.rangeClosed(1, MOVES).boxed().toList());
+    assertThat(history)
+        .extracting(AliasMove::getVersion)
+        .doesNotHaveDuplicates()
+        .containsExactlyInAnyOrderElementsOf(
+            java.util.stream.IntStream.rangeClosed(1, MOVES).boxed().toList());
     assertThat(alias.getVersion()).isEqualTo(history.getFirst().getVersion());
     assertThat(history.getLast().getPreviousVersion()).isNull();
     var seenPrevious = new HashSet<Integer>();
     for (int k = 0; k < history.size() - 1; k++) {
-      assertThat(history.get(k).getPreviousVersion()).as("entry %d", k).isEqualTo(history.get(k + 1).getVersion());
+      assertThat(history.get(k).getPreviousVersion())
+          .as("entry %d", k)
+          .isEqualTo(history.get(k + 1).getVersion());
       assertThat(seenPrevious.add(history.get(k).getPreviousVersion())).isTrue();
     }
   }

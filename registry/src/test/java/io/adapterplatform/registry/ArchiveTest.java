@@ -35,11 +35,13 @@ class ArchiveTest extends RegistryTestBase {
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/x-tar");
-    assertThat(response.headers().firstValue("Content-Disposition")).hasValueSatisfying(
-        d -> assertThat(d).contains("filename=\"" + name + "-v1.tar\""));
-    assertThat(response.headers().firstValueAsLong("Content-Length")).hasValue(response.body().length);
+    assertThat(response.headers().firstValue("Content-Disposition"))
+        .hasValueSatisfying(d -> assertThat(d).contains("filename=\"" + name + "-v1.tar\""));
+    assertThat(response.headers().firstValueAsLong("Content-Length"))
+        .hasValue(response.body().length);
     assertThat(digests(untar(response.body()))).isEqualTo(digests(v));
-    assertThat(untar(response.body())).containsKeys("adapter_config.json", "adapter_model.safetensors", "README.md");
+    assertThat(untar(response.body()))
+        .containsKeys("adapter_config.json", "adapter_model.safetensors", "README.md");
   }
 
   @Test
@@ -70,25 +72,43 @@ class ArchiveTest extends RegistryTestBase {
     versions().publishVersion(a, loraFiles(4, MixLoraTest.FFN, false, 74), null);
     versions().publishVersion(b, loraFiles(4, MixLoraTest.FFN, false, 75), null);
     String mix = newAdapter();
-    var v = versions().composeVersion(mix, new ComposeRequest()
-        .compose(new Compose().experts(List.of(a + "@1", b + "@1")).topK(1)));
+    var v =
+        versions()
+            .composeVersion(
+                mix,
+                new ComposeRequest()
+                    .compose(new Compose().experts(List.of(a + "@1", b + "@1")).topK(1)));
 
     var file = versions().downloadVersionArchive(mix, "1", null);
 
     var entries = untar(Files.readAllBytes(file.toPath()));
     assertThat(digests(entries)).isEqualTo(digests(v));
-    byte[] weights = Files.readAllBytes(versions().downloadVersionFile(mix, "1", "adapter_model.safetensors", null, null)
-        .toPath());
+    byte[] weights =
+        Files.readAllBytes(
+            versions()
+                .downloadVersionFile(mix, "1", "adapter_model.safetensors", null, null)
+                .toPath());
     assertThat(entries.get("adapter_model.safetensors")).isEqualTo(weights);
   }
 
-  private HttpResponse<byte[]> archive(String adapter, String ref, String ifNoneMatch) throws Exception {
-    var request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter
-        + "/versions/" + ref + "/archive")).header("Authorization", "Bearer " + ADMIN);
+  private HttpResponse<byte[]> archive(String adapter, String ref, String ifNoneMatch)
+      throws Exception {
+    var request =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://localhost:"
+                        + port
+                        + "/api/v1/adapters/"
+                        + adapter
+                        + "/versions/"
+                        + ref
+                        + "/archive"))
+            .header("Authorization", "Bearer " + ADMIN);
     if (ifNoneMatch != null) {
       request.header("If-None-Match", ifNoneMatch);
     }
-    return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    return HttpClient.newHttpClient()
+        .send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   private static Map<String, String> digests(AdapterVersion v) {
@@ -121,7 +141,9 @@ class ArchiveTest extends RegistryTestBase {
       at += 512 + (size + 511) / 512 * 512;
       if (header[156] == 'x') {
         String record = new String(data, StandardCharsets.UTF_8);
-        paxPath = record.substring(record.indexOf("path=") + 5, record.indexOf('\n', record.indexOf("path=")));
+        paxPath =
+            record.substring(
+                record.indexOf("path=") + 5, record.indexOf('\n', record.indexOf("path=")));
         continue;
       }
       assertThat((char) header[156]).isEqualTo('0');

@@ -20,13 +20,18 @@ import org.junit.jupiter.api.Test;
 class AuthHardeningTest extends RegistryTestBase {
 
   private HttpResponse<String> get(HttpClient http, String path, String token) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Authorization", "Bearer " + token)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
-  void aHundredWrongTokensFromOneAddressAreAnswered429WhileOtherAddressesStillWork() throws Exception {
-    // Another loopback address than every other test's 127.0.0.1, so that this block hits no one else.
+  void aHundredWrongTokensFromOneAddressAreAnswered429WhileOtherAddressesStillWork()
+      throws Exception {
+    // Another loopback address than every other test's 127.0.0.1, so that this block hits no one
+    // else.
     var guesser = HttpClient.newBuilder().localAddress(InetAddress.getByName("127.0.0.7")).build();
     var others = HttpClient.newHttpClient();
 
@@ -39,12 +44,13 @@ class AuthHardeningTest extends RegistryTestBase {
     }
 
     assertThat(last.statusCode()).isEqualTo(429);
-    assertThat(last.headers().firstValue("content-type")).hasValueSatisfying(
-        ct -> assertThat(ct).startsWith("application/problem+json"));
+    assertThat(last.headers().firstValue("content-type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
     assertThat(JSON.readTree(last.body()).get("type").asText()).endsWith("/too-many-requests");
-    assertThat(last.headers().firstValue("retry-after")).hasValueSatisfying(
-        s -> assertThat(Long.parseLong(s)).isBetween(1L, 61L));
-    assertThat(get(guesser, "/api/v1/adapters", ADMIN).statusCode()).as("blocked address, even a good token")
+    assertThat(last.headers().firstValue("retry-after"))
+        .hasValueSatisfying(s -> assertThat(Long.parseLong(s)).isBetween(1L, 61L));
+    assertThat(get(guesser, "/api/v1/adapters", ADMIN).statusCode())
+        .as("blocked address, even a good token")
         .isEqualTo(429);
     assertThat(get(others, "/api/v1/adapters", ADMIN).statusCode()).isEqualTo(200);
   }
@@ -62,10 +68,13 @@ class AuthHardeningTest extends RegistryTestBase {
 
     Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
     double queries = lookups(http) - before;
-    // One lookup for the new token, at most one more per 5 s TTL that the burst (and the two reads) spans,
+    // One lookup for the new token, at most one more per 5 s TTL that the burst (and the two reads)
+    // spans,
     // for it and for the admin token that reads the counter.
     long ttlsSpanned = elapsed.toSeconds() / 5 + 1;
-    assertThat(queries).as("token lookups for 50 requests over %s", elapsed).isLessThanOrEqualTo(2.0 * ttlsSpanned + 1);
+    assertThat(queries)
+        .as("token lookups for 50 requests over %s", elapsed)
+        .isLessThanOrEqualTo(2.0 * ttlsSpanned + 1);
     assertThat(queries).isLessThan(50);
   }
 
@@ -77,11 +86,18 @@ class AuthHardeningTest extends RegistryTestBase {
 
   @Test
   void aCursorThatDecodesToANulByteOrToNoCursorIsA400() throws Exception {
-    String nul = Base64.getUrlEncoder().withoutPadding().encodeToString("k:\0".getBytes(StandardCharsets.UTF_8));
-    String badUtf8 = Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[] {'k', ':', (byte) 0xC3, 0x28});
+    String nul =
+        Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString("k:\0".getBytes(StandardCharsets.UTF_8));
+    String badUtf8 =
+        Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(new byte[] {'k', ':', (byte) 0xC3, 0x28});
 
     for (String cursor : new String[] {nul, badUtf8, "%%%", "AA"}) {
-      var p = problem(400, () -> new AdaptersApi(admin()).listAdapters(null, cursor, null, null, null));
+      var p =
+          problem(400, () -> new AdaptersApi(admin()).listAdapters(null, cursor, null, null, null));
       assertThat(p.getErrors()).anySatisfy(e -> assertThat(e.getField()).isEqualTo("cursor"));
       problem(400, () -> new TokensApi(admin()).listTokens(null, cursor));
       problem(400, () -> new AuditApi(admin()).listAudit(null, cursor));

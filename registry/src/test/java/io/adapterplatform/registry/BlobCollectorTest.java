@@ -3,8 +3,8 @@ package io.adapterplatform.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.adapterplatform.embedded.BackendEndpoints;
 import io.adapterplatform.api.registry.model.AdapterVersion;
+import io.adapterplatform.embedded.BackendEndpoints;
 import io.adapterplatform.registry.storage.BlobCollector;
 import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.BlobStore;
@@ -29,19 +29,15 @@ import org.springframework.transaction.support.TransactionTemplate;
 class BlobCollectorTest extends RegistryTestBase {
 
   private static final String WEIGHTS = "adapter_model.safetensors";
+
   /** Past the default one-hour grace: the collector's clock is moved, nothing sleeps. */
   private static final Duration PAST_GRACE = Duration.ofHours(1).plusMinutes(5);
 
-  @Autowired
-  BlobCollector collector;
-  @Autowired
-  BlobRows blobRows;
-  @Autowired
-  JdbcClient jdbc;
-  @Autowired
-  TransactionTemplate tx;
-  @Autowired
-  MeterRegistry meters;
+  @Autowired BlobCollector collector;
+  @Autowired BlobRows blobRows;
+  @Autowired JdbcClient jdbc;
+  @Autowired TransactionTemplate tx;
+  @Autowired MeterRegistry meters;
 
   @Test
   void orphanObjectIsRemovedOnlyOnceOlderThanTheGrace(BackendEndpoints backends) throws Exception {
@@ -49,8 +45,10 @@ class BlobCollectorTest extends RegistryTestBase {
     byte[] bytes = randomBytes(1000);
     String key = BlobStore.blobKey(sha256(bytes));
     // What a registry that crashed between promote and commit leaves: an object without a row.
-    s3.putObject(PutObjectArgs.builder().bucket("adapter-registry").object(key)
-        .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build());
+    s3.putObject(
+        PutObjectArgs.builder().bucket("adapter-registry").object(key).stream(
+                new ByteArrayInputStream(bytes), bytes.length, -1)
+            .build());
     double before = counted("orphan", "bytes");
 
     collector.collect(Instant.now());
@@ -63,7 +61,8 @@ class BlobCollectorTest extends RegistryTestBase {
   }
 
   @Test
-  void blobOfADeletedVersionGoesOnceUnreferencedASharedOneStays(BackendEndpoints backends) throws Exception {
+  void blobOfADeletedVersionGoesOnceUnreferencedASharedOneStays(BackendEndpoints backends)
+      throws Exception {
     var s3 = s3(backends);
     long own = ThreadLocalRandom.current().nextLong();
     long shared = ThreadLocalRandom.current().nextLong();
@@ -101,27 +100,35 @@ class BlobCollectorTest extends RegistryTestBase {
   }
 
   @Test
-  void aBlobAnUploadIsRecordingIsSkippedAndOneCollectedFirstIsNeverReferenced(BackendEndpoints backends) throws Exception {
+  void aBlobAnUploadIsRecordingIsSkippedAndOneCollectedFirstIsNeverReferenced(
+      BackendEndpoints backends) throws Exception {
     var s3 = s3(backends);
     String a = newAdapter();
     var v = publishLora(a, ThreadLocalRandom.current().nextLong());
     String sha = sha(v);
-    long size = v.getFiles().stream().filter(f -> f.getName().equals(WEIGHTS)).findFirst().orElseThrow().getSize();
+    long size =
+        v.getFiles().stream()
+            .filter(f -> f.getName().equals(WEIGHTS))
+            .findFirst()
+            .orElseThrow()
+            .getSize();
     String key = objectKey(sha);
     versions().deleteVersion(a, "1");
     var info = new FileInfo(WEIGHTS, sha, size);
 
-    // An upload deduplicating onto the unreferenced blob holds its lock: the collector must skip it.
+    // An upload deduplicating onto the unreferenced blob holds its lock: the collector must skip
+    // it.
     try (var pool = Executors.newSingleThreadExecutor()) {
-      tx.executeWithoutResult(status -> {
-        blobRows.record(info, null);
-        try {
-          pool.submit(() -> collector.collect(Instant.now().plus(PAST_GRACE))).get();
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-        assertThat(exists(s3, key)).isTrue();
-      });
+      tx.executeWithoutResult(
+          status -> {
+            blobRows.record(info, null);
+            try {
+              pool.submit(() -> collector.collect(Instant.now().plus(PAST_GRACE))).get();
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+            assertThat(exists(s3, key)).isTrue();
+          });
     }
     assertThat(hasRow(sha)).isTrue();
 
@@ -140,8 +147,8 @@ class BlobCollectorTest extends RegistryTestBase {
   }
 
   @Test
-  void anUploadIsCommittedWhereItWasWrittenAndADuplicateLeavesNoObjectBehind(BackendEndpoints backends)
-      throws Exception {
+  void anUploadIsCommittedWhereItWasWrittenAndADuplicateLeavesNoObjectBehind(
+      BackendEndpoints backends) throws Exception {
     var s3 = s3(backends);
     long seed = ThreadLocalRandom.current().nextLong();
     String a = newAdapter();
@@ -152,22 +159,28 @@ class BlobCollectorTest extends RegistryTestBase {
     var uploadsBefore = objectsUnder(s3, "blobs/u/");
     var second = publishLora(b, seed);
 
-    assertThat(key).as("streamed to its final key: no copy to a content address").startsWith("blobs/u/");
+    assertThat(key)
+        .as("streamed to its final key: no copy to a content address")
+        .startsWith("blobs/u/");
     assertThat(exists(s3, BlobStore.blobKey(sha(first)))).isFalse();
     assertThat(sha(second)).isEqualTo(sha(first));
     assertThat(objectKey(sha(second))).isEqualTo(key);
-    assertThat(objectsUnder(s3, "blobs/u/")).as("the duplicate's own objects were removed at once")
+    assertThat(objectsUnder(s3, "blobs/u/"))
+        .as("the duplicate's own objects were removed at once")
         .containsExactlyInAnyOrderElementsOf(uploadsBefore);
     var file = versions().downloadVersionFile(b, "1", WEIGHTS, null, null);
     assertThat(sha256(Files.readAllBytes(file.toPath()))).isEqualTo(sha(second));
   }
 
   @Test
-  void anUploadLeftUncommittedIsRemovedOnceOlderThanTheGrace(BackendEndpoints backends) throws Exception {
+  void anUploadLeftUncommittedIsRemovedOnceOlderThanTheGrace(BackendEndpoints backends)
+      throws Exception {
     var s3 = s3(backends);
     String key = "blobs/u/crashed-" + ThreadLocalRandom.current().nextLong() + "/0";
-    s3.putObject(PutObjectArgs.builder().bucket("adapter-registry").object(key)
-        .stream(new ByteArrayInputStream(new byte[] {1, 2, 3}), 3, -1).build());
+    s3.putObject(
+        PutObjectArgs.builder().bucket("adapter-registry").object(key).stream(
+                new ByteArrayInputStream(new byte[] {1, 2, 3}), 3, -1)
+            .build());
 
     collector.collect(Instant.now());
     assertThat(exists(s3, key)).as("young: its upload may be about to commit").isTrue();
@@ -177,29 +190,49 @@ class BlobCollectorTest extends RegistryTestBase {
   }
 
   private String objectKey(String sha) {
-    return jdbc.sql("select object_key from blob where sha256 = ?").param(sha).query(String.class).single();
+    return jdbc.sql("select object_key from blob where sha256 = ?")
+        .param(sha)
+        .query(String.class)
+        .single();
   }
 
-  private static java.util.Set<String> objectsUnder(MinioClient s3, String prefix) throws Exception {
+  private static java.util.Set<String> objectsUnder(MinioClient s3, String prefix)
+      throws Exception {
     var keys = new java.util.HashSet<String>();
-    for (var item : s3.listObjects(io.minio.ListObjectsArgs.builder().bucket("adapter-registry").prefix(prefix)
-        .recursive(true).build())) {
+    for (var item :
+        s3.listObjects(
+            io.minio.ListObjectsArgs.builder()
+                .bucket("adapter-registry")
+                .prefix(prefix)
+                .recursive(true)
+                .build())) {
       keys.add(item.get().objectName());
     }
     return keys;
   }
 
   private boolean hasRow(String sha) {
-    return jdbc.sql("select count(*) from blob where sha256 = ?").param(sha).query(Integer.class).single() > 0;
+    return jdbc.sql("select count(*) from blob where sha256 = ?")
+            .param(sha)
+            .query(Integer.class)
+            .single()
+        > 0;
   }
 
   private static String sha(AdapterVersion v) {
-    return v.getFiles().stream().filter(f -> f.getName().equals(WEIGHTS)).findFirst().orElseThrow().getSha256();
+    return v.getFiles().stream()
+        .filter(f -> f.getName().equals(WEIGHTS))
+        .findFirst()
+        .orElseThrow()
+        .getSha256();
   }
 
   private static MinioClient s3(BackendEndpoints backends) {
-    return MinioClient.builder().endpoint(backends.s3Endpoint()).credentials(backends.s3AccessKey(), backends.s3SecretKey())
-        .region(backends.s3Region()).build();
+    return MinioClient.builder()
+        .endpoint(backends.s3Endpoint())
+        .credentials(backends.s3AccessKey(), backends.s3SecretKey())
+        .region(backends.s3Region())
+        .build();
   }
 
   private static byte[] randomBytes(int n) {

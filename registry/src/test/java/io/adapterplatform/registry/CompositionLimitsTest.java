@@ -14,11 +14,13 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
-/** Composing is bounded before it reads anything, and what it builds is not rebuilt for every reader. */
+/**
+ * Composing is bounded before it reads anything, and what it builds is not rebuilt for every
+ * reader.
+ */
 class CompositionLimitsTest extends RegistryTestBase {
 
-  @Autowired
-  MeterRegistry meters;
+  @Autowired MeterRegistry meters;
 
   @Test
   void aCompositionNamingOneExpertTwoThousandTimesIsRefusedBeforeAnythingIsRead() throws Exception {
@@ -28,7 +30,8 @@ class CompositionLimitsTest extends RegistryTestBase {
     double before = builds();
 
     long started = System.nanoTime();
-    var response = compose(mix, ADMIN, Map.of("experts", Collections.nCopies(2000, expert + "@1"), "topK", 2));
+    var response =
+        compose(mix, ADMIN, Map.of("experts", Collections.nCopies(2000, expert + "@1"), "topK", 2));
     long millis = (System.nanoTime() - started) / 1_000_000;
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(422);
@@ -45,20 +48,45 @@ class CompositionLimitsTest extends RegistryTestBase {
     versions().publishVersion(b, loraFiles(4, MixLoraTest.FFN, false, 33), null);
     String mix = newAdapter();
     double beforeCompose = builds();
-    var composed = compose(mix, ADMIN, Map.of("experts", List.of(a + "@1", b + "@1", a + "@1"), "topK", 2));
+    var composed =
+        compose(mix, ADMIN, Map.of("experts", List.of(a + "@1", b + "@1", a + "@1"), "topK", 2));
     assertThat(composed.statusCode()).as(composed.body()).isEqualTo(201);
     double afterCompose = builds();
     assertThat(afterCompose).as("plans built by composing").isEqualTo(beforeCompose + 1);
     String reader = tokenWith(Role.READER);
     var client = HttpClient.newHttpClient();
-    String file = "http://localhost:" + port + "/api/v1/adapters/" + mix + "/versions/1/files/adapter_model.safetensors";
+    String file =
+        "http://localhost:"
+            + port
+            + "/api/v1/adapters/"
+            + mix
+            + "/versions/1/files/adapter_model.safetensors";
 
-    var first = client.send(HttpRequest.newBuilder(URI.create(file)).header("Authorization", "Bearer " + reader)
-        .header("Range", "bytes=0-0").build(), HttpResponse.BodyHandlers.ofByteArray());
-    var whole = client.send(HttpRequest.newBuilder(URI.create(file)).header("Authorization", "Bearer " + reader).build(),
-        HttpResponse.BodyHandlers.ofByteArray());
-    var experts = client.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/adapters/" + mix
-        + "/versions/1/experts")).header("Authorization", "Bearer " + reader).build(), HttpResponse.BodyHandlers.ofString());
+    var first =
+        client.send(
+            HttpRequest.newBuilder(URI.create(file))
+                .header("Authorization", "Bearer " + reader)
+                .header("Range", "bytes=0-0")
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    var whole =
+        client.send(
+            HttpRequest.newBuilder(URI.create(file))
+                .header("Authorization", "Bearer " + reader)
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    var experts =
+        client.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://localhost:"
+                            + port
+                            + "/api/v1/adapters/"
+                            + mix
+                            + "/versions/1/experts"))
+                .header("Authorization", "Bearer " + reader)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
 
     assertThat(first.statusCode()).isEqualTo(206);
     assertThat(whole.statusCode()).isEqualTo(200);
@@ -71,10 +99,18 @@ class CompositionLimitsTest extends RegistryTestBase {
     return counter == null ? 0 : counter.count();
   }
 
-  private HttpResponse<String> compose(String adapter, String token, Map<String, Object> compose) throws Exception {
-    var request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
-        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("compose", compose)))).build();
+  private HttpResponse<String> compose(String adapter, String token, Map<String, Object> compose)
+      throws Exception {
+    var request =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    JSON.writeValueAsString(Map.of("compose", compose))))
+            .build();
     return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
   }
 }

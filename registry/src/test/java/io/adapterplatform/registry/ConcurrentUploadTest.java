@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 class ConcurrentUploadTest extends RegistryTestBase {
 
   @Test
-  void twentyFourConcurrentUploadsGetNumbersOneToTwentyFourWithoutGapsOrDuplicates() throws Exception {
+  void twentyFourConcurrentUploadsGetNumbersOneToTwentyFourWithoutGapsOrDuplicates()
+      throws Exception {
     String name = newAdapter();
     int n = 24;
     var start = new CountDownLatch(1);
@@ -25,10 +26,11 @@ class ConcurrentUploadTest extends RegistryTestBase {
       for (int i = 0; i < n; i++) {
         long seed = i;
         var files = loraFiles(4, List.of("q_proj", "v_proj"), false, seed);
-        Callable<AdapterVersion> upload = () -> {
-          start.await();
-          return versions().publishVersion(name, files, null);
-        };
+        Callable<AdapterVersion> upload =
+            () -> {
+              start.await();
+              return versions().publishVersion(name, files, null);
+            };
         results.add(pool.submit(upload));
       }
       start.countDown();
@@ -37,9 +39,11 @@ class ConcurrentUploadTest extends RegistryTestBase {
         numbers.add(r.get().getVersion());
       }
 
-      assertThat(numbers).containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(1, n).boxed().toList());
+      assertThat(numbers)
+          .containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(1, n).boxed().toList());
     }
-    assertThat(versions().listVersions(name, 100, null, null).getItems()).extracting(AdapterVersion::getVersion)
+    assertThat(versions().listVersions(name, 100, null, null).getItems())
+        .extracting(AdapterVersion::getVersion)
         .containsExactlyElementsOf(IntStream.rangeClosed(1, n).boxed().toList());
   }
 }

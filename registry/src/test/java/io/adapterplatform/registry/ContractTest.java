@@ -12,8 +12,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
 /**
- * The running registry's {@code /v3/api-docs} and platform-api's registry.yaml must agree on every operation
- * and schema (platform-test's ContractDiff says what that covers).
+ * The running registry's {@code /v3/api-docs} and platform-api's registry.yaml must agree on every
+ * operation and schema (platform-test's ContractDiff says what that covers).
  */
 class ContractTest extends RegistryTestBase {
 
@@ -21,7 +21,8 @@ class ContractTest extends RegistryTestBase {
   void servedApiDocsAgreeWithTheContract() throws Exception {
     var differences = servedAgainstContract(port, "/openapi/registry.yaml", "/openapi/common.yaml");
 
-    assertThat(differences).as("differences between the contract (registry.yaml) and the served /v3/api-docs")
+    assertThat(differences)
+        .as("differences between the contract (registry.yaml) and the served /v3/api-docs")
         .isEmpty();
   }
 
@@ -37,9 +38,10 @@ class ContractTest extends RegistryTestBase {
 
     var differences = differences(normalize(contract, common), normalize(changed, common));
 
-    assertThat(differences).containsExactlyInAnyOrder(
-        "operations > GET /api/v1/adapters > parameters > query kind: in the contract, not served",
-        "operations > GET /api/v1/adapters > parameters > query type: served, not in the contract",
-        "schemas > Adapter > required: contract [baseModel, createdAt, labels, name], served [baseModel, createdAt, labels]");
+    assertThat(differences)
+        .containsExactlyInAnyOrder(
+            "operations > GET /api/v1/adapters > parameters > query kind: in the contract, not served",
+            "operations > GET /api/v1/adapters > parameters > query type: served, not in the contract",
+            "schemas > Adapter > required: contract [baseModel, createdAt, labels, name], served [baseModel, createdAt, labels]");
   }
 }

@@ -3,10 +3,10 @@ package io.adapterplatform.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.adapterplatform.api.registry.client.BaseModelsApi;
 import io.adapterplatform.embedded.BackendEndpoints;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
-import io.adapterplatform.api.registry.client.BaseModelsApi;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -32,79 +32,150 @@ class DownloadTest extends RegistryTestBase {
     byte[] weights = Files.readAllBytes(files.get(1).toPath());
     versions().publishVersion(name, files, null);
 
-    var full = versions().downloadVersionFileWithHttpInfo(name, "1", "adapter_model.safetensors", null, null);
+    var full =
+        versions()
+            .downloadVersionFileWithHttpInfo(name, "1", "adapter_model.safetensors", null, null);
     String etag = full.getHeaders().get("etag").getFirst();
-    var part = versions().downloadVersionFileWithHttpInfo(name, "1", "adapter_model.safetensors", "bytes=10-19", null);
-    var suffix = versions().downloadVersionFileWithHttpInfo(name, "1", "adapter_model.safetensors", "bytes=-5", null);
+    var part =
+        versions()
+            .downloadVersionFileWithHttpInfo(
+                name, "1", "adapter_model.safetensors", "bytes=10-19", null);
+    var suffix =
+        versions()
+            .downloadVersionFileWithHttpInfo(
+                name, "1", "adapter_model.safetensors", "bytes=-5", null);
 
     assertThat(full.getStatusCode()).isEqualTo(200);
     assertThat(Files.readAllBytes(full.getData().toPath())).isEqualTo(weights);
     assertThat(etag).isEqualTo("\"" + BaseModelTest.sha256(weights) + "\"");
     assertThat(part.getStatusCode()).isEqualTo(206);
-    assertThat(part.getHeaders().get("content-range").getFirst()).isEqualTo("bytes 10-19/" + weights.length);
-    assertThat(Files.readAllBytes(part.getData().toPath())).isEqualTo(Arrays.copyOfRange(weights, 10, 20));
+    assertThat(part.getHeaders().get("content-range").getFirst())
+        .isEqualTo("bytes 10-19/" + weights.length);
+    assertThat(Files.readAllBytes(part.getData().toPath()))
+        .isEqualTo(Arrays.copyOfRange(weights, 10, 20));
     assertThat(Files.readAllBytes(suffix.getData().toPath()))
         .isEqualTo(Arrays.copyOfRange(weights, weights.length - 5, weights.length));
-    var notModified = catchThrowable(() -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, etag));
-    assertThat(((io.adapterplatform.api.registry.invoker.ApiException) notModified).getCode()).isEqualTo(304);
-    problem(416, () -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", "bytes=" + weights.length + "-", null));
+    var notModified =
+        catchThrowable(
+            () ->
+                versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, etag));
+    assertThat(((io.adapterplatform.api.registry.invoker.ApiException) notModified).getCode())
+        .isEqualTo(304);
+    problem(
+        416,
+        () ->
+            versions()
+                .downloadVersionFile(
+                    name, "1", "adapter_model.safetensors", "bytes=" + weights.length + "-", null));
     problem(404, () -> versions().downloadVersionFile(name, "1", "nope.bin", null, null));
   }
 
   @Test
-  void corruptSmallFileIsAProblemWithoutTheFilesHeaders(BackendEndpoints backends) throws Exception {
+  void corruptSmallFileIsAProblemWithoutTheFilesHeaders(BackendEndpoints backends)
+      throws Exception {
     String name = newAdapter();
     var v = versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 12), null);
-    var file = v.getFiles().stream().filter(f -> f.getName().equals("adapter_model.safetensors")).findFirst().orElseThrow();
+    var file =
+        v.getFiles().stream()
+            .filter(f -> f.getName().equals("adapter_model.safetensors"))
+            .findFirst()
+            .orElseThrow();
     overwrite(backends, objectKey(file.getSha256()), new byte[(int) (long) file.getSize()]);
 
-    var whole = problem(500, () -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, null));
-    var range = problem(500, () -> versions().downloadVersionFile(name, "1", "adapter_model.safetensors", "bytes=0-9", null));
-    var raw = get("/api/v1/adapters/" + name + "/versions/1/files/adapter_model.safetensors", "bytes=0-9");
+    var whole =
+        problem(
+            500,
+            () ->
+                versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, null));
+    var range =
+        problem(
+            500,
+            () ->
+                versions()
+                    .downloadVersionFile(
+                        name, "1", "adapter_model.safetensors", "bytes=0-9", null));
+    var raw =
+        get(
+            "/api/v1/adapters/" + name + "/versions/1/files/adapter_model.safetensors",
+            "bytes=0-9");
 
     assertThat(whole.getType().toString()).endsWith("/stored-file-corrupt");
     assertThat(range.getType().toString()).endsWith("/stored-file-corrupt");
     assertThat(raw.statusCode()).isEqualTo(500);
-    assertThat(raw.headers().firstValue("content-type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+    assertThat(raw.headers().firstValue("content-type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
     assertThat(raw.headers().map()).doesNotContainKeys("etag", "content-range", "accept-ranges");
-    raw.headers().firstValueAsLong("content-length").ifPresent(n -> assertThat(n).isEqualTo(raw.body().length));
+    raw.headers()
+        .firstValueAsLong("content-length")
+        .ifPresent(n -> assertThat(n).isEqualTo(raw.body().length));
   }
 
   @Test
   void corruptLargeFileEndsInATruncatedTransfer(BackendEndpoints backends) throws Exception {
-    // 300 KB: far more than one verification chunk, so the first bytes are on the wire before the digest ends.
+    // 300 KB: far more than one verification chunk, so the first bytes are on the wire before the
+    // digest ends.
     String model = "bm-" + unique();
-    byte[] tokenizer = ("{\"version\": \"1.0\", \"pad\": \"" + "x".repeat(300_000) + "\"}").getBytes(StandardCharsets.UTF_8);
+    byte[] tokenizer =
+        ("{\"version\": \"1.0\", \"pad\": \"" + "x".repeat(300_000) + "\"}")
+            .getBytes(StandardCharsets.UTF_8);
     Path d = dir();
-    var stored = new BaseModelsApi(admin()).uploadBaseModel(model, List.of(
-        Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
-        Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(5)).toFile(),
-        Fixtures.write(d, "tokenizer.json", tokenizer).toFile()));
-    var file = stored.getFiles().stream().filter(f -> f.getName().equals("tokenizer.json")).findFirst().orElseThrow();
+    var stored =
+        new BaseModelsApi(admin())
+            .uploadBaseModel(
+                model,
+                List.of(
+                    Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
+                    Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(5)).toFile(),
+                    Fixtures.write(d, "tokenizer.json", tokenizer).toFile()));
+    var file =
+        stored.getFiles().stream()
+            .filter(f -> f.getName().equals("tokenizer.json"))
+            .findFirst()
+            .orElseThrow();
     byte[] corrupt = tokenizer.clone();
     corrupt[corrupt.length - 3] ^= 1;
     overwrite(backends, objectKey(file.getSha256()), corrupt);
 
-    var failure = catchThrowable(() -> get("/api/v1/base-models/" + model + "/files/tokenizer.json", null));
-    var viaClient = catchThrowable(() -> new BaseModelsApi(admin()).downloadBaseModelFile(model, "tokenizer.json", null, null));
+    var failure =
+        catchThrowable(() -> get("/api/v1/base-models/" + model + "/files/tokenizer.json", null));
+    var viaClient =
+        catchThrowable(
+            () ->
+                new BaseModelsApi(admin())
+                    .downloadBaseModelFile(model, "tokenizer.json", null, null));
 
-    assertThat(failure).as("a corrupt blob must not be served as a complete response").isInstanceOf(IOException.class);
+    assertThat(failure)
+        .as("a corrupt blob must not be served as a complete response")
+        .isInstanceOf(IOException.class);
     assertThat(viaClient).isNotNull();
   }
 
   private String objectKey(String sha) {
-    return jdbc.sql("select object_key from blob where sha256 = ?").param(sha).query(String.class).single();
+    return jdbc.sql("select object_key from blob where sha256 = ?")
+        .param(sha)
+        .query(String.class)
+        .single();
   }
 
-  private static void overwrite(BackendEndpoints backends, String key, byte[] bytes) throws Exception {
-    var s3 = MinioClient.builder().endpoint(backends.s3Endpoint()).credentials(backends.s3AccessKey(), backends.s3SecretKey())
-        .region(backends.s3Region()).build();
-    s3.putObject(PutObjectArgs.builder().bucket("adapter-registry").object(key)
-        .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build());
+  private static void overwrite(BackendEndpoints backends, String key, byte[] bytes)
+      throws Exception {
+    var s3 =
+        MinioClient.builder()
+            .endpoint(backends.s3Endpoint())
+            .credentials(backends.s3AccessKey(), backends.s3SecretKey())
+            .region(backends.s3Region())
+            .build();
+    s3.putObject(
+        PutObjectArgs.builder().bucket("adapter-registry").object(key).stream(
+                new ByteArrayInputStream(bytes), bytes.length, -1)
+            .build());
   }
 
-  private HttpResponse<byte[]> get(String path, String range) throws IOException, InterruptedException {
-    var b = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).header("Authorization", "Bearer " + ADMIN);
+  private HttpResponse<byte[]> get(String path, String range)
+      throws IOException, InterruptedException {
+    var b =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .header("Authorization", "Bearer " + ADMIN);
     if (range != null) {
       b.header("Range", range);
     }

@@ -33,8 +33,8 @@ class EventsTest extends RegistryTestBase {
   }
 
   @Test
-  void publishesEveryKindOfEventInOrderKeyedByAdapterAsEnvelopesThatMatchTheSchema(BackendEndpoints backends)
-      throws Exception {
+  void publishesEveryKindOfEventInOrderKeyedByAdapterAsEnvelopesThatMatchTheSchema(
+      BackendEndpoints backends) throws Exception {
     String name = newAdapter();
     publishLora(name, 1);
     publishLora(name, 2);
@@ -48,7 +48,8 @@ class EventsTest extends RegistryTestBase {
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, backends.kafkaBootstrapServers());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "events-test-" + unique());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    try (var consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (var consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer.subscribe(List.of("registry.events"));
       var deadline = Instant.now().plus(Duration.ofSeconds(60));
       while (records.size() < 6 && Instant.now().isBefore(deadline)) {
@@ -64,21 +65,36 @@ class EventsTest extends RegistryTestBase {
       events.add(JSON.readTree(new String(r.value(), StandardCharsets.UTF_8)));
     }
 
-    assertThat(events).extracting(e -> e.get("type").asText()).containsExactly("VERSION_PUBLISHED",
-        "VERSION_PUBLISHED", "ALIAS_MOVED", "ALIAS_MOVED", "ALIAS_DELETED", "VERSION_DELETED");
+    assertThat(events)
+        .extracting(e -> e.get("type").asText())
+        .containsExactly(
+            "VERSION_PUBLISHED",
+            "VERSION_PUBLISHED",
+            "ALIAS_MOVED",
+            "ALIAS_MOVED",
+            "ALIAS_DELETED",
+            "VERSION_DELETED");
     var schema = registryEventsSchema();
     assertThat(events).allSatisfy(e -> assertThat(schema.validate(e)).as(e.toString()).isEmpty());
-    assertThat(events).extracting(e -> UUID.fromString(e.get("id").asText())).doesNotHaveDuplicates();
-    assertThat(records).extracting(r -> new String(r.headers().lastHeader("event-id").value(), StandardCharsets.UTF_8))
+    assertThat(events)
+        .extracting(e -> UUID.fromString(e.get("id").asText()))
+        .doesNotHaveDuplicates();
+    assertThat(records)
+        .extracting(
+            r -> new String(r.headers().lastHeader("event-id").value(), StandardCharsets.UTF_8))
         .containsExactlyElementsOf(events.stream().map(e -> e.get("id").asText()).toList());
     assertThat(events).extracting(e -> e.get("schemaVersion").asInt()).containsOnly(1);
     assertThat(events).extracting(e -> Instant.parse(e.get("occurredAt").asText())).isSorted();
     var payloads = events.stream().map(e -> e.get("payload")).toList();
     assertThat(payloads).extracting(p -> p.get("adapter").asText()).containsOnly(name);
-    assertThat(payloads).extracting(p -> p.path("version").asInt(-1)).containsExactly(1, 2, 2, 1, -1, 2);
+    assertThat(payloads)
+        .extracting(p -> p.path("version").asInt(-1))
+        .containsExactly(1, 2, 2, 1, -1, 2);
     assertThat(payloads.get(0).get("kind").asText()).isEqualTo("LORA");
     assertThat(payloads.get(2).get("alias").asText()).isEqualTo("production");
-    assertThat(payloads.get(2).has("previousVersion")).as("a new alias has no previous version").isFalse();
+    assertThat(payloads.get(2).has("previousVersion"))
+        .as("a new alias has no previous version")
+        .isFalse();
     assertThat(payloads.get(3).get("previousVersion").asInt()).isEqualTo(2);
     assertThat(payloads.get(4).get("previousVersion").asInt()).isEqualTo(1);
   }

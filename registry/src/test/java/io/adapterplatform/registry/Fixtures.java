@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Tiny models and adapters in their real on-disk formats (safetensors, config.json, PEFT and MixLoRA
- * adapter_config.json), written by the tests themselves: nothing is downloaded.
+ * Tiny models and adapters in their real on-disk formats (safetensors, config.json, PEFT and
+ * MixLoRA adapter_config.json), written by the tests themselves: nothing is downloaded.
  */
 final class Fixtures {
 
@@ -36,7 +36,8 @@ final class Fixtures {
          "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d, "vocab_size": %d,
          "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "max_position_embeddings": 128, "hidden_act": "silu",
          "tie_word_embeddings": false, "torch_dtype": "float32"}
-        """.formatted(HIDDEN, INTERMEDIATE, LAYERS, HEADS, KV_HEADS, VOCAB);
+        """
+        .formatted(HIDDEN, INTERMEDIATE, LAYERS, HEADS, KV_HEADS, VOCAB);
   }
 
   /** [out, in] of each projection of the tiny model. */
@@ -51,7 +52,9 @@ final class Fixtures {
   }
 
   static String group(String module) {
-    return module.endsWith("_proj") && List.of("gate_proj", "up_proj", "down_proj").contains(module) ? "mlp" : "self_attn";
+    return module.endsWith("_proj") && List.of("gate_proj", "up_proj", "down_proj").contains(module)
+        ? "mlp"
+        : "self_attn";
   }
 
   static byte[] modelWeights(long seed) {
@@ -63,7 +66,8 @@ final class Fixtures {
     var t = new LinkedHashMap<String, long[]>();
     t.put("model.embed_tokens.weight", new long[] {VOCAB, HIDDEN});
     for (int i = 0; i < LAYERS; i++) {
-      for (String m : List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")) {
+      for (String m :
+          List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")) {
         int[] s = projection(m);
         t.put("model.layers." + i + "." + group(m) + "." + m + ".weight", new long[] {s[0], s[1]});
       }
@@ -79,7 +83,8 @@ final class Fixtures {
     return """
         {"peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": "tiny", "r": %d, "lora_alpha": %d,
          "lora_dropout": 0.0, "target_modules": [%s], "use_rslora": false, "use_dora": %s, "bias": "none"}
-        """.formatted(r, 2 * r, quoted(targets), dora);
+        """
+        .formatted(r, 2 * r, quoted(targets), dora);
   }
 
   static byte[] loraWeights(int r, List<String> targets, boolean dora, long seed) {
@@ -103,11 +108,13 @@ final class Fixtures {
         {"peft_type": "MIXLORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": "tiny", "r": %d, "lora_alpha": %d,
          "lora_dropout": 0.0, "target_modules": [%s], "routing_strategy": "mixlora", "num_experts": %d, "top_k": %d,
          "router_aux_loss_coef": 0.001, "router_init_range": 0.02, "jitter_noise": 0.0, "act_fn": "silu"}
-        """.formatted(r, 2 * r, quoted(targets), experts, topK);
+        """
+        .formatted(r, 2 * r, quoted(targets), experts, topK);
   }
 
   /** MixLoRA reference layout; {@code skipExpert} >= 0 leaves that expert out of the last layer. */
-  static byte[] mixloraWeights(int r, int experts, List<String> targets, int skipExpert, long seed) {
+  static byte[] mixloraWeights(
+      int r, int experts, List<String> targets, int skipExpert, long seed) {
     var t = new LinkedHashMap<String, long[]>();
     for (int i = 0; i < LAYERS; i++) {
       t.put("mixlora.layers." + i + ".mlp.moe_gate.weight", new long[] {experts, HIDDEN});
@@ -150,8 +157,16 @@ final class Fixtures {
       for (long d : e.getValue()) {
         shape.add(Long.toString(d));
       }
-      header.append('"').append(e.getKey()).append("\":{\"dtype\":\"F32\",\"shape\":[").append(String.join(",", shape))
-          .append("],\"data_offsets\":[").append(offset).append(',').append(offset + 4 * n).append("]}");
+      header
+          .append('"')
+          .append(e.getKey())
+          .append("\":{\"dtype\":\"F32\",\"shape\":[")
+          .append(String.join(",", shape))
+          .append("],\"data_offsets\":[")
+          .append(offset)
+          .append(',')
+          .append(offset + 4 * n)
+          .append("]}");
       var buf = ByteBuffer.allocate((int) (4 * n)).order(ByteOrder.LITTLE_ENDIAN);
       for (long k = 0; k < n; k++) {
         buf.putFloat((float) (random.nextGaussian() * 0.02));

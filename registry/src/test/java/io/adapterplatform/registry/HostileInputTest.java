@@ -17,8 +17,8 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /**
- * Hand-made requests with numbers and bodies cut where a parser is tempted to trust them: each is a 4xx
- * problem+json, and the server logs no error and no stack trace for it.
+ * Hand-made requests with numbers and bodies cut where a parser is tempted to trust them: each is a
+ * 4xx problem+json, and the server logs no error and no stack trace for it.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class HostileInputTest extends RegistryTestBase {
@@ -27,7 +27,8 @@ class HostileInputTest extends RegistryTestBase {
   private final HttpClient http = HttpClient.newHttpClient();
 
   @Test
-  void rangePositionsBeyondWhatALongHoldsAre416OrTheWholeFile(CapturedOutput output) throws Exception {
+  void rangePositionsBeyondWhatALongHoldsAre416OrTheWholeFile(CapturedOutput output)
+      throws Exception {
     String adapter = newAdapter();
     publishLora(adapter, 3);
     String path = "/api/v1/adapters/" + adapter + "/versions/1/files/" + WEIGHTS;
@@ -40,9 +41,11 @@ class HostileInputTest extends RegistryTestBase {
     assertProblem(start, 416);
     var size = Long.parseLong(end.headers().firstValue("content-length").orElseThrow());
     assertThat(end.statusCode()).isEqualTo(206);
-    assertThat(end.headers().firstValue("content-range")).hasValue("bytes 0-" + (size - 1) + "/" + size);
+    assertThat(end.headers().firstValue("content-range"))
+        .hasValue("bytes 0-" + (size - 1) + "/" + size);
     assertThat(suffix.statusCode()).isEqualTo(206);
-    assertThat(suffix.headers().firstValue("content-range")).hasValue("bytes 0-" + (size - 1) + "/" + size);
+    assertThat(suffix.headers().firstValue("content-range"))
+        .hasValue("bytes 0-" + (size - 1) + "/" + size);
     assertNoErrorLogged(output, before);
   }
 
@@ -70,34 +73,54 @@ class HostileInputTest extends RegistryTestBase {
     assertNoErrorLogged(output, before);
   }
 
-  /** The 8-byte little-endian header length, then the first characters of a header that never comes. */
+  /**
+   * The 8-byte little-endian header length, then the first characters of a header that never comes.
+   */
   private static byte[] safetensorsPrefix(long announced, String headerStart) {
     var bytes = headerStart.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(8 + bytes.length).order(ByteOrder.LITTLE_ENDIAN).putLong(announced).put(bytes).array();
+    return ByteBuffer.allocate(8 + bytes.length)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .putLong(announced)
+        .put(bytes)
+        .array();
   }
 
-  /** A config part, then the weights part holding {@code weights}; {@code closed}: with the final boundary. */
-  private HttpResponse<String> upload(String adapter, byte[] weights, boolean closed) throws Exception {
+  /**
+   * A config part, then the weights part holding {@code weights}; {@code closed}: with the final
+   * boundary.
+   */
+  private HttpResponse<String> upload(String adapter, byte[] weights, boolean closed)
+      throws Exception {
     var body = new ByteArrayOutputStream();
-    body.writeBytes(("--XYZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"adapter_config.json\"\r\n\r\n"
-        + Fixtures.loraConfig(4, java.util.List.of("q_proj", "v_proj"), false) + "\r\n--XYZ\r\n"
-        + "Content-Disposition: form-data; name=\"files\"; filename=\"" + WEIGHTS + "\"\r\n\r\n")
-        .getBytes(StandardCharsets.UTF_8));
+    body.writeBytes(
+        ("--XYZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"adapter_config.json\"\r\n\r\n"
+                + Fixtures.loraConfig(4, java.util.List.of("q_proj", "v_proj"), false)
+                + "\r\n--XYZ\r\n"
+                + "Content-Disposition: form-data; name=\"files\"; filename=\""
+                + WEIGHTS
+                + "\"\r\n\r\n")
+            .getBytes(StandardCharsets.UTF_8));
     body.writeBytes(weights);
     if (closed) {
       body.writeBytes("\r\n--XYZ--\r\n".getBytes(StandardCharsets.UTF_8));
     }
-    var request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
-        .header("Authorization", "Bearer " + ADMIN)
-        .header("Content-Type", "multipart/form-data; boundary=XYZ")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
-        .build();
+    var request =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
+            .header("Authorization", "Bearer " + ADMIN)
+            .header("Content-Type", "multipart/form-data; boundary=XYZ")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+            .build();
     return http.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> get(String path, String range) throws Exception {
-    var request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-        .header("Authorization", "Bearer " + ADMIN).header("Range", range).build();
+    var request =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .header("Authorization", "Bearer " + ADMIN)
+            .header("Range", range)
+            .build();
     return http.send(request, HttpResponse.BodyHandlers.ofString());
   }
 

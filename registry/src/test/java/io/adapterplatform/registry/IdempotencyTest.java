@@ -3,18 +3,13 @@ package io.adapterplatform.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.adapterplatform.api.registry.client.VersionsApi;
+import io.adapterplatform.api.registry.invoker.ApiResponse;
 import io.adapterplatform.api.registry.model.AdapterVersion;
 import io.adapterplatform.api.registry.model.Compose;
 import io.adapterplatform.api.registry.model.ComposeRequest;
 import io.adapterplatform.api.registry.model.CreateAdapterRequest;
 import io.adapterplatform.api.registry.model.Role;
-import io.adapterplatform.api.registry.invoker.ApiResponse;
 import io.adapterplatform.embedded.BackendsInitializer;
-import java.io.File;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +29,10 @@ class IdempotencyTest extends RegistryTestBase {
     var files = loraFiles(4, List.of("q_proj"), false, 81);
     var key = Map.of("Idempotency-Key", UUID.randomUUID().toString());
 
-    var first = versions().publishVersionWithHttpInfo(name, files, "{\"tags\": {\"run\": \"1\"}}", key);
-    var retry = versions().publishVersionWithHttpInfo(name, files, "{\"tags\": {\"run\": \"1\"}}", key);
+    var first =
+        versions().publishVersionWithHttpInfo(name, files, "{\"tags\": {\"run\": \"1\"}}", key);
+    var retry =
+        versions().publishVersionWithHttpInfo(name, files, "{\"tags\": {\"run\": \"1\"}}", key);
 
     assertThat(first.getStatusCode()).isEqualTo(201);
     assertThat(first.getHeaders()).doesNotContainKey("idempotent-replayed");
@@ -52,17 +49,38 @@ class IdempotencyTest extends RegistryTestBase {
     var key = Map.of("Idempotency-Key", "key-" + UUID.randomUUID());
     versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 82), null, key);
 
-    var other = problem(422, () -> versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 83), null, key));
-    var otherMetadata = problem(422, () -> versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 82),
-        "{\"description\": \"changed\"}", key));
-    var publisher = new VersionsApi(client(tokenWith(Role.PUBLISHER)))
-        .publishVersion(name, loraFiles(4, List.of("q_proj"), false, 82), null, key);
+    var other =
+        problem(
+            422,
+            () ->
+                versions()
+                    .publishVersion(name, loraFiles(4, List.of("q_proj"), false, 83), null, key));
+    var otherMetadata =
+        problem(
+            422,
+            () ->
+                versions()
+                    .publishVersion(
+                        name,
+                        loraFiles(4, List.of("q_proj"), false, 82),
+                        "{\"description\": \"changed\"}",
+                        key));
+    var publisher =
+        new VersionsApi(client(tokenWith(Role.PUBLISHER)))
+            .publishVersion(name, loraFiles(4, List.of("q_proj"), false, 82), null, key);
 
     assertThat(other.getType().toString()).endsWith("/idempotency-key-reused");
     assertThat(otherMetadata.getType().toString()).endsWith("/idempotency-key-reused");
     assertThat(publisher.getVersion()).isEqualTo(2);
-    problem(400, () -> versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 84), null,
-        Map.of("Idempotency-Key", "x".repeat(256))));
+    problem(
+        400,
+        () ->
+            versions()
+                .publishVersion(
+                    name,
+                    loraFiles(4, List.of("q_proj"), false, 84),
+                    null,
+                    Map.of("Idempotency-Key", "x".repeat(256))));
   }
 
   @Test
@@ -70,16 +88,24 @@ class IdempotencyTest extends RegistryTestBase {
     ensureBaseModel();
     String adapter = "idem-" + unique();
     var key = Map.of("Idempotency-Key", UUID.randomUUID().toString());
-    var request = new CreateAdapterRequest().name(adapter).baseModel(BASE).labels(Map.of("a", "1", "b", "2"));
+    var request =
+        new CreateAdapterRequest().name(adapter).baseModel(BASE).labels(Map.of("a", "1", "b", "2"));
 
     var created = adapters().createAdapterWithHttpInfo(request, key);
-    var again = adapters().createAdapterWithHttpInfo(
-        new CreateAdapterRequest().name(adapter).baseModel(BASE).labels(Map.of("b", "2", "a", "1")), key);
+    var again =
+        adapters()
+            .createAdapterWithHttpInfo(
+                new CreateAdapterRequest()
+                    .name(adapter)
+                    .baseModel(BASE)
+                    .labels(Map.of("b", "2", "a", "1")),
+                key);
     String a = newAdapter();
     String b = newAdapter();
     versions().publishVersion(a, loraFiles(4, MixLoraTest.FFN, false, 85), null);
     versions().publishVersion(b, loraFiles(4, MixLoraTest.FFN, false, 86), null);
-    var compose = new ComposeRequest().compose(new Compose().experts(List.of(a + "@1", b + "@1")).topK(1));
+    var compose =
+        new ComposeRequest().compose(new Compose().experts(List.of(a + "@1", b + "@1")).topK(1));
     var composed = versions().composeVersionWithHttpInfo(adapter, compose, key);
     var recomposed = versions().composeVersionWithHttpInfo(adapter, compose, key);
 
@@ -100,13 +126,14 @@ class IdempotencyTest extends RegistryTestBase {
     var key = Map.of("Idempotency-Key", UUID.randomUUID().toString());
     var calls = new ArrayList<Callable<Integer>>();
     for (int i = 0; i < 6; i++) {
-      calls.add(() -> {
-        try {
-          return versions().publishVersionWithHttpInfo(name, files, null, key).getStatusCode();
-        } catch (io.adapterplatform.api.registry.invoker.ApiException e) {
-          return e.getCode();
-        }
-      });
+      calls.add(
+          () -> {
+            try {
+              return versions().publishVersionWithHttpInfo(name, files, null, key).getStatusCode();
+            } catch (io.adapterplatform.api.registry.invoker.ApiException e) {
+              return e.getCode();
+            }
+          });
     }
 
     List<Integer> statuses = new ArrayList<>();
@@ -123,7 +150,9 @@ class IdempotencyTest extends RegistryTestBase {
     assertThat(retry.getData().getVersion()).isEqualTo(1);
   }
 
-  /** The answer lives in PostgreSQL: a second application context on the same backends replays it. */
+  /**
+   * The answer lives in PostgreSQL: a second application context on the same backends replays it.
+   */
   @Test
   void replaysAfterARestart() throws Exception {
     String name = newAdapter();
@@ -132,10 +161,14 @@ class IdempotencyTest extends RegistryTestBase {
     var first = versions().publishVersionWithHttpInfo(name, files, null, key);
 
     ApiResponse<AdapterVersion> retry;
-    try (var restarted = new SpringApplicationBuilder(RegistryApplication.class)
-        .initializers(new BackendsInitializer())
-        .properties("spring.config.name=application,registry", "platform.auth.admin-token=" + ADMIN, "server.port=0")
-        .run()) {
+    try (var restarted =
+        new SpringApplicationBuilder(RegistryApplication.class)
+            .initializers(new BackendsInitializer())
+            .properties(
+                "spring.config.name=application,registry",
+                "platform.auth.admin-token=" + ADMIN,
+                "server.port=0")
+            .run()) {
       int restartedPort = ((WebServerApplicationContext) restarted).getWebServer().getPort();
       var restartedClient = client(ADMIN);
       restartedClient.updateBaseUri("http://localhost:" + restartedPort);

@@ -21,8 +21,10 @@ class LocationTest extends RegistryTestBase {
 
   @Test
   void issuedTokenIsLocatedAtItsId() throws Exception {
-    var issued = new TokensApi(admin()).createTokenWithHttpInfo(
-        new CreateTokenRequest().name("t-" + unique()).roles(List.of(Role.READER)));
+    var issued =
+        new TokensApi(admin())
+            .createTokenWithHttpInfo(
+                new CreateTokenRequest().name("t-" + unique()).roles(List.of(Role.READER)));
 
     assertThat(issued.getStatusCode()).isEqualTo(201);
     assertThat(location(issued)).isEqualTo(url("/api/v1/tokens/" + issued.getData().getId()));
@@ -33,10 +35,14 @@ class LocationTest extends RegistryTestBase {
     String name = "bm-" + unique();
     Path d = dir();
 
-    var stored = new BaseModelsApi(admin()).uploadBaseModelWithHttpInfo(name, List.of(
-        Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
-        Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(7)).toFile(),
-        Fixtures.write(d, "tokenizer.json", "{\"version\": \"1.0\"}").toFile()));
+    var stored =
+        new BaseModelsApi(admin())
+            .uploadBaseModelWithHttpInfo(
+                name,
+                List.of(
+                    Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
+                    Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(7)).toFile(),
+                    Fixtures.write(d, "tokenizer.json", "{\"version\": \"1.0\"}").toFile()));
 
     assertThat(stored.getStatusCode()).isEqualTo(201);
     assertThat(location(stored)).isEqualTo(url("/api/v1/base-models/" + name));
@@ -48,7 +54,8 @@ class LocationTest extends RegistryTestBase {
     ensureBaseModel();
     String name = "ad-" + unique();
 
-    var created = adapters().createAdapterWithHttpInfo(new CreateAdapterRequest().name(name).baseModel(BASE));
+    var created =
+        adapters().createAdapterWithHttpInfo(new CreateAdapterRequest().name(name).baseModel(BASE));
 
     assertThat(created.getStatusCode()).isEqualTo(201);
     assertThat(location(created)).isEqualTo(url("/api/v1/adapters/" + name));
@@ -60,7 +67,9 @@ class LocationTest extends RegistryTestBase {
     String adapter = newAdapter();
     publishLora(adapter, 1);
 
-    var published = versions().publishVersionWithHttpInfo(adapter, loraFiles(4, List.of("q_proj"), false, 2), null);
+    var published =
+        versions()
+            .publishVersionWithHttpInfo(adapter, loraFiles(4, List.of("q_proj"), false, 2), null);
 
     assertThat(published.getStatusCode()).isEqualTo(201);
     assertThat(published.getData().getVersion()).isEqualTo(2);
@@ -80,8 +89,13 @@ class LocationTest extends RegistryTestBase {
 
   /** GETs the address with the admin token; the body must be a 200. */
   private static String follow(String location) throws Exception {
-    var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(location))
-        .header("Authorization", "Bearer " + ADMIN).build(), HttpResponse.BodyHandlers.ofString());
+    var response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(location))
+                    .header("Authorization", "Bearer " + ADMIN)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     return response.body();
   }

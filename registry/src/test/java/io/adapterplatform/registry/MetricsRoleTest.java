@@ -19,8 +19,11 @@ class MetricsRoleTest extends RegistryTestBase {
   private final HttpClient http = HttpClient.newHttpClient();
 
   private HttpResponse<String> get(String path, String token) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-        .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .header("Authorization", "Bearer " + token)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -30,17 +33,29 @@ class MetricsRoleTest extends RegistryTestBase {
     var scrape = get("/actuator/prometheus", metrics);
 
     assertThat(scrape.statusCode()).as(scrape.body()).isEqualTo(200);
-    assertThat(scrape.body()).contains("registry_auth_token_lookups").contains("jvm_memory_used_bytes");
-    for (String path : List.of("/actuator/metrics", "/actuator/info", "/actuator", "/api/v1/adapters",
-        "/api/v1/base-models", "/api/v1/audit", "/api/v1/tokens")) {
+    assertThat(scrape.body())
+        .contains("registry_auth_token_lookups")
+        .contains("jvm_memory_used_bytes");
+    for (String path :
+        List.of(
+            "/actuator/metrics",
+            "/actuator/info",
+            "/actuator",
+            "/api/v1/adapters",
+            "/api/v1/base-models",
+            "/api/v1/audit",
+            "/api/v1/tokens")) {
       var refused = get(path, metrics);
       assertThat(refused.statusCode()).as(path + ": " + refused.body()).isEqualTo(403);
-      assertThat(refused.headers().firstValue("content-type")).hasValueSatisfying(
-          ct -> assertThat(ct).startsWith("application/problem+json"));
+      assertThat(refused.headers().firstValue("content-type"))
+          .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
     }
     problem(403, () -> new AdaptersApi(client(metrics)).listAdapters(null, null, null, null, null));
-    problem(403, () -> new TokensApi(client(metrics)).createToken(new CreateTokenRequest().name("m")
-        .roles(List.of(Role.METRICS))));
+    problem(
+        403,
+        () ->
+            new TokensApi(client(metrics))
+                .createToken(new CreateTokenRequest().name("m").roles(List.of(Role.METRICS))));
   }
 
   @Test
@@ -48,7 +63,13 @@ class MetricsRoleTest extends RegistryTestBase {
     assertThat(get("/actuator/prometheus", ADMIN).statusCode()).isEqualTo(200);
     assertThat(get("/actuator/prometheus", tokenWith(Role.READER)).statusCode()).isEqualTo(403);
     assertThat(get("/actuator/prometheus", tokenWith(Role.PUBLISHER)).statusCode()).isEqualTo(403);
-    assertThat(http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/actuator/prometheus")).build(),
-        HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+    assertThat(
+            http.send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://localhost:" + port + "/actuator/prometheus"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode())
+        .isEqualTo(401);
   }
 }

@@ -11,10 +11,14 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** /actuator/prometheus carries the registry's series, and they move with uploads, rejections and downloads. */
+/**
+ * /actuator/prometheus carries the registry's series, and they move with uploads, rejections and
+ * downloads.
+ */
 class MetricsTest extends RegistryTestBase {
 
-  private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})?\\s+(\\S+).*$");
+  private static final Pattern SAMPLE =
+      Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})?\\s+(\\S+).*$");
 
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -32,7 +36,10 @@ class MetricsTest extends RegistryTestBase {
     return r.body();
   }
 
-  /** The sum of a series' samples whose labels include every {@code label="value"} given; 0 when absent. */
+  /**
+   * The sum of a series' samples whose labels include every {@code label="value"} given; 0 when
+   * absent.
+   */
   private static double value(String scrape, String series, String... labels) {
     double sum = 0;
     for (String line : scrape.lines().toList()) {
@@ -54,30 +61,52 @@ class MetricsTest extends RegistryTestBase {
     String before = scrape();
 
     var v = publishLora(name, 51);
-    problem(400, () -> versions().publishVersion(name, List.of(loraFiles(4, List.of("q_proj"), false, 52).get(0)), null));
+    problem(
+        400,
+        () ->
+            versions()
+                .publishVersion(
+                    name, List.of(loraFiles(4, List.of("q_proj"), false, 52).get(0)), null));
     versions().downloadVersionFile(name, "1", "adapter_model.safetensors", null, null);
     String after = scrape();
 
     long uploaded = v.getFiles().stream().mapToLong(f -> f.getSize()).sum();
-    long weights = v.getFiles().stream().filter(f -> f.getName().equals("adapter_model.safetensors"))
-        .mapToLong(f -> f.getSize()).sum();
+    long weights =
+        v.getFiles().stream()
+            .filter(f -> f.getName().equals("adapter_model.safetensors"))
+            .mapToLong(f -> f.getSize())
+            .sum();
     String accepted = "outcome=\"accepted\"";
     String version = "kind=\"adapter-version\"";
-    assertThat(value(after, "registry_uploads_total", version, accepted)
-        - value(before, "registry_uploads_total", version, accepted)).isEqualTo(1);
-    assertThat(value(after, "registry_uploads_total", version, "outcome=\"rejected\"")
-        - value(before, "registry_uploads_total", version, "outcome=\"rejected\"")).isEqualTo(1);
-    assertThat(value(after, "registry_upload_bytes_total") - value(before, "registry_upload_bytes_total"))
+    assertThat(
+            value(after, "registry_uploads_total", version, accepted)
+                - value(before, "registry_uploads_total", version, accepted))
+        .isEqualTo(1);
+    assertThat(
+            value(after, "registry_uploads_total", version, "outcome=\"rejected\"")
+                - value(before, "registry_uploads_total", version, "outcome=\"rejected\""))
+        .isEqualTo(1);
+    assertThat(
+            value(after, "registry_upload_bytes_total")
+                - value(before, "registry_upload_bytes_total"))
         .isGreaterThanOrEqualTo(uploaded);
     String invalid = "type=\"invalid-field\"";
-    assertThat(value(after, "registry_rejections_total", invalid, "status=\"400\"")
-        - value(before, "registry_rejections_total", invalid, "status=\"400\"")).isEqualTo(1);
-    assertThat(value(after, "registry_downloads_total") - value(before, "registry_downloads_total")).isEqualTo(1);
-    assertThat(value(after, "registry_download_bytes_total") - value(before, "registry_download_bytes_total"))
+    assertThat(
+            value(after, "registry_rejections_total", invalid, "status=\"400\"")
+                - value(before, "registry_rejections_total", invalid, "status=\"400\""))
+        .isEqualTo(1);
+    assertThat(value(after, "registry_downloads_total") - value(before, "registry_downloads_total"))
+        .isEqualTo(1);
+    assertThat(
+            value(after, "registry_download_bytes_total")
+                - value(before, "registry_download_bytes_total"))
         .isEqualTo(weights);
-    assertThat(after).containsPattern("(?m)^registry_outbox_unsent(\\{[^}]*})? ")
+    assertThat(after)
+        .containsPattern("(?m)^registry_outbox_unsent(\\{[^}]*})? ")
         .containsPattern("(?m)^registry_outbox_oldest_age_seconds(\\{[^}]*})? ");
-    assertThat(value(after, "registry_outbox_oldest_age_seconds")).isNotNaN().isGreaterThanOrEqualTo(0);
+    assertThat(value(after, "registry_outbox_oldest_age_seconds"))
+        .isNotNaN()
+        .isGreaterThanOrEqualTo(0);
     assertThat(value(after, "registry_outbox_unsent")).isNotNaN().isGreaterThanOrEqualTo(0);
   }
 
@@ -90,10 +119,14 @@ class MetricsTest extends RegistryTestBase {
     String after = scrape();
 
     String unauthorized = "type=\"unauthorized\"";
-    assertThat(value(after, "registry_rejections_total", unauthorized)
-        - value(before, "registry_rejections_total", unauthorized)).isEqualTo(1);
-    assertThat(value(after, "registry_rejections_total", "status=\"404\"")
-        - value(before, "registry_rejections_total", "status=\"404\"")).isEqualTo(1);
+    assertThat(
+            value(after, "registry_rejections_total", unauthorized)
+                - value(before, "registry_rejections_total", unauthorized))
+        .isEqualTo(1);
+    assertThat(
+            value(after, "registry_rejections_total", "status=\"404\"")
+                - value(before, "registry_rejections_total", "status=\"404\""))
+        .isEqualTo(1);
   }
 
   @Test
@@ -107,9 +140,14 @@ class MetricsTest extends RegistryTestBase {
   @Test
   void swaggerUiIsServedWithoutAToken() throws Exception {
     var page = get("/swagger-ui/index.html", null);
-    var entry = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build().send(
-        HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/swagger-ui.html")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    var entry =
+        HttpClient.newBuilder()
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/swagger-ui.html"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     var config = get("/v3/api-docs/swagger-config", null);
 
     assertThat(page.statusCode()).isEqualTo(200);

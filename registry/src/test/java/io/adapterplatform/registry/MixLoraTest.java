@@ -27,8 +27,14 @@ class MixLoraTest extends RegistryTestBase {
   static List<File> mixloraFiles(int experts, int topK, int skipExpert) {
     Path d = dir();
     var targets = List.of("q_proj", "v_proj", "gate_proj", "up_proj", "down_proj");
-    return List.of(Fixtures.write(d, "adapter_config.json", Fixtures.mixloraConfig(4, experts, topK, targets)).toFile(),
-        Fixtures.write(d, "adapter_model.safetensors", Fixtures.mixloraWeights(4, experts, targets, skipExpert, 3)).toFile());
+    return List.of(
+        Fixtures.write(d, "adapter_config.json", Fixtures.mixloraConfig(4, experts, topK, targets))
+            .toFile(),
+        Fixtures.write(
+                d,
+                "adapter_model.safetensors",
+                Fixtures.mixloraWeights(4, experts, targets, skipExpert, 3))
+            .toFile());
   }
 
   @Test
@@ -44,7 +50,8 @@ class MixLoraTest extends RegistryTestBase {
     assertThat(experts.getNumExperts()).isEqualTo(4);
     assertThat(experts.getExperts()).hasSize(4);
     assertThat(experts.getExperts().getFirst().getTensors())
-        .extracting(t -> t.getName()).contains("mixlora.layers.0.mlp.gate_proj.experts.0.lora_A.weight");
+        .extracting(t -> t.getName())
+        .contains("mixlora.layers.0.mlp.gate_proj.experts.0.lora_A.weight");
     assertThat(experts.getRouter()).hasSize(Fixtures.LAYERS);
     assertThat(experts.getAttention()).isNotEmpty();
   }
@@ -73,28 +80,54 @@ class MixLoraTest extends RegistryTestBase {
     versions().publishVersion(c, loraFiles(4, ATTN, false, 23), null);
     String mix = newAdapter();
 
-    var response = compose(mix, Map.of("experts", List.of(a + "@1", b + "@production"), "topK", 2,
-        "router", Map.of("init", "random", "range", 0.02, "seed", 1), "attention", c + "@1"));
+    var response =
+        compose(
+            mix,
+            Map.of(
+                "experts",
+                List.of(a + "@1", b + "@production"),
+                "topK",
+                2,
+                "router",
+                Map.of("init", "random", "range", 0.02, "seed", 1),
+                "attention",
+                c + "@1"));
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
     var v = admin().getObjectMapper().readValue(response.body(), AdapterVersion.class);
     assertThat(response.headers().firstValue("Location"))
-        .hasValue("http://localhost:" + port + "/api/v1/adapters/" + mix + "/versions/" + v.getVersion());
+        .hasValue(
+            "http://localhost:" + port + "/api/v1/adapters/" + mix + "/versions/" + v.getVersion());
     assertThat(v.getKind()).isEqualTo(AdapterKind.MIXLORA);
     assertThat(v.getNumExperts()).isEqualTo(2);
-    assertThat(v.getComposedFrom()).extracting(s -> s.getAdapter() + "@" + s.getVersion()).containsExactly(a + "@1", b + "@1");
-    var download = versions().downloadVersionFileWithHttpInfo(mix, "1", "adapter_model.safetensors", null, null);
+    assertThat(v.getComposedFrom())
+        .extracting(s -> s.getAdapter() + "@" + s.getVersion())
+        .containsExactly(a + "@1", b + "@1");
+    var download =
+        versions()
+            .downloadVersionFileWithHttpInfo(mix, "1", "adapter_model.safetensors", null, null);
     byte[] weights = Files.readAllBytes(download.getData().toPath());
-    byte[] again = Files.readAllBytes(versions().downloadVersionFile(mix, "1", "adapter_model.safetensors", null, null).toPath());
+    byte[] again =
+        Files.readAllBytes(
+            versions()
+                .downloadVersionFile(mix, "1", "adapter_model.safetensors", null, null)
+                .toPath());
     assertThat(again).isEqualTo(weights);
-    String sha = v.getFiles().stream().filter(f -> f.getName().equals("adapter_model.safetensors")).findFirst().orElseThrow().getSha256();
+    String sha =
+        v.getFiles().stream()
+            .filter(f -> f.getName().equals("adapter_model.safetensors"))
+            .findFirst()
+            .orElseThrow()
+            .getSha256();
     assertThat(BaseModelTest.sha256(weights)).isEqualTo(sha);
     assertThat(download.getHeaders().get("etag").getFirst()).isEqualTo("\"" + sha + "\"");
     // expert 0's tensors are expert a's bytes, unchanged
     byte[] source = Files.readAllBytes(aFiles.get(1).toPath());
     assertThat(tensor(weights, "mixlora.layers.1.mlp.down_proj.experts.0.lora_B.weight"))
         .isEqualTo(tensor(source, "base_model.model.model.layers.1.mlp.down_proj.lora_B.weight"));
-    assertThat(versions().listExperts(mix, "1").getExperts()).extracting(e -> e.getSource().getAdapter()).containsExactly(a, b);
+    assertThat(versions().listExperts(mix, "1").getExperts())
+        .extracting(e -> e.getSource().getAdapter())
+        .containsExactly(a, b);
     // the experts are now in use
     problem(409, () -> versions().deleteVersion(a, "1"));
   }
@@ -107,18 +140,31 @@ class MixLoraTest extends RegistryTestBase {
     versions().publishVersion(dora, loraFiles(4, FFN, true, 32), null);
     String mix = newAdapter();
 
-    assertThat(compose(mix, Map.of("experts", List.of(a + "@1"), "topK", 2)).statusCode()).isEqualTo(422);
-    assertThat(compose(mix, Map.of("experts", List.of(a + "@1", dora + "@1"), "topK", 1)).statusCode()).isEqualTo(422);
-    assertThat(compose(mix, Map.of("experts", List.of("no-at-sign"), "topK", 1)).statusCode()).isEqualTo(400);
-    assertThat(compose(mix, Map.of("experts", List.of(a + "@9"), "topK", 1)).statusCode()).isEqualTo(422);
+    assertThat(compose(mix, Map.of("experts", List.of(a + "@1"), "topK", 2)).statusCode())
+        .isEqualTo(422);
+    assertThat(
+            compose(mix, Map.of("experts", List.of(a + "@1", dora + "@1"), "topK", 1)).statusCode())
+        .isEqualTo(422);
+    assertThat(compose(mix, Map.of("experts", List.of("no-at-sign"), "topK", 1)).statusCode())
+        .isEqualTo(400);
+    assertThat(compose(mix, Map.of("experts", List.of(a + "@9"), "topK", 1)).statusCode())
+        .isEqualTo(422);
     assertThat(compose(mix, Map.of("experts", List.of(), "topK", 1)).statusCode()).isEqualTo(400);
     assertThat(versions().listVersions(mix, null, null, null).getItems()).isEmpty();
   }
 
-  private HttpResponse<String> compose(String adapter, Map<String, Object> compose) throws Exception {
-    var request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
-        .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("compose", compose)))).build();
+  private HttpResponse<String> compose(String adapter, Map<String, Object> compose)
+      throws Exception {
+    var request =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
+            .header("Authorization", "Bearer " + ADMIN)
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    JSON.writeValueAsString(Map.of("compose", compose))))
+            .build();
     return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
   }
 

@@ -23,18 +23,16 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /**
- * A Range request on an uploaded blob reads only the chunks that cover it, each verified against the digest
- * recorded at upload.
+ * A Range request on an uploaded blob reads only the chunks that cover it, each verified against
+ * the digest recorded at upload.
  */
 class RangeChunksTest extends RegistryTestBase {
 
   private static final int CHUNK = 1024 * 1024;
 
-  @Autowired
-  JdbcClient jdbc;
+  @Autowired JdbcClient jdbc;
 
-  @Autowired
-  MeterRegistry meters;
+  @Autowired MeterRegistry meters;
 
   @Test
   void rangeNearTheEndOfALargeFileReadsOnlyTheChunksThatCoverIt() throws Exception {
@@ -46,11 +44,13 @@ class RangeChunksTest extends RegistryTestBase {
     double read = bytesRead() - before;
 
     assertThat(tail.statusCode()).isEqualTo(206);
-    assertThat(tail.headers().firstValue("content-range")).hasValue(
-        "bytes " + (bytes.length - 2000) + "-" + (bytes.length - 1) + "/" + bytes.length);
+    assertThat(tail.headers().firstValue("content-range"))
+        .hasValue("bytes " + (bytes.length - 2000) + "-" + (bytes.length - 1) + "/" + bytes.length);
     assertThat(tail.body()).isEqualTo(Arrays.copyOfRange(bytes, bytes.length - 2000, bytes.length));
-    assertThat(read).as("bytes read from the object store for a 2000-byte range of a 24 MiB file")
-        .isGreaterThanOrEqualTo(2000).isLessThanOrEqualTo(2 * CHUNK);
+    assertThat(read)
+        .as("bytes read from the object store for a 2000-byte range of a 24 MiB file")
+        .isGreaterThanOrEqualTo(2000)
+        .isLessThanOrEqualTo(2 * CHUNK);
   }
 
   @Test
@@ -58,14 +58,18 @@ class RangeChunksTest extends RegistryTestBase {
     byte[] bytes = randomBytes(2 * CHUNK + 17);
     uploadModelWith(bytes);
 
-    var row = jdbc.sql("select chunk_size, chunk_digests from blob where sha256 = ?").param(hex(sha256(bytes)))
-        .query((rs, i) -> new Object[] {rs.getInt(1), rs.getBytes(2)}).single();
+    var row =
+        jdbc.sql("select chunk_size, chunk_digests from blob where sha256 = ?")
+            .param(hex(sha256(bytes)))
+            .query((rs, i) -> new Object[] {rs.getInt(1), rs.getBytes(2)})
+            .single();
 
     assertThat(row[0]).isEqualTo(CHUNK);
     byte[] expected = new byte[3 * 32];
     System.arraycopy(sha256(Arrays.copyOfRange(bytes, 0, CHUNK)), 0, expected, 0, 32);
     System.arraycopy(sha256(Arrays.copyOfRange(bytes, CHUNK, 2 * CHUNK)), 0, expected, 32, 32);
-    System.arraycopy(sha256(Arrays.copyOfRange(bytes, 2 * CHUNK, bytes.length)), 0, expected, 64, 32);
+    System.arraycopy(
+        sha256(Arrays.copyOfRange(bytes, 2 * CHUNK, bytes.length)), 0, expected, 64, 32);
     assertThat((byte[]) row[1]).isEqualTo(expected);
   }
 
@@ -75,14 +79,23 @@ class RangeChunksTest extends RegistryTestBase {
     String path = uploadModelWith(bytes);
     int size = bytes.length;
     long[][] shapes = {
-        {0, 0}, {CHUNK - 1, CHUNK}, {CHUNK - 5, 2L * CHUNK + 5}, {CHUNK, 2L * CHUNK - 1}, {0, size - 1},
-        {3L * CHUNK - 1, size - 1}, {size - 1, size - 1}, {17, 3L * CHUNK + 50}};
+      {0, 0},
+      {CHUNK - 1, CHUNK},
+      {CHUNK - 5, 2L * CHUNK + 5},
+      {CHUNK, 2L * CHUNK - 1},
+      {0, size - 1},
+      {3L * CHUNK - 1, size - 1},
+      {size - 1, size - 1},
+      {17, 3L * CHUNK + 50}
+    };
 
     for (long[] shape : shapes) {
       var part = get(path, "bytes=" + shape[0] + "-" + shape[1]);
       assertThat(part.statusCode()).as("bytes=%d-%d", shape[0], shape[1]).isEqualTo(206);
-      assertThat(part.headers().firstValue("content-range")).hasValue("bytes " + shape[0] + "-" + shape[1] + "/" + size);
-      assertThat(part.body()).as("bytes=%d-%d", shape[0], shape[1])
+      assertThat(part.headers().firstValue("content-range"))
+          .hasValue("bytes " + shape[0] + "-" + shape[1] + "/" + size);
+      assertThat(part.body())
+          .as("bytes=%d-%d", shape[0], shape[1])
           .isEqualTo(Arrays.copyOfRange(bytes, (int) shape[0], (int) shape[1] + 1));
     }
     var open = get(path, "bytes=" + (2 * CHUNK - 1) + "-");
@@ -109,10 +122,12 @@ class RangeChunksTest extends RegistryTestBase {
     var afterIt = get(path, "bytes=" + (2 * CHUNK - 1 + 1) + "-" + (3L * CHUNK + 50));
 
     assertThat(inTheCorruptChunk.statusCode()).isEqualTo(500);
-    assertThat(inTheCorruptChunk.headers().firstValue("content-type")).hasValueSatisfying(
-        ct -> assertThat(ct).startsWith("application/problem+json"));
-    assertThat(new String(inTheCorruptChunk.body(), StandardCharsets.UTF_8)).contains("/stored-file-corrupt");
-    assertThat(inTheCorruptChunk.headers().map()).doesNotContainKeys("etag", "content-range", "accept-ranges");
+    assertThat(inTheCorruptChunk.headers().firstValue("content-type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
+    assertThat(new String(inTheCorruptChunk.body(), StandardCharsets.UTF_8))
+        .contains("/stored-file-corrupt");
+    assertThat(inTheCorruptChunk.headers().map())
+        .doesNotContainKeys("etag", "content-range", "accept-ranges");
     assertThat(beforeIt.statusCode()).isEqualTo(206);
     assertThat(beforeIt.body()).isEqualTo(Arrays.copyOfRange(bytes, 10, 21));
     assertThat(afterIt.statusCode()).isEqualTo(206);
@@ -125,7 +140,9 @@ class RangeChunksTest extends RegistryTestBase {
     String path = uploadModelWith(bytes);
     String sha = hex(sha256(bytes));
     // As a blob stored before digests were recorded.
-    jdbc.sql("update blob set chunk_size = null, chunk_digests = null where sha256 = ?").param(sha).update();
+    jdbc.sql("update blob set chunk_size = null, chunk_digests = null where sha256 = ?")
+        .param(sha)
+        .update();
 
     double before = bytesRead();
     var part = get(path, "bytes=" + CHUNK + "-" + (CHUNK + 9));
@@ -144,10 +161,13 @@ class RangeChunksTest extends RegistryTestBase {
   private String uploadModelWith(byte[] tokenizerModel) throws Exception {
     String model = "bm-" + unique();
     var d = dir();
-    new BaseModelsApi(admin()).uploadBaseModel(model, List.of(
-        Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
-        Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(5)).toFile(),
-        Fixtures.write(d, "tokenizer.model", tokenizerModel).toFile()));
+    new BaseModelsApi(admin())
+        .uploadBaseModel(
+            model,
+            List.of(
+                Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
+                Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(5)).toFile(),
+                Fixtures.write(d, "tokenizer.model", tokenizerModel).toFile()));
     return "/api/v1/base-models/" + model + "/files/tokenizer.model";
   }
 
@@ -163,18 +183,31 @@ class RangeChunksTest extends RegistryTestBase {
   }
 
   private String objectKey(String sha) {
-    return jdbc.sql("select object_key from blob where sha256 = ?").param(sha).query(String.class).single();
+    return jdbc.sql("select object_key from blob where sha256 = ?")
+        .param(sha)
+        .query(String.class)
+        .single();
   }
 
-  private static void overwrite(BackendEndpoints backends, String key, byte[] bytes) throws Exception {
-    var s3 = MinioClient.builder().endpoint(backends.s3Endpoint()).credentials(backends.s3AccessKey(), backends.s3SecretKey())
-        .region(backends.s3Region()).build();
-    s3.putObject(PutObjectArgs.builder().bucket("adapter-registry").object(key)
-        .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build());
+  private static void overwrite(BackendEndpoints backends, String key, byte[] bytes)
+      throws Exception {
+    var s3 =
+        MinioClient.builder()
+            .endpoint(backends.s3Endpoint())
+            .credentials(backends.s3AccessKey(), backends.s3SecretKey())
+            .region(backends.s3Region())
+            .build();
+    s3.putObject(
+        PutObjectArgs.builder().bucket("adapter-registry").object(key).stream(
+                new ByteArrayInputStream(bytes), bytes.length, -1)
+            .build());
   }
 
-  private HttpResponse<byte[]> get(String path, String range) throws IOException, InterruptedException {
-    var b = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).header("Authorization", "Bearer " + ADMIN);
+  private HttpResponse<byte[]> get(String path, String range)
+      throws IOException, InterruptedException {
+    var b =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .header("Authorization", "Bearer " + ADMIN);
     b.header("Range", range);
     return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
   }

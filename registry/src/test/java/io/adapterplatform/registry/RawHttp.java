@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * HTTP/1.1 over a plain socket, for what a client library will not do: declare a body and withhold it, send a
- * chunked body that never ends, or stop reading an answer.
+ * HTTP/1.1 over a plain socket, for what a client library will not do: declare a body and withhold
+ * it, send a chunked body that never ends, or stop reading an answer.
  */
 final class RawHttp implements AutoCloseable {
 
@@ -59,7 +59,9 @@ final class RawHttp implements AutoCloseable {
     if (head.headers().containsKey("Content-Length")) {
       body.write(in.readNBytes(Integer.parseInt(head.headers().get("Content-Length"))));
     } else if ("chunked".equalsIgnoreCase(head.headers().getOrDefault("Transfer-Encoding", ""))) {
-      for (int n = Integer.parseInt(line(in).strip(), 16); n > 0; n = Integer.parseInt(line(in).strip(), 16)) {
+      for (int n = Integer.parseInt(line(in).strip(), 16);
+          n > 0;
+          n = Integer.parseInt(line(in).strip(), 16)) {
         body.write(in.readNBytes(n));
         line(in);
       }
@@ -82,7 +84,8 @@ final class RawHttp implements AutoCloseable {
 
   static byte[] chunk(byte[] data) {
     var out = new ByteArrayOutputStream();
-    out.writeBytes((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.writeBytes(
+        (Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
     out.writeBytes(data);
     out.writeBytes("\r\n".getBytes(StandardCharsets.ISO_8859_1));
     return out.toByteArray();

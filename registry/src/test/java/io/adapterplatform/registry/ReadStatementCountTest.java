@@ -37,9 +37,10 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * The metadata reads the registry bench loops over cost a fixed number of round trips to PostgreSQL, whatever
- * the page size: no query per item of a page, no transaction around a read. The real DataSource (embedded
- * PostgreSQL) sits behind a counting wrapper; a filter ties what each request's thread runs to that request.
+ * The metadata reads the registry bench loops over cost a fixed number of round trips to
+ * PostgreSQL, whatever the page size: no query per item of a page, no transaction around a read.
+ * The real DataSource (embedded PostgreSQL) sits behind a counting wrapper; a filter ties what each
+ * request's thread runs to that request.
  */
 @Import(ReadStatementCountTest.Counting.class)
 class ReadStatementCountTest extends RegistryTestBase {
@@ -56,38 +57,46 @@ class ReadStatementCountTest extends RegistryTestBase {
       return new BeanPostProcessor() {
         @Override
         public Object postProcessAfterInitialization(Object bean, String name) {
-          return bean instanceof DataSource ds && !(bean instanceof CountingDataSource) ? new CountingDataSource(ds) : bean;
+          return bean instanceof DataSource ds && !(bean instanceof CountingDataSource)
+              ? new CountingDataSource(ds)
+              : bean;
         }
       };
     }
 
     @Bean
     FilterRegistrationBean<OncePerRequestFilter> roundTripsPerRequest() {
-      var registration = new FilterRegistrationBean<OncePerRequestFilter>(new OncePerRequestFilter() {
-        @Override
-        protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-            throws ServletException, IOException {
-          String id = request.getHeader(REQUEST_ID);
-          if (id == null) {
-            chain.doFilter(request, response);
-            return;
-          }
-          // Registered before the chain runs: every statement is counted before the client sees the response.
-          var trips = ROUND_TRIPS.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>());
-          CURRENT.set(trips);
-          try {
-            chain.doFilter(request, response);
-          } finally {
-            CURRENT.remove();
-          }
-        }
-      });
+      var registration =
+          new FilterRegistrationBean<OncePerRequestFilter>(
+              new OncePerRequestFilter() {
+                @Override
+                protected void doFilterInternal(
+                    HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                    throws ServletException, IOException {
+                  String id = request.getHeader(REQUEST_ID);
+                  if (id == null) {
+                    chain.doFilter(request, response);
+                    return;
+                  }
+                  // Registered before the chain runs: every statement is counted before the client
+                  // sees the response.
+                  var trips = ROUND_TRIPS.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>());
+                  CURRENT.set(trips);
+                  try {
+                    chain.doFilter(request, response);
+                  } finally {
+                    CURRENT.remove();
+                  }
+                }
+              });
       registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
       return registration;
     }
   }
 
-  /** Records each statement executed and each commit or rollback on the thread of a counted request. */
+  /**
+   * Records each statement executed and each commit or rollback on the thread of a counted request.
+   */
   static final class CountingDataSource extends DelegatingDataSource {
 
     CountingDataSource(DataSource target) {
@@ -105,23 +114,30 @@ class ReadStatementCountTest extends RegistryTestBase {
     }
 
     private static Connection counting(Connection connection) {
-      return (Connection) proxy(Connection.class, connection, (method, args, result) -> {
-        switch (method.getName()) {
-          case "commit", "rollback" -> record(method.getName());
-          default -> {
-          }
-        }
-        if (result instanceof Statement statement) {
-          String sql = args != null && args.length > 0 && args[0] instanceof String s ? s : null;
-          return proxy(method.getReturnType(), statement, (m, a, r) -> {
-            if (m.getName().startsWith("execute")) {
-              record(a != null && a.length > 0 && a[0] instanceof String s ? s : sql);
-            }
-            return r;
-          });
-        }
-        return result;
-      });
+      return (Connection)
+          proxy(
+              Connection.class,
+              connection,
+              (method, args, result) -> {
+                switch (method.getName()) {
+                  case "commit", "rollback" -> record(method.getName());
+                  default -> {}
+                }
+                if (result instanceof Statement statement) {
+                  String sql =
+                      args != null && args.length > 0 && args[0] instanceof String s ? s : null;
+                  return proxy(
+                      method.getReturnType(),
+                      statement,
+                      (m, a, r) -> {
+                        if (m.getName().startsWith("execute")) {
+                          record(a != null && a.length > 0 && a[0] instanceof String s ? s : sql);
+                        }
+                        return r;
+                      });
+                }
+                return result;
+              });
     }
 
     private static void record(String what) {
@@ -137,21 +153,25 @@ class ReadStatementCountTest extends RegistryTestBase {
   }
 
   private static Object proxy(Class<?> type, Object target, AfterCall after) {
-    InvocationHandler handler = (p, method, args) -> {
-      Object result;
-      try {
-        result = method.invoke(target, args);
-      } catch (InvocationTargetException e) {
-        throw e.getCause();
-      }
-      return after.apply(method, args, result);
-    };
+    InvocationHandler handler =
+        (p, method, args) -> {
+          Object result;
+          try {
+            result = method.invoke(target, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+          return after.apply(method, args, result);
+        };
     return Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler);
   }
 
   private final HttpClient http = HttpClient.newHttpClient();
 
-  /** The SQL (and commits) one GET costs; the first call of each path warms the token cache and is not counted. */
+  /**
+   * The SQL (and commits) one GET costs; the first call of each path warms the token cache and is
+   * not counted.
+   */
   private List<String> roundTrips(String path) throws Exception {
     get(path, null);
     String id = UUID.randomUUID().toString();
@@ -161,8 +181,9 @@ class ReadStatementCountTest extends RegistryTestBase {
   }
 
   private HttpResponse<String> get(String path, String id) throws Exception {
-    var request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-        .header("Authorization", "Bearer " + ADMIN);
+    var request =
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .header("Authorization", "Bearer " + ADMIN);
     if (id != null) {
       request.header(REQUEST_ID, id);
     }
@@ -173,11 +194,19 @@ class ReadStatementCountTest extends RegistryTestBase {
   void metadataReadsCostAFixedNumberOfStatementsWhateverThePageSize() throws Exception {
     ensureBaseModel();
     String name = "counted-" + unique();
-    adapters().createAdapter(new CreateAdapterRequest().name(name).baseModel(BASE).labels(Map.of("team", "nlp",
-        "stage", "dev")));
+    adapters()
+        .createAdapter(
+            new CreateAdapterRequest()
+                .name(name)
+                .baseModel(BASE)
+                .labels(Map.of("team", "nlp", "stage", "dev")));
     for (int i = 0; i < 11; i++) {
-      versions().publishVersion(name, loraFiles(4, List.of("q_proj"), false, 100 + i),
-          "{\"description\": \"v%d\", \"tags\": {\"team\": \"search\", \"run\": \"%d\"}}".formatted(i, i));
+      versions()
+          .publishVersion(
+              name,
+              loraFiles(4, List.of("q_proj"), false, 100 + i),
+              "{\"description\": \"v%d\", \"tags\": {\"team\": \"search\", \"run\": \"%d\"}}"
+                  .formatted(i, i));
     }
     aliases().moveAlias(name, "production", new MoveAliasRequest().version(1));
     aliases().moveAlias(name, "canary", new MoveAliasRequest().version(1));
@@ -188,10 +217,14 @@ class ReadStatementCountTest extends RegistryTestBase {
     var pageOfOne = roundTrips("/api/v1/adapters/" + name + "/versions?limit=1");
     var pageOfTen = roundTrips("/api/v1/adapters/" + name + "/versions?limit=10");
 
-    // Before: 3 statements and a commit, 7 and a commit, 2 + 5 per item and a commit (a page of 10: 53).
+    // Before: 3 statements and a commit, 7 and a commit, 2 + 5 per item and a commit (a page of 10:
+    // 53).
     assertThat(adapter).as("GET adapter").hasSizeLessThanOrEqualTo(1);
     assertThat(version).as("GET version by number").hasSizeLessThanOrEqualTo(2);
     assertThat(byAlias).as("GET version by alias").hasSizeLessThanOrEqualTo(2);
-    assertThat(pageOfTen).as("GET a page of 10 versions").hasSizeLessThanOrEqualTo(2).hasSameSizeAs(pageOfOne);
+    assertThat(pageOfTen)
+        .as("GET a page of 10 versions")
+        .hasSizeLessThanOrEqualTo(2)
+        .hasSameSizeAs(pageOfOne);
   }
 }

@@ -29,12 +29,17 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
- * Every integration test goes through the generated client against one shared Spring context on a random
- * port, backed by the JVM's shared real PostgreSQL, S3 and Kafka.
+ * Every integration test goes through the generated client against one shared Spring context on a
+ * random port, backed by the JVM's shared real PostgreSQL, S3 and Kafka.
  */
-@SpringBootTest(classes = RegistryApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"spring.config.name=application,registry", "platform.auth.admin-token=" + RegistryTestBase.ADMIN,
-        "platform.registry.relay-interval=100ms"})
+@SpringBootTest(
+    classes = RegistryApplication.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "spring.config.name=application,registry",
+      "platform.auth.admin-token=" + RegistryTestBase.ADMIN,
+      "platform.registry.relay-interval=100ms"
+    })
 @PlatformBackends
 abstract class RegistryTestBase {
 
@@ -43,8 +48,7 @@ abstract class RegistryTestBase {
   private static final AtomicInteger COUNTER = new AtomicInteger();
   static final ObjectMapper JSON = new ObjectMapper();
 
-  @LocalServerPort
-  int port;
+  @LocalServerPort int port;
 
   ApiClient client(String token) {
     var c = new ApiClient();
@@ -60,7 +64,8 @@ abstract class RegistryTestBase {
   }
 
   String tokenWith(Role... roles) throws Exception {
-    return new TokensApi(admin()).createToken(new CreateTokenRequest().name("t-" + unique()).roles(List.of(roles)))
+    return new TokensApi(admin())
+        .createToken(new CreateTokenRequest().name("t-" + unique()).roles(List.of(roles)))
         .getToken();
   }
 
@@ -86,9 +91,12 @@ abstract class RegistryTestBase {
     } catch (ApiException e) {
       assertThat(e.getCode()).isEqualTo(404);
       Path d = dir();
-      api.uploadBaseModel(BASE, List.of(Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
-          Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(1)).toFile(),
-          Fixtures.write(d, "tokenizer.json", "{\"version\": \"1.0\"}").toFile()));
+      api.uploadBaseModel(
+          BASE,
+          List.of(
+              Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
+              Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(1)).toFile(),
+              Fixtures.write(d, "tokenizer.json", "{\"version\": \"1.0\"}").toFile()));
     }
   }
 
@@ -101,12 +109,15 @@ abstract class RegistryTestBase {
 
   static List<File> loraFiles(int r, List<String> targets, boolean dora, long seed) {
     Path d = dir();
-    return List.of(Fixtures.write(d, "adapter_config.json", Fixtures.loraConfig(r, targets, dora)).toFile(),
-        Fixtures.write(d, "adapter_model.safetensors", Fixtures.loraWeights(r, targets, dora, seed)).toFile());
+    return List.of(
+        Fixtures.write(d, "adapter_config.json", Fixtures.loraConfig(r, targets, dora)).toFile(),
+        Fixtures.write(d, "adapter_model.safetensors", Fixtures.loraWeights(r, targets, dora, seed))
+            .toFile());
   }
 
   AdapterVersion publishLora(String adapter, long seed) throws Exception {
-    return new VersionsApi(admin()).publishVersion(adapter, loraFiles(4, List.of("q_proj", "v_proj"), false, seed), null);
+    return new VersionsApi(admin())
+        .publishVersion(adapter, loraFiles(4, List.of("q_proj", "v_proj"), false, seed), null);
   }
 
   VersionsApi versions() {
@@ -130,8 +141,8 @@ abstract class RegistryTestBase {
     ApiException e = catchThrowableOfType(ApiException.class, call);
     assertThat(e).as("expected HTTP %d", status).isNotNull();
     assertThat(e.getCode()).as(e.getResponseBody()).isEqualTo(status);
-    assertThat(e.getResponseHeaders().firstValue("Content-Type")).hasValueSatisfying(
-        ct -> assertThat(ct).startsWith("application/problem+json"));
+    assertThat(e.getResponseHeaders().firstValue("Content-Type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
     Problem p = JSON.readValue(e.getResponseBody(), Problem.class);
     assertThat(p.getStatus()).isEqualTo(status);
     assertThat(p.getType().toString()).startsWith("https://adapterplatform.io/problems/");

@@ -18,7 +18,10 @@ import java.time.ZoneOffset;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** How a service deployed without the registry verifies the registry's tokens: by asking it, for a short while. */
+/**
+ * How a service deployed without the registry verifies the registry's tokens: by asking it, for a
+ * short while.
+ */
 class RemoteTokenVerifierTest extends RegistryTestBase {
 
   private final MovableClock clock = new MovableClock();
@@ -29,18 +32,22 @@ class RemoteTokenVerifierTest extends RegistryTestBase {
 
     var caller = verifier().authenticate(token);
 
-    assertThat(caller).hasValueSatisfying(c -> {
-      assertThat(c.roles()).containsExactly(io.adapterplatform.web.auth.Role.PUBLISHER);
-      assertThat(c.has(io.adapterplatform.web.auth.Role.READER)).isTrue();
-      assertThat(c.has(io.adapterplatform.web.auth.Role.ADMIN)).isFalse();
-    });
+    assertThat(caller)
+        .hasValueSatisfying(
+            c -> {
+              assertThat(c.roles()).containsExactly(io.adapterplatform.web.auth.Role.PUBLISHER);
+              assertThat(c.has(io.adapterplatform.web.auth.Role.READER)).isTrue();
+              assertThat(c.has(io.adapterplatform.web.auth.Role.ADMIN)).isFalse();
+            });
     assertThat(verifier().authenticate("apt_not-a-token")).isEmpty();
   }
 
   @Test
   void aRevokedTokenIsRefusedOnceTheCachedAnswerExpires() throws Exception {
     var tokens = new TokensApi(admin());
-    var issued = tokens.createToken(new CreateTokenRequest().name("remote-" + unique()).roles(List.of(Role.READER)));
+    var issued =
+        tokens.createToken(
+            new CreateTokenRequest().name("remote-" + unique()).roles(List.of(Role.READER)));
     var verifier = verifier();
     assertThat(verifier.authenticate(issued.getToken())).isPresent();
 
@@ -57,7 +64,9 @@ class RemoteTokenVerifierTest extends RegistryTestBase {
     try (var socket = new ServerSocket(0)) {
       closedPort = socket.getLocalPort();
     }
-    var verifier = new RemoteTokenVerifier(URI.create("http://localhost:" + closedPort), Duration.ofSeconds(30), clock);
+    var verifier =
+        new RemoteTokenVerifier(
+            URI.create("http://localhost:" + closedPort), Duration.ofSeconds(30), clock);
 
     var e = catchThrowableOfType(ApiException.class, () -> verifier.authenticate(ADMIN));
 
@@ -66,7 +75,8 @@ class RemoteTokenVerifierTest extends RegistryTestBase {
   }
 
   private RemoteTokenVerifier verifier() {
-    return new RemoteTokenVerifier(URI.create("http://localhost:" + port), Duration.ofSeconds(30), clock);
+    return new RemoteTokenVerifier(
+        URI.create("http://localhost:" + port), Duration.ofSeconds(30), clock);
   }
 
   private static final class MovableClock extends Clock {

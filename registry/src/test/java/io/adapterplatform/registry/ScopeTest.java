@@ -46,8 +46,14 @@ class ScopeTest extends RegistryTestBase {
       publishLora(name, 7);
       aliases().moveAlias(name, "production", new MoveAliasRequest().version(1));
     }
-    scoped = tokens().createToken(new CreateTokenRequest().name("scoped-" + u).roles(List.of(Role.PUBLISHER))
-        .scopes(List.of(team))).getToken();
+    scoped =
+        tokens()
+            .createToken(
+                new CreateTokenRequest()
+                    .name("scoped-" + u)
+                    .roles(List.of(Role.PUBLISHER))
+                    .scopes(List.of(team)))
+            .getToken();
   }
 
   private TokensApi tokens() {
@@ -69,15 +75,23 @@ class ScopeTest extends RegistryTestBase {
     problem(404, () -> versions.listVersions(outside, null, null, null));
     problem(404, () -> versions.getVersion(outside, "1"));
     problem(404, () -> versions.getVersion(outside, "production"));
-    problem(404, () -> versions.downloadVersionFile(outside, "1", "adapter_model.safetensors", null, null));
-    problem(404, () -> versions.publishVersion(outside, loraFiles(4, List.of("q_proj", "v_proj"), false, 8), null));
+    problem(
+        404,
+        () -> versions.downloadVersionFile(outside, "1", "adapter_model.safetensors", null, null));
+    problem(
+        404,
+        () ->
+            versions.publishVersion(
+                outside, loraFiles(4, List.of("q_proj", "v_proj"), false, 8), null));
     problem(404, () -> versions.deleteVersion(outside, "1"));
     problem(404, () -> versions.listExperts(outside, "1"));
     problem(404, () -> aliases.listAliases(outside));
     problem(404, () -> aliases.getAlias(outside, "production"));
     problem(404, () -> aliases.moveAlias(outside, "canary", new MoveAliasRequest().version(1)));
     problem(404, () -> aliases.deleteAlias(outside, "production"));
-    assertThat(versions().getVersion(outside, "1").getVersion()).as("nothing was changed").isEqualTo(1);
+    assertThat(versions().getVersion(outside, "1").getVersion())
+        .as("nothing was changed")
+        .isEqualTo(1);
     assertThat(aliases().getAlias(outside, "production").getVersion()).isEqualTo(1);
   }
 
@@ -88,13 +102,20 @@ class ScopeTest extends RegistryTestBase {
     var aliases = new AliasesApi(client(scoped));
 
     assertThat(adapters.getAdapter(inside).getName()).isEqualTo(inside);
-    var published = versions.publishVersion(inside, loraFiles(4, List.of("q_proj", "v_proj"), false, 9), null);
+    var published =
+        versions.publishVersion(inside, loraFiles(4, List.of("q_proj", "v_proj"), false, 9), null);
     assertThat(published.getVersion()).isEqualTo(2);
     assertThat(versions.listVersions(inside, null, null, null).getItems()).hasSize(2);
-    var file = versions.downloadVersionFile(inside, "production", "adapter_model.safetensors", null, null);
+    var file =
+        versions.downloadVersionFile(inside, "production", "adapter_model.safetensors", null, null);
     assertThat(Files.size(file.toPath())).isPositive();
-    assertThat(aliases.moveAlias(inside, "production", new MoveAliasRequest().version(2)).getVersion()).isEqualTo(2);
-    assertThat(adapters.createAdapter(new CreateAdapterRequest().name(team + "new").baseModel(BASE)).getName())
+    assertThat(
+            aliases.moveAlias(inside, "production", new MoveAliasRequest().version(2)).getVersion())
+        .isEqualTo(2);
+    assertThat(
+            adapters
+                .createAdapter(new CreateAdapterRequest().name(team + "new").baseModel(BASE))
+                .getName())
         .isEqualTo(team + "new");
   }
 
@@ -109,7 +130,8 @@ class ScopeTest extends RegistryTestBase {
     assertThat(fromHidden.statusCode()).as(fromHidden.body()).isEqualTo(422);
     assertThat(fromAbsent.statusCode()).isEqualTo(422);
     assertThat(JSON.readTree(fromHidden.body()).get("detail").asText())
-        .isEqualTo(JSON.readTree(fromAbsent.body()).get("detail").asText().replace(absent, outside));
+        .isEqualTo(
+            JSON.readTree(fromAbsent.body()).get("detail").asText().replace(absent, outside));
     assertThat(intoHidden.statusCode()).as(intoHidden.body()).isEqualTo(404);
   }
 
@@ -125,25 +147,39 @@ class ScopeTest extends RegistryTestBase {
     var seen = new VersionsApi(client(scoped)).getVersion(mix, "1");
     var experts = new VersionsApi(client(scoped)).listExperts(mix, "1").getExperts();
 
-    assertThat(seen.getComposedFrom()).extracting(s -> s.getAdapter() + "@" + s.getVersion()).containsExactly(inside + "@2");
+    assertThat(seen.getComposedFrom())
+        .extracting(s -> s.getAdapter() + "@" + s.getVersion())
+        .containsExactly(inside + "@2");
     assertThat(experts).hasSize(2);
     assertThat(experts.get(0).getSource().getAdapter()).isEqualTo(inside);
     assertThat(experts.get(1).getSource()).isNull();
     assertThat(versions().getVersion(mix, "1").getComposedFrom()).hasSize(2);
   }
 
-  private HttpResponse<String> compose(String token, String adapter, List<String> experts) throws Exception {
+  private HttpResponse<String> compose(String token, String adapter, List<String> experts)
+      throws Exception {
     var body = JSON.writeValueAsString(Map.of("compose", Map.of("experts", experts, "topK", 1)));
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
-        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
+                .header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
   void creatingAnAdapterOutsideItsScopesIsForbidden() throws Exception {
-    var p = problem(403, () -> new AdaptersApi(client(scoped)).createAdapter(
-        new CreateAdapterRequest().name("team-b-" + unique()).baseModel(BASE)));
+    var p =
+        problem(
+            403,
+            () ->
+                new AdaptersApi(client(scoped))
+                    .createAdapter(
+                        new CreateAdapterRequest().name("team-b-" + unique()).baseModel(BASE)));
 
     assertThat(p.getDetail()).contains("outside the token's scopes");
   }
@@ -169,30 +205,64 @@ class ScopeTest extends RegistryTestBase {
 
   @Test
   void aScopedAdminSeesNoAuditEntryAboutAnAdapterOutsideItsScopes() throws Exception {
-    String scopedAdmin = tokens().createToken(new CreateTokenRequest().name("scoped-admin-" + unique())
-        .roles(List.of(Role.ADMIN)).scopes(List.of(team))).getToken();
+    String scopedAdmin =
+        tokens()
+            .createToken(
+                new CreateTokenRequest()
+                    .name("scoped-admin-" + unique())
+                    .roles(List.of(Role.ADMIN))
+                    .scopes(List.of(team)))
+            .getToken();
 
     var entries = new AuditApi(client(scopedAdmin)).listAudit(500, null).getItems();
 
-    assertThat(entries).extracting(AuditEntry::getTarget).anyMatch(t -> t.startsWith("adapter/" + inside))
+    assertThat(entries)
+        .extracting(AuditEntry::getTarget)
+        .anyMatch(t -> t.startsWith("adapter/" + inside))
         .noneMatch(t -> t.startsWith("adapter/" + outside));
-    assertThat(new AuditApi(admin()).listAudit(500, null).getItems()).extracting(AuditEntry::getTarget)
+    assertThat(new AuditApi(admin()).listAudit(500, null).getItems())
+        .extracting(AuditEntry::getTarget)
         .anyMatch(t -> t.startsWith("adapter/" + outside));
   }
 
   @Test
   void aScopedTokenCannotIssueATokenWithWiderScopes() throws Exception {
-    var scopedAdmin = new TokensApi(client(tokens().createToken(new CreateTokenRequest().name("scoped-admin-" + unique())
-        .roles(List.of(Role.ADMIN)).scopes(List.of(team))).getToken()));
+    var scopedAdmin =
+        new TokensApi(
+            client(
+                tokens()
+                    .createToken(
+                        new CreateTokenRequest()
+                            .name("scoped-admin-" + unique())
+                            .roles(List.of(Role.ADMIN))
+                            .scopes(List.of(team)))
+                    .getToken()));
 
-    problem(403, () -> scopedAdmin.createToken(new CreateTokenRequest().name("w1").roles(List.of(Role.READER))));
-    problem(403, () -> scopedAdmin.createToken(new CreateTokenRequest().name("w2").roles(List.of(Role.READER))
-        .scopes(List.of("team-"))));
-    var narrower = scopedAdmin.createToken(new CreateTokenRequest().name("n1").roles(List.of(Role.READER))
-        .scopes(List.of(inside)));
+    problem(
+        403,
+        () ->
+            scopedAdmin.createToken(
+                new CreateTokenRequest().name("w1").roles(List.of(Role.READER))));
+    problem(
+        403,
+        () ->
+            scopedAdmin.createToken(
+                new CreateTokenRequest()
+                    .name("w2")
+                    .roles(List.of(Role.READER))
+                    .scopes(List.of("team-"))));
+    var narrower =
+        scopedAdmin.createToken(
+            new CreateTokenRequest()
+                .name("n1")
+                .roles(List.of(Role.READER))
+                .scopes(List.of(inside)));
 
     assertThat(narrower.getScopes()).containsExactly(inside);
-    var unscoped = tokens().createToken(new CreateTokenRequest().name("wide-" + unique()).roles(List.of(Role.READER)));
+    var unscoped =
+        tokens()
+            .createToken(
+                new CreateTokenRequest().name("wide-" + unique()).roles(List.of(Role.READER)));
     var listed = new ArrayList<Long>();
     String cursor = null;
     do {
@@ -202,7 +272,8 @@ class ScopeTest extends RegistryTestBase {
     } while (cursor != null);
     assertThat(listed).contains(narrower.getId()).doesNotContain(unscoped.getId());
     problem(404, () -> scopedAdmin.revokeToken(unscoped.getId()));
-    assertThat(new AdaptersApi(client(narrower.getToken())).getAdapter(inside).getName()).isEqualTo(inside);
+    assertThat(new AdaptersApi(client(narrower.getToken())).getAdapter(inside).getName())
+        .isEqualTo(inside);
     problem(404, () -> new AdaptersApi(client(narrower.getToken())).getAdapter(inside2));
   }
 }

@@ -19,10 +19,15 @@ class SlowDownloadsTest extends RegistryTestBase {
     String adapter = newAdapter();
     var d = dir();
     var lora = loraFiles(4, List.of("q_proj"), false, 21);
-    // Far more than the socket buffers between the registry and a client that stopped reading can absorb.
+    // Far more than the socket buffers between the registry and a client that stopped reading can
+    // absorb.
     byte[] card = new byte[24 * 1024 * 1024];
     java.util.Arrays.fill(card, (byte) '#');
-    versions().publishVersion(adapter, List.of(lora.get(0), lora.get(1), Fixtures.write(d, "README.md", card).toFile()), null);
+    versions()
+        .publishVersion(
+            adapter,
+            List.of(lora.get(0), lora.get(1), Fixtures.write(d, "README.md", card).toFile()),
+            null);
     String path = "/api/v1/adapters/" + adapter + "/versions/1/files/";
 
     var stalled = new ArrayList<RawHttp>();
@@ -30,14 +35,26 @@ class SlowDownloadsTest extends RegistryTestBase {
       for (int i = 0; i < 16; i++) {
         var http = new RawHttp(port, 4096);
         stalled.add(http);
-        http.send("GET " + path + "README.md HTTP/1.1\nHost: localhost\nAuthorization: Bearer " + ADMIN + "\n", new byte[0]);
+        http.send(
+            "GET "
+                + path
+                + "README.md HTTP/1.1\nHost: localhost\nAuthorization: Bearer "
+                + ADMIN
+                + "\n",
+            new byte[0]);
         // Its answer has started (so its download is running) and is then never read further.
         assertThat(http.head().status()).isEqualTo(200);
       }
 
-      var small = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path
-          + "adapter_config.json")).header("Authorization", "Bearer " + ADMIN).timeout(Duration.ofSeconds(30)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      var small =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://localhost:" + port + path + "adapter_config.json"))
+                      .header("Authorization", "Bearer " + ADMIN)
+                      .timeout(Duration.ofSeconds(30))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
 
       assertThat(small.statusCode()).isEqualTo(200);
       assertThat(small.body()).contains("\"r\"");

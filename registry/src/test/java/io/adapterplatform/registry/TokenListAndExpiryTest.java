@@ -24,8 +24,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 
 class TokenListAndExpiryTest extends RegistryTestBase {
 
-  @Autowired
-  JdbcClient jdbc;
+  @Autowired JdbcClient jdbc;
 
   private TokensApi tokens() {
     return new TokensApi(admin());
@@ -35,30 +34,56 @@ class TokenListAndExpiryTest extends RegistryTestBase {
   void aTokenMayCarryAnExpiryThatItsResourceShows() throws Exception {
     var expiresAt = OffsetDateTime.now(ZoneOffset.UTC).plusHours(1).truncatedTo(ChronoUnit.SECONDS);
 
-    var issued = tokens().createToken(new CreateTokenRequest().name("exp-" + unique()).roles(List.of(Role.READER))
-        .expiresAt(expiresAt));
+    var issued =
+        tokens()
+            .createToken(
+                new CreateTokenRequest()
+                    .name("exp-" + unique())
+                    .roles(List.of(Role.READER))
+                    .expiresAt(expiresAt));
 
     assertThat(issued.getExpiresAt()).isEqualTo(expiresAt);
     assertThat(issued.getScopes()).isEmpty();
-    assertThat(new AdaptersApi(client(issued.getToken())).listAdapters(1, null, null, null, null)).isNotNull();
+    assertThat(new AdaptersApi(client(issued.getToken())).listAdapters(1, null, null, null, null))
+        .isNotNull();
   }
 
   @Test
   void anExpiredTokenIsRefusedWith401LikeAnUnknownOne() throws Exception {
-    var issued = tokens().createToken(new CreateTokenRequest().name("exp-" + unique()).roles(List.of(Role.READER))
-        .expiresAt(OffsetDateTime.now().plusHours(1)));
+    var issued =
+        tokens()
+            .createToken(
+                new CreateTokenRequest()
+                    .name("exp-" + unique())
+                    .roles(List.of(Role.READER))
+                    .expiresAt(OffsetDateTime.now().plusHours(1)));
 
     // Its expiry passes (moved back in the table rather than waited for) before it is first used.
-    jdbc.sql("update api_token set expires_at = now() - interval '1 second' where id = ?").param(issued.getId()).update();
+    jdbc.sql("update api_token set expires_at = now() - interval '1 second' where id = ?")
+        .param(issued.getId())
+        .update();
 
-    var p = problem(401, () -> new AdaptersApi(client(issued.getToken())).listAdapters(null, null, null, null, null));
+    var p =
+        problem(
+            401,
+            () ->
+                new AdaptersApi(client(issued.getToken()))
+                    .listAdapters(null, null, null, null, null));
     assertThat(p.getType().toString()).endsWith("/unauthorized");
   }
 
   @Test
   void anExpiryInThePastIsRefused() throws Exception {
-    var p = problem(400, () -> tokens().createToken(new CreateTokenRequest().name("past").roles(List.of(Role.READER))
-        .expiresAt(OffsetDateTime.now().minusMinutes(1))));
+    var p =
+        problem(
+            400,
+            () ->
+                tokens()
+                    .createToken(
+                        new CreateTokenRequest()
+                            .name("past")
+                            .roles(List.of(Role.READER))
+                            .expiresAt(OffsetDateTime.now().minusMinutes(1))));
 
     assertThat(p.getErrors()).anySatisfy(e -> assertThat(e.getField()).isEqualTo("expiresAt"));
   }
@@ -66,9 +91,18 @@ class TokenListAndExpiryTest extends RegistryTestBase {
   @Test
   void anAdminListsTokensPageByPageWithoutSecretsOrHashes() throws Exception {
     var expiresAt = OffsetDateTime.now(ZoneOffset.UTC).plusDays(1).truncatedTo(ChronoUnit.SECONDS);
-    var first = tokens().createToken(new CreateTokenRequest().name("listed-" + unique()).roles(List.of(Role.PUBLISHER))
-        .scopes(List.of("team-q-")).expiresAt(expiresAt));
-    var second = tokens().createToken(new CreateTokenRequest().name("listed-" + unique()).roles(List.of(Role.READER)));
+    var first =
+        tokens()
+            .createToken(
+                new CreateTokenRequest()
+                    .name("listed-" + unique())
+                    .roles(List.of(Role.PUBLISHER))
+                    .scopes(List.of("team-q-"))
+                    .expiresAt(expiresAt));
+    var second =
+        tokens()
+            .createToken(
+                new CreateTokenRequest().name("listed-" + unique()).roles(List.of(Role.READER)));
     tokens().revokeToken(second.getId());
 
     var page = tokens().listTokens(1, null);
@@ -82,22 +116,38 @@ class TokenListAndExpiryTest extends RegistryTestBase {
       cursor = next.getNextCursor();
     }
 
-    assertThat(all).extracting(TokenInfo::getId).isSorted().doesNotHaveDuplicates().contains(first.getId(), second.getId());
-    var listedFirst = all.stream().filter(t -> t.getId().equals(first.getId())).findFirst().orElseThrow();
+    assertThat(all)
+        .extracting(TokenInfo::getId)
+        .isSorted()
+        .doesNotHaveDuplicates()
+        .contains(first.getId(), second.getId());
+    var listedFirst =
+        all.stream().filter(t -> t.getId().equals(first.getId())).findFirst().orElseThrow();
     assertThat(listedFirst.getName()).isEqualTo(first.getName());
     assertThat(listedFirst.getRoles()).containsExactly(Role.PUBLISHER);
     assertThat(listedFirst.getScopes()).containsExactly("team-q-");
     assertThat(listedFirst.getExpiresAt()).isEqualTo(expiresAt);
     assertThat(listedFirst.getRevoked()).isFalse();
-    var listedSecond = all.stream().filter(t -> t.getId().equals(second.getId())).findFirst().orElseThrow();
+    var listedSecond =
+        all.stream().filter(t -> t.getId().equals(second.getId())).findFirst().orElseThrow();
     assertThat(listedSecond.getRevoked()).isTrue();
     assertThat(listedSecond.getRevokedAt()).isNotNull();
 
-    String raw = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + port
-        + "/api/v1/tokens?limit=500")).header("Authorization", "Bearer " + ADMIN).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    assertThat(raw).doesNotContain(first.getToken()).doesNotContain(sha256(first.getToken()))
-        .doesNotContain(sha256(ADMIN)).doesNotContain("\"token\"").doesNotContain("sha256");
+    String raw =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + port + "/api/v1/tokens?limit=500"))
+                    .header("Authorization", "Bearer " + ADMIN)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(raw)
+        .doesNotContain(first.getToken())
+        .doesNotContain(sha256(first.getToken()))
+        .doesNotContain(sha256(ADMIN))
+        .doesNotContain("\"token\"")
+        .doesNotContain("sha256");
   }
 
   @Test
@@ -109,6 +159,7 @@ class TokenListAndExpiryTest extends RegistryTestBase {
   }
 
   private static String sha256(String s) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
   }
 }

@@ -30,18 +30,18 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * Seeded fuzzing of the upload path: a few hundred publishes whose request headers, multipart structure, configs
- * and weights are mutated. Every answer is a 4xx problem+json or a 201; every 201 is an adapter that the engine
- * loads from the registry's own bytes and scores to finite values (the registry validates with the same format
- * code, so what it accepts the engine must run).
+ * Seeded fuzzing of the upload path: a few hundred publishes whose request headers, multipart
+ * structure, configs and weights are mutated. Every answer is a 4xx problem+json or a 201; every
+ * 201 is an adapter that the engine loads from the registry's own bytes and scores to finite values
+ * (the registry validates with the same format code, so what it accepts the engine must run).
  */
 class UploadFuzzTest extends RegistryTestBase {
 
   private static final long SEED = 20261203L;
   private static final int CASES = 300;
   private static final List<String> ATTENTION = List.of("q_proj", "v_proj");
-  private static final List<String> ALL = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-      "down_proj");
+  private static final List<String> ALL =
+      List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -59,22 +59,29 @@ class UploadFuzzTest extends RegistryTestBase {
         String description = "case " + i + " (seed " + SEED + ")";
         Upload upload = mutatedUpload(random);
 
-        HttpResponse<String> r = http.send(upload.request(port, adapter), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            http.send(upload.request(port, adapter), HttpResponse.BodyHandlers.ofString());
 
         statuses.merge(r.statusCode(), 1, Integer::sum);
-        String what = description + " " + upload.mutations() + ": " + r.statusCode() + " " + r.body();
+        String what =
+            description + " " + upload.mutations() + ": " + r.statusCode() + " " + r.body();
         if (r.statusCode() == 201) {
           int version = JSON.readTree(r.body()).get("version").asInt();
           accepted.add(upload.mutations().toString());
-          engine.assertScoresFinite(download(adapter, version, "adapter_config.json"),
-              download(adapter, version, "adapter_model.safetensors"), what);
+          engine.assertScoresFinite(
+              download(adapter, version, "adapter_config.json"),
+              download(adapter, version, "adapter_model.safetensors"),
+              what);
         } else {
           assertThat(r.statusCode()).as(what).isBetween(400, 499);
-          assertThat(r.headers().firstValue("Content-Type")).as(what)
+          assertThat(r.headers().firstValue("Content-Type"))
+              .as(what)
               .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/problem+json"));
           JsonNode problem = JSON.readTree(r.body());
           assertThat(problem.get("status").asInt()).as(what).isEqualTo(r.statusCode());
-          assertThat(problem.get("type").asText()).as(what).startsWith("https://adapterplatform.io/problems/");
+          assertThat(problem.get("type").asText())
+              .as(what)
+              .startsWith("https://adapterplatform.io/problems/");
         }
       }
     }
@@ -85,8 +92,19 @@ class UploadFuzzTest extends RegistryTestBase {
   }
 
   private byte[] download(String adapter, int version, String file) throws Exception {
-    var request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter
-        + "/versions/" + version + "/files/" + file)).header("Authorization", "Bearer " + ADMIN).build();
+    var request =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://localhost:"
+                        + port
+                        + "/api/v1/adapters/"
+                        + adapter
+                        + "/versions/"
+                        + version
+                        + "/files/"
+                        + file))
+            .header("Authorization", "Bearer " + ADMIN)
+            .build();
     HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
     assertThat(r.statusCode()).isEqualTo(200);
     return r.body();
@@ -95,8 +113,11 @@ class UploadFuzzTest extends RegistryTestBase {
   record Upload(String authorization, String contentType, byte[] body, List<String> mutations) {
 
     HttpRequest request(int port, String adapter) {
-      var b = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/api/v1/adapters/" + adapter
-          + "/versions")).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      var b =
+          HttpRequest.newBuilder(
+                  URI.create(
+                      "http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
+              .POST(HttpRequest.BodyPublishers.ofByteArray(body));
       if (authorization != null) {
         b.header("Authorization", authorization);
       }
@@ -107,7 +128,8 @@ class UploadFuzzTest extends RegistryTestBase {
     }
   }
 
-  // One valid upload of a random kind and rank, then one to three mutations of its parts, bytes or headers.
+  // One valid upload of a random kind and rank, then one to three mutations of its parts, bytes or
+  // headers.
   private static Upload mutatedUpload(Random random) {
     int r = 1 << random.nextInt(4);
     int kind = random.nextInt(3);
@@ -128,20 +150,53 @@ class UploadFuzzTest extends RegistryTestBase {
     String boundary = "fuzz" + Long.toHexString(random.nextLong() & Long.MAX_VALUE);
     String contentType = "multipart/form-data; boundary=" + boundary;
     boolean truncateBody = false;
-    int count = random.nextInt(4);   // 0: the valid upload itself
+    int count = random.nextInt(4); // 0: the valid upload itself
     for (int m = 0; m < count; m++) {
       switch (random.nextInt(12)) {
         case 0, 1, 2 -> {
-          String field = pick(random, "r", "lora_alpha", "target_modules", "use_rslora", "use_dora", "peft_type",
-              "num_experts", "top_k", "lora_dropout");
-          String value = pick(random, "0", "-1", "1", "4", "65537", "\"4\"", "4.5", "null", "true", "1e308", "1e39",
-              "1e-50", "-8", "[]", "[\"w_proj\"]", "[\"q_proj\",\"q_proj\"]", "\"IA3\"", "\"MIXLORA\"", "2000",
-              "0.999", "{}");
+          String field =
+              pick(
+                  random,
+                  "r",
+                  "lora_alpha",
+                  "target_modules",
+                  "use_rslora",
+                  "use_dora",
+                  "peft_type",
+                  "num_experts",
+                  "top_k",
+                  "lora_dropout");
+          String value =
+              pick(
+                  random,
+                  "0",
+                  "-1",
+                  "1",
+                  "4",
+                  "65537",
+                  "\"4\"",
+                  "4.5",
+                  "null",
+                  "true",
+                  "1e308",
+                  "1e39",
+                  "1e-50",
+                  "-8",
+                  "[]",
+                  "[\"w_proj\"]",
+                  "[\"q_proj\",\"q_proj\"]",
+                  "\"IA3\"",
+                  "\"MIXLORA\"",
+                  "2000",
+                  "0.999",
+                  "{}");
           config = setField(config, field, value);
           mutations.add(field + "=" + value);
         }
         case 3 -> {
-          String key = pick(random, "peft_type", "r", "lora_alpha", "target_modules", "num_experts", "top_k");
+          String key =
+              pick(
+                  random, "peft_type", "r", "lora_alpha", "target_modules", "num_experts", "top_k");
           config = config.replaceAll("\"" + key + "\":\\s*(\\[[^\\]]*\\]|\"[^\"]*\"|[^,}]*),?", "");
           mutations.add("drop " + key);
         }
@@ -151,10 +206,14 @@ class UploadFuzzTest extends RegistryTestBase {
           mutations.add("config cut at " + cut);
         }
         case 5 -> {
-          // in the length prefix or the JSON header: a flipped byte among the values would be a valid weight, and
-          // a finite weight of 1e38 may well overflow the forward pass (no validator can promise otherwise)
+          // in the length prefix or the JSON header: a flipped byte among the values would be a
+          // valid weight, and
+          // a finite weight of 1e38 may well overflow the forward pass (no validator can promise
+          // otherwise)
           weights = weights.clone();
-          int at = random.nextInt(8 + (int) ByteBuffer.wrap(weights).order(ByteOrder.LITTLE_ENDIAN).getLong(0));
+          int at =
+              random.nextInt(
+                  8 + (int) ByteBuffer.wrap(weights).order(ByteOrder.LITTLE_ENDIAN).getLong(0));
           weights[at] = (byte) random.nextInt(256);
           mutations.add("weights byte " + at);
         }
@@ -179,13 +238,39 @@ class UploadFuzzTest extends RegistryTestBase {
         case 9 -> {
           int variant = random.nextInt(5);
           mutations.add("parts " + variant);
-          parts.add(switch (variant) {
-            case 0 -> new Part("files", "adapter_config.json", "application/json", config.getBytes(StandardCharsets.UTF_8));
-            case 1 -> new Part("files", "README.md", "text/markdown", "# hello".getBytes(StandardCharsets.UTF_8));
-            case 2 -> new Part("files", "adapter_model.bin", "application/octet-stream", new byte[] {(byte) 0x80, 2});
-            case 3 -> new Part("other", "x.json", "application/json", "{}".getBytes(StandardCharsets.UTF_8));
-            default -> new Part("files", "../adapter_config.json", "application/json", "{}".getBytes(StandardCharsets.UTF_8));
-          });
+          parts.add(
+              switch (variant) {
+                case 0 ->
+                    new Part(
+                        "files",
+                        "adapter_config.json",
+                        "application/json",
+                        config.getBytes(StandardCharsets.UTF_8));
+                case 1 ->
+                    new Part(
+                        "files",
+                        "README.md",
+                        "text/markdown",
+                        "# hello".getBytes(StandardCharsets.UTF_8));
+                case 2 ->
+                    new Part(
+                        "files",
+                        "adapter_model.bin",
+                        "application/octet-stream",
+                        new byte[] {(byte) 0x80, 2});
+                case 3 ->
+                    new Part(
+                        "other",
+                        "x.json",
+                        "application/json",
+                        "{}".getBytes(StandardCharsets.UTF_8));
+                default ->
+                    new Part(
+                        "files",
+                        "../adapter_config.json",
+                        "application/json",
+                        "{}".getBytes(StandardCharsets.UTF_8));
+              });
         }
         case 10 -> {
           int variant = random.nextInt(5);
@@ -208,7 +293,12 @@ class UploadFuzzTest extends RegistryTestBase {
     boolean dropConfig = random.nextInt(40) == 0;
     boolean dropWeights = random.nextInt(40) == 0;
     if (!dropConfig) {
-      all.add(new Part("files", "adapter_config.json", "application/json", config.getBytes(StandardCharsets.UTF_8)));
+      all.add(
+          new Part(
+              "files",
+              "adapter_config.json",
+              "application/json",
+              config.getBytes(StandardCharsets.UTF_8)));
     } else {
       mutations.add("no config");
     }
@@ -230,9 +320,13 @@ class UploadFuzzTest extends RegistryTestBase {
   }
 
   private static String setField(String json, String field, String value) {
-    String replaced = json.replaceFirst("\"" + field + "\":\\s*(\\[[^\\]]*\\]|\"[^\"]*\"|[^,}\\s]*)",
-        java.util.regex.Matcher.quoteReplacement("\"" + field + "\": " + value));
-    return replaced.equals(json) ? json.replaceFirst("\\{", "{\"" + field + "\": " + value + ", ") : replaced;
+    String replaced =
+        json.replaceFirst(
+            "\"" + field + "\":\\s*(\\[[^\\]]*\\]|\"[^\"]*\"|[^,}\\s]*)",
+            java.util.regex.Matcher.quoteReplacement("\"" + field + "\": " + value));
+    return replaced.equals(json)
+        ? json.replaceFirst("\\{", "{\"" + field + "\": " + value + ", ")
+        : replaced;
   }
 
   @SafeVarargs
@@ -240,21 +334,41 @@ class UploadFuzzTest extends RegistryTestBase {
     return values[random.nextInt(values.length)];
   }
 
-  // headerRange receives [start of the safetensors part, end of its header] in the body, generously: the part's own
+  // headerRange receives [start of the safetensors part, end of its header] in the body,
+  // generously: the part's own
   // MIME lines are counted as 200 bytes
   private static byte[] multipart(String boundary, List<Part> parts, int[] headerRange) {
     var out = new ByteArrayOutputStream();
     for (Part p : parts) {
       if (p.filename().endsWith(".safetensors")) {
-        long declared = p.body().length < 8 ? 0
-            : ByteBuffer.wrap(p.body()).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        long declared =
+            p.body().length < 8
+                ? 0
+                : ByteBuffer.wrap(p.body()).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
         int partHeader = ("--" + boundary + "\r\n").length() + 200;
         headerRange[0] = out.size();
-        headerRange[1] = (int) Math.min(Integer.MAX_VALUE, out.size() + partHeader + 8
-            + (declared < 0 || declared > p.body().length ? p.body().length : declared));
+        headerRange[1] =
+            (int)
+                Math.min(
+                    Integer.MAX_VALUE,
+                    out.size()
+                        + partHeader
+                        + 8
+                        + (declared < 0 || declared > p.body().length
+                            ? p.body().length
+                            : declared));
       }
-      out.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.name() + "\"; filename=\""
-          + p.filename() + "\"\r\nContent-Type: " + p.contentType() + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+      out.writeBytes(
+          ("--"
+                  + boundary
+                  + "\r\nContent-Disposition: form-data; name=\""
+                  + p.name()
+                  + "\"; filename=\""
+                  + p.filename()
+                  + "\"\r\nContent-Type: "
+                  + p.contentType()
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.UTF_8));
       out.writeBytes(p.body());
       out.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
     }
@@ -262,7 +376,10 @@ class UploadFuzzTest extends RegistryTestBase {
     return out.toByteArray();
   }
 
-  /** The engine on the registry's tiny base model: loads an adapter as the registry serves it and scores with it. */
+  /**
+   * The engine on the registry's tiny base model: loads an adapter as the registry serves it and
+   * scores with it.
+   */
   private static final class Engine implements AutoCloseable {
 
     private static final int[] TOKENS = {1, 5, 9, 30};
@@ -285,9 +402,15 @@ class UploadFuzzTest extends RegistryTestBase {
       AdapterWeights adapter = AdapterCheckpoint.read(adapterDir, config).weights();
       float[] logits;
       try (AdapterPool pool = AdapterPool.of(model, List.of(adapter));
-           NDManager step = model.manager().newSubManager()) {
-        logits = model.forward(step, TOKENS, List.of(Segment.of(TOKENS.length)),
-            pool.bind(step, new int[TOKENS.length], GroupedLora.Strategy.AUTO)).toFloatArray();
+          NDManager step = model.manager().newSubManager()) {
+        logits =
+            model
+                .forward(
+                    step,
+                    TOKENS,
+                    List.of(Segment.of(TOKENS.length)),
+                    pool.bind(step, new int[TOKENS.length], GroupedLora.Strategy.AUTO))
+                .toFloatArray();
       }
       assertThat(logits).as(what).hasSize(TOKENS.length * Fixtures.VOCAB);
       for (float v : logits) {

@@ -17,18 +17,24 @@ class VersionTest extends RegistryTestBase {
     String name = newAdapter();
 
     var v1 = publishLora(name, 1);
-    var v2 = versions().publishVersion(name, loraFiles(4, List.of("q_proj", "v_proj", "down_proj"), true, 2), null);
+    var v2 =
+        versions()
+            .publishVersion(
+                name, loraFiles(4, List.of("q_proj", "v_proj", "down_proj"), true, 2), null);
 
     assertThat(v1.getVersion()).isEqualTo(1);
     assertThat(v1.getKind()).isEqualTo(AdapterKind.LORA);
     assertThat(v1.getAdapter()).isEqualTo(name);
     assertThat(v1.getRank()).isEqualTo(4);
-    assertThat(v1.getFiles()).extracting(f -> f.getName())
+    assertThat(v1.getFiles())
+        .extracting(f -> f.getName())
         .containsExactlyInAnyOrder("adapter_config.json", "adapter_model.safetensors");
     assertThat(v2.getVersion()).isEqualTo(2);
     assertThat(v2.getKind()).isEqualTo(AdapterKind.DORA);
     assertThat(adapters().getAdapter(name).getLatestVersion()).isEqualTo(2);
-    assertThat(versions().listVersions(name, null, null, null).getItems()).extracting(AdapterVersion::getVersion).containsExactly(1, 2);
+    assertThat(versions().listVersions(name, null, null, null).getItems())
+        .extracting(AdapterVersion::getVersion)
+        .containsExactly(1, 2);
   }
 
   @Test
@@ -36,14 +42,22 @@ class VersionTest extends RegistryTestBase {
     String name = newAdapter();
     Path d = dir();
     List<String> qv = List.of("q_proj", "v_proj");
-    File config = Fixtures.write(d, "adapter_config.json", Fixtures.loraConfig(8, qv, false)).toFile();
-    File weights = Fixtures.write(d, "adapter_model.safetensors", Fixtures.loraWeights(4, qv, false, 1)).toFile();
+    File config =
+        Fixtures.write(d, "adapter_config.json", Fixtures.loraConfig(8, qv, false)).toFile();
+    File weights =
+        Fixtures.write(d, "adapter_model.safetensors", Fixtures.loraWeights(4, qv, false, 1))
+            .toFile();
 
     // rank 8 in the config, 4 in the tensors
     problem(422, () -> versions().publishVersion(name, List.of(config, weights), null));
     // a target module the base architecture does not have
     Path d2 = dir();
-    File cfg2 = Fixtures.write(d2, "adapter_config.json", Fixtures.loraConfig(4, List.of("q_proj", "w_proj"), false)).toFile();
+    File cfg2 =
+        Fixtures.write(
+                d2,
+                "adapter_config.json",
+                Fixtures.loraConfig(4, List.of("q_proj", "w_proj"), false))
+            .toFile();
     problem(422, () -> versions().publishVersion(name, List.of(cfg2, weights), null));
     // malformed config JSON
     File cfg3 = Fixtures.write(dir(), "adapter_config.json", "{\"peft_type\": ").toFile();
@@ -52,8 +66,12 @@ class VersionTest extends RegistryTestBase {
     problem(400, () -> versions().publishVersion(name, List.of(config), null));
     // truncated safetensors: the file is shorter than its header says
     byte[] full = Fixtures.loraWeights(4, qv, false, 1);
-    File truncated = Fixtures.write(dir(), "adapter_model.safetensors", java.util.Arrays.copyOf(full, full.length - 3)).toFile();
-    File okConfig = Fixtures.write(dir(), "adapter_config.json", Fixtures.loraConfig(4, qv, false)).toFile();
+    File truncated =
+        Fixtures.write(
+                dir(), "adapter_model.safetensors", java.util.Arrays.copyOf(full, full.length - 3))
+            .toFile();
+    File okConfig =
+        Fixtures.write(dir(), "adapter_config.json", Fixtures.loraConfig(4, qv, false)).toFile();
     problem(400, () -> versions().publishVersion(name, List.of(okConfig, truncated), null));
     // a NaN in the weights
     byte[] nan = Fixtures.loraWeights(4, qv, false, 1);
@@ -63,7 +81,8 @@ class VersionTest extends RegistryTestBase {
     var p = problem(422, () -> versions().publishVersion(name, List.of(okConfig, withNan), null));
     assertThat(p.getErrors()).anySatisfy(e -> assertThat(e.getMessage()).contains("non-finite"));
     // an unknown adapter
-    problem(404, () -> versions().publishVersion("no-such-adapter", loraFiles(4, qv, false, 1), null));
+    problem(
+        404, () -> versions().publishVersion("no-such-adapter", loraFiles(4, qv, false, 1), null));
     // nothing was written by any of these
     assertThat(versions().listVersions(name, null, null, null).getItems()).isEmpty();
   }
@@ -82,7 +101,9 @@ class VersionTest extends RegistryTestBase {
     assertThat(moved.getHistory().getFirst().getPreviousVersion()).isEqualTo(1);
     assertThat(versions().getVersion(name, "production").getVersion()).isEqualTo(2);
     assertThat(versions().getVersion(name, "2").getAliases()).containsExactly("production");
-    assertThat(aliases().listAliases(name)).extracting(a -> a.getAlias()).containsExactly("production");
+    assertThat(aliases().listAliases(name))
+        .extracting(a -> a.getAlias())
+        .containsExactly("production");
     problem(404, () -> aliases().moveAlias(name, "canary", new MoveAliasRequest().version(9)));
     problem(400, () -> aliases().moveAlias(name, "Bad Alias", new MoveAliasRequest().version(1)));
     problem(404, () -> versions().getVersion(name, "staging"));
@@ -110,10 +131,13 @@ class VersionTest extends RegistryTestBase {
     assertThat(v3.getVersion()).isEqualTo(3);
     problem(410, () -> versions().getVersion(name, "1"));
     problem(410, () -> versions().deleteVersion(name, "1"));
-    problem(410, () -> versions().downloadVersionFile(name, "2", "adapter_config.json", null, null));
+    problem(
+        410, () -> versions().downloadVersionFile(name, "2", "adapter_config.json", null, null));
     problem(410, () -> aliases().moveAlias(name, "production", new MoveAliasRequest().version(1)));
     problem(404, () -> versions().getVersion(name, "7"));
-    assertThat(versions().listVersions(name, null, null, null).getItems()).extracting(AdapterVersion::getVersion).containsExactly(3);
+    assertThat(versions().listVersions(name, null, null, null).getItems())
+        .extracting(AdapterVersion::getVersion)
+        .containsExactly(3);
     assertThat(adapters().getAdapter(name).getLatestVersion()).isEqualTo(3);
   }
 

@@ -10,6 +10,10 @@ import java.util.Optional;
  * @param b [out, r]
  * @param magnitude DoRA's magnitude [out], empty for LoRA
  */
-public record LoraTensors(int layer, Projection module, int expert, TensorInfo a, TensorInfo b,
-        Optional<TensorInfo> magnitude) {
-}
+public record LoraTensors(
+    int layer,
+    Projection module,
+    int expert,
+    TensorInfo a,
+    TensorInfo b,
+    Optional<TensorInfo> magnitude) {}

@@ -11,68 +11,78 @@ import org.junit.jupiter.api.Test;
 
 class MixLoraSplitterTest {
 
-    private final ModelConfig model = Fixtures.tinyModel();
-    private final Random rng = new Random(41);
+  private final ModelConfig model = Fixtures.tinyModel();
+  private final Random rng = new Random(41);
 
-    private record Input(AdapterConfig config, byte[] file) {
+  private record Input(AdapterConfig config, byte[] file) {}
+
+  private Input input(AdapterConfig c, DType dtype) {
+    return new Input(c, Fixtures.peftWeights(c, model, rng, dtype).toByteArray());
+  }
+
+  private static MixLoraComposer.Part part(String name, Input in) {
+    SafetensorsHeader h = Fixtures.header(in.file());
+    return new MixLoraComposer.Part(name, in.config(), h, TensorSource.of(in.file(), h));
+  }
+
+  private static byte[] tensorBytes(byte[] file, String name) {
+    SafetensorsHeader h = Fixtures.header(file);
+    TensorInfo t = h.require(name);
+    int from = (int) (h.headerLength() + t.begin());
+    return java.util.Arrays.copyOfRange(file, from, from + (int) t.byteLength());
+  }
+
+  @Test
+  void splittingAComposedMixLoraGivesBackEachInputAdapter() {
+    List<Input> experts = new ArrayList<>();
+    for (int e = 0; e < 3; e++) {
+      experts.add(
+          input(
+              AdapterConfig.lora(
+                  "tiny", 4, 8, List.of("gate_proj", "up_proj", "down_proj"), true, false),
+              e == 0 ? DType.BF16 : DType.F32));
     }
-
-    private Input input(AdapterConfig c, DType dtype) {
-        return new Input(c, Fixtures.peftWeights(c, model, rng, dtype).toByteArray());
+    Input attention =
+        input(
+            AdapterConfig.lora("tiny", 2, 2, List.of("k_proj", "o_proj"), false, false), DType.F16);
+    List<MixLoraComposer.Part> parts = new ArrayList<>();
+    for (int e = 0; e < 3; e++) {
+      parts.add(part("e" + e, experts.get(e)));
     }
+    ByteArrayOutputStream mixed = new ByteArrayOutputStream();
+    MixLoraComposer.Composition comp =
+        MixLoraComposer.plan(
+            model, parts, Optional.of(part("att", attention)), 2, new RouterInit(0.02, 3), "tiny");
+    comp.writeWeights(mixed);
+    byte[] mixFile = mixed.toByteArray();
+    SafetensorsHeader mixHeader = Fixtures.header(mixFile);
+    AdapterConfig mixConfig = AdapterConfig.parse(comp.config().toJson(), "adapter_config.json");
+    AdapterLayout layout =
+        AdapterLayout.validate(mixConfig, mixHeader, model, "adapter_model.safetensors");
 
-    private static MixLoraComposer.Part part(String name, Input in) {
-        SafetensorsHeader h = Fixtures.header(in.file());
-        return new MixLoraComposer.Part(name, in.config(), h, TensorSource.of(in.file(), h));
+    for (int e = 0; e < 3; e++) {
+      MixLoraSplitter.Part p =
+          MixLoraSplitter.expert(mixConfig, layout, TensorSource.of(mixFile, mixHeader), e);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      p.writeWeights(out);
+
+      assertThat(p.config()).isEqualTo(experts.get(e).config().withBase("tiny"));
+      SafetensorsHeader h = Fixtures.header(out.toByteArray());
+      AdapterLayout.validate(p.config(), h, model, "adapter_model.safetensors");
+      for (TensorInfo t : Fixtures.header(experts.get(e).file()).tensors()) {
+        assertThat(tensorBytes(out.toByteArray(), t.name()))
+            .isEqualTo(tensorBytes(experts.get(e).file(), t.name()));
+      }
     }
-
-    private static byte[] tensorBytes(byte[] file, String name) {
-        SafetensorsHeader h = Fixtures.header(file);
-        TensorInfo t = h.require(name);
-        int from = (int) (h.headerLength() + t.begin());
-        return java.util.Arrays.copyOfRange(file, from, from + (int) t.byteLength());
+    MixLoraSplitter.Part att =
+        MixLoraSplitter.attention(mixConfig, layout, TensorSource.of(mixFile, mixHeader))
+            .orElseThrow();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    att.writeWeights(out);
+    assertThat(att.config()).isEqualTo(attention.config().withBase("tiny"));
+    for (TensorInfo t : Fixtures.header(attention.file()).tensors()) {
+      assertThat(tensorBytes(out.toByteArray(), t.name()))
+          .isEqualTo(tensorBytes(attention.file(), t.name()));
     }
-
-    @Test
-    void splittingAComposedMixLoraGivesBackEachInputAdapter() {
-        List<Input> experts = new ArrayList<>();
-        for (int e = 0; e < 3; e++) {
-            experts.add(input(AdapterConfig.lora("tiny", 4, 8, List.of("gate_proj", "up_proj", "down_proj"), true,
-                    false), e == 0 ? DType.BF16 : DType.F32));
-        }
-        Input attention = input(AdapterConfig.lora("tiny", 2, 2, List.of("k_proj", "o_proj"), false, false), DType.F16);
-        List<MixLoraComposer.Part> parts = new ArrayList<>();
-        for (int e = 0; e < 3; e++) {
-            parts.add(part("e" + e, experts.get(e)));
-        }
-        ByteArrayOutputStream mixed = new ByteArrayOutputStream();
-        MixLoraComposer.Composition comp = MixLoraComposer.plan(model, parts, Optional.of(part("att", attention)), 2,
-                new RouterInit(0.02, 3), "tiny");
-        comp.writeWeights(mixed);
-        byte[] mixFile = mixed.toByteArray();
-        SafetensorsHeader mixHeader = Fixtures.header(mixFile);
-        AdapterConfig mixConfig = AdapterConfig.parse(comp.config().toJson(), "adapter_config.json");
-        AdapterLayout layout = AdapterLayout.validate(mixConfig, mixHeader, model, "adapter_model.safetensors");
-
-        for (int e = 0; e < 3; e++) {
-            MixLoraSplitter.Part p = MixLoraSplitter.expert(mixConfig, layout, TensorSource.of(mixFile, mixHeader), e);
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            p.writeWeights(out);
-
-            assertThat(p.config()).isEqualTo(experts.get(e).config().withBase("tiny"));
-            SafetensorsHeader h = Fixtures.header(out.toByteArray());
-            AdapterLayout.validate(p.config(), h, model, "adapter_model.safetensors");
-            for (TensorInfo t : Fixtures.header(experts.get(e).file()).tensors()) {
-                assertThat(tensorBytes(out.toByteArray(), t.name())).isEqualTo(tensorBytes(experts.get(e).file(), t.name()));
-            }
-        }
-        MixLoraSplitter.Part att = MixLoraSplitter.attention(mixConfig, layout, TensorSource.of(mixFile, mixHeader))
-                .orElseThrow();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        att.writeWeights(out);
-        assertThat(att.config()).isEqualTo(attention.config().withBase("tiny"));
-        for (TensorInfo t : Fixtures.header(attention.file()).tensors()) {
-            assertThat(tensorBytes(out.toByteArray(), t.name())).isEqualTo(tensorBytes(attention.file(), t.name()));
-        }
-    }
+  }
 }

@@ -3,7 +3,7 @@ package io.adapterplatform.engine.cli;
 /** The command line itself is wrong (unknown command or option, missing value). */
 final class UsageException extends IllegalArgumentException {
 
-    UsageException(String message) {
-        super(message);
-    }
+  UsageException(String message) {
+    super(message);
+  }
 }

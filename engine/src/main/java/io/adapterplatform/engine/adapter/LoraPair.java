@@ -6,15 +6,18 @@ package io.adapterplatform.engine.adapter;
  */
 public record LoraPair(int rank, int in, int out, float[] a, float[] b) {
 
-    public LoraPair {
-        if (rank <= 0 || in <= 0 || out <= 0) {
-            throw new IllegalArgumentException("rank, in and out must be positive: " + rank + ", " + in + ", " + out);
-        }
-        if (a.length != rank * in) {
-            throw new IllegalArgumentException("lora_A has " + a.length + " values, expected [" + rank + ", " + in + "]");
-        }
-        if (b.length != out * rank) {
-            throw new IllegalArgumentException("lora_B has " + b.length + " values, expected [" + out + ", " + rank + "]");
-        }
+  public LoraPair {
+    if (rank <= 0 || in <= 0 || out <= 0) {
+      throw new IllegalArgumentException(
+          "rank, in and out must be positive: " + rank + ", " + in + ", " + out);
     }
+    if (a.length != rank * in) {
+      throw new IllegalArgumentException(
+          "lora_A has " + a.length + " values, expected [" + rank + ", " + in + "]");
+    }
+    if (b.length != out * rank) {
+      throw new IllegalArgumentException(
+          "lora_B has " + b.length + " values, expected [" + out + ", " + rank + "]");
+    }
+  }
 }

@@ -11,5 +11,11 @@ package io.adapterplatform.engine.train;
  * @param gradNorm the job's global gradient norm before clipping
  * @param tokens the job's tokens in this step (its rows)
  */
-public record StepReport(String jobId, int step, double loss, double auxLoss, double learningRate, double gradNorm,
-                         int tokens) {}
+public record StepReport(
+    String jobId,
+    int step,
+    double loss,
+    double auxLoss,
+    double learningRate,
+    double gradNorm,
+    int tokens) {}

@@ -6,23 +6,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The trainable parameters of one job's adapter: leaf arrays that require gradients, owned by the job.
- * Base weights are never among them.
+ * The trainable parameters of one job's adapter: leaf arrays that require gradients, owned by the
+ * job. Base weights are never among them.
  */
 public sealed interface TrainableAdapter permits TrainableLora, TrainableMixLora {
 
-    /** Every trainable array, in a fixed order (the optimizer's order). */
-    List<NDArray> parameters();
+  /** Every trainable array, in a fixed order (the optimizer's order). */
+  List<NDArray> parameters();
 
-    /** The tensors under their names in the adapter's on-disk layout (PEFT or MixLoRA reference). */
-    Map<String, NDArray> namedTensors();
+  /** The tensors under their names in the adapter's on-disk layout (PEFT or MixLoRA reference). */
+  Map<String, NDArray> namedTensors();
 
-    /** Whether this adapter changes projection {@code p} of layer {@code layer} through a plain LoRA/DoRA. */
-    boolean adapts(int layer, Projection p);
+  /**
+   * Whether this adapter changes projection {@code p} of layer {@code layer} through a plain
+   * LoRA/DoRA.
+   */
+  boolean adapts(int layer, Projection p);
 
-    /**
-     * The adapted output of rows {@code x} [rows, in] of projection {@code p}, given the frozen product
-     * {@code base} = x·Wᵀ [rows, out] and W [out, in]. Returns {@code base} itself where nothing adapts.
-     */
-    NDArray linear(int layer, Projection p, NDArray x, NDArray base, NDArray w);
+  /**
+   * The adapted output of rows {@code x} [rows, in] of projection {@code p}, given the frozen
+   * product {@code base} = x·Wᵀ [rows, out] and W [out, in]. Returns {@code base} itself where
+   * nothing adapts.
+   */
+  NDArray linear(int layer, Projection p, NDArray x, NDArray base, NDArray w);
 }

@@ -18,221 +18,242 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A trainable MixLoRA: per layer a router Wg [experts, hidden] and, per expert, LoRAs on gate, up and down
- * projections; optionally plain LoRAs on attention projections.
+ * A trainable MixLoRA: per layer a router Wg [experts, hidden] and, per expert, LoRAs on gate, up
+ * and down projections; optionally plain LoRAs on attention projections.
  *
- * <p>The FFN block is the design's (MixLoRA with W2 hoisted): {@code p = softmax(Wg x)}, top-k renormalised
- * to weights w_j; {@code h_j = silu(g + ΔW1_j x) · (u + ΔW3_j x)} with g = W1 x and u = W3 x computed once;
- * {@code out = W2 (Σ_j w_j h_j) + Σ_j w_j ΔW2_j h_j}. Gradients reach the router through the top-k weights
- * and the load-balance loss, and each expert through the tokens routed to it.
+ * <p>The FFN block is the design's (MixLoRA with W2 hoisted): {@code p = softmax(Wg x)}, top-k
+ * renormalised to weights w_j; {@code h_j = silu(g + ΔW1_j x) · (u + ΔW3_j x)} with g = W1 x and u
+ * = W3 x computed once; {@code out = W2 (Σ_j w_j h_j) + Σ_j w_j ΔW2_j h_j}. Gradients reach the
+ * router through the top-k weights and the load-balance loss, and each expert through the tokens
+ * routed to it.
  */
 public final class TrainableMixLora implements TrainableAdapter {
 
-    private static final Projection[] FFN = {Projection.GATE, Projection.UP, Projection.DOWN};
+  private static final Projection[] FFN = {Projection.GATE, Projection.UP, Projection.DOWN};
 
-    private final MixLoraSpec spec;
-    private final NDArray[] router;
-    private final NDArray[][][] expertA; // [layer][expert][gate, up, down]
-    private final NDArray[][][] expertB;
-    private final TrainableLora attention; // null without attention targets
-    private final List<NDArray> parameters = new ArrayList<>();
+  private final MixLoraSpec spec;
+  private final NDArray[] router;
+  private final NDArray[][][] expertA; // [layer][expert][gate, up, down]
+  private final NDArray[][][] expertB;
+  private final TrainableLora attention; // null without attention targets
+  private final List<NDArray> parameters = new ArrayList<>();
 
-    private TrainableMixLora(MixLoraSpec spec, int layers, TrainableLora attention) {
-        this.spec = spec;
-        this.router = new NDArray[layers];
-        this.expertA = new NDArray[layers][spec.experts()][FFN.length];
-        this.expertB = new NDArray[layers][spec.experts()][FFN.length];
-        this.attention = attention;
-    }
+  private TrainableMixLora(MixLoraSpec spec, int layers, TrainableLora attention) {
+    this.spec = spec;
+    this.router = new NDArray[layers];
+    this.expertA = new NDArray[layers][spec.experts()][FFN.length];
+    this.expertB = new NDArray[layers][spec.experts()][FFN.length];
+    this.attention = attention;
+  }
 
-    /**
-     * A fresh MixLoRA: routers N(0, router_init_range²), expert and attention LoRAs as PEFT (A
-     * Kaiming-uniform, B zero), drawn from {@code seed}: routers and experts layer by layer, then the
-     * attention LoRAs.
-     */
-    public static TrainableMixLora init(BaseModel model, MixLoraSpec spec, long seed, NDManager manager) {
-        ModelDims dims = model.dims();
-        var rng = new SplittableRandom(seed);
-        NDArray[] routers = new NDArray[dims.numLayers()];
-        NDArray[][][] as = new NDArray[dims.numLayers()][spec.experts()][FFN.length];
-        NDArray[][][] bs = new NDArray[dims.numLayers()][spec.experts()][FFN.length];
-        for (int l = 0; l < dims.numLayers(); l++) {
-            routers[l] = AdapterInit.router(manager, spec.experts(), dims.hiddenSize(), spec.routerInitRange(), rng);
-            for (int e = 0; e < spec.experts(); e++) {
-                for (int f = 0; f < FFN.length; f++) {
-                    as[l][e][f] = AdapterInit.loraA(manager, spec.rank(), dims.inFeatures(FFN[f]), rng);
-                    bs[l][e][f] = AdapterInit.loraB(manager, dims.outFeatures(FFN[f]), spec.rank());
-                }
-            }
-        }
-        TrainableLora attention = spec.attentionTargets().isEmpty() ? null
-                : TrainableLora.init(model, new LoraSpec(spec.rank(), spec.alpha(), false, false,
-                        EnumSet.copyOf(spec.attentionTargets())), rng, manager, "mixlora.layers.");
-        var mix = new TrainableMixLora(spec, dims.numLayers(), attention);
-        for (int l = 0; l < dims.numLayers(); l++) {
-            mix.router[l] = mix.track(routers[l]);
-            for (int e = 0; e < spec.experts(); e++) {
-                for (int f = 0; f < FFN.length; f++) {
-                    mix.expertA[l][e][f] = mix.track(as[l][e][f]);
-                    mix.expertB[l][e][f] = mix.track(bs[l][e][f]);
-                }
-            }
-        }
-        if (attention != null) {
-            mix.parameters.addAll(attention.parameters());
-        }
-        return mix;
-    }
-
-    private NDArray track(NDArray parameter) {
-        parameter.setRequiresGradient(true);
-        parameters.add(parameter);
-        return parameter;
-    }
-
-    public MixLoraSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public List<NDArray> parameters() {
-        return List.copyOf(parameters);
-    }
-
-    @Override
-    public boolean adapts(int layer, Projection p) {
-        return attention != null && attention.adapts(layer, p);
-    }
-
-    @Override
-    public NDArray linear(int layer, Projection p, NDArray x, NDArray base, NDArray w) {
-        return adapts(layer, p) ? attention.linear(layer, p, x, base, w) : base;
-    }
-
-    /**
-     * The MixLoRA FFN of one job's rows (MixLoRA eq. with W2 hoisted).
-     *
-     * @param x the (jittered) post-attention-normalised rows [rows, hidden]
-     * @param g W1 x [rows, intermediate], u W3 x [rows, intermediate], computed once for the whole batch
-     * @param routerLogitsSink receives this layer's router logits [rows, experts] for the load-balance loss
-     */
-    NDArray ffn(int layer, NDArray x, NDArray g, NDArray u, LayerWeights w, List<NDArray> routerLogitsSink) {
-        int rows = Math.toIntExact(x.getShape().get(0));
-        int experts = spec.experts();
-        int k = spec.topK();
-        float s = (float) spec.scaling();
-        NDManager manager = x.getManager();
-        NDArray logits = x.matMul(Step.transposed(router[layer], x)); // [rows, experts]
-        routerLogitsSink.add(logits);
-        NDArray probs = logits.softmax(-1);
-
-        // The selection itself carries no gradient: take it in Java, then gather the differentiable weights.
-        float[] p = probs.stopGradient().toType(DataType.FLOAT32, false).toFloatArray();
-        long[] chosen = new long[rows * k];
-        List<List<Integer>> rowsOf = new ArrayList<>();
-        List<List<Integer>> slotOf = new ArrayList<>();
-        for (int e = 0; e < experts; e++) {
-            rowsOf.add(new ArrayList<>());
-            slotOf.add(new ArrayList<>());
-        }
-        for (int r = 0; r < rows; r++) {
-            int[] top = LoadBalanceLoss.topIndices(p, r * experts, experts, k);
-            for (int j = 0; j < k; j++) {
-                chosen[r * k + j] = top[j];
-                rowsOf.get(top[j]).add(r);
-                slotOf.get(top[j]).add(r * k + j);
-            }
-        }
-        NDArray selected = probs.gather(manager.create(chosen, new Shape(rows, k)), 1); // [rows, k]
-        NDArray weights = selected.div(selected.sum(new int[] {1}, true)).reshape(rows * k, 1); // renormalised
-
-        NDArray mixed = null; // Σ_j w_j h_j, [rows, intermediate]
-        NDArray downDelta = null; // Σ_j w_j ΔW2_j h_j, [rows, hidden]
-        for (int e = 0; e < experts; e++) {
-            List<Integer> mine = rowsOf.get(e);
-            if (mine.isEmpty()) {
-                continue;
-            }
-            long[] idx = mine.stream().mapToLong(Integer::longValue).toArray();
-            long[] slots = slotOf.get(e).stream().mapToLong(Integer::longValue).toArray();
-            NDArray rowIndex = manager.create(idx);
-            NDArray xe = x.get(new NDIndex("{}", rowIndex));
-            NDArray ge = g.get(new NDIndex("{}", rowIndex)).add(lora(xe, layer, e, 0, s));
-            NDArray ue = u.get(new NDIndex("{}", rowIndex)).add(lora(xe, layer, e, 1, s));
-            NDArray we = weights.get(new NDIndex("{}", manager.create(slots))); // [n_e, 1]
-            NDArray he = AdapterHook.silu(ge).mul(ue).mul(we); // w_j h_j, [n_e, intermediate]
-            // scatter back to the job's rows with a one-hot [rows, n_e] matrix (differentiable index-add)
-            NDArray scatter = oneHotColumns(manager, idx, rows);
-            NDArray hPart = scatter.matMul(he);
-            NDArray dPart = scatter.matMul(lora(he, layer, e, 2, s));
-            mixed = mixed == null ? hPart : mixed.add(hPart);
-            downDelta = downDelta == null ? dPart : downDelta.add(dPart);
-        }
-        return mixed.matMul(Step.transposed(w.down(), mixed)).add(downDelta);
-    }
-
-    /** s·B A x for expert e's LoRA on FFN projection f. */
-    private NDArray lora(NDArray x, int layer, int e, int f, float s) {
-        return x.matMul(Step.transposed(expertA[layer][e][f], x)).matMul(Step.transposed(expertB[layer][e][f], x))
-                .mul(Step.scalar(x, s));
-    }
-
-    /** [rows, n]: column c is the unit vector of row idx[c]. */
-    private static NDArray oneHotColumns(NDManager manager, long[] idx, int rows) {
-        float[] m = new float[rows * idx.length];
-        for (int c = 0; c < idx.length; c++) {
-            m[(int) idx[c] * idx.length + c] = 1f;
-        }
-        return manager.create(m, new Shape(rows, idx.length));
-    }
-
-    int layers() {
-        return router.length;
-    }
-
-    NDArray router(int layer) {
-        return router[layer];
-    }
-
-    /** Expert e's A on gate, up or down (the FFN projections) of {@code layer}. */
-    NDArray expertA(int layer, int e, Projection p) {
-        return expertA[layer][e][ffnIndex(p)];
-    }
-
-    NDArray expertB(int layer, int e, Projection p) {
-        return expertB[layer][e][ffnIndex(p)];
-    }
-
-    /** The attention LoRA, or null without attention targets. */
-    TrainableLora attention() {
-        return attention;
-    }
-
-    private static int ffnIndex(Projection p) {
+  /**
+   * A fresh MixLoRA: routers N(0, router_init_range²), expert and attention LoRAs as PEFT (A
+   * Kaiming-uniform, B zero), drawn from {@code seed}: routers and experts layer by layer, then the
+   * attention LoRAs.
+   */
+  public static TrainableMixLora init(
+      BaseModel model, MixLoraSpec spec, long seed, NDManager manager) {
+    ModelDims dims = model.dims();
+    var rng = new SplittableRandom(seed);
+    NDArray[] routers = new NDArray[dims.numLayers()];
+    NDArray[][][] as = new NDArray[dims.numLayers()][spec.experts()][FFN.length];
+    NDArray[][][] bs = new NDArray[dims.numLayers()][spec.experts()][FFN.length];
+    for (int l = 0; l < dims.numLayers(); l++) {
+      routers[l] =
+          AdapterInit.router(
+              manager, spec.experts(), dims.hiddenSize(), spec.routerInitRange(), rng);
+      for (int e = 0; e < spec.experts(); e++) {
         for (int f = 0; f < FFN.length; f++) {
-            if (FFN[f] == p) {
-                return f;
-            }
+          as[l][e][f] = AdapterInit.loraA(manager, spec.rank(), dims.inFeatures(FFN[f]), rng);
+          bs[l][e][f] = AdapterInit.loraB(manager, dims.outFeatures(FFN[f]), spec.rank());
         }
-        throw new IllegalArgumentException(p.module() + " is not an FFN projection");
+      }
     }
+    TrainableLora attention =
+        spec.attentionTargets().isEmpty()
+            ? null
+            : TrainableLora.init(
+                model,
+                new LoraSpec(
+                    spec.rank(),
+                    spec.alpha(),
+                    false,
+                    false,
+                    EnumSet.copyOf(spec.attentionTargets())),
+                rng,
+                manager,
+                "mixlora.layers.");
+    var mix = new TrainableMixLora(spec, dims.numLayers(), attention);
+    for (int l = 0; l < dims.numLayers(); l++) {
+      mix.router[l] = mix.track(routers[l]);
+      for (int e = 0; e < spec.experts(); e++) {
+        for (int f = 0; f < FFN.length; f++) {
+          mix.expertA[l][e][f] = mix.track(as[l][e][f]);
+          mix.expertB[l][e][f] = mix.track(bs[l][e][f]);
+        }
+      }
+    }
+    if (attention != null) {
+      mix.parameters.addAll(attention.parameters());
+    }
+    return mix;
+  }
 
-    @Override
-    public Map<String, NDArray> namedTensors() {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        for (int l = 0; l < router.length; l++) {
-            out.put("mixlora.layers." + l + ".mlp.moe_gate.weight", router[l]);
-            for (int e = 0; e < spec.experts(); e++) {
-                for (int f = 0; f < FFN.length; f++) {
-                    String name = "mixlora.layers." + l + ".mlp." + FFN[f].module() + ".experts." + e + ".";
-                    out.put(name + "lora_A.weight", expertA[l][e][f]);
-                    out.put(name + "lora_B.weight", expertB[l][e][f]);
-                }
-            }
-        }
-        if (attention != null) {
-            out.putAll(attention.namedTensors());
-        }
-        return out;
+  private NDArray track(NDArray parameter) {
+    parameter.setRequiresGradient(true);
+    parameters.add(parameter);
+    return parameter;
+  }
+
+  public MixLoraSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public List<NDArray> parameters() {
+    return List.copyOf(parameters);
+  }
+
+  @Override
+  public boolean adapts(int layer, Projection p) {
+    return attention != null && attention.adapts(layer, p);
+  }
+
+  @Override
+  public NDArray linear(int layer, Projection p, NDArray x, NDArray base, NDArray w) {
+    return adapts(layer, p) ? attention.linear(layer, p, x, base, w) : base;
+  }
+
+  /**
+   * The MixLoRA FFN of one job's rows (MixLoRA eq. with W2 hoisted).
+   *
+   * @param x the (jittered) post-attention-normalised rows [rows, hidden]
+   * @param g W1 x [rows, intermediate], u W3 x [rows, intermediate], computed once for the whole
+   *     batch
+   * @param routerLogitsSink receives this layer's router logits [rows, experts] for the
+   *     load-balance loss
+   */
+  NDArray ffn(
+      int layer, NDArray x, NDArray g, NDArray u, LayerWeights w, List<NDArray> routerLogitsSink) {
+    int rows = Math.toIntExact(x.getShape().get(0));
+    int experts = spec.experts();
+    int k = spec.topK();
+    float s = (float) spec.scaling();
+    NDManager manager = x.getManager();
+    NDArray logits = x.matMul(Step.transposed(router[layer], x)); // [rows, experts]
+    routerLogitsSink.add(logits);
+    NDArray probs = logits.softmax(-1);
+
+    // The selection itself carries no gradient: take it in Java, then gather the differentiable
+    // weights.
+    float[] p = probs.stopGradient().toType(DataType.FLOAT32, false).toFloatArray();
+    long[] chosen = new long[rows * k];
+    List<List<Integer>> rowsOf = new ArrayList<>();
+    List<List<Integer>> slotOf = new ArrayList<>();
+    for (int e = 0; e < experts; e++) {
+      rowsOf.add(new ArrayList<>());
+      slotOf.add(new ArrayList<>());
     }
+    for (int r = 0; r < rows; r++) {
+      int[] top = LoadBalanceLoss.topIndices(p, r * experts, experts, k);
+      for (int j = 0; j < k; j++) {
+        chosen[r * k + j] = top[j];
+        rowsOf.get(top[j]).add(r);
+        slotOf.get(top[j]).add(r * k + j);
+      }
+    }
+    NDArray selected = probs.gather(manager.create(chosen, new Shape(rows, k)), 1); // [rows, k]
+    NDArray weights =
+        selected.div(selected.sum(new int[] {1}, true)).reshape(rows * k, 1); // renormalised
+
+    NDArray mixed = null; // Σ_j w_j h_j, [rows, intermediate]
+    NDArray downDelta = null; // Σ_j w_j ΔW2_j h_j, [rows, hidden]
+    for (int e = 0; e < experts; e++) {
+      List<Integer> mine = rowsOf.get(e);
+      if (mine.isEmpty()) {
+        continue;
+      }
+      long[] idx = mine.stream().mapToLong(Integer::longValue).toArray();
+      long[] slots = slotOf.get(e).stream().mapToLong(Integer::longValue).toArray();
+      NDArray rowIndex = manager.create(idx);
+      NDArray xe = x.get(new NDIndex("{}", rowIndex));
+      NDArray ge = g.get(new NDIndex("{}", rowIndex)).add(lora(xe, layer, e, 0, s));
+      NDArray ue = u.get(new NDIndex("{}", rowIndex)).add(lora(xe, layer, e, 1, s));
+      NDArray we = weights.get(new NDIndex("{}", manager.create(slots))); // [n_e, 1]
+      NDArray he = AdapterHook.silu(ge).mul(ue).mul(we); // w_j h_j, [n_e, intermediate]
+      // scatter back to the job's rows with a one-hot [rows, n_e] matrix (differentiable index-add)
+      NDArray scatter = oneHotColumns(manager, idx, rows);
+      NDArray hPart = scatter.matMul(he);
+      NDArray dPart = scatter.matMul(lora(he, layer, e, 2, s));
+      mixed = mixed == null ? hPart : mixed.add(hPart);
+      downDelta = downDelta == null ? dPart : downDelta.add(dPart);
+    }
+    return mixed.matMul(Step.transposed(w.down(), mixed)).add(downDelta);
+  }
+
+  /** s·B A x for expert e's LoRA on FFN projection f. */
+  private NDArray lora(NDArray x, int layer, int e, int f, float s) {
+    return x.matMul(Step.transposed(expertA[layer][e][f], x))
+        .matMul(Step.transposed(expertB[layer][e][f], x))
+        .mul(Step.scalar(x, s));
+  }
+
+  /** [rows, n]: column c is the unit vector of row idx[c]. */
+  private static NDArray oneHotColumns(NDManager manager, long[] idx, int rows) {
+    float[] m = new float[rows * idx.length];
+    for (int c = 0; c < idx.length; c++) {
+      m[(int) idx[c] * idx.length + c] = 1f;
+    }
+    return manager.create(m, new Shape(rows, idx.length));
+  }
+
+  int layers() {
+    return router.length;
+  }
+
+  NDArray router(int layer) {
+    return router[layer];
+  }
+
+  /** Expert e's A on gate, up or down (the FFN projections) of {@code layer}. */
+  NDArray expertA(int layer, int e, Projection p) {
+    return expertA[layer][e][ffnIndex(p)];
+  }
+
+  NDArray expertB(int layer, int e, Projection p) {
+    return expertB[layer][e][ffnIndex(p)];
+  }
+
+  /** The attention LoRA, or null without attention targets. */
+  TrainableLora attention() {
+    return attention;
+  }
+
+  private static int ffnIndex(Projection p) {
+    for (int f = 0; f < FFN.length; f++) {
+      if (FFN[f] == p) {
+        return f;
+      }
+    }
+    throw new IllegalArgumentException(p.module() + " is not an FFN projection");
+  }
+
+  @Override
+  public Map<String, NDArray> namedTensors() {
+    Map<String, NDArray> out = new LinkedHashMap<>();
+    for (int l = 0; l < router.length; l++) {
+      out.put("mixlora.layers." + l + ".mlp.moe_gate.weight", router[l]);
+      for (int e = 0; e < spec.experts(); e++) {
+        for (int f = 0; f < FFN.length; f++) {
+          String name = "mixlora.layers." + l + ".mlp." + FFN[f].module() + ".experts." + e + ".";
+          out.put(name + "lora_A.weight", expertA[l][e][f]);
+          out.put(name + "lora_B.weight", expertB[l][e][f]);
+        }
+      }
+    }
+    if (attention != null) {
+      out.putAll(attention.namedTensors());
+    }
+    return out;
+  }
 }

@@ -16,13 +16,16 @@ import java.util.StringJoiner;
 
 /**
  * A LLaMA-shaped base model and a PEFT LoRA adapter on all seven projections, written as real
- * safetensors files. {@link #BENCH} is small on disk (4 layers, vocabulary 256, F16) but wide enough for
- * a large adapter: its rank is chosen so that the file reaches the requested size. Tests use tiny ones.
+ * safetensors files. {@link #BENCH} is small on disk (4 layers, vocabulary 256, F16) but wide
+ * enough for a large adapter: its rank is chosen so that the file reaches the requested size. Tests
+ * use tiny ones.
  */
-public record BenchModel(int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab) {
+public record BenchModel(
+    int hidden, int intermediate, int layers, int heads, int kvHeads, int vocab) {
 
   public static final BenchModel BENCH = new BenchModel(1024, 2816, 4, 16, 8, 256);
-  static final List<String> MODULES = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+  static final List<String> MODULES =
+      List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
   public String config() {
     return """
@@ -30,7 +33,8 @@ public record BenchModel(int hidden, int intermediate, int layers, int heads, in
          "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d, "vocab_size": %d,
          "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 2048, "hidden_act": "silu",
          "tie_word_embeddings": false, "torch_dtype": "float16"}
-        """.formatted(hidden, intermediate, layers, heads, kvHeads, vocab);
+        """
+        .formatted(hidden, intermediate, layers, heads, kvHeads, vocab);
   }
 
   /** [out, in] of a projection. */
@@ -46,8 +50,12 @@ public record BenchModel(int hidden, int intermediate, int layers, int heads, in
   }
 
   static String block(String module) {
-    return module.endsWith("q_proj") || module.endsWith("k_proj") || module.endsWith("v_proj") || module.endsWith("o_proj")
-        ? "self_attn" : "mlp";
+    return module.endsWith("q_proj")
+            || module.endsWith("k_proj")
+            || module.endsWith("v_proj")
+            || module.endsWith("o_proj")
+        ? "self_attn"
+        : "mlp";
   }
 
   public void writeBaseModel(Path file) throws IOException {
@@ -58,7 +66,8 @@ public record BenchModel(int hidden, int intermediate, int layers, int heads, in
       tensors.put("model.layers." + i + ".post_attention_layernorm.weight", new long[] {hidden});
       for (var m : MODULES) {
         var s = shape(m);
-        tensors.put("model.layers." + i + "." + block(m) + "." + m + ".weight", new long[] {s[0], s[1]});
+        tensors.put(
+            "model.layers." + i + "." + block(m) + "." + m + ".weight", new long[] {s[0], s[1]});
       }
     }
     tensors.put("model.norm.weight", new long[] {hidden});
@@ -84,7 +93,8 @@ public record BenchModel(int hidden, int intermediate, int layers, int heads, in
         {"peft_type": "LORA", "task_type": "CAUSAL_LM", "base_model_name_or_path": "bench-base", "r": %d,
          "lora_alpha": %d, "lora_dropout": 0.0, "target_modules": %s, "use_rslora": false, "use_dora": false,
          "bias": "none"}
-        """.formatted(rank, 2 * rank, targets);
+        """
+        .formatted(rank, 2 * rank, targets);
   }
 
   public void writeAdapter(Path file, int rank) throws IOException {
@@ -100,18 +110,25 @@ public record BenchModel(int hidden, int intermediate, int layers, int heads, in
     write(file, tensors, "F32", 4);
   }
 
-  /** Makes the file's bytes unique to {@code round} (the registry deduplicates identical content). */
+  /**
+   * Makes the file's bytes unique to {@code round} (the registry deduplicates identical content).
+   */
   public static void stamp(Path file, int round) throws IOException {
     try (var channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       var length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       channel.read(length, 0);
       var dataStart = 8 + length.flip().getLong();
-      var value = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(round * 1e-3f + 1e-4f).flip();
+      var value =
+          ByteBuffer.allocate(4)
+              .order(ByteOrder.LITTLE_ENDIAN)
+              .putFloat(round * 1e-3f + 1e-4f)
+              .flip();
       channel.write(value, dataStart);
     }
   }
 
-  private static void write(Path file, Map<String, long[]> tensors, String dtype, int elementBytes) throws IOException {
+  private static void write(Path file, Map<String, long[]> tensors, String dtype, int elementBytes)
+      throws IOException {
     var header = new StringBuilder("{");
     long offset = 0;
     var first = true;
@@ -123,8 +140,19 @@ public record BenchModel(int hidden, int intermediate, int layers, int heads, in
         dims.add(Long.toString(d));
       }
       var end = offset + elements * elementBytes;
-      header.append(first ? "" : ",").append('"').append(entry.getKey()).append("\":{\"dtype\":\"").append(dtype)
-          .append("\",\"shape\":").append(dims).append(",\"data_offsets\":[").append(offset).append(',').append(end).append("]}");
+      header
+          .append(first ? "" : ",")
+          .append('"')
+          .append(entry.getKey())
+          .append("\":{\"dtype\":\"")
+          .append(dtype)
+          .append("\",\"shape\":")
+          .append(dims)
+          .append(",\"data_offsets\":[")
+          .append(offset)
+          .append(',')
+          .append(end)
+          .append("]}");
       offset = end;
       first = false;
     }
@@ -133,8 +161,12 @@ public record BenchModel(int hidden, int intermediate, int layers, int heads, in
       header.append(' ');
     }
     var headerBytes = header.toString().getBytes(StandardCharsets.UTF_8);
-    try (var channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
+    try (var channel =
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       var prefix = ByteBuffer.allocate(8 + headerBytes.length).order(ByteOrder.LITTLE_ENDIAN);
       prefix.putLong(headerBytes.length).put(headerBytes).flip();
       channel.write(prefix);

@@ -15,8 +15,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The few registry calls the benchmark and the launcher's tests make, over plain HTTP/1.1 with streamed
- * multipart bodies (the registry's generated client lives in platform-api and buffers multipart bodies).
+ * The few registry calls the benchmark and the launcher's tests make, over plain HTTP/1.1 with
+ * streamed multipart bodies (the registry's generated client lives in platform-api and buffers
+ * multipart bodies).
  */
 public final class RegistryHttp {
 
@@ -25,40 +26,68 @@ public final class RegistryHttp {
   private final String token;
 
   public RegistryHttp(String baseUrl, String token) {
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    this.http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     this.baseUrl = baseUrl.replaceAll("/+$", "");
     this.token = token;
   }
 
   /** A file part of a multipart body: {@code files} with its file name. */
-  public record FilePart(String fileName, Path path) {
-  }
+  public record FilePart(String fileName, Path path) {}
 
-  public HttpResponse<String> multipart(String path, Map<String, String> fields, List<FilePart> files) throws IOException, InterruptedException {
+  public HttpResponse<String> multipart(
+      String path, Map<String, String> fields, List<FilePart> files)
+      throws IOException, InterruptedException {
     var boundary = "bench-" + UUID.randomUUID();
     var publishers = new ArrayList<HttpRequest.BodyPublisher>();
     for (var field : fields.entrySet()) {
-      publishers.add(HttpRequest.BodyPublishers.ofString("--" + boundary + "\r\nContent-Disposition: form-data; name=\""
-          + field.getKey() + "\"\r\n\r\n" + field.getValue() + "\r\n", StandardCharsets.UTF_8));
+      publishers.add(
+          HttpRequest.BodyPublishers.ofString(
+              "--"
+                  + boundary
+                  + "\r\nContent-Disposition: form-data; name=\""
+                  + field.getKey()
+                  + "\"\r\n\r\n"
+                  + field.getValue()
+                  + "\r\n",
+              StandardCharsets.UTF_8));
     }
     for (var file : files) {
-      publishers.add(HttpRequest.BodyPublishers.ofString("--" + boundary + "\r\nContent-Disposition: form-data; name=\"files\"; filename=\""
-          + file.fileName() + "\"\r\nContent-Type: application/octet-stream\r\n\r\n", StandardCharsets.UTF_8));
+      publishers.add(
+          HttpRequest.BodyPublishers.ofString(
+              "--"
+                  + boundary
+                  + "\r\nContent-Disposition: form-data; name=\"files\"; filename=\""
+                  + file.fileName()
+                  + "\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+              StandardCharsets.UTF_8));
       publishers.add(HttpRequest.BodyPublishers.ofFile(file.path()));
       publishers.add(HttpRequest.BodyPublishers.ofString("\r\n", StandardCharsets.UTF_8));
     }
-    publishers.add(HttpRequest.BodyPublishers.ofString("--" + boundary + "--\r\n", StandardCharsets.UTF_8));
-    var request = authorized(path)
-        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-        .POST(HttpRequest.BodyPublishers.concat(publishers.toArray(HttpRequest.BodyPublisher[]::new)))
-        .timeout(Duration.ofMinutes(10))
-        .build();
+    publishers.add(
+        HttpRequest.BodyPublishers.ofString("--" + boundary + "--\r\n", StandardCharsets.UTF_8));
+    var request =
+        authorized(path)
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+            .POST(
+                HttpRequest.BodyPublishers.concat(
+                    publishers.toArray(HttpRequest.BodyPublisher[]::new)))
+            .timeout(Duration.ofMinutes(10))
+            .build();
     return http.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
-  public HttpResponse<String> postJson(String path, String json) throws IOException, InterruptedException {
-    return http.send(authorized(path).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+  public HttpResponse<String> postJson(String path, String json)
+      throws IOException, InterruptedException {
+    return http.send(
+        authorized(path)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {
@@ -74,12 +103,14 @@ public final class RegistryHttp {
   }
 
   private HttpRequest.Builder authorized(String path) {
-    return HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "Bearer " + token);
+    return HttpRequest.newBuilder(URI.create(baseUrl + path))
+        .header("Authorization", "Bearer " + token);
   }
 
   public static void expect(HttpResponse<String> response, int status, String what) {
     if (response.statusCode() != status) {
-      throw new IllegalStateException(what + ": HTTP " + response.statusCode() + " " + response.body());
+      throw new IllegalStateException(
+          what + ": HTTP " + response.statusCode() + " " + response.body());
     }
   }
 }

@@ -7,11 +7,15 @@ import java.util.regex.Pattern;
 /** The shell blocks of a Markdown document, and the script that runs them as a reader would. */
 final class DocBlocks {
 
-  /** A fenced shell block: its first line in the document, its text, and why it is not run (null: it is). */
+  /**
+   * A fenced shell block: its first line in the document, its text, and why it is not run (null: it
+   * is).
+   */
   record Block(int line, String text, String skipReason) {}
 
   private static final Pattern FENCE = Pattern.compile("^```(bash|sh|shell|console)?\\s*$");
-  private static final Pattern SKIP = Pattern.compile("^<!--\\s*docs-test:\\s*skip\\s*\\((.+)\\)\\s*-->$");
+  private static final Pattern SKIP =
+      Pattern.compile("^<!--\\s*docs-test:\\s*skip\\s*\\((.+)\\)\\s*-->$");
   // `bin/platform up`, maybe behind VAR=value assignments; a trailing comment is dropped.
   private static final Pattern UP =
       Pattern.compile("^\\s*((?:[A-Z_][A-Z0-9_]*=\\S+\\s+)*)bin/platform up(?:\\s*(?:#.*)?)$");
@@ -45,7 +49,9 @@ final class DocBlocks {
     return blocks;
   }
 
-  /** One bash script of the blocks to run, in order, after a prelude that stands in for the reader. */
+  /**
+   * One bash script of the blocks to run, in order, after a prelude that stands in for the reader.
+   */
   static String script(List<Block> blocks, int port) {
     var script = new StringBuilder(PRELUDE);
     for (var block : blocks) {
@@ -55,14 +61,19 @@ final class DocBlocks {
       script.append("echo '--- docs block at line ").append(block.line()).append("'\n");
       for (String line : block.text().split("\n")) {
         var up = UP.matcher(line);
-        script.append(up.matches() ? "__docs_up " + up.group(1).strip() : line.replace("localhost:8080",
-            "localhost:" + port)).append('\n');
+        script
+            .append(
+                up.matches()
+                    ? "__docs_up " + up.group(1).strip()
+                    : line.replace("localhost:8080", "localhost:" + port))
+            .append('\n');
       }
     }
     return script.toString();
   }
 
-  private static final String PRELUDE = """
+  private static final String PRELUDE =
+      """
       set -euo pipefail
       set -x
       # A reader notices an HTTP error; so does this script.

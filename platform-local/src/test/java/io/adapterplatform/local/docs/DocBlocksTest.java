@@ -6,7 +6,8 @@ import org.junit.jupiter.api.Test;
 
 class DocBlocksTest {
 
-  private static final String DOC = """
+  private static final String DOC =
+      """
       Intro.
 
       ```bash
@@ -43,7 +44,8 @@ class DocBlocksTest {
   void scriptStartsThePlatformInTheBackgroundAndPointsThePortAtIt() {
     var script = DocBlocks.script(DocBlocks.parse(DOC), 41234);
 
-    assertThat(script).contains("bin/platform engine tiny --out demo\n")
+    assertThat(script)
+        .contains("bin/platform engine tiny --out demo\n")
         .contains("\n__docs_up PLATFORM_ADMIN_TOKEN=abc\n")
         .contains("curl -s localhost:41234/actuator/health")
         .doesNotContain("db.example")
@@ -52,7 +54,9 @@ class DocBlocksTest {
 
   @Test
   void aSkipMarkerMustSitRightAboveItsBlock() {
-    var blocks = DocBlocks.parse("""
+    var blocks =
+        DocBlocks.parse(
+            """
         <!-- docs-test: skip (too far away) -->
 
         Some prose in between.

@@ -18,20 +18,21 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every shell block of README.md and docs/*.md runs as written: one bash per document, its blocks in order,
- * in a fresh directory that looks like the repository's root, with {@code set -euo pipefail} and curl failing
- * on HTTP errors. A {@code bin/platform up} line starts the platform in the background (on a free port and a
- * temporary data directory unless the line sets them) and waits until it is UP; {@code localhost:8080} in
- * the text means that port. A block that cannot run here says so, with its reason, in a comment right above
- * it: {@code <!-- docs-test: skip (why) -->}.
+ * Every shell block of README.md and docs/*.md runs as written: one bash per document, its blocks
+ * in order, in a fresh directory that looks like the repository's root, with {@code set -euo
+ * pipefail} and curl failing on HTTP errors. A {@code bin/platform up} line starts the platform in
+ * the background (on a free port and a temporary data directory unless the line sets them) and
+ * waits until it is UP; {@code localhost:8080} in the text means that port. A block that cannot run
+ * here says so, with its reason, in a comment right above it: {@code <!-- docs-test: skip (why)
+ * -->}.
  */
 class DocsCommandsIT {
 
   static final Path REPO = Path.of("..").toAbsolutePath().normalize();
-  private static final Set<String> NOT_LINKED = Set.of(".git", ".platform-data", "demo", "target", ".gpu");
+  private static final Set<String> NOT_LINKED =
+      Set.of(".git", ".platform-data", "demo", "target", ".gpu");
 
-  @TempDir
-  Path work;
+  @TempDir Path work;
 
   @TestFactory
   Stream<DynamicTest> everyDocumentedShellBlockRuns() throws IOException {
@@ -44,7 +45,9 @@ class DocsCommandsIT {
     for (Path document : documents) {
       var blocks = DocBlocks.parse(Files.readString(document));
       if (blocks.stream().anyMatch(b -> b.skipReason() == null)) {
-        tests.add(DynamicTest.dynamicTest(REPO.relativize(document).toString(), () -> run(document, blocks)));
+        tests.add(
+            DynamicTest.dynamicTest(
+                REPO.relativize(document).toString(), () -> run(document, blocks)));
       }
     }
     assertThat(tests).as("documents with shell blocks to run").isNotEmpty();
@@ -55,7 +58,8 @@ class DocsCommandsIT {
     String name = document.getFileName().toString().replace(".md", "");
     Path root = Files.createDirectories(work.resolve(name));
     try (var entries = Files.list(REPO)) {
-      for (Path entry : entries.filter(e -> !NOT_LINKED.contains(e.getFileName().toString())).toList()) {
+      for (Path entry :
+          entries.filter(e -> !NOT_LINKED.contains(e.getFileName().toString())).toList()) {
         Files.createSymbolicLink(root.resolve(entry.getFileName()), entry);
       }
     }
@@ -63,8 +67,11 @@ class DocsCommandsIT {
     Path script = root.resolve("docs-test.sh");
     Files.writeString(script, DocBlocks.script(blocks, port));
     Path log = Files.createDirectories(Path.of("target", "docs-commands")).resolve(name + ".log");
-    var builder = new ProcessBuilder("bash", script.toString()).directory(root.toFile())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    var builder =
+        new ProcessBuilder("bash", script.toString())
+            .directory(root.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     builder.environment().put("HOME", root.toString());
     builder.environment().put("PLATFORM_DATA_DIR", root.resolve(".platform-data").toString());
     builder.environment().put("__DOCS_PORT", Integer.toString(port));
@@ -78,22 +85,30 @@ class DocsCommandsIT {
       process.destroy();
     }
 
-    assertThat(exited).as("%s finished within 15 minutes; output in %s", document, log.toAbsolutePath()).isTrue();
-    assertThat(process.exitValue()).as("exit status of %s's shell blocks; the end of the output:\n%s",
-        REPO.relativize(document), tail(log)).isZero();
+    assertThat(exited)
+        .as("%s finished within 15 minutes; output in %s", document, log.toAbsolutePath())
+        .isTrue();
+    assertThat(process.exitValue())
+        .as(
+            "exit status of %s's shell blocks; the end of the output:\n%s",
+            REPO.relativize(document), tail(log))
+        .isZero();
   }
 
   /**
-   * The engine CLI's classes as this build just produced them: left to itself {@code bin/platform engine} would
-   * rebuild them in the middle of {@code mvnw verify}.
+   * The engine CLI's classes as this build just produced them: left to itself {@code bin/platform
+   * engine} would rebuild them in the middle of {@code mvnw verify}.
    */
   private static java.util.Optional<String> engineClasspath() throws IOException {
     Path tools = REPO.resolve("engine-tools/target");
-    if (!Files.exists(tools.resolve("runtime-classpath.txt")) || !Files.isDirectory(tools.resolve("classes"))) {
+    if (!Files.exists(tools.resolve("runtime-classpath.txt"))
+        || !Files.isDirectory(tools.resolve("classes"))) {
       return java.util.Optional.empty();
     }
-    return java.util.Optional.of(tools.resolve("classes") + java.io.File.pathSeparator
-        + Files.readString(tools.resolve("runtime-classpath.txt")).strip());
+    return java.util.Optional.of(
+        tools.resolve("classes")
+            + java.io.File.pathSeparator
+            + Files.readString(tools.resolve("runtime-classpath.txt")).strip());
   }
 
   private static String tail(Path log) throws IOException {

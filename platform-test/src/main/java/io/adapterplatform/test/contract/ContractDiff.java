@@ -21,40 +21,51 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Compares a running service's {@code /v3/api-docs} (springdoc, from the controllers and records) with its
- * contract YAML in platform-api: every operation (operationId, tags, security, parameters with where, required
- * and schema; request body media types, encodings and schemas; response status codes with their headers, media
- * types and schemas) and every schema (property names, types, formats, validation keywords such as pattern or
- * minItems, enums, $refs, items, additional properties and required). Both documents are brought to one normal
- * form (references to shared parameters, responses and headers resolved; descriptions and examples left out)
- * and every difference is reported with its place, e.g.
- * {@code operations > GET /api/v1/adapters > parameters > query kind > required: contract false, served true}.
- * Each service's contract test calls {@link #servedAgainstContract}.
+ * Compares a running service's {@code /v3/api-docs} (springdoc, from the controllers and records)
+ * with its contract YAML in platform-api: every operation (operationId, tags, security, parameters
+ * with where, required and schema; request body media types, encodings and schemas; response status
+ * codes with their headers, media types and schemas) and every schema (property names, types,
+ * formats, validation keywords such as pattern or minItems, enums, $refs, items, additional
+ * properties and required). Both documents are brought to one normal form (references to shared
+ * parameters, responses and headers resolved; descriptions and examples left out) and every
+ * difference is reported with its place, e.g. {@code operations > GET /api/v1/adapters > parameters
+ * > query kind > required: contract false, served true}. Each service's contract test calls {@link
+ * #servedAgainstContract}.
  */
 public final class ContractDiff {
 
-  private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options");
+  private static final Set<String> METHODS =
+      Set.of("get", "put", "post", "delete", "patch", "head", "options");
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private ContractDiff() {}
 
   /**
-   * The differences between the contract ({@code contractResource}, e.g. {@code /openapi/registry.yaml}, with
-   * the shared schemas of {@code commonResource}) and what the service on {@code port} serves. The served
-   * document is kept as {@code target/served-api-docs.json}: the first thing to read when a comparison fails.
+   * The differences between the contract ({@code contractResource}, e.g. {@code
+   * /openapi/registry.yaml}, with the shared schemas of {@code commonResource}) and what the
+   * service on {@code port} serves. The served document is kept as {@code
+   * target/served-api-docs.json}: the first thing to read when a comparison fails.
    */
-  public static List<String> servedAgainstContract(int port, String contractResource, String commonResource)
+  public static List<String> servedAgainstContract(
+      int port, String contractResource, String commonResource)
       throws IOException, InterruptedException {
     JsonNode contract = yaml(contractResource);
     JsonNode common = commonResource == null ? null : yaml(commonResource);
-    var response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://localhost:" + port + "/v3/api-docs")).build(), HttpResponse.BodyHandlers.ofString());
+    var response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v3/api-docs"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     JsonNode served = new ObjectMapper().readTree(response.body());
     Files.writeString(Path.of("target", "served-api-docs.json"), response.body());
     return differences(normalize(contract, common), normalize(served, null));
   }
 
-  /** A YAML (or JSON) document from the class path, e.g. platform-api's {@code /openapi/registry.yaml}. */
+  /**
+   * A YAML (or JSON) document from the class path, e.g. platform-api's {@code
+   * /openapi/registry.yaml}.
+   */
   public static JsonNode yaml(String resource) {
     try (InputStream in = ContractDiff.class.getResourceAsStream(resource)) {
       if (in == null) {
@@ -99,18 +110,38 @@ public final class ContractDiff {
     var d = new Doc(doc, common);
     var out = new TreeMap<String, Object>();
     var ops = new TreeMap<String, Object>();
-    doc.path("paths").properties().forEach(p -> p.getValue().properties().forEach(m -> {
-      if (METHODS.contains(m.getKey())) {
-        ops.put(m.getKey().toUpperCase() + " " + p.getKey(), d.operation(m.getValue()));
-      }
-    }));
+    doc.path("paths")
+        .properties()
+        .forEach(
+            p ->
+                p.getValue()
+                    .properties()
+                    .forEach(
+                        m -> {
+                          if (METHODS.contains(m.getKey())) {
+                            ops.put(
+                                m.getKey().toUpperCase() + " " + p.getKey(),
+                                d.operation(m.getValue()));
+                          }
+                        }));
     out.put("operations", ops);
     var schemas = new TreeMap<String, Object>();
-    doc.path("components").path("schemas").properties().forEach(s -> schemas.put(s.getKey(), d.schema(d.alias(s.getValue()))));
+    doc.path("components")
+        .path("schemas")
+        .properties()
+        .forEach(s -> schemas.put(s.getKey(), d.schema(d.alias(s.getValue()))));
     out.put("schemas", schemas);
     var schemes = new TreeMap<String, Object>();
-    doc.path("components").path("securitySchemes").properties().forEach(s ->
-        schemes.put(s.getKey(), s.getValue().path("type").asText() + " " + s.getValue().path("scheme").asText()));
+    doc.path("components")
+        .path("securitySchemes")
+        .properties()
+        .forEach(
+            s ->
+                schemes.put(
+                    s.getKey(),
+                    s.getValue().path("type").asText()
+                        + " "
+                        + s.getValue().path("scheme").asText()));
     out.put("securitySchemes", schemes);
     return out;
   }
@@ -125,9 +156,14 @@ public final class ContractDiff {
       return node;
     }
 
-    /** A schema that only names a shared one of common.yaml ({@code Problem: {$ref: ./common.yaml#...}}). */
+    /**
+     * A schema that only names a shared one of common.yaml ({@code Problem: {$ref:
+     * ./common.yaml#...}}).
+     */
     JsonNode alias(JsonNode schema) {
-      if (common != null && schema.has("$ref") && schema.get("$ref").asText().startsWith("./common.yaml#")) {
+      if (common != null
+          && schema.has("$ref")
+          && schema.get("$ref").asText().startsWith("./common.yaml#")) {
         return common.at(schema.get("$ref").asText().substring("./common.yaml#".length()));
       }
       return schema;
@@ -142,13 +178,15 @@ public final class ContractDiff {
       security.forEach(requirement -> requirement.fieldNames().forEachRemaining(schemes::add));
       m.put("security", schemes.toString());
       var params = new TreeMap<String, Object>();
-      op.path("parameters").forEach(p0 -> {
-        JsonNode p = deref(p0);
-        var pm = new TreeMap<String, Object>();
-        pm.put("required", String.valueOf(p.path("required").asBoolean(false)));
-        pm.put("schema", schema(p.path("schema")));
-        params.put(p.path("in").asText() + " " + p.path("name").asText(), pm);
-      });
+      op.path("parameters")
+          .forEach(
+              p0 -> {
+                JsonNode p = deref(p0);
+                var pm = new TreeMap<String, Object>();
+                pm.put("required", String.valueOf(p.path("required").asBoolean(false)));
+                pm.put("schema", schema(p.path("schema")));
+                params.put(p.path("in").asText() + " " + p.path("name").asText(), pm);
+              });
       m.put("parameters", params);
       if (op.has("requestBody")) {
         JsonNode body = deref(op.get("requestBody"));
@@ -158,35 +196,48 @@ public final class ContractDiff {
         m.put("requestBody", bm);
       }
       var responses = new TreeMap<String, Object>();
-      op.path("responses").properties().forEach(r0 -> {
-        JsonNode r = deref(r0.getValue());
-        var rm = new TreeMap<String, Object>();
-        var headers = new TreeMap<String, Object>();
-        r.path("headers").properties().forEach(h -> headers.put(h.getKey(), schema(deref(h.getValue()).path("schema"))));
-        rm.put("headers", headers);
-        rm.put("content", content(r.path("content")));
-        responses.put(r0.getKey(), rm);
-      });
+      op.path("responses")
+          .properties()
+          .forEach(
+              r0 -> {
+                JsonNode r = deref(r0.getValue());
+                var rm = new TreeMap<String, Object>();
+                var headers = new TreeMap<String, Object>();
+                r.path("headers")
+                    .properties()
+                    .forEach(
+                        h -> headers.put(h.getKey(), schema(deref(h.getValue()).path("schema"))));
+                rm.put("headers", headers);
+                rm.put("content", content(r.path("content")));
+                responses.put(r0.getKey(), rm);
+              });
       m.put("responses", responses);
       return m;
     }
 
     Map<String, Object> content(JsonNode content) {
       var out = new TreeMap<String, Object>();
-      content.properties().forEach(c -> {
-        var cm = new TreeMap<String, Object>();
-        cm.put("schema", schema(c.getValue().path("schema")));
-        var encoding = new TreeMap<String, Object>();
-        c.getValue().path("encoding").properties().forEach(e -> encoding.put(e.getKey(), e.getValue().path("contentType").asText()));
-        cm.put("encoding", encoding);
-        out.put(c.getKey(), cm);
-      });
+      content
+          .properties()
+          .forEach(
+              c -> {
+                var cm = new TreeMap<String, Object>();
+                cm.put("schema", schema(c.getValue().path("schema")));
+                var encoding = new TreeMap<String, Object>();
+                c.getValue()
+                    .path("encoding")
+                    .properties()
+                    .forEach(
+                        e -> encoding.put(e.getKey(), e.getValue().path("contentType").asText()));
+                cm.put("encoding", encoding);
+                out.put(c.getKey(), cm);
+              });
       return out;
     }
 
     /**
-     * A schema by what the wire format depends on: types, format, validation keywords, enum, $ref, items,
-     * properties, required.
+     * A schema by what the wire format depends on: types, format, validation keywords, enum, $ref,
+     * items, properties, required.
      */
     Object schema(JsonNode s) {
       if (s.isMissingNode() || s.isNull()) {
@@ -210,8 +261,17 @@ public final class ContractDiff {
       if (s.has("format")) {
         m.put("format", s.get("format").asText());
       }
-      for (String keyword : List.of("pattern", "minItems", "maxItems", "minimum", "maximum", "exclusiveMinimum",
-          "exclusiveMaximum", "minLength", "maxLength")) {
+      for (String keyword :
+          List.of(
+              "pattern",
+              "minItems",
+              "maxItems",
+              "minimum",
+              "maximum",
+              "exclusiveMinimum",
+              "exclusiveMaximum",
+              "minLength",
+              "maxLength")) {
         if (s.has(keyword)) {
           m.put(keyword, s.get(keyword).asText());
         }

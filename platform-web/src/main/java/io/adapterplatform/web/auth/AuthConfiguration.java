@@ -9,10 +9,11 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 
 /**
- * Bearer tokens for every service: the filter in front of {@code /api/v1/**} and the actuator, and the
- * {@link Caller} argument of controller methods. The {@link TokenVerifier} is the registry's token service
- * where the registry runs in the context; elsewhere {@code platform.auth.registry-url} names the registry that
- * verifies tokens ({@link RemoteTokenVerifier}).
+ * Bearer tokens for every service: the filter in front of {@code /api/v1/**} and the actuator, and
+ * the {@link Caller} argument of controller methods. The {@link TokenVerifier} is the registry's
+ * token service where the registry runs in the context; elsewhere {@code
+ * platform.auth.registry-url} names the registry that verifies tokens ({@link
+ * RemoteTokenVerifier}).
  */
 @Configuration(proxyBeanMethods = false)
 @Import(CallerResolver.class)
@@ -28,6 +29,7 @@ public class AuthConfiguration {
   @ConditionalOnMissingBean(TokenVerifier.class)
   @ConditionalOnProperty("platform.auth.registry-url")
   RemoteTokenVerifier remoteTokenVerifier(RemoteAuthProperties properties) {
-    return new RemoteTokenVerifier(properties.registryUrl(), properties.cacheTtl(), Clock.systemUTC());
+    return new RemoteTokenVerifier(
+        properties.registryUrl(), properties.cacheTtl(), Clock.systemUTC());
   }
 }

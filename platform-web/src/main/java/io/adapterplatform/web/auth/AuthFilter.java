@@ -13,12 +13,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Authenticates every {@code /api/v1/**}, {@code /hf/**} (the Hugging Face protocol) and {@code /actuator/**}
- * request by its bearer token (401 otherwise) and leaves the {@link Caller} for controllers; roles (403) of API calls are checked by the
- * services that know the operation. Actuator endpoints need ADMIN here (no service sits behind them;
- * {@code /actuator/prometheus} METRICS, see {@link PathAccess}), except {@code /actuator/health} and its
- * groups, which probes call without a token. The OpenAPI document stays public: it describes the contract,
- * holds no data. Unknown tokens count against their address ({@link FailedAuthLimiter}: 429).
+ * Authenticates every {@code /api/v1/**}, {@code /hf/**} (the Hugging Face protocol) and {@code
+ * /actuator/**} request by its bearer token (401 otherwise) and leaves the {@link Caller} for
+ * controllers; roles (403) of API calls are checked by the services that know the operation.
+ * Actuator endpoints need ADMIN here (no service sits behind them; {@code /actuator/prometheus}
+ * METRICS, see {@link PathAccess}), except {@code /actuator/health} and its groups, which probes
+ * call without a token. The OpenAPI document stays public: it describes the contract, holds no
+ * data. Unknown tokens count against their address ({@link FailedAuthLimiter}: 429).
  */
 public class AuthFilter extends OncePerRequestFilter {
 
@@ -40,7 +41,9 @@ public class AuthFilter extends OncePerRequestFilter {
     return !path.startsWith("/api/v1/") && !path.startsWith("/hf/") && !isProtectedActuator(path);
   }
 
-  /** The decoded, normalised path without ';' parameters, so that no spelling of a path slips past. */
+  /**
+   * The decoded, normalised path without ';' parameters, so that no spelling of a path slips past.
+   */
   private static String path(HttpServletRequest request) {
     String info = request.getPathInfo();
     return request.getServletPath() + (info == null ? "" : info);
@@ -55,7 +58,8 @@ public class AuthFilter extends OncePerRequestFilter {
   }
 
   @Override
-  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+  protected void doFilterInternal(
+      HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     var blocked = limiter.refusal(request.getRemoteAddr());
     if (blocked.isPresent()) {
@@ -92,21 +96,24 @@ public class AuthFilter extends OncePerRequestFilter {
     chain.doFilter(request, response);
   }
 
-  private void reject(HttpServletRequest request, HttpServletResponse response, String detail) throws IOException {
+  private void reject(HttpServletRequest request, HttpServletResponse response, String detail)
+      throws IOException {
     response.setHeader("WWW-Authenticate", "Bearer");
     write(request, response, ApiException.unauthorized(detail));
   }
 
-  private void tooMany(HttpServletRequest request, HttpServletResponse response, ApiException problem)
+  private void tooMany(
+      HttpServletRequest request, HttpServletResponse response, ApiException problem)
       throws IOException {
-    response.setHeader("Retry-After", Long.toString(limiter.retryAfterSeconds(request.getRemoteAddr())));
+    response.setHeader(
+        "Retry-After", Long.toString(limiter.retryAfterSeconds(request.getRemoteAddr())));
     write(request, response, problem);
   }
 
-  private void write(HttpServletRequest request, HttpServletResponse response, ApiException problem) throws IOException {
+  private void write(HttpServletRequest request, HttpServletResponse response, ApiException problem)
+      throws IOException {
     response.setStatus(problem.status().value());
     response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
     json.writeValue(response.getOutputStream(), Problems.body(problem, request.getRequestURI()));
   }
-
 }

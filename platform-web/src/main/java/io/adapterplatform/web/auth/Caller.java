@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The authenticated token behind a request; controllers receive it as an argument. {@code scopes} are the
- * adapter-name prefixes the token is limited to (empty: every adapter); the registry enforces them.
+ * The authenticated token behind a request; controllers receive it as an argument. {@code scopes}
+ * are the adapter-name prefixes the token is limited to (empty: every adapter); the registry
+ * enforces them.
  */
 public record Caller(long tokenId, String tokenName, Set<Role> roles, List<String> scopes) {
 
@@ -20,7 +21,10 @@ public record Caller(long tokenId, String tokenName, Set<Role> roles, List<Strin
     this(tokenId, tokenName, roles, List.of());
   }
 
-  /** Whether the adapter of this name exists for this caller at all (outside its scopes it does not). */
+  /**
+   * Whether the adapter of this name exists for this caller at all (outside its scopes it does
+   * not).
+   */
   public boolean sees(String adapterName) {
     return scopes.isEmpty() || scopes.stream().anyMatch(adapterName::startsWith);
   }

@@ -11,7 +11,10 @@ import org.springframework.web.method.support.HandlerMethodArgumentResolver;
 import org.springframework.web.method.support.ModelAndViewContainer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
-/** Hands the authenticated {@link Caller} to controller methods (and hides it from the OpenAPI docs). */
+/**
+ * Hands the authenticated {@link Caller} to controller methods (and hides it from the OpenAPI
+ * docs).
+ */
 class CallerResolver implements WebMvcConfigurer, HandlerMethodArgumentResolver {
 
   static {
@@ -29,7 +32,10 @@ class CallerResolver implements WebMvcConfigurer, HandlerMethodArgumentResolver 
   }
 
   @Override
-  public Object resolveArgument(MethodParameter parameter, ModelAndViewContainer mav, NativeWebRequest request,
+  public Object resolveArgument(
+      MethodParameter parameter,
+      ModelAndViewContainer mav,
+      NativeWebRequest request,
       WebDataBinderFactory binderFactory) {
     Object caller = request.getAttribute(AuthFilter.CALLER, RequestAttributes.SCOPE_REQUEST);
     if (caller == null) {

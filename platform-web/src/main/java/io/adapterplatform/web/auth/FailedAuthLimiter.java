@@ -12,18 +12,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 
-
 /**
- * Slows token guessing: per client address, the {@code max-failures}-th unknown token within a window is
- * answered 429 and so is every request from that address until the window ends (a correct token too, or the
- * guessing would go on), with {@code Retry-After}. Other addresses are not affected. Windows are fixed and
- * start at an address's first failure. The address is the request's remote address, which is the proxy's
- * unless the server is told to trust forwarded headers ({@code server.forward-headers-strategy}).
+ * Slows token guessing: per client address, the {@code max-failures}-th unknown token within a
+ * window is answered 429 and so is every request from that address until the window ends (a correct
+ * token too, or the guessing would go on), with {@code Retry-After}. Other addresses are not
+ * affected. Windows are fixed and start at an address's first failure. The address is the request's
+ * remote address, which is the proxy's unless the server is told to trust forwarded headers ({@code
+ * server.forward-headers-strategy}).
  */
-
 public class FailedAuthLimiter {
 
   private static final Logger log = LoggerFactory.getLogger(FailedAuthLimiter.class);
+
   /** Beyond this many tracked addresses, finished windows are dropped before a new one is added. */
   private static final int SWEEP_AT = 10_000;
 
@@ -40,7 +40,8 @@ public class FailedAuthLimiter {
 
   FailedAuthLimiter(int maxFailures, Duration window, Clock clock) {
     if (maxFailures < 1 || window.isNegative() || window.isZero()) {
-      throw new IllegalArgumentException("platform.auth.failed-limit needs max-failures >= 1 and a positive window");
+      throw new IllegalArgumentException(
+          "platform.auth.failed-limit needs max-failures >= 1 and a positive window");
     }
     this.maxFailures = maxFailures;
     this.window = window;
@@ -63,10 +64,19 @@ public class FailedAuthLimiter {
     if (windows.size() >= SWEEP_AT) {
       windows.values().removeIf(w -> !now.isBefore(w.start().plus(window)));
     }
-    Window w = windows.compute(address, (a, old) -> old == null || !now.isBefore(old.start().plus(window))
-        ? new Window(now, 1) : new Window(old.start(), old.failures() + 1));
+    Window w =
+        windows.compute(
+            address,
+            (a, old) ->
+                old == null || !now.isBefore(old.start().plus(window))
+                    ? new Window(now, 1)
+                    : new Window(old.start(), old.failures() + 1));
     if (w.failures() == maxFailures) {
-      log.warn("failed authentication limit reached: address={} failures={} window={}", address, maxFailures, window);
+      log.warn(
+          "failed authentication limit reached: address={} failures={} window={}",
+          address,
+          maxFailures,
+          window);
     }
     return w.failures() >= maxFailures ? Optional.of(tooMany(w, now)) : Optional.empty();
   }
@@ -82,7 +92,11 @@ public class FailedAuthLimiter {
 
   private ApiException tooMany(Window w, Instant now) {
     long seconds = Math.max(1, Duration.between(now, w.start().plus(window)).toSeconds() + 1);
-    return new ApiException(HttpStatus.TOO_MANY_REQUESTS, "too-many-requests", "Too many requests",
-        "too many failed authentications from this address; retry in " + seconds + " s", List.of());
+    return new ApiException(
+        HttpStatus.TOO_MANY_REQUESTS,
+        "too-many-requests",
+        "Too many requests",
+        "too many failed authentications from this address; retry in " + seconds + " s",
+        List.of());
   }
 }

@@ -23,9 +23,10 @@ import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Verifies tokens of a service that runs without the registry in its context: asks the registry who a token
- * is ({@code GET /api/v1/tokens/self}) and remembers the answer, positive or negative, for a short time, so that
- * a burst of requests costs one call. A revoked token therefore stays usable here for at most that time.
+ * Verifies tokens of a service that runs without the registry in its context: asks the registry who
+ * a token is ({@code GET /api/v1/tokens/self}) and remembers the answer, positive or negative, for
+ * a short time, so that a burst of requests costs one call. A revoked token therefore stays usable
+ * here for at most that time.
  */
 public class RemoteTokenVerifier implements TokenVerifier {
 
@@ -39,8 +40,8 @@ public class RemoteTokenVerifier implements TokenVerifier {
   private final Duration ttl;
   private final Clock clock;
   private final HttpClient http;
-  private final JsonMapper json = JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
+  private final JsonMapper json =
+      JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
   private final ConcurrentHashMap<String, Entry> cache = new ConcurrentHashMap<>();
 
   public RemoteTokenVerifier(URI registry, Duration ttl, Clock clock) {
@@ -70,8 +71,13 @@ public class RemoteTokenVerifier implements TokenVerifier {
   }
 
   private Optional<Caller> ask(String secret) {
-    var request = HttpRequest.newBuilder(self).timeout(Duration.ofSeconds(10))
-        .header("Authorization", "Bearer " + secret).header("Accept", "application/json").GET().build();
+    var request =
+        HttpRequest.newBuilder(self)
+            .timeout(Duration.ofSeconds(10))
+            .header("Authorization", "Bearer " + secret)
+            .header("Accept", "application/json")
+            .GET()
+            .build();
     HttpResponse<byte[]> response;
     try {
       response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
@@ -85,14 +91,19 @@ public class RemoteTokenVerifier implements TokenVerifier {
       return Optional.empty();
     }
     if (response.statusCode() != 200) {
-      throw unavailable("the registry answered " + response.statusCode() + " when asked to verify the token");
+      throw unavailable(
+          "the registry answered " + response.statusCode() + " when asked to verify the token");
     }
     try {
       var identity = json.readValue(response.body(), Identity.class);
       var roles = EnumSet.noneOf(Role.class);
       roles.addAll(identity.roles());
-      return Optional.of(new Caller(identity.id(), identity.name(), roles,
-          identity.scopes() == null ? List.of() : identity.scopes()));
+      return Optional.of(
+          new Caller(
+              identity.id(),
+              identity.name(),
+              roles,
+              identity.scopes() == null ? List.of() : identity.scopes()));
     } catch (JacksonException e) {
       throw unavailable("the registry's answer about the token is not readable");
     }
@@ -104,8 +115,9 @@ public class RemoteTokenVerifier implements TokenVerifier {
 
   private static String sha256(String secret) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-          .digest(secret.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -5,9 +5,10 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Roles of a token. ADMIN implies every role; PUBLISHER and TRAINER each imply READER (a trainer reads
- * base models and experts; the training workers publish with a PUBLISHER token). METRICS implies nothing
- * else: it reads {@code /actuator/prometheus} and nothing more, so a scraper's token opens no data.
+ * Roles of a token. ADMIN implies every role; PUBLISHER and TRAINER each imply READER (a trainer
+ * reads base models and experts; the training workers publish with a PUBLISHER token). METRICS
+ * implies nothing else: it reads {@code /actuator/prometheus} and nothing more, so a scraper's
+ * token opens no data.
  */
 @Schema(enumAsRef = true)
 public enum Role {

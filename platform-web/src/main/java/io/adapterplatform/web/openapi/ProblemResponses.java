@@ -7,9 +7,9 @@ import java.lang.annotation.Target;
 import org.springframework.http.HttpStatus;
 
 /**
- * The problem+json answers an operation can give besides its success. The served document refers to the
- * shared response of each status ({@code #/components/responses/NotFound}, ...), as the contract does, so
- * that the contract test compares them status by status.
+ * The problem+json answers an operation can give besides its success. The served document refers to
+ * the shared response of each status ({@code #/components/responses/NotFound}, ...), as the
+ * contract does, so that the contract test compares them status by status.
  */
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)

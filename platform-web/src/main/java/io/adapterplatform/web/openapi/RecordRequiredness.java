@@ -1,7 +1,7 @@
 package io.adapterplatform.web.openapi;
 
-import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import io.swagger.v3.core.converter.AnnotatedType;
 import io.swagger.v3.core.converter.ModelConverter;
 import io.swagger.v3.core.converter.ModelConverterContext;
@@ -15,19 +15,20 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Derives {@code required} and {@code null} types of the API's records from the code that writes and reads
- * them, so that the served document cannot claim more than the JSON does: a component is required unless it
- * is {@code @Nullable} and left out of the JSON when null ({@code @JsonInclude(NON_NULL)} on the record or
- * the component); a {@code @Nullable} component that is always written ({@code nextCursor}) is required
- * and its type admits {@code null}.
+ * Derives {@code required} and {@code null} types of the API's records from the code that writes
+ * and reads them, so that the served document cannot claim more than the JSON does: a component is
+ * required unless it is {@code @Nullable} and left out of the JSON when null
+ * ({@code @JsonInclude(NON_NULL)} on the record or the component); a {@code @Nullable} component
+ * that is always written ({@code nextCursor}) is required and its type admits {@code null}.
  */
 final class RecordRequiredness implements ModelConverter {
 
-  private static final Set<Include> OMITS_NULL = Set.of(Include.NON_NULL, Include.NON_ABSENT, Include.NON_EMPTY,
-      Include.NON_DEFAULT);
+  private static final Set<Include> OMITS_NULL =
+      Set.of(Include.NON_NULL, Include.NON_ABSENT, Include.NON_EMPTY, Include.NON_DEFAULT);
 
   @Override
-  public Schema<?> resolve(AnnotatedType type, ModelConverterContext context, Iterator<ModelConverter> chain) {
+  public Schema<?> resolve(
+      AnnotatedType type, ModelConverterContext context, Iterator<ModelConverter> chain) {
     if (!chain.hasNext()) {
       return null;
     }
@@ -38,7 +39,10 @@ final class RecordRequiredness implements ModelConverter {
     }
     Schema<?> model = schema;
     if (schema.get$ref() != null) {
-      model = context.getDefinedModels().get(schema.get$ref().substring(schema.get$ref().lastIndexOf('/') + 1));
+      model =
+          context
+              .getDefinedModels()
+              .get(schema.get$ref().substring(schema.get$ref().lastIndexOf('/') + 1));
     }
     if (model == null || model.getProperties() == null) {
       return schema;
@@ -51,8 +55,9 @@ final class RecordRequiredness implements ModelConverter {
         continue;
       }
       boolean nullable = c.getAnnotatedType().isAnnotationPresent(Nullable.class);
-      boolean omittedWhenNull = OMITS_NULL.contains(
-          inclusion(c.getAccessor().getAnnotation(JsonInclude.class), recordInclusion));
+      boolean omittedWhenNull =
+          OMITS_NULL.contains(
+              inclusion(c.getAccessor().getAnnotation(JsonInclude.class), recordInclusion));
       if (!nullable || !omittedWhenNull) {
         required.add(c.getName());
       }
@@ -68,6 +73,8 @@ final class RecordRequiredness implements ModelConverter {
   }
 
   private static Include inclusion(JsonInclude annotation, Include otherwise) {
-    return annotation == null || annotation.value() == Include.USE_DEFAULTS ? otherwise : annotation.value();
+    return annotation == null || annotation.value() == Include.USE_DEFAULTS
+        ? otherwise
+        : annotation.value();
   }
 }

@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
- * Opaque keyset cursors: the base64url of the last key of a page. A page continues after that key, so
- * rows inserted meanwhile never shift or repeat what a client has already seen.
+ * Opaque keyset cursors: the base64url of the last key of a page. A page continues after that key,
+ * so rows inserted meanwhile never shift or repeat what a client has already seen.
  */
 public final class Cursors {
 
@@ -29,18 +29,25 @@ public final class Cursors {
   }
 
   public static String encode(Object lastKey) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(("k:" + lastKey).getBytes(StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(("k:" + lastKey).getBytes(StandardCharsets.UTF_8));
   }
 
   /**
-   * The key a cursor carries, or 400. Keys are names or numbers: a cursor that is not strict UTF-8 or holds a
-   * control character (PostgreSQL refuses NUL in text, which would surface as a 500) was not made here.
+   * The key a cursor carries, or 400. Keys are names or numbers: a cursor that is not strict UTF-8
+   * or holds a control character (PostgreSQL refuses NUL in text, which would surface as a 500) was
+   * not made here.
    */
   public static String decode(String cursor) {
     try {
-      String s = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
+      String s =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor)))
+              .toString();
       if (!s.startsWith("k:") || s.chars().anyMatch(Character::isISOControl)) {
         throw new IllegalArgumentException();
       }

@@ -6,8 +6,12 @@ import java.util.regex.Pattern;
 /** The one naming rule for base models, adapters, aliases and tokens. */
 public final class Names {
 
-  /** The rule as the contract states it ({@code pattern} of every name, alias and version reference). */
+  /**
+   * The rule as the contract states it ({@code pattern} of every name, alias and version
+   * reference).
+   */
   public static final String PATTERN = "^[a-z0-9][a-z0-9._-]{0,127}$";
+
   private static final Pattern NAME = Pattern.compile(PATTERN);
 
   private Names() {}

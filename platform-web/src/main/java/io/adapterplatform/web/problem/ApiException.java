@@ -4,8 +4,8 @@ import java.util.List;
 import org.springframework.http.HttpStatus;
 
 /**
- * A failure that the caller caused or must know about, answered as RFC 9457 problem+json with a stable
- * {@code type} ({@code https://adapterplatform.io/problems/<slug>}).
+ * A failure that the caller caused or must know about, answered as RFC 9457 problem+json with a
+ * stable {@code type} ({@code https://adapterplatform.io/problems/<slug>}).
  */
 public class ApiException extends RuntimeException {
 
@@ -16,12 +16,15 @@ public class ApiException extends RuntimeException {
   private final String title;
   private final List<FieldError> errors;
 
-  /** A failure of one of the catalogued types ({@link CommonProblem}, or a service's own catalogue). */
+  /**
+   * A failure of one of the catalogued types ({@link CommonProblem}, or a service's own catalogue).
+   */
   public ApiException(ProblemType type, String detail, List<FieldError> errors) {
     this(type.status(), type.slug(), type.title(), detail, errors);
   }
 
-  public ApiException(HttpStatus status, String slug, String title, String detail, List<FieldError> errors) {
+  public ApiException(
+      HttpStatus status, String slug, String title, String detail, List<FieldError> errors) {
     super(detail);
     this.status = status;
     this.slug = slug;
@@ -70,7 +73,8 @@ public class ApiException extends RuntimeException {
   }
 
   public static ApiException unprocessable(String slug, String detail, List<FieldError> errors) {
-    return new ApiException(HttpStatus.UNPROCESSABLE_CONTENT, slug, "Unprocessable content", detail, errors);
+    return new ApiException(
+        HttpStatus.UNPROCESSABLE_CONTENT, slug, "Unprocessable content", detail, errors);
   }
 
   public static ApiException tooLarge(String detail, List<FieldError> errors) {

@@ -3,9 +3,10 @@ package io.adapterplatform.web.problem;
 import org.springframework.http.HttpStatus;
 
 /**
- * The problem types of every service, written by the shared web module (bad JSON, authentication, the
- * catch-all) or by services through {@link ApiException}'s factories. Spring's and the container's own errors
- * (405, 406, 415, ...) answer with the slug of their bare status, {@link Problems#slug(HttpStatus)}.
+ * The problem types of every service, written by the shared web module (bad JSON, authentication,
+ * the catch-all) or by services through {@link ApiException}'s factories. Spring's and the
+ * container's own errors (405, 406, 415, ...) answer with the slug of their bare status, {@link
+ * Problems#slug(HttpStatus)}.
  */
 public enum CommonProblem implements ProblemType {
   INVALID_FIELD(HttpStatus.BAD_REQUEST, "invalid-field"),

@@ -21,8 +21,9 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 
 /**
- * Where exceptions become RFC 9457 problem+json; controllers never catch. Last in line: a service's own advice
- * (ordered before this one) maps the exceptions only that service knows, everything else ends here.
+ * Where exceptions become RFC 9457 problem+json; controllers never catch. Last in line: a service's
+ * own advice (ordered before this one) maps the exceptions only that service knows, everything else
+ * ends here.
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)
@@ -36,34 +37,45 @@ class ProblemAdvice {
   }
 
   @ExceptionHandler(HttpMessageNotReadableException.class)
-  ResponseEntity<Problem> unreadable(HttpMessageNotReadableException e, HttpServletRequest request) {
+  ResponseEntity<Problem> unreadable(
+      HttpMessageNotReadableException e, HttpServletRequest request) {
     return Problems.response(JsonProblems.of(e), request.getRequestURI());
   }
 
   @ExceptionHandler(MethodArgumentTypeMismatchException.class)
-  ResponseEntity<Problem> mismatch(MethodArgumentTypeMismatchException e, HttpServletRequest request) {
-    // A query or path value of the wrong type: say what it must be (for an enum, every allowed value).
+  ResponseEntity<Problem> mismatch(
+      MethodArgumentTypeMismatchException e, HttpServletRequest request) {
+    // A query or path value of the wrong type: say what it must be (for an enum, every allowed
+    // value).
     Class<?> type = e.getRequiredType();
     String expected = type == null ? "a valid value" : JsonProblems.expected(type);
-    return Problems.response(ApiException.invalidField(e.getName(), "must be " + expected + ", not '" + e.getValue() + "'"),
+    return Problems.response(
+        ApiException.invalidField(
+            e.getName(), "must be " + expected + ", not '" + e.getValue() + "'"),
         request.getRequestURI());
   }
 
   @ExceptionHandler(MissingServletRequestParameterException.class)
-  ResponseEntity<Problem> missing(MissingServletRequestParameterException e, HttpServletRequest request) {
-    return Problems.response(ApiException.invalidField(e.getParameterName(), "is required"), request.getRequestURI());
+  ResponseEntity<Problem> missing(
+      MissingServletRequestParameterException e, HttpServletRequest request) {
+    return Problems.response(
+        ApiException.invalidField(e.getParameterName(), "is required"), request.getRequestURI());
   }
 
   @ExceptionHandler(org.springframework.dao.DuplicateKeyException.class)
   ResponseEntity<Problem> duplicate(Exception e, HttpServletRequest request) {
-    return Problems.response(CommonProblem.ALREADY_EXISTS.exception("a resource with this name already exists"),
+    return Problems.response(
+        CommonProblem.ALREADY_EXISTS.exception("a resource with this name already exists"),
         request.getRequestURI());
   }
 
   @ExceptionHandler(OptimisticLockingFailureException.class)
-  ResponseEntity<Problem> optimistic(OptimisticLockingFailureException e, HttpServletRequest request) {
-    return Problems.response(CommonProblem.CONCURRENT_UPDATE.exception(
-        "another request changed this resource at the same time; retry"), request.getRequestURI());
+  ResponseEntity<Problem> optimistic(
+      OptimisticLockingFailureException e, HttpServletRequest request) {
+    return Problems.response(
+        CommonProblem.CONCURRENT_UPDATE.exception(
+            "another request changed this resource at the same time; retry"),
+        request.getRequestURI());
   }
 
   /** Spring's own web exceptions (405, 406, 415, 404 for unmapped paths...) keep their status. */
@@ -72,25 +84,35 @@ class ProblemAdvice {
     HttpStatus status = HttpStatus.resolve(code.value());
     String slug = status == null ? "error" : Problems.slug(status);
     String detail = ((ErrorResponse) e).getBody().getDetail();
-    var mapped = new ApiException(status == null ? HttpStatus.BAD_REQUEST : status, slug,
-        status == null ? "Error" : Problems.title(status), detail == null ? e.getMessage() : detail, List.of());
+    var mapped =
+        new ApiException(
+            status == null ? HttpStatus.BAD_REQUEST : status,
+            slug,
+            status == null ? "Error" : Problems.title(status),
+            detail == null ? e.getMessage() : detail,
+            List.of());
     return Problems.response(mapped, request.getRequestURI());
   }
 
   @ExceptionHandler(Exception.class)
-  ResponseEntity<Problem> unexpected(Exception e, HttpServletRequest request, HttpServletResponse response)
-      throws Exception {
+  ResponseEntity<Problem> unexpected(
+      Exception e, HttpServletRequest request, HttpServletResponse response) throws Exception {
     if (response.isCommitted()) {
-      // A streamed body failed half-way (the object store, the client's connection): a problem written now
-      // would be appended to the bytes already sent, so the container aborts the connection (and logs it).
+      // A streamed body failed half-way (the object store, the client's connection): a problem
+      // written now
+      // would be appended to the bytes already sent, so the container aborts the connection (and
+      // logs it).
       throw e;
     }
     if (e instanceof ErrorResponse) {
       return spring(e, request);
     }
     log.error("unexpected failure on {} {}", request.getMethod(), request.getRequestURI(), e);
-    var mapped = new ApiException(CommonProblem.INTERNAL, "the service failed unexpectedly; nothing was changed",
-        List.of());
+    var mapped =
+        new ApiException(
+            CommonProblem.INTERNAL,
+            "the service failed unexpectedly; nothing was changed",
+            List.of());
     return Problems.response(mapped, request.getRequestURI());
   }
 

@@ -10,9 +10,9 @@ import org.springframework.http.HttpStatus;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Replaces Tomcat's HTML error page for requests that Tomcat itself rejects before Spring MVC sees them
- * (undecodable or encoded-slash paths, NUL bytes, oversized headers): those get problem+json too.
- * Tomcat instantiates it by class name, hence public with a no-argument constructor.
+ * Replaces Tomcat's HTML error page for requests that Tomcat itself rejects before Spring MVC sees
+ * them (undecodable or encoded-slash paths, NUL bytes, oversized headers): those get problem+json
+ * too. Tomcat instantiates it by class name, hence public with a no-argument constructor.
  */
 public class ProblemErrorValve extends ErrorReportValve {
 
@@ -28,10 +28,14 @@ public class ProblemErrorValve extends ErrorReportValve {
     if (status == null) {
       status = code >= 500 ? HttpStatus.INTERNAL_SERVER_ERROR : HttpStatus.BAD_REQUEST;
     }
-    String detail = status == HttpStatus.BAD_REQUEST
-        ? "the request was rejected before reaching the API: its path, encoding or headers are malformed or too large"
-        : status.is5xxServerError() ? "the server failed to process the request" : "the request was rejected";
-    var problem = new ApiException(status, Problems.slug(status), Problems.title(status), detail, List.of());
+    String detail =
+        status == HttpStatus.BAD_REQUEST
+            ? "the request was rejected before reaching the API: its path, encoding or headers are malformed or too large"
+            : status.is5xxServerError()
+                ? "the server failed to process the request"
+                : "the request was rejected";
+    var problem =
+        new ApiException(status, Problems.slug(status), Problems.title(status), detail, List.of());
     String uri = request.getDecodedRequestURI();
     try {
       byte[] body = JSON.writeValueAsBytes(Problems.body(problem, uri == null ? null : safe(uri)));
@@ -45,7 +49,10 @@ public class ProblemErrorValve extends ErrorReportValve {
     }
   }
 
-  /** The instance echoes the path only when it is printable; a rejected path may hold control characters. */
+  /**
+   * The instance echoes the path only when it is printable; a rejected path may hold control
+   * characters.
+   */
   private static String safe(String uri) {
     return uri.chars().allMatch(c -> c >= 0x20 && c != 0x7f) ? uri : null;
   }

@@ -13,28 +13,38 @@ import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.type.LogicalType;
 
 /**
- * Request bodies are read strictly: a JSON number or boolean is not a string. By default Jackson turns
- * {@code "name": 123} into the adapter "123", which hides client bugs; here it is a 400 naming the field.
- * The registry's own request bodies ({@link JsonRequestBody}) also reject unknown properties.
+ * Request bodies are read strictly: a JSON number or boolean is not a string. By default Jackson
+ * turns {@code "name": 123} into the adapter "123", which hides client bugs; here it is a 400
+ * naming the field. The registry's own request bodies ({@link JsonRequestBody}) also reject unknown
+ * properties.
  */
 @Configuration(proxyBeanMethods = false)
 class StrictJson implements WebMvcConfigurer {
 
   @Bean
   JsonMapperBuilderCustomizer strictScalars() {
-    return builder -> builder.withCoercionConfig(LogicalType.Textual, cfg -> cfg
-        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
-        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
-        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail));
+    return builder ->
+        builder.withCoercionConfig(
+            LogicalType.Textual,
+            cfg ->
+                cfg.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                    .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail));
   }
 
   @Override
   public void configureMessageConverters(HttpMessageConverters.ServerBuilder builder) {
-    builder.configureMessageConverters(converter -> {
-      if (converter instanceof JacksonJsonHttpMessageConverter json) {
-        var strict = json.getMapper().rebuild().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
-        json.registerMappersForType(JsonRequestBody.class, mappers -> mappers.put(MediaType.APPLICATION_JSON, strict));
-      }
-    });
+    builder.configureMessageConverters(
+        converter -> {
+          if (converter instanceof JacksonJsonHttpMessageConverter json) {
+            var strict =
+                json.getMapper()
+                    .rebuild()
+                    .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .build();
+            json.registerMappersForType(
+                JsonRequestBody.class, mappers -> mappers.put(MediaType.APPLICATION_JSON, strict));
+          }
+        });
   }
 }

@@ -2,9 +2,9 @@ package io.adapterplatform.registry.adapter;
 
 import io.adapterplatform.registry.audit.AuditLog;
 import io.adapterplatform.registry.auth.AdapterScopes;
+import io.adapterplatform.registry.basemodel.BaseModelCatalog;
 import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.Role;
-import io.adapterplatform.registry.basemodel.BaseModelCatalog;
 import io.adapterplatform.web.page.Cursors;
 import io.adapterplatform.web.page.Names;
 import io.adapterplatform.web.problem.ApiException;
@@ -50,27 +50,42 @@ class AdapterService {
     var labels = labels(request.labels());
     for (var e : labels.entrySet()) {
       if (!LABEL_KEY.matcher(e.getKey()).matches()) {
-        throw ApiException.invalidField("labels." + e.getKey(), "label keys must match " + LABEL_KEY.pattern());
+        throw ApiException.invalidField(
+            "labels." + e.getKey(), "label keys must match " + LABEL_KEY.pattern());
       }
       if (e.getValue() == null || e.getValue().length() > 256) {
-        throw ApiException.invalidField("labels." + e.getKey(), "label values are strings of at most 256 characters");
+        throw ApiException.invalidField(
+            "labels." + e.getKey(), "label values are strings of at most 256 characters");
       }
     }
-    var base = baseModels.find(request.baseModel()).orElseThrow(() -> ApiException.unprocessable("unknown-base-model",
-        "base model '" + request.baseModel() + "' does not exist",
-        List.of(new ApiException.FieldError("baseModel", "no such base model"))));
+    var base =
+        baseModels
+            .find(request.baseModel())
+            .orElseThrow(
+                () ->
+                    ApiException.unprocessable(
+                        "unknown-base-model",
+                        "base model '" + request.baseModel() + "' does not exist",
+                        List.of(new ApiException.FieldError("baseModel", "no such base model"))));
     if (request.description() != null && request.description().length() > MAX_DESCRIPTION) {
-      throw ApiException.invalidField("description", "is longer than " + MAX_DESCRIPTION + " characters");
+      throw ApiException.invalidField(
+          "description", "is longer than " + MAX_DESCRIPTION + " characters");
     }
     long id;
     try {
-      id = jdbc.sql("insert into adapter (name, base_model_id, description, created_by) values (?, ?, ?, ?) returning id")
-          .params(name, base.id(), request.description(), caller.actor()).query(Long.class).single();
+      id =
+          jdbc.sql(
+                  "insert into adapter (name, base_model_id, description, created_by) values (?, ?, ?, ?) returning id")
+              .params(name, base.id(), request.description(), caller.actor())
+              .query(Long.class)
+              .single();
     } catch (DuplicateKeyException e) {
       throw ApiException.conflict("already-exists", "adapter '" + name + "' already exists");
     }
     for (var e : labels.entrySet()) {
-      jdbc.sql("insert into adapter_label (adapter_id, key, value) values (?, ?, ?)").params(id, e.getKey(), e.getValue()).update();
+      jdbc.sql("insert into adapter_label (adapter_id, key, value) values (?, ?, ?)")
+          .params(id, e.getKey(), e.getValue())
+          .update();
     }
     audit.record(caller.actor(), "adapter.create", "adapter/" + name, "baseModel=" + base.name());
     return view(name);
@@ -93,7 +108,8 @@ class AdapterService {
     if (raw instanceof List<?> list) {
       for (Object item : list) {
         if (!(item instanceof String s) || s.isEmpty()) {
-          throw ApiException.invalidField("labels", "list labels are non-empty strings 'key=value' or 'key'");
+          throw ApiException.invalidField(
+              "labels", "list labels are non-empty strings 'key=value' or 'key'");
         }
         int eq = s.indexOf('=');
         out.put(eq < 0 ? s : s.substring(0, eq), eq < 0 ? "" : s.substring(eq + 1));
@@ -110,11 +126,18 @@ class AdapterService {
   }
 
   @Transactional(readOnly = true)
-  Adapters.AdapterPage list(Caller caller, Integer limit, String cursor, String baseModel, Adapters.AdapterKind kind,
+  Adapters.AdapterPage list(
+      Caller caller,
+      Integer limit,
+      String cursor,
+      String baseModel,
+      Adapters.AdapterKind kind,
       String label) {
     caller.require(Role.READER);
     int n = Cursors.limit(limit);
-    var sql = new StringBuilder("""
+    var sql =
+        new StringBuilder(
+            """
         select a.name from adapter a where a.name > :after""");
     var params = new LinkedHashMap<String, Object>();
     params.put("after", cursor == null ? "" : Cursors.decode(cursor));
@@ -128,34 +151,42 @@ class AdapterService {
       params.put("base", base.get().id());
     }
     if (kind != null) {
-      sql.append(" and exists (select 1 from adapter_version v where v.adapter_id = a.id and v.deleted_at is null and v.kind = :kind)");
+      sql.append(
+          " and exists (select 1 from adapter_version v where v.adapter_id = a.id and v.deleted_at is null and v.kind = :kind)");
       params.put("kind", kind.name());
     }
     if (label != null) {
       int eq = label.indexOf('=');
       String key = eq < 0 ? label : label.substring(0, eq);
       if (!LABEL_KEY.matcher(key).matches()) {
-        throw ApiException.invalidField("label", "must be 'key' or 'key=value' with a key matching " + LABEL_KEY.pattern());
+        throw ApiException.invalidField(
+            "label", "must be 'key' or 'key=value' with a key matching " + LABEL_KEY.pattern());
       }
       if (eq < 0) {
-        sql.append(" and exists (select 1 from adapter_label l where l.adapter_id = a.id and l.key = :lkey)");
+        sql.append(
+            " and exists (select 1 from adapter_label l where l.adapter_id = a.id and l.key = :lkey)");
         params.put("lkey", label);
       } else {
-        sql.append(" and exists (select 1 from adapter_label l where l.adapter_id = a.id and l.key = :lkey and l.value = :lvalue)");
+        sql.append(
+            " and exists (select 1 from adapter_label l where l.adapter_id = a.id and l.key = :lkey and l.value = :lvalue)");
         params.put("lkey", label.substring(0, eq));
         params.put("lvalue", label.substring(eq + 1));
       }
     }
-    AdapterScopes.sqlPrefixes(caller).ifPresent(prefixes -> {
-      sql.append(" and exists (select 1 from unnest(string_to_array(:scopes, ',')) p where starts_with(a.name, p))");
-      params.put("scopes", prefixes);
-    });
+    AdapterScopes.sqlPrefixes(caller)
+        .ifPresent(
+            prefixes -> {
+              sql.append(
+                  " and exists (select 1 from unnest(string_to_array(:scopes, ',')) p where starts_with(a.name, p))");
+              params.put("scopes", prefixes);
+            });
     sql.append(" order by a.name limit :limit");
     params.put("limit", n + 1);
     var names = jdbc.sql(sql.toString()).params(params).query(String.class).list();
     var items = new ArrayList<Adapters.Adapter>();
     names.stream().limit(n).forEach(nm -> items.add(view(nm)));
-    return new Adapters.AdapterPage(items, names.size() > n ? Cursors.encode(names.get(n - 1)) : null);
+    return new Adapters.AdapterPage(
+        items, names.size() > n ? Cursors.encode(names.get(n - 1)) : null);
   }
 
   /** The adapter's row, or 404. */
@@ -164,7 +195,10 @@ class AdapterService {
     AdapterScopes.requireVisible(name);
     return jdbc.sql("select a.id, a.name, a.base_model_id from adapter a where a.name = ?")
         .param(name)
-        .query((rs, i) -> new Row(rs.getLong(1), rs.getString(2), rs.getLong(3), baseModelName(rs.getLong(3))))
+        .query(
+            (rs, i) ->
+                new Row(
+                    rs.getLong(1), rs.getString(2), rs.getLong(3), baseModelName(rs.getLong(3))))
         .optional()
         .orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
   }
@@ -178,24 +212,30 @@ class AdapterService {
   private Adapters.Adapter view(String name) {
     Names.require("name", name);
     AdapterScopes.requireVisible(name);
-    return jdbc.sql("""
+    return jdbc.sql(
+            """
         select a.name, a.base_model_id, a.description, a.created_at,
           (select max(number) from adapter_version v where v.adapter_id = a.id and v.deleted_at is null) as latest,
           array(select l.key from adapter_label l where l.adapter_id = a.id order by l.key) as label_keys,
           array(select l.value from adapter_label l where l.adapter_id = a.id order by l.key) as label_values
         from adapter a where a.name = ?""")
         .param(name)
-        .query((rs, i) -> {
-          var keys = (String[]) rs.getArray("label_keys").getArray();
-          var values = (String[]) rs.getArray("label_values").getArray();
-          Map<String, String> labels = new TreeMap<>();
-          for (int l = 0; l < keys.length; l++) {
-            labels.put(keys[l], values[l]);
-          }
-          return new Adapters.Adapter(rs.getString("name"), baseModelName(rs.getLong("base_model_id")),
-              rs.getString("description"), labels, (Integer) rs.getObject("latest"),
-              rs.getObject("created_at", OffsetDateTime.class).toInstant());
-        })
+        .query(
+            (rs, i) -> {
+              var keys = (String[]) rs.getArray("label_keys").getArray();
+              var values = (String[]) rs.getArray("label_values").getArray();
+              Map<String, String> labels = new TreeMap<>();
+              for (int l = 0; l < keys.length; l++) {
+                labels.put(keys[l], values[l]);
+              }
+              return new Adapters.Adapter(
+                  rs.getString("name"),
+                  baseModelName(rs.getLong("base_model_id")),
+                  rs.getString("description"),
+                  labels,
+                  (Integer) rs.getObject("latest"),
+                  rs.getObject("created_at", OffsetDateTime.class).toInstant());
+            })
         .optional()
         .orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
   }

@@ -8,11 +8,11 @@ import static org.springframework.http.HttpStatus.GONE;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
+import io.adapterplatform.registry.auth.RequiresRole;
 import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;
-import io.adapterplatform.registry.auth.RequiresRole;
-import io.adapterplatform.web.auth.Role;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.List;
@@ -48,10 +48,24 @@ class AliasController {
     return aliases.get(caller, name, alias);
   }
 
-  @PutMapping(path = "/api/v1/adapters/{name}/aliases/{alias}", consumes = "application/json", produces = "application/json")
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, GONE, CONTENT_TOO_LARGE})
+  @PutMapping(
+      path = "/api/v1/adapters/{name}/aliases/{alias}",
+      consumes = "application/json",
+      produces = "application/json")
+  @ProblemResponses({
+    BAD_REQUEST,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_FOUND,
+    CONFLICT,
+    GONE,
+    CONTENT_TOO_LARGE
+  })
   @RequiresRole(Role.PUBLISHER)
-  Adapters.Alias moveAlias(Caller caller, @PathVariable String name, @PathVariable String alias,
+  Adapters.Alias moveAlias(
+      Caller caller,
+      @PathVariable String name,
+      @PathVariable String alias,
       @RequestBody Adapters.MoveAliasRequest request) {
     return aliases.move(caller, name, alias, request);
   }

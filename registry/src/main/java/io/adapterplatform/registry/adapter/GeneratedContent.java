@@ -3,8 +3,8 @@ package io.adapterplatform.registry.adapter;
 import java.io.InputStream;
 
 /**
- * Produces the bytes of a file that is generated on download rather than stored (the reference-layout
- * weights of a composed MixLoRA version); implemented by the mixlora feature.
+ * Produces the bytes of a file that is generated on download rather than stored (the
+ * reference-layout weights of a composed MixLoRA version); implemented by the mixlora feature.
  */
 public interface GeneratedContent {
 

@@ -11,10 +11,10 @@ import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 import static org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE;
 
-import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.registry.idempotency.Idempotency;
-import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.registry.openapi.Locations;
+import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -61,71 +61,149 @@ class VersionController {
   }
 
   /**
-   * The multipart form of publishVersion (the JSON form composes, in the mixlora feature). The body is parsed
-   * as a stream by the service, so its shape is declared here by hand.
+   * The multipart form of publishVersion (the JSON form composes, in the mixlora feature). The body
+   * is parsed as a stream by the service, so its shape is declared here by hand.
    */
-  @PostMapping(path = "/api/v1/adapters/{name}/versions", consumes = "multipart/form-data", produces = "application/json")
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(
-      mediaType = "multipart/form-data",
-      schema = @Schema(types = "object", requiredProperties = "files"),
-      schemaProperties = {
-          @SchemaProperty(name = "files", array = @ArraySchema(schema = @Schema(types = "string", format = "binary"))),
-          @SchemaProperty(name = "metadata", schema = @Schema(types = "string", maxLength = VersionMetadata.MAX_BYTES))},
-      encoding = {@Encoding(name = "files", contentType = "application/octet-stream"),
-          @Encoding(name = "metadata", contentType = "application/json")}))
-  @ApiResponse(responseCode = "201", description = "Published", useReturnTypeSchema = true,
+  @PostMapping(
+      path = "/api/v1/adapters/{name}/versions",
+      consumes = "multipart/form-data",
+      produces = "application/json")
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = "multipart/form-data",
+              schema = @Schema(types = "object", requiredProperties = "files"),
+              schemaProperties = {
+                @SchemaProperty(
+                    name = "files",
+                    array = @ArraySchema(schema = @Schema(types = "string", format = "binary"))),
+                @SchemaProperty(
+                    name = "metadata",
+                    schema = @Schema(types = "string", maxLength = VersionMetadata.MAX_BYTES))
+              },
+              encoding = {
+                @Encoding(name = "files", contentType = "application/octet-stream"),
+                @Encoding(name = "metadata", contentType = "application/json")
+              }))
+  @ApiResponse(
+      responseCode = "201",
+      description = "Published",
+      useReturnTypeSchema = true,
       headers = @Header(name = "Location", schema = @Schema(types = "string", format = "uri")))
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONTENT_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE,
-      UNPROCESSABLE_CONTENT})
-  ResponseEntity<Adapters.AdapterVersion> publishVersion(Caller caller, @PathVariable String name,
-      HttpServletRequest request) {
-    return idempotency.run(caller, "publishVersion", request, Adapters.AdapterVersion.class, null, () -> {
-      var published = versions.publish(caller, name, request);
-      return ResponseEntity.created(Locations.version(published.adapter(), published.version())).body(published);
-    });
+  @ProblemResponses({
+    BAD_REQUEST,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_FOUND,
+    CONTENT_TOO_LARGE,
+    UNSUPPORTED_MEDIA_TYPE,
+    UNPROCESSABLE_CONTENT
+  })
+  ResponseEntity<Adapters.AdapterVersion> publishVersion(
+      Caller caller, @PathVariable String name, HttpServletRequest request) {
+    return idempotency.run(
+        caller,
+        "publishVersion",
+        request,
+        Adapters.AdapterVersion.class,
+        null,
+        () -> {
+          var published = versions.publish(caller, name, request);
+          return ResponseEntity.created(Locations.version(published.adapter(), published.version()))
+              .body(published);
+        });
   }
 
   @GetMapping(path = "/api/v1/adapters/{name}/versions", produces = "application/json")
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, NOT_FOUND})
-  Adapters.VersionPage listVersions(Caller caller, @PathVariable String name,
-      @RequestParam(required = false) Integer limit, @RequestParam(required = false) String cursor,
-      @RequestParam(name = "tag", required = false) @Parameter(array = @ArraySchema(maxItems = VersionMetadata.MAX_TAG_FILTERS,
-          schema = @Schema(types = "string", pattern = TAG_FILTER))) List<String> tag) {
+  Adapters.VersionPage listVersions(
+      Caller caller,
+      @PathVariable String name,
+      @RequestParam(required = false) Integer limit,
+      @RequestParam(required = false) String cursor,
+      @RequestParam(name = "tag", required = false)
+          @Parameter(
+              array =
+                  @ArraySchema(
+                      maxItems = VersionMetadata.MAX_TAG_FILTERS,
+                      schema = @Schema(types = "string", pattern = TAG_FILTER)))
+          List<String> tag) {
     return versions.list(caller, name, limit, cursor, tag);
   }
 
   @GetMapping(path = "/api/v1/adapters/{name}/versions/{ref}", produces = "application/json")
   @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, NOT_FOUND, GONE})
-  Adapters.AdapterVersion getVersion(Caller caller, @PathVariable String name, @PathVariable String ref) {
+  Adapters.AdapterVersion getVersion(
+      Caller caller, @PathVariable String name, @PathVariable String ref) {
     return versions.get(caller, name, ref);
   }
 
-  @PatchMapping(path = "/api/v1/adapters/{name}/versions/{ref}", consumes = MERGE_PATCH, produces = "application/json")
-  @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = @Content(mediaType = MERGE_PATCH,
-      schema = @Schema(implementation = Adapters.VersionPatch.class)))
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, GONE, UNSUPPORTED_MEDIA_TYPE, UNPROCESSABLE_CONTENT})
-  Adapters.AdapterVersion updateVersion(Caller caller, @PathVariable String name, @PathVariable String ref,
+  @PatchMapping(
+      path = "/api/v1/adapters/{name}/versions/{ref}",
+      consumes = MERGE_PATCH,
+      produces = "application/json")
+  @io.swagger.v3.oas.annotations.parameters.RequestBody(
+      required = true,
+      content =
+          @Content(
+              mediaType = MERGE_PATCH,
+              schema = @Schema(implementation = Adapters.VersionPatch.class)))
+  @ProblemResponses({
+    BAD_REQUEST,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_FOUND,
+    GONE,
+    UNSUPPORTED_MEDIA_TYPE,
+    UNPROCESSABLE_CONTENT
+  })
+  Adapters.AdapterVersion updateVersion(
+      Caller caller,
+      @PathVariable String name,
+      @PathVariable String ref,
       @RequestBody JsonNode patch) {
     return versions.patch(caller, name, ref, patch);
   }
 
-  /** The same patch sent as plain {@code application/json}; kept out of the contract (one media type per operation). */
-  @PatchMapping(path = "/api/v1/adapters/{name}/versions/{ref}", consumes = "application/json", produces = "application/json")
+  /**
+   * The same patch sent as plain {@code application/json}; kept out of the contract (one media type
+   * per operation).
+   */
+  @PatchMapping(
+      path = "/api/v1/adapters/{name}/versions/{ref}",
+      consumes = "application/json",
+      produces = "application/json")
   @Operation(hidden = true)
-  Adapters.AdapterVersion updateVersionAsJson(Caller caller, @PathVariable String name, @PathVariable String ref,
+  Adapters.AdapterVersion updateVersionAsJson(
+      Caller caller,
+      @PathVariable String name,
+      @PathVariable String ref,
       @RequestBody JsonNode patch) {
     return versions.patch(caller, name, ref, patch);
   }
 
-  @GetMapping(path = "/api/v1/adapters/{name}/versions/{ref}/archive", produces = "application/x-tar")
-  @ApiResponse(responseCode = "200", description = "Every file of the version as one tar",
-      headers = {@Header(name = "ETag", schema = @Schema(types = "string")),
-          @Header(name = "Content-Disposition", schema = @Schema(types = "string"))},
-      content = @Content(mediaType = "application/x-tar", schema = @Schema(types = "string", format = "binary")))
+  @GetMapping(
+      path = "/api/v1/adapters/{name}/versions/{ref}/archive",
+      produces = "application/x-tar")
+  @ApiResponse(
+      responseCode = "200",
+      description = "Every file of the version as one tar",
+      headers = {
+        @Header(name = "ETag", schema = @Schema(types = "string")),
+        @Header(name = "Content-Disposition", schema = @Schema(types = "string"))
+      },
+      content =
+          @Content(
+              mediaType = "application/x-tar",
+              schema = @Schema(types = "string", format = "binary")))
   @ApiResponse(responseCode = "304", description = "Not modified", content = @Content)
   @ProblemResponses({UNAUTHORIZED, NOT_FOUND, GONE})
-  ResponseEntity<StreamingResponseBody> downloadVersionArchive(Caller caller, @PathVariable String name,
-      @PathVariable String ref, @RequestHeader(name = "If-None-Match", required = false) String ifNoneMatch) {
+  ResponseEntity<StreamingResponseBody> downloadVersionArchive(
+      Caller caller,
+      @PathVariable String name,
+      @PathVariable String ref,
+      @RequestHeader(name = "If-None-Match", required = false) String ifNoneMatch) {
     return versions.archive(caller, name, ref, ifNoneMatch);
   }
 
@@ -136,13 +214,18 @@ class VersionController {
     versions.delete(caller, name, ref);
   }
 
-  @GetMapping(path = "/api/v1/adapters/{name}/versions/{ref}/files/{file}", produces = "application/octet-stream")
+  @GetMapping(
+      path = "/api/v1/adapters/{name}/versions/{ref}/files/{file}",
+      produces = "application/octet-stream")
   @ApiResponse(responseCode = "200", ref = ApiDocs.FILE_BYTES)
   @ApiResponse(responseCode = "206", ref = ApiDocs.PARTIAL_BYTES)
   @ApiResponse(responseCode = "304", description = "Not modified", content = @Content)
   @ProblemResponses({UNAUTHORIZED, NOT_FOUND, GONE, REQUESTED_RANGE_NOT_SATISFIABLE})
-  ResponseEntity<StreamingResponseBody> downloadVersionFile(Caller caller, @PathVariable String name,
-      @PathVariable String ref, @PathVariable String file,
+  ResponseEntity<StreamingResponseBody> downloadVersionFile(
+      Caller caller,
+      @PathVariable String name,
+      @PathVariable String ref,
+      @PathVariable String file,
       @RequestHeader(name = "Range", required = false) String range,
       @RequestHeader(name = "If-None-Match", required = false) String ifNoneMatch) {
     return versions.download(caller, name, ref, file, range, ifNoneMatch);

@@ -14,9 +14,9 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.type.LogicalType;
 
 /**
- * The metadata of a version (description, tags, lineage): its limits, which the contract repeats as schema
- * keywords, and the checks that turn what a client sent into values that are safe to store. Public because
- * the mixlora feature publishes composed versions with the same metadata.
+ * The metadata of a version (description, tags, lineage): its limits, which the contract repeats as
+ * schema keywords, and the checks that turn what a client sent into values that are safe to store.
+ * Public because the mixlora feature publishes composed versions with the same metadata.
  */
 public final class VersionMetadata {
 
@@ -24,48 +24,65 @@ public final class VersionMetadata {
   public static final int MAX_DESCRIPTION = 4096;
   public static final int MAX_TAGS = 64;
   public static final int MAX_TAG_VALUE = 256;
+
   /** Entries of {@code hyperparameters} and of {@code metrics}, each. */
   public static final int MAX_ENTRIES = 256;
+
   /** The multipart {@code metadata} part, and the stored lineage JSON. */
   public static final int MAX_BYTES = 64 * 1024;
+
   /** Tag filters in one list request. */
   public static final int MAX_TAG_FILTERS = 16;
+
   public static final String SHA256 = "^[0-9a-f]{64}$";
+
   /** No ':' in a key, so that {@code ?tag=key:value} splits at the first colon. */
   public static final String TAG_KEY = "^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$";
 
   private static final Pattern TAG_KEY_PATTERN = Pattern.compile(TAG_KEY);
   private static final Pattern SHA256_PATTERN = Pattern.compile(SHA256);
 
-  /** Strict like the registry's JSON bodies: unknown properties and numbers posing as strings are errors. */
-  static final JsonMapper JSON = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .withCoercionConfig(LogicalType.Textual, cfg -> cfg
-          .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
-          .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
-          .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-      .build();
+  /**
+   * Strict like the registry's JSON bodies: unknown properties and numbers posing as strings are
+   * errors.
+   */
+  static final JsonMapper JSON =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .withCoercionConfig(
+              LogicalType.Textual,
+              cfg ->
+                  cfg.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                      .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                      .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
+          .build();
 
   /** Metadata that passed every check; {@code lineageJson} is what the version stores. */
-  public record Checked(@Nullable String description, Map<String, String> tags, @Nullable String lineageJson) {
+  public record Checked(
+      @Nullable String description, Map<String, String> tags, @Nullable String lineageJson) {
 
     public static final Checked NONE = new Checked(null, Map.of(), null);
   }
 
   private VersionMetadata() {}
 
-  /** Reads the multipart {@code metadata} part (a JSON object, {@link Adapters.PublishMetadata}). */
+  /**
+   * Reads the multipart {@code metadata} part (a JSON object, {@link Adapters.PublishMetadata}).
+   */
   static Checked parsePart(String json) {
     if (json.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
-      throw ApiException.tooLarge("metadata is larger than " + MAX_BYTES + " bytes",
-          java.util.List.of(new ApiException.FieldError("metadata", "larger than " + MAX_BYTES + " bytes")));
+      throw ApiException.tooLarge(
+          "metadata is larger than " + MAX_BYTES + " bytes",
+          java.util.List.of(
+              new ApiException.FieldError("metadata", "larger than " + MAX_BYTES + " bytes")));
     }
     Adapters.PublishMetadata m;
     try {
       m = JSON.readValue(json, Adapters.PublishMetadata.class);
     } catch (JacksonException e) {
       String at = e.getPath().isEmpty() ? "metadata" : "metadata" + pathOf(e);
-      throw ApiException.invalidField(at, "is not valid here: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+      throw ApiException.invalidField(
+          at, "is not valid here: " + e.getOriginalMessage().lines().findFirst().orElse(""));
     }
     if (m == null) {
       throw ApiException.invalidField("metadata", "must be a JSON object");
@@ -85,7 +102,10 @@ public final class VersionMetadata {
     return sb.toString();
   }
 
-  /** Checks metadata given at publish; {@code prefix} names where it sat in the request ("metadata." or ""). */
+  /**
+   * Checks metadata given at publish; {@code prefix} names where it sat in the request ("metadata."
+   * or "").
+   */
   public static Checked check(Adapters.@Nullable PublishMetadata m, String prefix) {
     if (m == null) {
       return Checked.NONE;
@@ -93,7 +113,9 @@ public final class VersionMetadata {
     String description = description(m.description(), prefix + "description");
     var tags = new TreeMap<String, String>();
     if (m.tags() != null) {
-      m.tags().forEach((k, v) -> tags.put(tagKey(k, prefix + "tags"), tagValue(v, prefix + "tags." + k)));
+      m.tags()
+          .forEach(
+              (k, v) -> tags.put(tagKey(k, prefix + "tags"), tagValue(v, prefix + "tags." + k)));
       tagCount(tags.size(), prefix + "tags");
     }
     String lineage = m.lineage() == null ? null : lineage(m.lineage(), prefix + "lineage");
@@ -116,17 +138,20 @@ public final class VersionMetadata {
 
   static String tagValue(String value, String field) {
     if (value == null) {
-      throw ApiException.invalidField(field, "tag values are strings (null removes a tag only in a patch)");
+      throw ApiException.invalidField(
+          field, "tag values are strings (null removes a tag only in a patch)");
     }
     if (value.length() > MAX_TAG_VALUE) {
-      throw ApiException.invalidField(field, "tag values are at most " + MAX_TAG_VALUE + " characters");
+      throw ApiException.invalidField(
+          field, "tag values are at most " + MAX_TAG_VALUE + " characters");
     }
     return value;
   }
 
   static void tagCount(int count, String field) {
     if (count > MAX_TAGS) {
-      throw ApiException.invalidField(field, "a version has at most " + MAX_TAGS + " tags, not " + count);
+      throw ApiException.invalidField(
+          field, "a version has at most " + MAX_TAGS + " tags, not " + count);
     }
   }
 
@@ -147,8 +172,10 @@ public final class VersionMetadata {
     entries(l.metrics(), field + ".metrics");
     String json = JSON.writeValueAsString(l);
     if (json.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
-      throw ApiException.tooLarge(field + " is larger than " + MAX_BYTES + " bytes as JSON",
-          java.util.List.of(new ApiException.FieldError(field, "larger than " + MAX_BYTES + " bytes")));
+      throw ApiException.tooLarge(
+          field + " is larger than " + MAX_BYTES + " bytes as JSON",
+          java.util.List.of(
+              new ApiException.FieldError(field, "larger than " + MAX_BYTES + " bytes")));
     }
     return json;
   }

@@ -9,8 +9,9 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The limits of tags as schema keywords: annotations on a {@code Map<String, String>} cannot say what its keys
- * match or how long its values are, so the served document gets them here, as the contract states them.
+ * The limits of tags as schema keywords: annotations on a {@code Map<String, String>} cannot say
+ * what its keys match or how long its values are, so the served document gets them here, as the
+ * contract states them.
  */
 @Configuration(proxyBeanMethods = false)
 class VersionMetadataDocs {
@@ -22,12 +23,16 @@ class VersionMetadataDocs {
         return;
       }
       // The multipart part is a string on the wire; its JSON shape is documented beside it.
-      ModelConverters.getInstance(true).readAll(new AnnotatedType(Adapters.PublishMetadata.class))
+      ModelConverters.getInstance(true)
+          .readAll(new AnnotatedType(Adapters.PublishMetadata.class))
           .forEach(openApi.getComponents()::addSchemas);
       var schemas = openApi.getComponents().getSchemas();
-      for (String owner : List.of("AdapterVersion", "PublishMetadata", "ComposeRequest", "VersionPatch")) {
+      for (String owner :
+          List.of("AdapterVersion", "PublishMetadata", "ComposeRequest", "VersionPatch")) {
         Schema<?> schema = schemas.get(owner);
-        if (schema == null || schema.getProperties() == null || schema.getProperties().get("tags") == null) {
+        if (schema == null
+            || schema.getProperties() == null
+            || schema.getProperties().get("tags") == null) {
           continue;
         }
         Schema<?> tags = schema.getProperties().get("tags");

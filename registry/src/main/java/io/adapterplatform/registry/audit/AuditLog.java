@@ -5,7 +5,10 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
-/** Appends one row per write, inside the writer's transaction: a write and its audit row commit together. */
+/**
+ * Appends one row per write, inside the writer's transaction: a write and its audit row commit
+ * together.
+ */
 @Component
 public class AuditLog {
 
@@ -18,6 +21,7 @@ public class AuditLog {
   @Transactional(propagation = Propagation.MANDATORY)
   public void record(String actor, String action, String target, String detail) {
     jdbc.sql("insert into audit_log (actor, action, target, detail) values (?, ?, ?, ?)")
-        .params(actor, action, target, detail).update();
+        .params(actor, action, target, detail)
+        .update();
   }
 }

@@ -1,8 +1,7 @@
 package io.adapterplatform.registry.auth;
 
-import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.AuthFilter;
-
+import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.problem.ApiException;
 import java.util.List;
 import java.util.Optional;
@@ -10,12 +9,12 @@ import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.context.request.RequestContextHolder;
 
 /**
- * Scopes limit a token to adapter-name prefixes; outside them an adapter does not exist. The check sits
- * where a name becomes an adapter row ({@code Versions.adapter}, {@code AdapterService.require}) rather than
- * in each operation, so that every read and write that names an adapter, present or future, answers 404
- * exactly as for an absent one. It reads the caller of the current request thread; work outside a request
- * (relay, collectors) is not limited. Lists filter in SQL with {@link #sqlPrefixes}, so that pages stay full
- * and cursors stay correct.
+ * Scopes limit a token to adapter-name prefixes; outside them an adapter does not exist. The check
+ * sits where a name becomes an adapter row ({@code Versions.adapter}, {@code
+ * AdapterService.require}) rather than in each operation, so that every read and write that names
+ * an adapter, present or future, answers 404 exactly as for an absent one. It reads the caller of
+ * the current request thread; work outside a request (relay, collectors) is not limited. Lists
+ * filter in SQL with {@link #sqlPrefixes}, so that pages stay full and cursors stay correct.
  */
 public final class AdapterScopes {
 
@@ -27,7 +26,8 @@ public final class AdapterScopes {
     if (attributes == null) {
       return Optional.empty();
     }
-    return Optional.ofNullable((Caller) attributes.getAttribute(AuthFilter.CALLER, RequestAttributes.SCOPE_REQUEST));
+    return Optional.ofNullable(
+        (Caller) attributes.getAttribute(AuthFilter.CALLER, RequestAttributes.SCOPE_REQUEST));
   }
 
   /** Whether the current request's caller, if any, may see the adapter {@code name}. */
@@ -35,7 +35,10 @@ public final class AdapterScopes {
     return current().map(c -> c.sees(name)).orElse(true);
   }
 
-  /** 404, worded as for an absent adapter, when the current caller's scopes do not reach {@code name}. */
+  /**
+   * 404, worded as for an absent adapter, when the current caller's scopes do not reach {@code
+   * name}.
+   */
   public static void requireVisible(String name) {
     if (!visible(name)) {
       throw ApiException.notFound("adapter '" + name + "'");
@@ -45,23 +48,29 @@ public final class AdapterScopes {
   /** 403 when a caller creates an adapter whose name lies outside its scopes. */
   public static void requireCreatable(Caller caller, String name) {
     if (!caller.sees(name)) {
-      throw ApiException.forbidden("adapter name '" + name + "' is outside the token's scopes " + caller.scopes());
+      throw ApiException.forbidden(
+          "adapter name '" + name + "' is outside the token's scopes " + caller.scopes());
     }
   }
 
   /**
-   * The caller's scopes joined for {@code string_to_array(?, ',')} in SQL (names never hold a comma), or
-   * empty when it is unrestricted.
+   * The caller's scopes joined for {@code string_to_array(?, ',')} in SQL (names never hold a
+   * comma), or empty when it is unrestricted.
    */
   public static Optional<String> sqlPrefixes(Caller caller) {
-    return caller.scopes().isEmpty() ? Optional.empty() : Optional.of(String.join(",", caller.scopes()));
+    return caller.scopes().isEmpty()
+        ? Optional.empty()
+        : Optional.of(String.join(",", caller.scopes()));
   }
 
-  /** Whether {@code requested} scopes are no wider than {@code granted} (empty means everything). */
+  /**
+   * Whether {@code requested} scopes are no wider than {@code granted} (empty means everything).
+   */
   static boolean narrower(List<String> requested, List<String> granted) {
     if (granted.isEmpty()) {
       return true;
     }
-    return !requested.isEmpty() && requested.stream().allMatch(r -> granted.stream().anyMatch(r::startsWith));
+    return !requested.isEmpty()
+        && requested.stream().allMatch(r -> granted.stream().anyMatch(r::startsWith));
   }
 }

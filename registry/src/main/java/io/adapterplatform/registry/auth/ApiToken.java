@@ -55,7 +55,13 @@ class ApiToken {
     this.createdAt = createdAt;
   }
 
-  ApiToken(String name, String tokenSha256, Set<Role> roles, Instant createdAt, Instant expiresAt, List<String> scopes) {
+  ApiToken(
+      String name,
+      String tokenSha256,
+      Set<Role> roles,
+      Instant createdAt,
+      Instant expiresAt,
+      List<String> scopes) {
     this(name, tokenSha256, roles, createdAt);
     this.expiresAt = expiresAt;
     this.scopes = String.join(",", scopes);

@@ -1,8 +1,7 @@
 package io.adapterplatform.registry.auth;
 
-import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.AuthFilter;
-
+import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.problem.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -12,7 +11,9 @@ import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
-/** Enforces {@link RequiresRole} in the interceptor stage, which runs before the body is converted. */
+/**
+ * Enforces {@link RequiresRole} in the interceptor stage, which runs before the body is converted.
+ */
 @Configuration(proxyBeanMethods = false)
 class RoleCheck implements WebMvcConfigurer, HandlerInterceptor {
 
@@ -22,7 +23,8 @@ class RoleCheck implements WebMvcConfigurer, HandlerInterceptor {
   }
 
   @Override
-  public boolean preHandle(HttpServletRequest request, HttpServletResponse response, Object handler) {
+  public boolean preHandle(
+      HttpServletRequest request, HttpServletResponse response, Object handler) {
     if (handler instanceof HandlerMethod method) {
       RequiresRole required = method.getMethodAnnotation(RequiresRole.class);
       if (required != null) {

@@ -1,7 +1,6 @@
 package io.adapterplatform.registry.auth;
 
 import io.adapterplatform.web.auth.Caller;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,11 +11,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * Remembers token lookups (known and unknown hashes alike) for at most {@code ttl}, so that a burst of
- * requests costs one query instead of one each. A token revoked here is evicted at commit; one revoked by
- * another instance is refused at the latest {@code ttl} later. Expiry is checked on every hit against the
- * clock, so it is exact. At {@code maxEntries} the map is emptied rather than tracked per entry: the bound
- * only guards memory against a flood of random tokens, which the failed-authentication limit slows anyway.
+ * Remembers token lookups (known and unknown hashes alike) for at most {@code ttl}, so that a burst
+ * of requests costs one query instead of one each. A token revoked here is evicted at commit; one
+ * revoked by another instance is refused at the latest {@code ttl} later. Expiry is checked on
+ * every hit against the clock, so it is exact. At {@code maxEntries} the map is emptied rather than
+ * tracked per entry: the bound only guards memory against a flood of random tokens, which the
+ * failed-authentication limit slows anyway.
  */
 final class TokenCache {
 
@@ -42,7 +42,10 @@ final class TokenCache {
     this.clock = clock;
   }
 
-  /** The caller of a live, unexpired token with this sha256, from memory when the lookup is fresh enough. */
+  /**
+   * The caller of a live, unexpired token with this sha256, from memory when the lookup is fresh
+   * enough.
+   */
   Optional<Caller> lookup(String sha256) {
     Instant now = clock.instant();
     Entry entry = entries.get(sha256);
@@ -56,7 +59,10 @@ final class TokenCache {
         entries.put(sha256, entry);
       }
     }
-    return entry.grant().filter(g -> g.expiresAt() == null || now.isBefore(g.expiresAt())).map(Grant::caller);
+    return entry
+        .grant()
+        .filter(g -> g.expiresAt() == null || now.isBefore(g.expiresAt()))
+        .map(Grant::caller);
   }
 
   void evict(String sha256) {

@@ -32,15 +32,20 @@ import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
- * Issues, revokes and checks bearer tokens; only their sha256 is ever stored. It is the {@link TokenVerifier}
- * of the shared web module's filter wherever the registry runs.
+ * Issues, revokes and checks bearer tokens; only their sha256 is ever stored. It is the {@link
+ * TokenVerifier} of the shared web module's filter wherever the registry runs.
  */
 @Service
 class TokenService implements TokenVerifier {
 
   static final String BOOTSTRAP_NAME = "bootstrap-admin";
-  /** 32 characters of a random token carry at least 128 bits whatever alphabet they use (hex: 4 bits each). */
+
+  /**
+   * 32 characters of a random token carry at least 128 bits whatever alphabet they use (hex: 4 bits
+   * each).
+   */
   static final int MIN_ADMIN_TOKEN_LENGTH = 32;
+
   private static final Logger log = LoggerFactory.getLogger(TokenService.class);
 
   record Issued(ApiToken token, String secret) {}
@@ -51,32 +56,45 @@ class TokenService implements TokenVerifier {
   private final SecureRandom random = new SecureRandom();
   private final TokenCache cache;
 
-  TokenService(ApiTokenRepository tokens, AuditLog audit,
+  TokenService(
+      ApiTokenRepository tokens,
+      AuditLog audit,
       @Value("${platform.auth.admin-token:${PLATFORM_ADMIN_TOKEN:}}") String adminToken,
       @Value("${platform.auth.token-cache-ttl:5s}") Duration cacheTtl,
-      @Value("${platform.auth.token-cache-size:10000}") int cacheSize, MeterRegistry meters) {
+      @Value("${platform.auth.token-cache-size:10000}") int cacheSize,
+      MeterRegistry meters) {
     this.tokens = tokens;
     this.audit = audit;
     this.adminToken = adminToken;
     this.cache = new TokenCache(this::load, cacheTtl, cacheSize, Clock.systemUTC());
     FunctionCounter.builder("registry.auth.token.lookups", cache, TokenCache::loads)
-        .description("token lookups that reached the database (the rest were answered from the token cache)")
+        .description(
+            "token lookups that reached the database (the rest were answered from the token cache)")
         .register(meters);
   }
 
-  /** Never opens a transaction itself: a cached answer costs no connection (the repository opens its own). */
+  /**
+   * Never opens a transaction itself: a cached answer costs no connection (the repository opens its
+   * own).
+   */
   @Override
   public Optional<Caller> authenticate(String secret) {
     return cache.lookup(sha256(secret));
   }
 
   private Optional<TokenCache.Grant> load(String sha256) {
-    return tokens.findByTokenSha256(sha256).filter(t -> !t.revoked())
-        .map(t -> new TokenCache.Grant(new Caller(t.id(), t.name(), t.roles(), t.scopes()), t.expiresAt()));
+    return tokens
+        .findByTokenSha256(sha256)
+        .filter(t -> !t.revoked())
+        .map(
+            t ->
+                new TokenCache.Grant(
+                    new Caller(t.id(), t.name(), t.roles(), t.scopes()), t.expiresAt()));
   }
 
   @Transactional
-  Issued issue(Caller caller, String name, Set<Role> roles, Instant expiresAt, List<String> scopes) {
+  Issued issue(
+      Caller caller, String name, Set<Role> roles, Instant expiresAt, List<String> scopes) {
     Names.require("name", name);
     if (roles == null || roles.isEmpty()) {
       throw ApiException.invalidField("roles", "at least one role is required");
@@ -90,27 +108,42 @@ class TokenService implements TokenVerifier {
       requested.add(Names.require("scopes[" + i + "]", scopes.get(i)));
     }
     if (!AdapterScopes.narrower(List.copyOf(requested), caller.scopes())) {
-      throw ApiException.forbidden("a token limited to scopes " + caller.scopes()
-          + " can only issue tokens limited to those prefixes or narrower ones");
+      throw ApiException.forbidden(
+          "a token limited to scopes "
+              + caller.scopes()
+              + " can only issue tokens limited to those prefixes or narrower ones");
     }
     String secret = newSecret();
-    var token = tokens.save(new ApiToken(name, sha256(secret), roles, now, expiresAt, List.copyOf(requested)));
-    audit.record(caller.actor(), "token.issue", "token/" + token.id(), "name=" + name + " roles=" + roles
-        + (requested.isEmpty() ? "" : " scopes=" + requested) + (expiresAt == null ? "" : " expiresAt=" + expiresAt));
+    var token =
+        tokens.save(
+            new ApiToken(name, sha256(secret), roles, now, expiresAt, List.copyOf(requested)));
+    audit.record(
+        caller.actor(),
+        "token.issue",
+        "token/" + token.id(),
+        "name="
+            + name
+            + " roles="
+            + roles
+            + (requested.isEmpty() ? "" : " scopes=" + requested)
+            + (expiresAt == null ? "" : " expiresAt=" + expiresAt));
     return new Issued(token, secret);
   }
 
   @Transactional(readOnly = true)
   /**
-   * Up to {@code limit} tokens after {@code afterId}, by id. A scoped caller sees only tokens within its own
-   * scopes (those it could have issued), so batches are read until the page is full or the table ends.
+   * Up to {@code limit} tokens after {@code afterId}, by id. A scoped caller sees only tokens
+   * within its own scopes (those it could have issued), so batches are read until the page is full
+   * or the table ends.
    */
   List<ApiToken> list(Caller caller, int limit, long afterId) {
     var page = new ArrayList<ApiToken>();
     long after = afterId;
     while (page.size() < limit) {
       var batch = tokens.findByIdGreaterThanOrderById(after, Limit.of(Math.max(limit, 100)));
-      batch.stream().filter(t -> AdapterScopes.narrower(t.scopes(), caller.scopes())).limit(limit - page.size())
+      batch.stream()
+          .filter(t -> AdapterScopes.narrower(t.scopes(), caller.scopes()))
+          .limit(limit - page.size())
           .forEach(page::add);
       if (batch.size() < Math.max(limit, 100)) {
         break;
@@ -122,42 +155,57 @@ class TokenService implements TokenVerifier {
 
   @Transactional
   void revoke(Caller caller, long id) {
-    var token = tokens.findById(id).filter(t -> !t.revoked())
-        .filter(t -> AdapterScopes.narrower(t.scopes(), caller.scopes()))
-        .orElseThrow(() -> ApiException.notFound("token " + id));
+    var token =
+        tokens
+            .findById(id)
+            .filter(t -> !t.revoked())
+            .filter(t -> AdapterScopes.narrower(t.scopes(), caller.scopes()))
+            .orElseThrow(() -> ApiException.notFound("token " + id));
     token.revoke(Instant.now());
     evictAfterCommit(token);
     audit.record(caller.actor(), "token.revoke", "token/" + id, null);
   }
 
-  /** After commit, not before: a lookup between eviction and commit would cache the still-live row again. */
+  /**
+   * After commit, not before: a lookup between eviction and commit would cache the still-live row
+   * again.
+   */
   private void evictAfterCommit(ApiToken token) {
     String hash = token.tokenSha256();
-    TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-      @Override
-      public void afterCommit() {
-        cache.evict(hash);
-      }
-    });
+    TransactionSynchronizationManager.registerSynchronization(
+        new TransactionSynchronization() {
+          @Override
+          public void afterCommit() {
+            cache.evict(hash);
+          }
+        });
   }
 
   /**
-   * Makes the bootstrap ADMIN token usable: the configured one (PLATFORM_ADMIN_TOKEN), or a fresh one when
-   * none is configured (the previous generated one is revoked then), which is returned for its owner to keep.
-   * A configured token that was revoked stays revoked: the start goes on without it.
+   * Makes the bootstrap ADMIN token usable: the configured one (PLATFORM_ADMIN_TOKEN), or a fresh
+   * one when none is configured (the previous generated one is revoked then), which is returned for
+   * its owner to keep. A configured token that was revoked stays revoked: the start goes on without
+   * it.
    */
   @Transactional
   public Optional<String> bootstrapAdmin() {
     String secret = adminToken == null || adminToken.isBlank() ? null : adminToken.strip();
     if (secret != null && secret.length() < MIN_ADMIN_TOKEN_LENGTH) {
-      throw new IllegalStateException("platform.auth.admin-token (PLATFORM_ADMIN_TOKEN) must be at least "
-          + MIN_ADMIN_TOKEN_LENGTH + " characters, was " + secret.length() + " (make one with: openssl rand -hex 24)");
+      throw new IllegalStateException(
+          "platform.auth.admin-token (PLATFORM_ADMIN_TOKEN) must be at least "
+              + MIN_ADMIN_TOKEN_LENGTH
+              + " characters, was "
+              + secret.length()
+              + " (make one with: openssl rand -hex 24)");
     }
-    var configured = secret == null ? Optional.<ApiToken>empty() : tokens.findByTokenSha256(sha256(secret));
+    var configured =
+        secret == null ? Optional.<ApiToken>empty() : tokens.findByTokenSha256(sha256(secret));
     if (configured.isPresent()) {
       if (configured.get().revoked()) {
-        log.warn("the configured bootstrap admin token (id {}) was revoked and stays revoked; starting without it:"
-            + " set PLATFORM_ADMIN_TOKEN to a new token to get a bootstrap admin again", configured.get().id());
+        log.warn(
+            "the configured bootstrap admin token (id {}) was revoked and stays revoked; starting without it:"
+                + " set PLATFORM_ADMIN_TOKEN to a new token to get a bootstrap admin again",
+            configured.get().id());
       }
       return Optional.empty();
     }
@@ -169,8 +217,11 @@ class TokenService implements TokenVerifier {
     if (generated) {
       secret = newSecret();
     }
-    var token = tokens.save(new ApiToken(BOOTSTRAP_NAME, sha256(secret), Set.of(Role.ADMIN), Instant.now()));
-    audit.record("system", "token.bootstrap", "token/" + token.id(), generated ? "generated" : "configured");
+    var token =
+        tokens.save(
+            new ApiToken(BOOTSTRAP_NAME, sha256(secret), Set.of(Role.ADMIN), Instant.now()));
+    audit.record(
+        "system", "token.bootstrap", "token/" + token.id(), generated ? "generated" : "configured");
     if (generated) {
       return Optional.of(secret);
     }
@@ -186,7 +237,8 @@ class TokenService implements TokenVerifier {
 
   static String sha256(String secret) {
     try {
-      var digest = MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
+      var digest =
+          MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -15,7 +15,9 @@ public interface BaseModelCatalog {
 
   Optional<Ref> findById(long id);
 
-  /** A base model's stored files and creation time (base models are written once, never changed). */
+  /**
+   * A base model's stored files and creation time (base models are written once, never changed).
+   */
   record Contents(long id, String name, List<FileInfo> files, Instant createdAt) {}
 
   Optional<Contents> contents(String name);

@@ -12,11 +12,19 @@ final class BaseModels {
 
   private BaseModels() {}
 
-  record Architecture(String modelType, int hiddenSize, int numLayers, int numHeads, int numKvHeads,
-      int intermediateSize, int vocabSize) {}
+  record Architecture(
+      String modelType,
+      int hiddenSize,
+      int numLayers,
+      int numHeads,
+      int numKvHeads,
+      int intermediateSize,
+      int vocabSize) {}
 
-  record BaseModel(String name, List<FileInfo> files, Architecture architecture, Instant createdAt) {}
+  record BaseModel(
+      String name, List<FileInfo> files, Architecture architecture, Instant createdAt) {}
 
   /** {@code nextCursor} is always written, {@code null} on the last page. */
-  record BaseModelPage(List<BaseModel> items, @JsonInclude(Include.ALWAYS) @Nullable String nextCursor) {}
+  record BaseModelPage(
+      List<BaseModel> items, @JsonInclude(Include.ALWAYS) @Nullable String nextCursor) {}
 }

@@ -10,10 +10,10 @@ import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * The registry's transactional outbox (platform-events' {@link EventOutbox} on the registry's {@code outbox}
- * table): an event row is written in the same transaction as the change it announces; the registry's
- * {@code OutboxRelay} (see {@link RegistryEventsConfiguration}) publishes it afterwards, at least once, keyed
- * by adapter name.
+ * The registry's transactional outbox (platform-events' {@link EventOutbox} on the registry's
+ * {@code outbox} table): an event row is written in the same transaction as the change it
+ * announces; the registry's {@code OutboxRelay} (see {@link RegistryEventsConfiguration}) publishes
+ * it afterwards, at least once, keyed by adapter name.
  */
 @Component
 public class Outbox {
@@ -22,7 +22,8 @@ public class Outbox {
 
   private final EventOutbox<RegistryEvent> outbox;
 
-  Outbox(JdbcClient jdbc, @Value("${platform.registry.events-topic:registry.events}") String topic) {
+  Outbox(
+      JdbcClient jdbc, @Value("${platform.registry.events-topic:registry.events}") String topic) {
     this.outbox = new EventOutbox<>(jdbc, TABLE, topic, RegistryEvent::adapter, Clock.systemUTC());
   }
 

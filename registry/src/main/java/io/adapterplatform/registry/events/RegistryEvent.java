@@ -3,14 +3,21 @@ package io.adapterplatform.registry.events;
 import io.adapterplatform.events.EventType;
 
 /**
- * The registry's events on {@code registry.events}, keyed by adapter name: the payloads of the platform's event
- * envelope. Their JSON Schema is platform-api's {@code events/registry-events.schema.json}; a change here changes
- * it (RegistryEventSchemaTest compares them).
+ * The registry's events on {@code registry.events}, keyed by adapter name: the payloads of the
+ * platform's event envelope. Their JSON Schema is platform-api's {@code
+ * events/registry-events.schema.json}; a change here changes it (RegistryEventSchemaTest compares
+ * them).
  */
-public sealed interface RegistryEvent permits RegistryEvent.VersionPublished, RegistryEvent.VersionDeleted,
-    RegistryEvent.AliasMoved, RegistryEvent.AliasDeleted {
+public sealed interface RegistryEvent
+    permits RegistryEvent.VersionPublished,
+        RegistryEvent.VersionDeleted,
+        RegistryEvent.AliasMoved,
+        RegistryEvent.AliasDeleted {
 
-  /** The adapter the event is about: the Kafka record key, so that one adapter's events keep their order. */
+  /**
+   * The adapter the event is about: the Kafka record key, so that one adapter's events keep their
+   * order.
+   */
   String adapter();
 
   /** A new version of {@code adapter} was published; {@code kind} is LORA, DORA or MIXLORA. */
@@ -21,9 +28,13 @@ public sealed interface RegistryEvent permits RegistryEvent.VersionPublished, Re
   @EventType(name = "VERSION_DELETED")
   record VersionDeleted(String adapter, int version) implements RegistryEvent {}
 
-  /** An alias now points at {@code version}; {@code previousVersion} is absent when the alias is new. */
+  /**
+   * An alias now points at {@code version}; {@code previousVersion} is absent when the alias is
+   * new.
+   */
   @EventType(name = "ALIAS_MOVED")
-  record AliasMoved(String adapter, String alias, int version, Integer previousVersion) implements RegistryEvent {}
+  record AliasMoved(String adapter, String alias, int version, Integer previousVersion)
+      implements RegistryEvent {}
 
   /** An alias was deleted; it pointed at {@code previousVersion}. */
   @EventType(name = "ALIAS_DELETED")

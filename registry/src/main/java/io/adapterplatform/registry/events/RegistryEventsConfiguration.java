@@ -10,15 +10,19 @@ import org.springframework.kafka.core.ProducerFactory;
 import org.springframework.transaction.PlatformTransactionManager;
 
 /**
- * The registry's relay: its own bean name, table, advisory lock, thread ({@code registry-outbox-relay}) and
- * Kafka client id, so that it does not meet another service's relay in the one-JVM launcher.
+ * The registry's relay: its own bean name, table, advisory lock, thread ({@code
+ * registry-outbox-relay}) and Kafka client id, so that it does not meet another service's relay in
+ * the one-JVM launcher.
  */
 @Configuration(proxyBeanMethods = false)
 class RegistryEventsConfiguration {
 
   @Bean
-  OutboxRelay registryOutboxRelay(JdbcClient jdbc, PlatformTransactionManager transactions,
-      ProducerFactory<?, ?> producerFactory, @Value("${platform.registry.relay-interval:250ms}") Duration interval) {
+  OutboxRelay registryOutboxRelay(
+      JdbcClient jdbc,
+      PlatformTransactionManager transactions,
+      ProducerFactory<?, ?> producerFactory,
+      @Value("${platform.registry.relay-interval:250ms}") Duration interval) {
     return new OutboxRelay("registry", Outbox.TABLE, jdbc, transactions, producerFactory, interval);
   }
 }

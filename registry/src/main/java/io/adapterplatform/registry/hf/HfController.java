@@ -1,8 +1,8 @@
 package io.adapterplatform.registry.hf;
 
+import io.adapterplatform.registry.storage.FileInfo;
 import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.page.Cursors;
-import io.adapterplatform.registry.storage.FileInfo;
 import io.swagger.v3.oas.annotations.Hidden;
 import java.util.Comparator;
 import java.util.List;
@@ -19,9 +19,10 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
 import org.springframework.web.servlet.support.ServletUriComponentsBuilder;
 
 /**
- * The read-only part of the Hugging Face Hub protocol that the official clients call to list and download a
- * revision, under {@code /hf} (docs/api.md). Not part of the OpenAPI contract: its shapes are the Hub's.
- * Every route exists with and without a namespace segment ({@code adapters/}, {@code base-models/}).
+ * The read-only part of the Hugging Face Hub protocol that the official clients call to list and
+ * download a revision, under {@code /hf} (docs/api.md). Not part of the OpenAPI contract: its
+ * shapes are the Hub's. Every route exists with and without a namespace segment ({@code adapters/},
+ * {@code base-models/}).
  */
 @Hidden
 @RestController
@@ -35,28 +36,49 @@ class HfController {
     this.repos = repos;
   }
 
-  @GetMapping(path = {"/hf/api/models/{name}", "/hf/api/models/{ns}/{name}"}, produces = "application/json")
-  HfModels.ModelInfo modelInfo(Caller caller, @PathVariable(required = false) String ns, @PathVariable String name) {
+  @GetMapping(
+      path = {"/hf/api/models/{name}", "/hf/api/models/{ns}/{name}"},
+      produces = "application/json")
+  HfModels.ModelInfo modelInfo(
+      Caller caller, @PathVariable(required = false) String ns, @PathVariable String name) {
     return HfModels.info(repos.resolve(caller, ns, name, "HEAD"));
   }
 
-  @GetMapping(path = {"/hf/api/models/{name}/revision/{revision}", "/hf/api/models/{ns}/{name}/revision/{revision}"},
+  @GetMapping(
+      path = {
+        "/hf/api/models/{name}/revision/{revision}",
+        "/hf/api/models/{ns}/{name}/revision/{revision}"
+      },
       produces = "application/json")
-  HfModels.ModelInfo modelInfoAt(Caller caller, @PathVariable(required = false) String ns, @PathVariable String name,
+  HfModels.ModelInfo modelInfoAt(
+      Caller caller,
+      @PathVariable(required = false) String ns,
+      @PathVariable String name,
       @PathVariable String revision) {
     return HfModels.info(repos.resolve(caller, ns, name, revision));
   }
 
   /**
-   * The files of a revision, sorted by path, paged by {@code cursor} with a {@code Link: <...>; rel="next"}
-   * header as the Hub pages. Registry files have flat names, so only the root folder has entries.
+   * The files of a revision, sorted by path, paged by {@code cursor} with a {@code Link: <...>;
+   * rel="next"} header as the Hub pages. Registry files have flat names, so only the root folder
+   * has entries.
    */
-  @GetMapping(path = {"/hf/api/models/{name}/tree/{revision}", "/hf/api/models/{ns}/{name}/tree/{revision}",
-      "/hf/api/models/{name}/tree/{revision}/{*path}", "/hf/api/models/{ns}/{name}/tree/{revision}/{*path}"},
+  @GetMapping(
+      path = {
+        "/hf/api/models/{name}/tree/{revision}",
+        "/hf/api/models/{ns}/{name}/tree/{revision}",
+        "/hf/api/models/{name}/tree/{revision}/{*path}",
+        "/hf/api/models/{ns}/{name}/tree/{revision}/{*path}"
+      },
       produces = "application/json")
-  ResponseEntity<List<HfModels.TreeEntry>> tree(Caller caller, @PathVariable(required = false) String ns,
-      @PathVariable String name, @PathVariable String revision, @PathVariable(required = false) String path,
-      @RequestParam(required = false) String cursor, @RequestParam(required = false) Integer limit) {
+  ResponseEntity<List<HfModels.TreeEntry>> tree(
+      Caller caller,
+      @PathVariable(required = false) String ns,
+      @PathVariable String name,
+      @PathVariable String revision,
+      @PathVariable(required = false) String path,
+      @RequestParam(required = false) String cursor,
+      @RequestParam(required = false) Integer limit) {
     var snapshot = repos.resolve(caller, ns, name, revision);
     String folder = path == null ? "" : path.replaceAll("^/+|/+$", "");
     if (!folder.isEmpty()) {
@@ -64,21 +86,35 @@ class HfController {
     }
     int size = limit == null || limit < 1 || limit > MAX_PAGE ? MAX_PAGE : limit;
     String after = cursor == null ? "" : Cursors.decode(cursor);
-    var files = snapshot.files().stream().sorted(Comparator.comparing(FileInfo::name))
-        .filter(f -> f.name().compareTo(after) > 0).limit(size + 1L).toList();
+    var files =
+        snapshot.files().stream()
+            .sorted(Comparator.comparing(FileInfo::name))
+            .filter(f -> f.name().compareTo(after) > 0)
+            .limit(size + 1L)
+            .toList();
     var page = files.stream().limit(size).map(HfModels::entry).toList();
     var response = ResponseEntity.ok();
     if (files.size() > size) {
-      String next = ServletUriComponentsBuilder.fromCurrentRequest()
-          .replaceQueryParam("cursor", Cursors.encode(files.get(size - 1).name())).build().toUriString();
+      String next =
+          ServletUriComponentsBuilder.fromCurrentRequest()
+              .replaceQueryParam("cursor", Cursors.encode(files.get(size - 1).name()))
+              .build()
+              .toUriString();
       response.header(HttpHeaders.LINK, "<" + next + ">; rel=\"next\"");
     }
     return response.body(page);
   }
 
-  @GetMapping({"/hf/{name}/resolve/{revision}/{*path}", "/hf/{ns}/{name}/resolve/{revision}/{*path}"})
-  ResponseEntity<StreamingResponseBody> resolve(Caller caller, @PathVariable(required = false) String ns,
-      @PathVariable String name, @PathVariable String revision, @PathVariable String path,
+  @GetMapping({
+    "/hf/{name}/resolve/{revision}/{*path}",
+    "/hf/{ns}/{name}/resolve/{revision}/{*path}"
+  })
+  ResponseEntity<StreamingResponseBody> resolve(
+      Caller caller,
+      @PathVariable(required = false) String ns,
+      @PathVariable String name,
+      @PathVariable String revision,
+      @PathVariable String path,
       @RequestHeader(name = "Range", required = false) String range,
       @RequestHeader(name = "If-None-Match", required = false) String ifNoneMatch) {
     var snapshot = repos.resolve(caller, ns, name, revision);
@@ -86,10 +122,18 @@ class HfController {
   }
 
   /** HEAD answers GET's headers (size, ETag, commit) without reading the object store. */
-  @RequestMapping(method = RequestMethod.HEAD,
-      path = {"/hf/{name}/resolve/{revision}/{*path}", "/hf/{ns}/{name}/resolve/{revision}/{*path}"})
-  ResponseEntity<StreamingResponseBody> resolveHead(Caller caller, @PathVariable(required = false) String ns,
-      @PathVariable String name, @PathVariable String revision, @PathVariable String path,
+  @RequestMapping(
+      method = RequestMethod.HEAD,
+      path = {
+        "/hf/{name}/resolve/{revision}/{*path}",
+        "/hf/{ns}/{name}/resolve/{revision}/{*path}"
+      })
+  ResponseEntity<StreamingResponseBody> resolveHead(
+      Caller caller,
+      @PathVariable(required = false) String ns,
+      @PathVariable String name,
+      @PathVariable String revision,
+      @PathVariable String path,
       @RequestHeader(name = "Range", required = false) String range,
       @RequestHeader(name = "If-None-Match", required = false) String ifNoneMatch) {
     var snapshot = repos.resolve(caller, ns, name, revision);

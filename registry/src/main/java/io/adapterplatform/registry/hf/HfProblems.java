@@ -12,9 +12,10 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
 /**
- * Problems of the {@code /hf} routes carry the headers Hugging Face's clients read: {@code X-Error-Code}
- * (RepoNotFound, RevisionNotFound, EntryNotFound) and {@code X-Error-Message}. Everything else about them is
- * the registry's usual problem+json; exceptions other than ApiException go on to the registry's advice.
+ * Problems of the {@code /hf} routes carry the headers Hugging Face's clients read: {@code
+ * X-Error-Code} (RepoNotFound, RevisionNotFound, EntryNotFound) and {@code X-Error-Message}.
+ * Everything else about them is the registry's usual problem+json; exceptions other than
+ * ApiException go on to the registry's advice.
  */
 @RestControllerAdvice(assignableTypes = HfController.class)
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -22,12 +23,14 @@ class HfProblems {
 
   @ExceptionHandler(ApiException.class)
   ResponseEntity<Problem> problem(ApiException e, HttpServletRequest request) {
-    var response = ResponseEntity.status(e.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
+    var response =
+        ResponseEntity.status(e.status()).contentType(MediaType.APPLICATION_PROBLEM_JSON);
     if (e instanceof HfException hf) {
       response.header("X-Error-Code", hf.errorCode());
       hf.headers().forEach(response::header);
     }
-    // Header values must stay one printable ASCII line: the detail quotes names that passed the name rules.
+    // Header values must stay one printable ASCII line: the detail quotes names that passed the
+    // name rules.
     response.header("X-Error-Message", e.getMessage().replaceAll("[^\\x20-\\x7e]", "?"));
     return response.body(Problems.body(e, request.getRequestURI()));
   }

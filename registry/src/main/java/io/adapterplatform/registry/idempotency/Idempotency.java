@@ -27,16 +27,18 @@ import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code Idempotency-Key} on the POSTs that create something. The first request with a key claims it (a row
- * in PostgreSQL, committed at once so that concurrent requests see it) and its answer (status, Location,
- * body) is stored; a retry of the same request with the same key gets that answer again with
- * {@code Idempotent-Replayed: true}, also after a restart; the same key with another request is 422; a
- * retry while the first is still in flight is 409 (it never creates a second resource). Keys are scoped per
- * token and per operation and kept {@code platform.registry.idempotency-retention} (24 h) at least.
+ * {@code Idempotency-Key} on the POSTs that create something. The first request with a key claims
+ * it (a row in PostgreSQL, committed at once so that concurrent requests see it) and its answer
+ * (status, Location, body) is stored; a retry of the same request with the same key gets that
+ * answer again with {@code Idempotent-Replayed: true}, also after a restart; the same key with
+ * another request is 422; a retry while the first is still in flight is 409 (it never creates a
+ * second resource). Keys are scoped per token and per operation and kept {@code
+ * platform.registry.idempotency-retention} (24 h) at least.
  *
- * <p>A request is identified by a digest: the path and the canonical JSON of a JSON body, or, for multipart
- * uploads, the path and the parts' names with the sha256 of their contents, computed while the parts stream
- * to staging. The multipart digest is known only after staging, so those services call {@link #claim} then.
+ * <p>A request is identified by a digest: the path and the canonical JSON of a JSON body, or, for
+ * multipart uploads, the path and the parts' names with the sha256 of their contents, computed
+ * while the parts stream to staging. The multipart digest is known only after staging, so those
+ * services call {@link #claim} then.
  */
 @Component
 public class Idempotency {
@@ -48,16 +50,19 @@ public class Idempotency {
   private static final Logger log = LoggerFactory.getLogger(Idempotency.class);
   private static final Pattern KEY = Pattern.compile("^[\\x21-\\x7e]{1," + MAX_KEY_LENGTH + "}$");
   private static final String SCOPE = Idempotency.class.getName() + ".scope";
+
   /** Map keys sorted, so that two spellings of one JSON object digest alike. */
-  private static final JsonMapper CANONICAL = JsonMapper.builder()
-      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
+  private static final JsonMapper CANONICAL =
+      JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
 
   private final JdbcClient jdbc;
   private final JsonMapper json;
   private final Duration retention;
   private final Duration inFlightTimeout;
 
-  Idempotency(JdbcClient jdbc, JsonMapper json,
+  Idempotency(
+      JdbcClient jdbc,
+      JsonMapper json,
       @Value("${platform.registry.idempotency-retention:24h}") Duration retention,
       @Value("${platform.registry.idempotency-in-flight-timeout:10m}") Duration inFlightTimeout) {
     this.jdbc = jdbc;
@@ -97,18 +102,24 @@ public class Idempotency {
   }
 
   /**
-   * Runs a creating operation under the request's {@code Idempotency-Key}, if any. {@code jsonBody} is the
-   * parsed JSON request, digested before the action runs; pass null for a multipart operation, whose service
-   * calls {@link #claim} once its parts are staged.
+   * Runs a creating operation under the request's {@code Idempotency-Key}, if any. {@code jsonBody}
+   * is the parsed JSON request, digested before the action runs; pass null for a multipart
+   * operation, whose service calls {@link #claim} once its parts are staged.
    */
-  public <T> ResponseEntity<T> run(Caller caller, String operation, HttpServletRequest request, Class<T> type,
-      @Nullable Object jsonBody, Supplier<ResponseEntity<T>> action) {
+  public <T> ResponseEntity<T> run(
+      Caller caller,
+      String operation,
+      HttpServletRequest request,
+      Class<T> type,
+      @Nullable Object jsonBody,
+      Supplier<ResponseEntity<T>> action) {
     String key = request.getHeader(KEY_HEADER);
     if (key == null) {
       return action.get();
     }
     if (!KEY.matcher(key).matches()) {
-      throw ApiException.invalidField(KEY_HEADER, "must be 1 to " + MAX_KEY_LENGTH + " visible ASCII characters");
+      throw ApiException.invalidField(
+          KEY_HEADER, "must be 1 to " + MAX_KEY_LENGTH + " visible ASCII characters");
     }
     var scope = new Scope(caller.tokenId(), operation, key, request.getRequestURI());
     request.setAttribute(SCOPE, scope);
@@ -132,9 +143,9 @@ public class Idempotency {
   }
 
   /**
-   * Claims the request's key for {@code requestDigest} (what identifies the request besides its path): returns
-   * when this request is the first and goes on; otherwise answers for it (replay, 409 in flight, 422 other
-   * request). A no-op without an {@code Idempotency-Key}.
+   * Claims the request's key for {@code requestDigest} (what identifies the request besides its
+   * path): returns when this request is the first and goes on; otherwise answers for it (replay,
+   * 409 in flight, 422 other request). A no-op without an {@code Idempotency-Key}.
    */
   public void claim(HttpServletRequest request, String requestDigest) {
     if (!(request.getAttribute(SCOPE) instanceof Scope scope)) {
@@ -142,73 +153,118 @@ public class Idempotency {
     }
     String digest = sha256(scope.path + "\n" + requestDigest);
     for (int attempt = 0; attempt < 2; attempt++) {
-      int inserted = jdbc.sql("""
+      int inserted =
+          jdbc.sql(
+                  """
           insert into idempotency_key (token_id, operation, key, request_sha256) values (?, ?, ?, ?)
-          on conflict do nothing""").params(scope.tokenId, scope.operation, scope.key, digest).update();
+          on conflict do nothing""")
+              .params(scope.tokenId, scope.operation, scope.key, digest)
+              .update();
       if (inserted == 1) {
         scope.claimed = true;
         return;
       }
-      var existing = jdbc.sql("""
+      var existing =
+          jdbc.sql(
+                  """
           select request_sha256, status, location, body, claimed_at from idempotency_key
-          where token_id = ? and operation = ? and key = ?""").params(scope.tokenId, scope.operation, scope.key)
-          .query((rs, i) -> new Stored(rs.getString(1), (Integer) rs.getObject(2), rs.getString(3), rs.getBytes(4),
-              rs.getObject(5, OffsetDateTime.class).toInstant()))
-          .optional();
+          where token_id = ? and operation = ? and key = ?""")
+              .params(scope.tokenId, scope.operation, scope.key)
+              .query(
+                  (rs, i) ->
+                      new Stored(
+                          rs.getString(1),
+                          (Integer) rs.getObject(2),
+                          rs.getString(3),
+                          rs.getBytes(4),
+                          rs.getObject(5, OffsetDateTime.class).toInstant()))
+              .optional();
       if (existing.isEmpty()) {
         continue; // collected between the insert and the select
       }
       var stored = existing.get();
       if (!stored.requestSha256().equals(digest)) {
-        throw ApiException.unprocessable("idempotency-key-reused", "the Idempotency-Key '" + scope.key
-            + "' was used for a different request; use a new key for a new request",
-            List.of(new ApiException.FieldError(KEY_HEADER, "used before with a different request")));
+        throw ApiException.unprocessable(
+            "idempotency-key-reused",
+            "the Idempotency-Key '"
+                + scope.key
+                + "' was used for a different request; use a new key for a new request",
+            List.of(
+                new ApiException.FieldError(KEY_HEADER, "used before with a different request")));
       }
       if (stored.status() != null) {
         throw new Replay(stored.status(), stored.location(), stored.body());
       }
-      if (stored.claimedAt().isBefore(Instant.now().minus(inFlightTimeout)) && takeOver(scope, stored.claimedAt())) {
-        log.warn("idempotency key of token {} for {} was in flight since {}; taken over", scope.tokenId,
-            scope.operation, stored.claimedAt());
+      if (stored.claimedAt().isBefore(Instant.now().minus(inFlightTimeout))
+          && takeOver(scope, stored.claimedAt())) {
+        log.warn(
+            "idempotency key of token {} for {} was in flight since {}; taken over",
+            scope.tokenId,
+            scope.operation,
+            stored.claimedAt());
         scope.claimed = true;
         return;
       }
-      throw ApiException.conflict("idempotency-in-flight", "a request with the Idempotency-Key '" + scope.key
-          + "' is still in flight; retry after it has been answered");
+      throw ApiException.conflict(
+          "idempotency-in-flight",
+          "a request with the Idempotency-Key '"
+              + scope.key
+              + "' is still in flight; retry after it has been answered");
     }
-    throw ApiException.conflict("idempotency-in-flight", "the Idempotency-Key '" + scope.key + "' is changing; retry");
+    throw ApiException.conflict(
+        "idempotency-in-flight", "the Idempotency-Key '" + scope.key + "' is changing; retry");
   }
 
-  private record Stored(String requestSha256, @Nullable Integer status, @Nullable String location,
-      byte @Nullable [] body, Instant claimedAt) {}
+  private record Stored(
+      String requestSha256,
+      @Nullable Integer status,
+      @Nullable String location,
+      byte @Nullable [] body,
+      Instant claimedAt) {}
 
   private boolean takeOver(Scope scope, Instant claimedAt) {
-    return jdbc.sql("""
+    return jdbc.sql(
+                """
         update idempotency_key set claimed_at = now()
         where token_id = ? and operation = ? and key = ? and status is null and claimed_at = ?""")
-        .params(scope.tokenId, scope.operation, scope.key, OffsetDateTime.ofInstant(claimedAt, java.time.ZoneOffset.UTC))
-        .update() == 1;
+            .params(
+                scope.tokenId,
+                scope.operation,
+                scope.key,
+                OffsetDateTime.ofInstant(claimedAt, java.time.ZoneOffset.UTC))
+            .update()
+        == 1;
   }
 
   private void store(Scope scope, ResponseEntity<?> response) {
     var location = response.getHeaders().getLocation();
-    byte[] body = response.getBody() == null ? new byte[0] : json.writeValueAsBytes(response.getBody());
-    jdbc.sql("""
+    byte[] body =
+        response.getBody() == null ? new byte[0] : json.writeValueAsBytes(response.getBody());
+    jdbc.sql(
+            """
         update idempotency_key set status = ?, location = ?, body = ?
         where token_id = ? and operation = ? and key = ?""")
-        .params(response.getStatusCode().value(), location == null ? null : location.toString(), body,
-            scope.tokenId, scope.operation, scope.key)
+        .params(
+            response.getStatusCode().value(),
+            location == null ? null : location.toString(),
+            body,
+            scope.tokenId,
+            scope.operation,
+            scope.key)
         .update();
   }
 
   /** A failed first request leaves nothing to replay: its key is free for the retry. */
   private void release(Scope scope) {
-    jdbc.sql("delete from idempotency_key where token_id = ? and operation = ? and key = ? and status is null")
-        .params(scope.tokenId, scope.operation, scope.key).update();
+    jdbc.sql(
+            "delete from idempotency_key where token_id = ? and operation = ? and key = ? and status is null")
+        .params(scope.tokenId, scope.operation, scope.key)
+        .update();
   }
 
   private <T> ResponseEntity<T> replayed(Replay replay, Class<T> type) {
-    var builder = ResponseEntity.status(HttpStatus.valueOf(replay.status)).header(REPLAYED_HEADER, "true");
+    var builder =
+        ResponseEntity.status(HttpStatus.valueOf(replay.status)).header(REPLAYED_HEADER, "true");
     if (replay.location != null) {
       builder.header(HttpHeaders.LOCATION, replay.location);
     }
@@ -216,7 +272,8 @@ public class Idempotency {
   }
 
   /** Keys older than the retention go; at least 24 h by default, so a day of retries is covered. */
-  @Scheduled(fixedDelayString = "${platform.registry.collector-interval:10m}",
+  @Scheduled(
+      fixedDelayString = "${platform.registry.collector-interval:10m}",
       initialDelayString = "${platform.registry.collector-interval:10m}")
   void scheduled() {
     try {
@@ -226,15 +283,21 @@ public class Idempotency {
     }
   }
 
-  /** Removes answered keys created before {@code cutoff}, and abandoned claims as old; returns how many. */
+  /**
+   * Removes answered keys created before {@code cutoff}, and abandoned claims as old; returns how
+   * many.
+   */
   public int collect(Instant cutoff) {
     return jdbc.sql("delete from idempotency_key where created_at < ?")
-        .param(OffsetDateTime.ofInstant(cutoff, java.time.ZoneOffset.UTC)).update();
+        .param(OffsetDateTime.ofInstant(cutoff, java.time.ZoneOffset.UTC))
+        .update();
   }
 
   static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -27,9 +27,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Caps JSON request bodies at {@code platform.http.max-json-body} (413 problem). It runs before
- * authentication, so a declared {@code Content-Length} over the cap is refused before any token lookup,
- * database work or byte of the body is read; a chunked body is counted as it is read and fails with 413
- * at the first byte past the cap, so no parser ever holds more than the cap.
+ * authentication, so a declared {@code Content-Length} over the cap is refused before any token
+ * lookup, database work or byte of the body is read; a chunked body is counted as it is read and
+ * fails with 413 at the first byte past the cap, so no parser ever holds more than the cap.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 100)
@@ -56,7 +56,8 @@ class JsonBodyLimitFilter extends OncePerRequestFilter {
   }
 
   @Override
-  protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+  protected void doFilterInternal(
+      HttpServletRequest request, HttpServletResponse response, FilterChain chain)
       throws ServletException, IOException {
     if (request.getContentLengthLong() > maxBytes) {
       // The unread body is not worth draining: close the connection after the answer.
@@ -71,7 +72,8 @@ class JsonBodyLimitFilter extends OncePerRequestFilter {
   }
 
   private ApiException tooLarge() {
-    return ApiException.tooLarge("JSON request bodies are limited to " + maxBytes + " bytes",
+    return ApiException.tooLarge(
+        "JSON request bodies are limited to " + maxBytes + " bytes",
         List.of(new ApiException.FieldError("body", "larger than " + maxBytes + " bytes")));
   }
 
@@ -124,7 +126,8 @@ class JsonBodyLimitFilter extends OncePerRequestFilter {
 
     @Override
     public int read(byte[] buf, int off, int len) throws IOException {
-      // Never read more than one byte past the cap, so the overflow is seen without buffering beyond it.
+      // Never read more than one byte past the cap, so the overflow is seen without buffering
+      // beyond it.
       int n = in.read(buf, off, (int) Math.min(len, Math.max(1, limit + 1 - count)));
       if (n > 0) {
         counted(n);

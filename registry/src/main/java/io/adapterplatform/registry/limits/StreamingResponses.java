@@ -17,12 +17,13 @@ import org.springframework.web.servlet.config.annotation.AsyncSupportConfigurer;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
- * Runs streamed responses (downloads' {@code StreamingResponseBody}) each on its own virtual thread instead of
- * Spring's default pool of 8 platform threads with an unbounded queue, where eight clients that read slowly
- * stalled every other download. A client that stops reading parks only its own virtual thread. The number of
- * responses streaming at once is capped ({@code platform.http.max-streaming-responses}); past it a request is
- * answered 503 with {@code Retry-After} rather than queued. Ordered last so that its executor replaces the one
- * Spring Boot's MVC configuration sets.
+ * Runs streamed responses (downloads' {@code StreamingResponseBody}) each on its own virtual thread
+ * instead of Spring's default pool of 8 platform threads with an unbounded queue, where eight
+ * clients that read slowly stalled every other download. A client that stops reading parks only its
+ * own virtual thread. The number of responses streaming at once is capped ({@code
+ * platform.http.max-streaming-responses}); past it a request is answered 503 with {@code
+ * Retry-After} rather than queued. Ordered last so that its executor replaces the one Spring Boot's
+ * MVC configuration sets.
  */
 @Configuration(proxyBeanMethods = false)
 @Order(Ordered.LOWEST_PRECEDENCE)
@@ -57,13 +58,16 @@ class StreamingResponses implements WebMvcConfigurer {
         throw busy();
       }
       try {
-        threads.newThread(() -> {
-          try {
-            task.run();
-          } finally {
-            permits.release();
-          }
-        }).start();
+        threads
+            .newThread(
+                () -> {
+                  try {
+                    task.run();
+                  } finally {
+                    permits.release();
+                  }
+                })
+            .start();
       } catch (RuntimeException | Error e) {
         permits.release();
         throw e;
@@ -71,13 +75,18 @@ class StreamingResponses implements WebMvcConfigurer {
     }
 
     private ApiException busy() {
-      // Called on the request's thread (MVC starts async processing there): the header goes with the 503.
+      // Called on the request's thread (MVC starts async processing there): the header goes with
+      // the 503.
       if (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes
           && attributes.getResponse() != null) {
         attributes.getResponse().setHeader(HttpHeaders.RETRY_AFTER, "1");
       }
-      return new ApiException(HttpStatus.SERVICE_UNAVAILABLE, "busy", "Service unavailable",
-          max + " responses are streaming already; retry shortly", List.of());
+      return new ApiException(
+          HttpStatus.SERVICE_UNAVAILABLE,
+          "busy",
+          "Service unavailable",
+          max + " responses are streaming already; retry shortly",
+          List.of());
     }
   }
 }

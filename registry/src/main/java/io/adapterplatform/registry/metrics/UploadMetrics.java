@@ -12,18 +12,19 @@ import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
 /**
- * Counts every request that creates stored content ({@code registry.uploads}, tagged {@code kind} and
- * {@code outcome}) by the route it reached and the status it ended with: 2xx accepted, 4xx rejected, 5xx
- * failed. Counted at the edge so that every path to a write (upload, compose, and routes added later under
- * the same patterns) is counted once, whatever the service does inside.
+ * Counts every request that creates stored content ({@code registry.uploads}, tagged {@code kind}
+ * and {@code outcome}) by the route it reached and the status it ended with: 2xx accepted, 4xx
+ * rejected, 5xx failed. Counted at the edge so that every path to a write (upload, compose, and
+ * routes added later under the same patterns) is counted once, whatever the service does inside.
  */
 @Configuration(proxyBeanMethods = false)
 class UploadMetrics implements WebMvcConfigurer, HandlerInterceptor {
 
-  private static final Map<String, String> KINDS = Map.of(
-      "/api/v1/base-models", "base-model",
-      "/api/v1/adapters/{name}/versions", "adapter-version",
-      "/api/v1/adapters/{name}/compositions", "composition");
+  private static final Map<String, String> KINDS =
+      Map.of(
+          "/api/v1/base-models", "base-model",
+          "/api/v1/adapters/{name}/versions", "adapter-version",
+          "/api/v1/adapters/{name}/compositions", "composition");
 
   private final MeterRegistry meters;
 
@@ -33,13 +34,17 @@ class UploadMetrics implements WebMvcConfigurer, HandlerInterceptor {
 
   @Override
   public void addInterceptors(InterceptorRegistry registry) {
-    registry.addInterceptor(this).addPathPatterns("/api/v1/base-models", "/api/v1/adapters/*/versions",
-        "/api/v1/adapters/*/compositions");
+    registry
+        .addInterceptor(this)
+        .addPathPatterns(
+            "/api/v1/base-models",
+            "/api/v1/adapters/*/versions",
+            "/api/v1/adapters/*/compositions");
   }
 
   @Override
-  public void afterCompletion(HttpServletRequest request, HttpServletResponse response, Object handler,
-      Exception ex) {
+  public void afterCompletion(
+      HttpServletRequest request, HttpServletResponse response, Object handler, Exception ex) {
     if (!"POST".equals(request.getMethod())) {
       return;
     }
@@ -58,7 +63,8 @@ class UploadMetrics implements WebMvcConfigurer, HandlerInterceptor {
 
   private static boolean isJson(String contentType) {
     try {
-      return contentType != null && MediaType.APPLICATION_JSON.isCompatibleWith(MediaType.parseMediaType(contentType));
+      return contentType != null
+          && MediaType.APPLICATION_JSON.isCompatibleWith(MediaType.parseMediaType(contentType));
     } catch (IllegalArgumentException e) {
       return false;
     }

@@ -8,8 +8,9 @@ import java.util.List;
 import org.springframework.http.HttpStatus;
 
 /**
- * The registry's own problem types, beside the shared {@link io.adapterplatform.web.problem.CommonProblem}s:
- * together they are every {@code type} the registry answers (docs/api.md lists them).
+ * The registry's own problem types, beside the shared {@link
+ * io.adapterplatform.web.problem.CommonProblem}s: together they are every {@code type} the registry
+ * answers (docs/api.md lists them).
  */
 public enum RegistryProblem implements ProblemType {
   MALFORMED_FILE(HttpStatus.BAD_REQUEST, "malformed-file", "Malformed file"),
@@ -23,7 +24,8 @@ public enum RegistryProblem implements ProblemType {
   BASE_MODEL_MISMATCH(HttpStatus.UNPROCESSABLE_CONTENT, "base-model-mismatch"),
   NOT_A_LORA(HttpStatus.UNPROCESSABLE_CONTENT, "not-a-lora"),
   RANGE_NOT_SATISFIABLE(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "range-not-satisfiable"),
-  STORED_FILE_CORRUPT(HttpStatus.INTERNAL_SERVER_ERROR, "stored-file-corrupt", "Stored file corrupt"),
+  STORED_FILE_CORRUPT(
+      HttpStatus.INTERNAL_SERVER_ERROR, "stored-file-corrupt", "Stored file corrupt"),
   STORAGE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "storage-unavailable", "Storage unavailable");
 
   private final HttpStatus status;
@@ -57,8 +59,8 @@ public enum RegistryProblem implements ProblemType {
 
   /** Maps the engine's format verdicts: malformed 400, too large 413, inconsistent 422. */
   public static ApiException fromFormat(FormatException e) {
-    List<ApiException.FieldError> errors = e.problems().stream()
-        .map(p -> new ApiException.FieldError(e.file(), p)).toList();
+    List<ApiException.FieldError> errors =
+        e.problems().stream().map(p -> new ApiException.FieldError(e.file(), p)).toList();
     return switch (e.reason()) {
       case MALFORMED -> new ApiException(MALFORMED_FILE, e.getMessage(), errors);
       case TOO_LARGE -> ApiException.tooLarge(e.getMessage(), errors);

@@ -7,20 +7,45 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The file names an upload may carry: what an adapter version or a base model can hold. Anything else is
- * refused by name before a byte of it is read, pickles (which run code when loaded) with their own reason.
+ * The file names an upload may carry: what an adapter version or a base model can hold. Anything
+ * else is refused by name before a byte of it is read, pickles (which run code when loaded) with
+ * their own reason.
  */
 public enum AcceptedFiles {
 
-  /** A PEFT adapter directory (LoRA, DoRA, MixLoRA in our safetensors layout) and its model card. */
-  ADAPTER_VERSION("an adapter version", Set.of("adapter_config.json", "adapter_model.safetensors", "README.md"), false),
+  /**
+   * A PEFT adapter directory (LoRA, DoRA, MixLoRA in our safetensors layout) and its model card.
+   */
+  ADAPTER_VERSION(
+      "an adapter version",
+      Set.of("adapter_config.json", "adapter_model.safetensors", "README.md"),
+      false),
 
-  /** A Hugging Face model directory: config, safetensors weights (sharded or not), tokenizer and generation files. */
-  BASE_MODEL("a base model", Set.of("config.json", "generation_config.json", "model.safetensors.index.json",
-      "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "tokenizer.model",
-      "vocab.json", "merges.txt", "vocab.txt", "chat_template.jinja", "chat_template.json", "README.md"), true);
+  /**
+   * A Hugging Face model directory: config, safetensors weights (sharded or not), tokenizer and
+   * generation files.
+   */
+  BASE_MODEL(
+      "a base model",
+      Set.of(
+          "config.json",
+          "generation_config.json",
+          "model.safetensors.index.json",
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "special_tokens_map.json",
+          "added_tokens.json",
+          "tokenizer.model",
+          "vocab.json",
+          "merges.txt",
+          "vocab.txt",
+          "chat_template.jinja",
+          "chat_template.json",
+          "README.md"),
+      true);
 
-  private static final List<String> PICKLES = List.of(".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt");
+  private static final List<String> PICKLES =
+      List.of(".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt");
 
   private final String holder;
   private final Set<String> names;
@@ -42,10 +67,12 @@ public enum AcceptedFiles {
       return;
     }
     String lower = name.toLowerCase(Locale.ROOT);
-    String why = PICKLES.stream().anyMatch(lower::endsWith)
-        ? "pickled weights are not accepted (loading them can run code); upload safetensors"
-        : "is not a file " + holder + " may hold; accepted: " + described();
-    throw ApiException.badRequest("file-not-accepted", "'" + name + "': " + why, new ApiException.FieldError(name, why));
+    String why =
+        PICKLES.stream().anyMatch(lower::endsWith)
+            ? "pickled weights are not accepted (loading them can run code); upload safetensors"
+            : "is not a file " + holder + " may hold; accepted: " + described();
+    throw ApiException.badRequest(
+        "file-not-accepted", "'" + name + "': " + why, new ApiException.FieldError(name, why));
   }
 
   private String described() {

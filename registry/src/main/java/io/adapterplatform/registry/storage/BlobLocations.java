@@ -6,9 +6,9 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
- * Where each committed blob lies (the blob table's {@code object_key}), remembered: a row never changes
- * its key, so a cached answer stays true until the collector deletes the row; a read that then finds no
- * object asks again ({@link #forget}).
+ * Where each committed blob lies (the blob table's {@code object_key}), remembered: a row never
+ * changes its key, so a cached answer stays true until the collector deletes the row; a read that
+ * then finds no object asks again ({@link #forget}).
  */
 @Component
 class BlobLocations {
@@ -29,7 +29,11 @@ class BlobLocations {
     if (cached != null) {
       return cached;
     }
-    var key = jdbc.sql("select object_key from blob where sha256 = ?").param(sha256).query(String.class).optional();
+    var key =
+        jdbc.sql("select object_key from blob where sha256 = ?")
+            .param(sha256)
+            .query(String.class)
+            .optional();
     if (key.isEmpty()) {
       return BlobStore.blobKey(sha256);
     }

@@ -1,9 +1,9 @@
 package io.adapterplatform.registry.storage;
 
 /**
- * A feature's declaration of the blobs its rows keep alive. The collector removes a blob only when no
- * declaration covers it, and evaluates all of them in one statement under the blob's lock, so that the
- * feature that owns a table is also the only one that writes SQL against it.
+ * A feature's declaration of the blobs its rows keep alive. The collector removes a blob only when
+ * no declaration covers it, and evaluates all of them in one statement under the blob's lock, so
+ * that the feature that owns a table is also the only one that writes SQL against it.
  */
 public interface BlobReferences {
 

@@ -12,22 +12,28 @@ import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * The blob table: one row per committed blob, naming the object that holds its bytes, inserted only once
- * that object exists.
+ * The blob table: one row per committed blob, naming the object that holds its bytes, inserted only
+ * once that object exists.
  */
 @Component
 public class BlobRows {
 
-  /** First key of the two-int advisory locks that guard one blob (by sha256) against the {@link BlobCollector}. */
+  /**
+   * First key of the two-int advisory locks that guard one blob (by sha256) against the {@link
+   * BlobCollector}.
+   */
   static final int LOCK_CLASS = 0x626c6f62; // "blob"
+
   /** First key of the locks that guard one object key against the collector's orphan removal. */
   static final int KEY_LOCK_CLASS = 0x626b6579; // "bkey"
 
   private final JdbcClient jdbc;
   private final BlobStore store;
+
   /**
-   * Chunk digests of staged files by object key, from staging until their upload closes: the committing code
-   * names only the file and its key, and the digests go into the blob row with them.
+   * Chunk digests of staged files by object key, from staging until their upload closes: the
+   * committing code names only the file and its key, and the digests go into the blob row with
+   * them.
    */
   private final Map<String, ChunkDigests> staged = new ConcurrentHashMap<>();
 
@@ -36,21 +42,26 @@ public class BlobRows {
     this.store = store;
   }
 
-  /** Records an uploaded file in the caller's transaction; its object stays where the upload wrote it. */
+  /**
+   * Records an uploaded file in the caller's transaction; its object stays where the upload wrote
+   * it.
+   */
   @Transactional(propagation = Propagation.MANDATORY)
   public void record(StagedFile file) {
     record(file.stored(), file.stagingKey());
   }
 
   /**
-   * Records a blob in the caller's transaction, held at {@code objectKey} (null: at its content address,
-   * where {@link BlobStore#putBlob} writes). When the blob is known already, the existing row wins and the
-   * new object is left for {@link StagedUpload#close} (or, after a crash, the collector) to remove.
+   * Records a blob in the caller's transaction, held at {@code objectKey} (null: at its content
+   * address, where {@link BlobStore#putBlob} writes). When the blob is known already, the existing
+   * row wins and the new object is left for {@link StagedUpload#close} (or, after a crash, the
+   * collector) to remove.
    *
-   * <p>The shared advisory locks, held until that transaction ends, exclude the collector from this sha256
-   * (unreferenced rows) and from this object key (orphan objects); under them the row's object is checked
-   * to exist. The collector may have removed it before the locks were granted: then nothing is committed and
-   * the client gets a 503 to retry, never a row that points at nothing.
+   * <p>The shared advisory locks, held until that transaction ends, exclude the collector from this
+   * sha256 (unreferenced rows) and from this object key (orphan objects); under them the row's
+   * object is checked to exist. The collector may have removed it before the locks were granted:
+   * then nothing is committed and the client gets a 503 to retry, never a row that points at
+   * nothing.
    */
   @Transactional(propagation = Propagation.MANDATORY)
   public void record(FileInfo file, String objectKey) {
@@ -58,39 +69,54 @@ public class BlobRows {
     lockShared(jdbc, LOCK_CLASS, lockKey(file.sha256()));
     lockShared(jdbc, KEY_LOCK_CLASS, objectLockKey(key));
     ChunkDigests chunks = objectKey == null ? null : staged.get(objectKey);
-    jdbc.sql("""
+    jdbc.sql(
+            """
         insert into blob (sha256, size, object_key, chunk_size, chunk_digests) values (?, ?, ?, ?, ?)
         on conflict (sha256) do nothing""")
-        .params(file.sha256(), file.size(), key, chunks == null ? null : chunks.chunkSize(),
+        .params(
+            file.sha256(),
+            file.size(),
+            key,
+            chunks == null ? null : chunks.chunkSize(),
             chunks == null ? null : chunks.digests())
         .update();
-    String held = jdbc.sql("select object_key from blob where sha256 = ?").param(file.sha256())
-        .query(String.class).single();
+    String held =
+        jdbc.sql("select object_key from blob where sha256 = ?")
+            .param(file.sha256())
+            .query(String.class)
+            .single();
     if (!held.equals(key)) {
       lockShared(jdbc, KEY_LOCK_CLASS, objectLockKey(held));
     }
     if (!store.exists(held)) {
-      throw new BlobStore.StorageException("blob " + file.sha256() + " was collected while this upload committed",
-          null);
+      throw new BlobStore.StorageException(
+          "blob " + file.sha256() + " was collected while this upload committed", null);
     }
   }
 
-  /** Remembers the chunk digests of a file staged at {@code objectKey} until {@link #forgetStaged}. */
+  /**
+   * Remembers the chunk digests of a file staged at {@code objectKey} until {@link #forgetStaged}.
+   */
   void staged(String objectKey, ChunkDigests chunks) {
     staged.put(objectKey, chunks);
   }
 
-  /** Drops what {@link #staged} remembers under an upload's prefix (its upload ended, committed or not). */
+  /**
+   * Drops what {@link #staged} remembers under an upload's prefix (its upload ended, committed or
+   * not).
+   */
   void forgetStaged(String prefix) {
     staged.keySet().removeIf(key -> key.startsWith(prefix));
   }
 
   /**
-   * The digests of the chunks of a blob that cover bytes {@code from..to}, or empty when the blob has none
-   * (stored before they were recorded, or generated). Only that slice of the digests is loaded.
+   * The digests of the chunks of a blob that cover bytes {@code from..to}, or empty when the blob
+   * has none (stored before they were recorded, or generated). Only that slice of the digests is
+   * loaded.
    */
   Optional<ChunkDigests> chunkDigests(String sha256, long from, long to) {
-    return jdbc.sql("""
+    return jdbc.sql(
+            """
         select chunk_size, ? / chunk_size,
           substring(chunk_digests from cast((? / chunk_size) * 32 + 1 as integer)
             for cast((? / chunk_size - ? / chunk_size + 1) * 32 as integer))
@@ -105,8 +131,11 @@ public class BlobRows {
     if (keys.isEmpty()) {
       return Set.of();
     }
-    var adopted = jdbc.sql("select object_key from blob where object_key = any(?)")
-        .param(keys.toArray(String[]::new)).query(String.class).set();
+    var adopted =
+        jdbc.sql("select object_key from blob where object_key = any(?)")
+            .param(keys.toArray(String[]::new))
+            .query(String.class)
+            .set();
     var left = new LinkedHashSet<>(keys);
     left.removeAll(adopted);
     return left;
@@ -121,7 +150,10 @@ public class BlobRows {
   }
 
   private static void lockShared(JdbcClient jdbc, int lockClass, int key) {
-    jdbc.sql("select pg_advisory_xact_lock_shared(?, ?)").params(lockClass, key).query((rs, i) -> 1).list();
+    jdbc.sql("select pg_advisory_xact_lock_shared(?, ?)")
+        .params(lockClass, key)
+        .query((rs, i) -> 1)
+        .list();
   }
 
   /** The collector's side: true when this transaction now holds the blob's lock exclusively. */
@@ -129,13 +161,18 @@ public class BlobRows {
     return tryLock(jdbc, LOCK_CLASS, lockKey(sha256));
   }
 
-  /** The collector's side: true when this transaction now holds the object key's lock exclusively. */
+  /**
+   * The collector's side: true when this transaction now holds the object key's lock exclusively.
+   */
   static boolean tryLockObjectExclusive(JdbcClient jdbc, String objectKey) {
     return tryLock(jdbc, KEY_LOCK_CLASS, objectLockKey(objectKey));
   }
 
   private static boolean tryLock(JdbcClient jdbc, int lockClass, int key) {
-    return Boolean.TRUE.equals(jdbc.sql("select pg_try_advisory_xact_lock(?, ?)").params(lockClass, key)
-        .query(Boolean.class).single());
+    return Boolean.TRUE.equals(
+        jdbc.sql("select pg_try_advisory_xact_lock(?, ?)")
+            .params(lockClass, key)
+            .query(Boolean.class)
+            .single());
   }
 }

@@ -1,8 +1,6 @@
 package io.adapterplatform.registry.storage;
 
 import io.minio.BucketExistsArgs;
-import io.minio.CopyObjectArgs;
-import io.minio.CopySource;
 import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
@@ -21,21 +19,24 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.stereotype.Component;
 
 /**
- * The bucket. An upload streams each file to {@code blobs/u/<upload>/<n>}, and a committed blob stays where
- * it was written: the blob table maps its sha256 to that key, so that committing costs no copy. Small
- * generated blobs, and every blob committed before uploads kept their key, lie at their content address
- * {@code blobs/sha256/<hex>}; {@code staging/} holds what older versions left uncommitted. Objects are
- * immutable once written.
+ * The bucket. An upload streams each file to {@code blobs/u/<upload>/<n>}, and a committed blob
+ * stays where it was written: the blob table maps its sha256 to that key, so that committing costs
+ * no copy. Small generated blobs, and every blob committed before uploads kept their key, lie at
+ * their content address {@code blobs/sha256/<hex>}; {@code staging/} holds what older versions left
+ * uncommitted. Objects are immutable once written.
  */
 @Component
 @EnableConfigurationProperties({S3Properties.class, StorageProperties.class})
 public class BlobStore {
 
   static final String STAGING = "staging/";
+
   /** Every committed object, and every upload that may become one, lies under this prefix. */
   static final String BLOB_OBJECTS = "blobs/";
+
   static final String BLOBS = "blobs/sha256/";
   static final String UPLOADS = "blobs/u/";
+
   /** Multipart part size of streamed puts: the only per-upload buffer on the heap. */
   private static final long PART_SIZE = 8L * 1024 * 1024;
 
@@ -45,8 +46,12 @@ public class BlobStore {
 
   BlobStore(S3Properties s3, StorageProperties storage, BlobLocations locations) {
     this.locations = locations;
-    this.client = MinioClient.builder().endpoint(s3.endpoint()).credentials(s3.accessKey(), s3.secretKey())
-        .region(s3.region()).build();
+    this.client =
+        MinioClient.builder()
+            .endpoint(s3.endpoint())
+            .credentials(s3.accessKey(), s3.secretKey())
+            .region(s3.region())
+            .build();
     this.bucket = storage.bucket();
     ensureBucket();
   }
@@ -73,8 +78,10 @@ public class BlobStore {
   /** Streams {@code in} to an upload's key, length unknown; heap use is one part. */
   public void putStaging(String key, InputStream in) {
     try {
-      client.putObject(PutObjectArgs.builder().bucket(bucket).object(key).stream(in, -1, PART_SIZE)
-          .contentType("application/octet-stream").build());
+      client.putObject(
+          PutObjectArgs.builder().bucket(bucket).object(key).stream(in, -1, PART_SIZE)
+              .contentType("application/octet-stream")
+              .build());
     } catch (RuntimeException e) {
       throw e;
     } catch (Exception e) {
@@ -98,7 +105,8 @@ public class BlobStore {
       if (!isMissing(e)) {
         throw new StorageException("cannot read blob " + sha256, e);
       }
-      // The remembered key may name an object the collector removed since (and the blob was uploaded again).
+      // The remembered key may name an object the collector removed since (and the blob was
+      // uploaded again).
       locations.forget(sha256);
       try {
         return client.getObject(readArgs(locations.keyOf(sha256), offset, length));
@@ -121,14 +129,20 @@ public class BlobStore {
     return args.build();
   }
 
-  /** Stores small bytes at their content address (idempotent: the key is the hash); record it with that key. */
+  /**
+   * Stores small bytes at their content address (idempotent: the key is the hash); record it with
+   * that key.
+   */
   public void putBlob(byte[] bytes, String sha256) {
     if (exists(blobKey(sha256))) {
       return;
     }
     try {
-      client.putObject(PutObjectArgs.builder().bucket(bucket).object(blobKey(sha256))
-          .stream(new java.io.ByteArrayInputStream(bytes), bytes.length, -1).contentType("application/octet-stream").build());
+      client.putObject(
+          PutObjectArgs.builder().bucket(bucket).object(blobKey(sha256)).stream(
+                  new java.io.ByteArrayInputStream(bytes), bytes.length, -1)
+              .contentType("application/octet-stream")
+              .build());
     } catch (Exception e) {
       throw new StorageException("cannot write blob " + sha256, e);
     }
@@ -157,7 +171,9 @@ public class BlobStore {
   List<String> list(String prefix, Instant before) {
     var keys = new ArrayList<String>();
     try {
-      for (var r : client.listObjects(ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
+      for (var r :
+          client.listObjects(
+              ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
         Item item = r.get();
         if (item.isDir()) {
           continue;
@@ -179,7 +195,9 @@ public class BlobStore {
   List<Listed> listWithSizes(String prefix, Instant before) {
     var items = new ArrayList<Listed>();
     try {
-      for (var r : client.listObjects(ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
+      for (var r :
+          client.listObjects(
+              ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
         Item item = r.get();
         if (item.isDir() || item.lastModified() == null) {
           continue; // no time: cannot prove it is older than the grace, so it is kept
@@ -210,7 +228,8 @@ public class BlobStore {
   }
 
   private static boolean isMissing(ErrorResponseException e) {
-    return "NoSuchKey".equals(e.errorResponse().code()) || "NotFound".equals(e.errorResponse().code());
+    return "NoSuchKey".equals(e.errorResponse().code())
+        || "NotFound".equals(e.errorResponse().code());
   }
 
   public static String blobKey(String sha256) {

@@ -5,7 +5,10 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** Keeps a copy of what a parser reads (the safetensors header) so the same bytes can still be stored. */
+/**
+ * Keeps a copy of what a parser reads (the safetensors header) so the same bytes can still be
+ * stored.
+ */
 final class CapturingInputStream extends FilterInputStream {
 
   private final ByteArrayOutputStream captured = new ByteArrayOutputStream();

@@ -24,17 +24,19 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBody;
 
 /**
- * Serves a stored file with {@code ETag: "<sha256>"}, {@code If-None-Match} (304) and one {@code Range}
- * (206), verifying the bytes against the sha256 while they stream. The last chunk is held back until the
- * whole object has been digested, so a mismatch is always found before the body is complete; it raises
- * {@link CorruptBlobException}, which the problem advice answers with a clean 500 problem (no file headers)
- * while nothing has been sent, and otherwise turns into an aborted connection, short of the Content-Length.
+ * Serves a stored file with {@code ETag: "<sha256>"}, {@code If-None-Match} (304) and one {@code
+ * Range} (206), verifying the bytes against the sha256 while they stream. The last chunk is held
+ * back until the whole object has been digested, so a mismatch is always found before the body is
+ * complete; it raises {@link CorruptBlobException}, which the problem advice answers with a clean
+ * 500 problem (no file headers) while nothing has been sent, and otherwise turns into an aborted
+ * connection, short of the Content-Length.
  *
- * <p>A range of a blob whose chunk digests were recorded at upload ({@link ChunkDigests}) is read by one
- * ranged GET of just the chunks that cover it, each chunk verified against its digest before any byte of it
- * is written: a mismatch in the first chunk is the same clean 500, a later one the same aborted connection.
- * Ranges of other files (blobs stored before digests were recorded, generated files) are verified as a whole,
- * which reads the whole object. {@code registry.download.bytes.read} counts the bytes read to serve downloads.
+ * <p>A range of a blob whose chunk digests were recorded at upload ({@link ChunkDigests}) is read
+ * by one ranged GET of just the chunks that cover it, each chunk verified against its digest before
+ * any byte of it is written: a mismatch in the first chunk is the same clean 500, a later one the
+ * same aborted connection. Ranges of other files (blobs stored before digests were recorded,
+ * generated files) are verified as a whole, which reads the whole object. {@code
+ * registry.download.bytes.read} counts the bytes read to serve downloads.
  */
 @Component
 public class Downloads {
@@ -53,20 +55,30 @@ public class Downloads {
     this.meters = meters;
   }
 
-  public ResponseEntity<StreamingResponseBody> blob(FileInfo file, String range, String ifNoneMatch) {
-    return respond(file, range, ifNoneMatch, (from, to, ranged) -> {
-      // Looked up here, on the request's thread: no connection is held while the body streams.
-      var chunks = ranged ? rows.chunkDigests(file.sha256(), from, to) : Optional.<ChunkDigests>empty();
-      if (chunks.isPresent()) {
-        return out -> copyChunks(file, chunks.get(), from, to, out);
-      }
-      return out -> copyVerified(file, () -> store.openBlob(file.sha256(), 0), from, to, out);
-    });
+  public ResponseEntity<StreamingResponseBody> blob(
+      FileInfo file, String range, String ifNoneMatch) {
+    return respond(
+        file,
+        range,
+        ifNoneMatch,
+        (from, to, ranged) -> {
+          // Looked up here, on the request's thread: no connection is held while the body streams.
+          var chunks =
+              ranged ? rows.chunkDigests(file.sha256(), from, to) : Optional.<ChunkDigests>empty();
+          if (chunks.isPresent()) {
+            return out -> copyChunks(file, chunks.get(), from, to, out);
+          }
+          return out -> copyVerified(file, () -> store.openBlob(file.sha256(), 0), from, to, out);
+        });
   }
 
-  public ResponseEntity<StreamingResponseBody> serve(FileInfo file, String range, String ifNoneMatch,
-      Supplier<InputStream> source) {
-    return respond(file, range, ifNoneMatch, (from, to, ranged) -> out -> copyVerified(file, source, from, to, out));
+  public ResponseEntity<StreamingResponseBody> serve(
+      FileInfo file, String range, String ifNoneMatch, Supplier<InputStream> source) {
+    return respond(
+        file,
+        range,
+        ifNoneMatch,
+        (from, to, ranged) -> out -> copyVerified(file, source, from, to, out));
   }
 
   /** The body of bytes {@code from..to} of a file; {@code ranged} when a Range asked for them. */
@@ -74,7 +86,8 @@ public class Downloads {
     StreamingResponseBody of(long from, long to, boolean ranged);
   }
 
-  private ResponseEntity<StreamingResponseBody> respond(FileInfo file, String range, String ifNoneMatch, Body body) {
+  private ResponseEntity<StreamingResponseBody> respond(
+      FileInfo file, String range, String ifNoneMatch, Body body) {
     String etag = "\"" + file.sha256() + "\"";
     if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
       return ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(etag).build();
@@ -103,14 +116,17 @@ public class Downloads {
         }
         status = HttpStatus.PARTIAL_CONTENT;
       }
-      // Anything else (several ranges, other units) is ignored as RFC 9110 allows: the whole file follows.
+      // Anything else (several ranges, other units) is ignored as RFC 9110 allows: the whole file
+      // follows.
     }
     final long from = first;
     final long to = last;
-    var builder = ResponseEntity.status(status).eTag(etag)
-        .header(HttpHeaders.ACCEPT_RANGES, "bytes")
-        .contentType(MediaType.APPLICATION_OCTET_STREAM)
-        .contentLength(size == 0 ? 0 : to - from + 1);
+    var builder =
+        ResponseEntity.status(status)
+            .eTag(etag)
+            .header(HttpHeaders.ACCEPT_RANGES, "bytes")
+            .contentType(MediaType.APPLICATION_OCTET_STREAM)
+            .contentLength(size == 0 ? 0 : to - from + 1);
     if (status == HttpStatus.PARTIAL_CONTENT) {
       builder.header(HttpHeaders.CONTENT_RANGE, "bytes " + from + "-" + to + "/" + size);
     }
@@ -126,13 +142,17 @@ public class Downloads {
   }
 
   /**
-   * Streams {@code entries} as one tar ({@code application/x-tar}) with a known Content-Length. Each file is
-   * verified against its sha256 as it streams, its last chunk held back until the digest matched; a mismatch
-   * aborts the response short of its length. The ETag is the caller's: archives are not stored, so it is
-   * derived from what they contain.
+   * Streams {@code entries} as one tar ({@code application/x-tar}) with a known Content-Length.
+   * Each file is verified against its sha256 as it streams, its last chunk held back until the
+   * digest matched; a mismatch aborts the response short of its length. The ETag is the caller's:
+   * archives are not stored, so it is derived from what they contain.
    */
-  public ResponseEntity<StreamingResponseBody> archive(List<ArchiveEntry> entries, String etag, String fileName,
-      java.time.Instant mtime, String ifNoneMatch) {
+  public ResponseEntity<StreamingResponseBody> archive(
+      List<ArchiveEntry> entries,
+      String etag,
+      String fileName,
+      java.time.Instant mtime,
+      String ifNoneMatch) {
     if (ifNoneMatch != null && matches(ifNoneMatch, etag)) {
       return ResponseEntity.status(HttpStatus.NOT_MODIFIED).eTag(etag).build();
     }
@@ -141,22 +161,25 @@ public class Downloads {
       length += TarFormat.entryLength(e.file().name(), e.file().size());
     }
     long seconds = mtime.getEpochSecond();
-    StreamingResponseBody body = out -> {
-      for (var e : entries) {
-        out.write(TarFormat.headers(e.file().name(), e.file().size(), seconds));
-        copyVerified(e.file(), e.source(), 0, e.file().size() - 1, out);
-        TarFormat.pad(out, e.file().size());
-      }
-      out.write(new byte[TarFormat.END_LENGTH]);
-    };
-    return ResponseEntity.ok().eTag(etag)
+    StreamingResponseBody body =
+        out -> {
+          for (var e : entries) {
+            out.write(TarFormat.headers(e.file().name(), e.file().size(), seconds));
+            copyVerified(e.file(), e.source(), 0, e.file().size() - 1, out);
+            TarFormat.pad(out, e.file().size());
+          }
+          out.write(new byte[TarFormat.END_LENGTH]);
+        };
+    return ResponseEntity.ok()
+        .eTag(etag)
         .contentType(MediaType.parseMediaType("application/x-tar"))
         .contentLength(length)
         .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=\"" + fileName + "\"")
         .body(body);
   }
 
-  private void copyVerified(FileInfo file, Supplier<InputStream> source, long from, long to, OutputStream out)
+  private void copyVerified(
+      FileInfo file, Supplier<InputStream> source, long from, long to, OutputStream out)
       throws IOException {
     MessageDigest digest = sha256();
     byte[] buf = new byte[CHUNK];
@@ -167,7 +190,8 @@ public class Downloads {
     try (InputStream in = source.get()) {
       int n;
       while ((n = in.readNBytes(buf, 0, buf.length)) > 0) {
-        // Counted before any byte is written, so that the count is complete when the client has the body.
+        // Counted before any byte is written, so that the count is complete when the client has the
+        // body.
         bytesRead.increment(n);
         digest.update(buf, 0, n);
         // The slice of this chunk inside [from, to]
@@ -187,10 +211,17 @@ public class Downloads {
     String actual = HexFormat.of().formatHex(digest.digest());
     if (pos != file.size() || !actual.equals(file.sha256())) {
       meters.counter("registry.download.corrupt").increment();
-      log.error("stored bytes of {} do not match their sha256 {} (read {} bytes, digest {}): response aborted",
-          file.name(), file.sha256(), pos, actual);
-      throw new CorruptBlobException("the stored bytes of " + file.name() + " do not match their sha256; nothing of "
-          + "them is served");
+      log.error(
+          "stored bytes of {} do not match their sha256 {} (read {} bytes, digest {}): response aborted",
+          file.name(),
+          file.sha256(),
+          pos,
+          actual);
+      throw new CorruptBlobException(
+          "the stored bytes of "
+              + file.name()
+              + " do not match their sha256; nothing of "
+              + "them is served");
     }
     if (pendingLen > 0) {
       out.write(pending, 0, pendingLen);
@@ -200,9 +231,9 @@ public class Downloads {
   }
 
   /**
-   * Serves bytes {@code from..to} of a blob by one ranged read of the chunks that cover them. Each chunk is
-   * read whole into memory (one chunk per download) and compared with its recorded digest before any of its
-   * bytes are written, so no unverified byte reaches the client.
+   * Serves bytes {@code from..to} of a blob by one ranged read of the chunks that cover them. Each
+   * chunk is read whole into memory (one chunk per download) and compared with its recorded digest
+   * before any of its bytes are written, so no unverified byte reaches the client.
    */
   private void copyChunks(FileInfo file, ChunkDigests chunks, long from, long to, OutputStream out)
       throws IOException {
@@ -223,10 +254,19 @@ public class Downloads {
         digest.update(buf, 0, n);
         if (n != length || !chunks.matches(chunk, digest.digest())) {
           meters.counter("registry.download.corrupt").increment();
-          log.error("stored bytes of {} (sha256 {}) do not match the digest of chunk {} (read {} of {} bytes): "
-              + "response aborted", file.name(), file.sha256(), chunk, n, length);
-          throw new CorruptBlobException("the stored bytes of " + file.name() + " do not match their digests; "
-              + "nothing more of them is served");
+          log.error(
+              "stored bytes of {} (sha256 {}) do not match the digest of chunk {} (read {} of {} bytes): "
+                  + "response aborted",
+              file.name(),
+              file.sha256(),
+              chunk,
+              n,
+              length);
+          throw new CorruptBlobException(
+              "the stored bytes of "
+                  + file.name()
+                  + " do not match their digests; "
+                  + "nothing more of them is served");
         }
         long s = Math.max(from, chunkStart);
         long e = Math.min(to + 1, chunkStart + length);
@@ -259,8 +299,9 @@ public class Downloads {
   }
 
   /**
-   * A byte position of a Range header. RFC 9110 puts no bound on its digits: one past what a long holds is
-   * past the end of any file, which the caller answers as it does any other position past the end.
+   * A byte position of a Range header. RFC 9110 puts no bound on its digits: one past what a long
+   * holds is past the end of any file, which the caller answers as it does any other position past
+   * the end.
    */
   private static long position(String digits) {
     try {
@@ -271,8 +312,11 @@ public class Downloads {
   }
 
   private static ApiException unsatisfiable(long size) {
-    return new ApiException(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "range-not-satisfiable",
-        "Range not satisfiable", "the file has " + size + " bytes",
+    return new ApiException(
+        HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+        "range-not-satisfiable",
+        "Range not satisfiable",
+        "the file has " + size + " bytes",
         List.of(new ApiException.FieldError("Range", "outside 0.." + Math.max(0, size - 1))));
   }
 

@@ -9,9 +9,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Digests and counts every byte read through it, also digesting each {@link ChunkDigests#CHUNK_SIZE}-byte
- * chunk on its own in the same pass (no second read; the second digest costs CPU only), and remembers the
- * first exception the source threw so that the caller can report it even when a client library wrapped it.
+ * Digests and counts every byte read through it, also digesting each {@link
+ * ChunkDigests#CHUNK_SIZE}-byte chunk on its own in the same pass (no second read; the second
+ * digest costs CPU only), and remembers the first exception the source threw so that the caller can
+ * report it even when a client library wrapped it.
  */
 final class HashingInputStream extends FilterInputStream {
 
@@ -74,7 +75,8 @@ final class HashingInputStream extends FilterInputStream {
     try {
       return super.available();
     } catch (IOException e) {
-      failure = failure == null ? e : failure; // fileupload2 reports its size limit from available() too
+      failure =
+          failure == null ? e : failure; // fileupload2 reports its size limit from available() too
       throw e;
     }
   }

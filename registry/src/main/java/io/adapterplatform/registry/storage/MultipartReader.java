@@ -7,10 +7,11 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * A streaming multipart/form-data reader (RFC 7578) that finds part delimiters with a Boyer-Moore-Horspool
- * search. commons-fileupload2 scans every body byte one at a time (KMP); on a 256 MiB upload that was the
- * registry's largest CPU cost (≈ 1 s of a 2-core machine, JFR). Horspool skips up to the delimiter's
- * length (≥ 6 bytes, usually 40+) per comparison on binary data. Heap use is one fixed buffer.
+ * A streaming multipart/form-data reader (RFC 7578) that finds part delimiters with a
+ * Boyer-Moore-Horspool search. commons-fileupload2 scans every body byte one at a time (KMP); on a
+ * 256 MiB upload that was the registry's largest CPU cost (≈ 1 s of a 2-core machine, JFR).
+ * Horspool skips up to the delimiter's length (≥ 6 bytes, usually 40+) per comparison on binary
+ * data. Heap use is one fixed buffer.
  */
 final class MultipartReader {
 
@@ -35,18 +36,23 @@ final class MultipartReader {
   record Part(String fieldName, String fileName, InputStream body) {}
 
   private final InputStream in;
+
   /** CRLF "--" boundary: what ends every part body. */
   private final byte[] delimiter;
+
   private final int[] shift = new int[256];
   private final long partSizeMax;
   private final byte[] buf = new byte[BUFFER_SIZE];
   private int head;
   private int tail;
   private boolean eof;
+
   /** Bytes of the current part in buf[head, safeEnd) are known to precede any delimiter. */
   private int safeEnd;
+
   /** Whether a delimiter starts at safeEnd. */
   private boolean atDelimiter;
+
   private PartStream current;
   private boolean finished;
 
@@ -61,7 +67,8 @@ final class MultipartReader {
     for (int i = 0; i < delimiter.length - 1; i++) {
       shift[delimiter[i] & 0xFF] = delimiter.length - 1 - i;
     }
-    // The first delimiter has no CRLF before it: pretend it had, so the preamble is just an ignored part.
+    // The first delimiter has no CRLF before it: pretend it had, so the preamble is just an ignored
+    // part.
     buf[0] = '\r';
     buf[1] = '\n';
     tail = 2;
@@ -85,7 +92,9 @@ final class MultipartReader {
     return null;
   }
 
-  /** The next part (the previous one is read to its end first), or null after the closing delimiter. */
+  /**
+   * The next part (the previous one is read to its end first), or null after the closing delimiter.
+   */
   Part next() throws IOException {
     if (finished) {
       return null;
@@ -117,7 +126,8 @@ final class MultipartReader {
       String line = readLine();
       headerBytes += line.length() + 2;
       if (headerBytes > MAX_HEADER_BYTES) {
-        throw new MultipartException("part headers are longer than " + MAX_HEADER_BYTES + " bytes", false);
+        throw new MultipartException(
+            "part headers are longer than " + MAX_HEADER_BYTES + " bytes", false);
       }
       if (line.isEmpty()) {
         break;
@@ -153,8 +163,8 @@ final class MultipartReader {
   }
 
   /**
-   * Finds how far the current part's bytes reach in the buffer, reading more when none is known yet;
-   * false at the end of the input without a delimiter.
+   * Finds how far the current part's bytes reach in the buffer, reading more when none is known
+   * yet; false at the end of the input without a delimiter.
    */
   private boolean scan() throws IOException {
     while (true) {
@@ -237,7 +247,8 @@ final class MultipartReader {
         }
       }
       if (tail - head > MAX_HEADER_BYTES) {
-        throw new MultipartException("part headers are longer than " + MAX_HEADER_BYTES + " bytes", false);
+        throw new MultipartException(
+            "part headers are longer than " + MAX_HEADER_BYTES + " bytes", false);
       }
       checked = Math.max(0, tail - head - 1);
       if (!fill()) {
@@ -256,7 +267,9 @@ final class MultipartReader {
       int eq = part.indexOf('=');
       if (eq > 0 && part.substring(0, eq).trim().toLowerCase(Locale.ROOT).equals(name)) {
         String value = part.substring(eq + 1).trim();
-        if (value.length() >= 2 && value.charAt(0) == '"' && value.charAt(value.length() - 1) == '"') {
+        if (value.length() >= 2
+            && value.charAt(0) == '"'
+            && value.charAt(value.length() - 1) == '"') {
           value = value.substring(1, value.length() - 1).replace("\\\"", "\"");
         }
         return value;
@@ -314,7 +327,8 @@ final class MultipartReader {
       int n = Math.min(len, safeEnd - head);
       count += n;
       if (count > partSizeMax) {
-        throw new MultipartException("a part is larger than the limit of " + partSizeMax + " bytes", true);
+        throw new MultipartException(
+            "a part is larger than the limit of " + partSizeMax + " bytes", true);
       }
       System.arraycopy(buf, head, b, off, n);
       head += n;
@@ -333,7 +347,8 @@ final class MultipartReader {
             return;
           }
           if (!scan()) {
-            throw new MultipartException("the body ended inside a part (no closing boundary)", false);
+            throw new MultipartException(
+                "the body ended inside a part (no closing boundary)", false);
           }
           continue;
         }

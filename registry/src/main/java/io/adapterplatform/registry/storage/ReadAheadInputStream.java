@@ -7,17 +7,22 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
 /**
- * Reads its source on a second thread, at most {@code CHUNKS} chunks of {@code CHUNK} bytes ahead of the
- * consumer. The S3 client reads one part, then sends it and waits for the answer before it reads the
- * next; without this the upload's own pass (socket, multipart parse, sha256, safetensors scan) and the
- * part uploads take turns instead of overlapping (JFR: one idle core half the time). Heap: at most
- * {@code CHUNKS + 2} chunks (≈ 8.5 MiB). {@link #close()} waits for the reader thread, so once it returns
- * nothing reads the source any more and everything the source computed (digests, counts) is visible.
+ * Reads its source on a second thread, at most {@code CHUNKS} chunks of {@code CHUNK} bytes ahead
+ * of the consumer. The S3 client reads one part, then sends it and waits for the answer before it
+ * reads the next; without this the upload's own pass (socket, multipart parse, sha256, safetensors
+ * scan) and the part uploads take turns instead of overlapping (JFR: one idle core half the time).
+ * Heap: at most {@code CHUNKS + 2} chunks (≈ 8.5 MiB). {@link #close()} waits for the reader
+ * thread, so once it returns nothing reads the source any more and everything the source computed
+ * (digests, counts) is visible.
  */
 final class ReadAheadInputStream extends InputStream {
 
-  /** Below G1's humongous threshold even with 1 MiB regions (small heaps), so chunks stay cheap young objects. */
+  /**
+   * Below G1's humongous threshold even with 1 MiB regions (small heaps), so chunks stay cheap
+   * young objects.
+   */
   static final int CHUNK = 256 * 1024;
+
   static final int CHUNKS = 32;
   private static final byte[] END = new byte[0];
 

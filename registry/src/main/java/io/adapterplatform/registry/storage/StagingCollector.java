@@ -8,7 +8,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Removes staging objects older than {@code platform.registry.staging-max-age}: what an upload that
- * crashed or failed left behind. Committed data never lives under staging/, so this cannot lose any.
+ * crashed or failed left behind. Committed data never lives under staging/, so this cannot lose
+ * any.
  */
 @Component
 public class StagingCollector {
@@ -23,7 +24,9 @@ public class StagingCollector {
     this.properties = properties;
   }
 
-  @Scheduled(fixedDelayString = "${platform.registry.collector-interval:10m}", initialDelayString = "${platform.registry.collector-interval:10m}")
+  @Scheduled(
+      fixedDelayString = "${platform.registry.collector-interval:10m}",
+      initialDelayString = "${platform.registry.collector-interval:10m}")
   void scheduled() {
     try {
       collect(Instant.now().minus(properties.stagingMaxAge()));

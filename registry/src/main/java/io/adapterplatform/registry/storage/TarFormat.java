@@ -6,9 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * The few bytes of the tar format (POSIX ustar, with a pax extended header for a name over 100 bytes or a
- * size over 8 GiB) that a stream of regular files needs. Headers are a pure function of name, size and
- * mtime, so an archive's length is known before it is written and its bytes are the same on every download.
+ * The few bytes of the tar format (POSIX ustar, with a pax extended header for a name over 100
+ * bytes or a size over 8 GiB) that a stream of regular files needs. Headers are a pure function of
+ * name, size and mtime, so an archive's length is known before it is written and its bytes are the
+ * same on every download.
  */
 final class TarFormat {
 
@@ -17,12 +18,16 @@ final class TarFormat {
 
   private TarFormat() {}
 
-  /** The header blocks of one regular file: a pax header first when ustar cannot hold its name or size. */
+  /**
+   * The header blocks of one regular file: a pax header first when ustar cannot hold its name or
+   * size.
+   */
   static byte[] headers(String name, long size, long mtimeSeconds) {
     byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
     boolean longName = nameBytes.length > 100;
     boolean bigSize = size > MAX_USTAR_SIZE;
-    byte[] file = ustar(longName ? truncate(nameBytes) : nameBytes, bigSize ? 0 : size, mtimeSeconds, '0');
+    byte[] file =
+        ustar(longName ? truncate(nameBytes) : nameBytes, bigSize ? 0 : size, mtimeSeconds, '0');
     if (!longName && !bigSize) {
       return file;
     }
@@ -34,8 +39,12 @@ final class TarFormat {
       pax.append(record("size", Long.toString(size)));
     }
     byte[] paxData = pax.toString().getBytes(StandardCharsets.UTF_8);
-    byte[] paxHeader = ustar(truncate(("PaxHeaders/" + name).getBytes(StandardCharsets.UTF_8)), paxData.length,
-        mtimeSeconds, 'x');
+    byte[] paxHeader =
+        ustar(
+            truncate(("PaxHeaders/" + name).getBytes(StandardCharsets.UTF_8)),
+            paxData.length,
+            mtimeSeconds,
+            'x');
     byte[] out = new byte[paxHeader.length + padded(paxData.length) + file.length];
     System.arraycopy(paxHeader, 0, out, 0, paxHeader.length);
     System.arraycopy(paxData, 0, out, paxHeader.length, paxData.length);
@@ -68,7 +77,10 @@ final class TarFormat {
 
   /** "len key=value\n", where len counts its own digits too. */
   private static String record(String key, String value) {
-    int body = key.getBytes(StandardCharsets.UTF_8).length + value.getBytes(StandardCharsets.UTF_8).length + 3;
+    int body =
+        key.getBytes(StandardCharsets.UTF_8).length
+            + value.getBytes(StandardCharsets.UTF_8).length
+            + 3;
     int len = body + Integer.toString(body).length();
     if (Integer.toString(len).length() != Integer.toString(body).length()) {
       len++;

@@ -23,7 +23,10 @@ class NoteController {
   @GetMapping("/api/v1/second/notes/{id}")
   Note note(Caller caller, @PathVariable long id) {
     caller.require(Role.READER);
-    return jdbc.sql("select id, text from second.note where id = ?").param(id).query(Note.class).optional()
+    return jdbc.sql("select id, text from second.note where id = ?")
+        .param(id)
+        .query(Note.class)
+        .optional()
         .orElseThrow(() -> ApiException.notFound("note " + id));
   }
 }

@@ -14,7 +14,9 @@ public class Outbox {
   }
 
   public long append(String payload) {
-    return jdbc.sql("insert into second.outbox (payload) values (?) returning id").param(payload).query(Long.class)
+    return jdbc.sql("insert into second.outbox (payload) values (?) returning id")
+        .param(payload)
+        .query(Long.class)
         .single();
   }
 }

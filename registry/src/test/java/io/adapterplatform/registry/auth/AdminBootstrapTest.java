@@ -21,13 +21,18 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * Start-up of the bootstrap admin token against the real database. Each test runs in a transaction that is
- * rolled back, so the shared context's own admin token is untouched. The annotation matches RegistryTestBase's
- * (same admin token) so that both share one cached context.
+ * Start-up of the bootstrap admin token against the real database. Each test runs in a transaction
+ * that is rolled back, so the shared context's own admin token is untouched. The annotation matches
+ * RegistryTestBase's (same admin token) so that both share one cached context.
  */
-@SpringBootTest(classes = RegistryApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {"spring.config.name=application,registry",
-        "platform.auth.admin-token=test-admin-token-0123456789abcdef", "platform.registry.relay-interval=100ms"})
+@SpringBootTest(
+    classes = RegistryApplication.class,
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "spring.config.name=application,registry",
+      "platform.auth.admin-token=test-admin-token-0123456789abcdef",
+      "platform.registry.relay-interval=100ms"
+    })
 @PlatformBackends
 @ExtendWith(OutputCaptureExtension.class)
 @Transactional
@@ -35,14 +40,11 @@ class AdminBootstrapTest {
 
   private static final String CONFIGURED = "configured-bootstrap-token-0123456789abcdef";
 
-  @Autowired
-  ApiTokenRepository repository;
+  @Autowired ApiTokenRepository repository;
 
-  @Autowired
-  AuditLog audit;
+  @Autowired AuditLog audit;
 
-  @TempDir
-  Path dataDir;
+  @TempDir Path dataDir;
 
   @Test
   void startsWithAWarningWhenTheConfiguredTokenWasRevoked(CapturedOutput output) {
@@ -56,7 +58,8 @@ class AdminBootstrapTest {
     repository.flush();
 
     assertThat(nextStart.authenticate(CONFIGURED)).as("a revoked token stays revoked").isEmpty();
-    assertThat(output).contains("the configured bootstrap admin token (id " + issued.id() + ") was revoked");
+    assertThat(output)
+        .contains("the configured bootstrap admin token (id " + issued.id() + ") was revoked");
   }
 
   @Test
@@ -67,21 +70,29 @@ class AdminBootstrapTest {
   }
 
   @Test
-  void aGeneratedTokenGoesToAnOwnerOnlyFileAndOnlyItsPathToTheLog(CapturedOutput output) throws Exception {
+  void aGeneratedTokenGoesToAnOwnerOnlyFileAndOnlyItsPathToTheLog(CapturedOutput output)
+      throws Exception {
     var tokens = tokenService("");
     var file = dataDir.resolve("admin-token");
 
     new AdminBootstrap(tokens, file).afterSingletonsInstantiated();
 
     var secret = Files.readString(file).strip();
-    assertThat(tokens.authenticate(secret)).hasValueSatisfying(caller -> assertThat(caller.roles()).contains(Role.ADMIN));
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(tokens.authenticate(secret))
+        .hasValueSatisfying(caller -> assertThat(caller.roles()).contains(Role.ADMIN));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
     assertThat(output).contains(file.toString()).doesNotContain(secret);
   }
 
   /** Without a cache: each check here must see the database as the last statement left it. */
   private TokenService tokenService(String configuredAdminToken) {
-    return new TokenService(repository, audit, configuredAdminToken, java.time.Duration.ZERO, 16,
+    return new TokenService(
+        repository,
+        audit,
+        configuredAdminToken,
+        java.time.Duration.ZERO,
+        16,
         new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
   }
 }

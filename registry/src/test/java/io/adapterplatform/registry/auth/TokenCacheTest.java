@@ -1,35 +1,40 @@
 package io.adapterplatform.registry.auth;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.adapterplatform.test.time.MovableClock;
 import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.Role;
-
-import static org.assertj.core.api.Assertions.assertThat;
-
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The token cache against a stand-in for the token table, with a clock the test moves (no sleeping). */
+/**
+ * The token cache against a stand-in for the token table, with a clock the test moves (no
+ * sleeping).
+ */
 class TokenCacheTest {
 
   private static final Duration TTL = Duration.ofSeconds(5);
 
   /** A clock that stands still until the test moves it. */
-
   private final MovableClock clock = new MovableClock();
+
   private final Map<String, TokenCache.Grant> table = new HashMap<>();
   private int queries;
-  private final TokenCache cache = new TokenCache(hash -> {
-    queries++;
-    return Optional.ofNullable(table.get(hash));
-  }, TTL, 100, clock);
+  private final TokenCache cache =
+      new TokenCache(
+          hash -> {
+            queries++;
+            return Optional.ofNullable(table.get(hash));
+          },
+          TTL,
+          100,
+          clock);
 
   private static TokenCache.Grant grant(long id, Instant expiresAt) {
     return new TokenCache.Grant(new Caller(id, "t" + id, Set.of(Role.READER)), expiresAt);

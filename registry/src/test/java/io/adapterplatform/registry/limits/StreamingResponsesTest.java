@@ -20,17 +20,19 @@ class StreamingResponsesTest {
     var executor = new StreamingResponses.BoundedVirtualThreads(2);
     var release = new CountDownLatch(1);
     var finished = new CountDownLatch(2);
-    Runnable held = () -> {
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } finally {
-        finished.countDown();
-      }
-    };
+    Runnable held =
+        () -> {
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            finished.countDown();
+          }
+        };
     var response = new MockHttpServletResponse();
-    RequestContextHolder.setRequestAttributes(new ServletRequestAttributes(new MockHttpServletRequest(), response));
+    RequestContextHolder.setRequestAttributes(
+        new ServletRequestAttributes(new MockHttpServletRequest(), response));
     try {
       executor.execute(held);
       executor.execute(held);
@@ -50,8 +52,12 @@ class StreamingResponsesTest {
     }
   }
 
-  /** The permit is released just after the task's last line: retry until the executor takes the task. */
-  private static void awaitPermit(StreamingResponses.BoundedVirtualThreads executor, CountDownLatch ran) {
+  /**
+   * The permit is released just after the task's last line: retry until the executor takes the
+   * task.
+   */
+  private static void awaitPermit(
+      StreamingResponses.BoundedVirtualThreads executor, CountDownLatch ran) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try {

@@ -23,7 +23,10 @@ class HashingInputStreamTest {
     byte[] buf = new byte[CHUNK + 5];
     // Mixed single-byte and bulk reads of odd sizes, some crossing a chunk boundary in one read.
     while (true) {
-      int n = random.nextInt(4) == 0 ? (in.read() < 0 ? -1 : 1) : in.read(buf, 0, 1 + random.nextInt(buf.length));
+      int n =
+          random.nextInt(4) == 0
+              ? (in.read() < 0 ? -1 : 1)
+              : in.read(buf, 0, 1 + random.nextInt(buf.length));
       if (n < 0) {
         break;
       }
@@ -36,11 +39,14 @@ class HashingInputStreamTest {
     assertThat(chunks.chunkSize()).isEqualTo(CHUNK);
     var expected = new ByteArrayOutputStream();
     for (int at = 0; at < bytes.length; at += CHUNK) {
-      expected.writeBytes(sha256(Arrays.copyOfRange(bytes, at, Math.min(bytes.length, at + CHUNK))));
+      expected.writeBytes(
+          sha256(Arrays.copyOfRange(bytes, at, Math.min(bytes.length, at + CHUNK))));
     }
     assertThat(chunks.digests()).isEqualTo(expected.toByteArray());
-    assertThat(chunks.matches(2, sha256(Arrays.copyOfRange(bytes, 2 * CHUNK, bytes.length)))).isTrue();
-    assertThat(chunks.matches(1, sha256(Arrays.copyOfRange(bytes, 2 * CHUNK, bytes.length)))).isFalse();
+    assertThat(chunks.matches(2, sha256(Arrays.copyOfRange(bytes, 2 * CHUNK, bytes.length))))
+        .isTrue();
+    assertThat(chunks.matches(1, sha256(Arrays.copyOfRange(bytes, 2 * CHUNK, bytes.length))))
+        .isFalse();
     assertThat(chunks.matches(3, new byte[32])).isFalse();
   }
 

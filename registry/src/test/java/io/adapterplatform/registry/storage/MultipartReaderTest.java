@@ -37,8 +37,12 @@ class MultipartReaderTest {
     var out = new ByteArrayOutputStream();
     out.writeBytes("preamble\r\n".getBytes(StandardCharsets.ISO_8859_1));
     for (int i = 0; i < names.size(); i++) {
-      String head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"files\"; filename=\""
-          + names.get(i) + "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+      String head =
+          "--"
+              + boundary
+              + "\r\nContent-Disposition: form-data; name=\"files\"; filename=\""
+              + names.get(i)
+              + "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
       out.writeBytes(head.getBytes(StandardCharsets.ISO_8859_1));
       out.writeBytes(contents.get(i));
       out.writeBytes("\r\n".getBytes(StandardCharsets.ISO_8859_1));
@@ -51,7 +55,8 @@ class MultipartReaderTest {
   void returnsEveryPartByteForByteWhateverTheReadSizes() throws IOException {
     var random = new Random(42);
     for (int round = 0; round < 40; round++) {
-      String boundary = "b" + Long.toHexString(random.nextLong()).substring(0, 1 + random.nextInt(10));
+      String boundary =
+          "b" + Long.toHexString(random.nextLong()).substring(0, 1 + random.nextInt(10));
       var names = new ArrayList<String>();
       var contents = new ArrayList<byte[]>();
       int parts = 1 + random.nextInt(4);
@@ -95,23 +100,29 @@ class MultipartReaderTest {
 
   @Test
   void formFieldsHaveNoFileName() throws IOException {
-    String body = "--xx\r\nContent-Disposition: form-data; name=\"label\"\r\n\r\nhello; \"x\"\r\n--xx--\r\n";
-    var reader = new MultipartReader(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), "xx", 100);
+    String body =
+        "--xx\r\nContent-Disposition: form-data; name=\"label\"\r\n\r\nhello; \"x\"\r\n--xx--\r\n";
+    var reader =
+        new MultipartReader(
+            new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), "xx", 100);
     var part = reader.next();
     assertThat(part.fieldName()).isEqualTo("label");
     assertThat(part.fileName()).isNull();
-    assertThat(new String(part.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("hello; \"x\"");
+    assertThat(new String(part.body().readAllBytes(), StandardCharsets.UTF_8))
+        .isEqualTo("hello; \"x\"");
     assertThat(reader.next()).isNull();
   }
 
   @Test
   void aPartOverTheLimitIsTooLarge() throws IOException {
     byte[] content = new byte[1000];
-    var reader = new MultipartReader(new ByteArrayInputStream(body("zz", List.of("a.bin"), List.of(content))),
-        "zz", 999);
+    var reader =
+        new MultipartReader(
+            new ByteArrayInputStream(body("zz", List.of("a.bin"), List.of(content))), "zz", 999);
     var part = reader.next();
     assertThatThrownBy(() -> part.body().readAllBytes())
-        .isInstanceOfSatisfying(MultipartReader.MultipartException.class, e -> assertThat(e.tooLarge()).isTrue());
+        .isInstanceOfSatisfying(
+            MultipartReader.MultipartException.class, e -> assertThat(e.tooLarge()).isTrue());
   }
 
   @Test
@@ -121,8 +132,10 @@ class MultipartReaderTest {
     var reader = new MultipartReader(new ByteArrayInputStream(cut), "zz", Long.MAX_VALUE);
     var part = reader.next();
     assertThatThrownBy(() -> part.body().readAllBytes())
-        .isInstanceOfSatisfying(MultipartReader.MultipartException.class, e -> assertThat(e.tooLarge()).isFalse());
-    assertThatThrownBy(() -> new MultipartReader(new ByteArrayInputStream(new byte[10]), "zz", 1).next())
+        .isInstanceOfSatisfying(
+            MultipartReader.MultipartException.class, e -> assertThat(e.tooLarge()).isFalse());
+    assertThatThrownBy(
+            () -> new MultipartReader(new ByteArrayInputStream(new byte[10]), "zz", 1).next())
         .isInstanceOf(MultipartReader.MultipartException.class);
     assertThatThrownBy(() -> new MultipartReader(new ByteArrayInputStream(new byte[10]), null, 1))
         .isInstanceOf(MultipartReader.MultipartException.class);
@@ -131,7 +144,8 @@ class MultipartReaderTest {
   @Test
   void boundaryComesFromTheContentType() {
     assertThat(MultipartReader.boundary("multipart/form-data; boundary=abc")).isEqualTo("abc");
-    assertThat(MultipartReader.boundary("multipart/form-data; charset=utf-8; BOUNDARY=\"a b\"")).isEqualTo("a b");
+    assertThat(MultipartReader.boundary("multipart/form-data; charset=utf-8; BOUNDARY=\"a b\""))
+        .isEqualTo("a b");
     assertThat(MultipartReader.boundary("multipart/form-data")).isNull();
   }
 }
