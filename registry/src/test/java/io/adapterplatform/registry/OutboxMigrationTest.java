@@ -35,6 +35,7 @@ class OutboxMigrationTest {
     var before =
         Flyway.configure()
             .dataSource(url, backends.jdbcUsername(), backends.jdbcPassword())
+            .locations(RegistryDatabase.LOCATION)
             .target("101")
             .load();
     before.migrate();
@@ -58,6 +59,7 @@ class OutboxMigrationTest {
 
     Flyway.configure()
         .dataSource(url, backends.jdbcUsername(), backends.jdbcPassword())
+        .locations(RegistryDatabase.LOCATION)
         .load()
         .migrate();
 
