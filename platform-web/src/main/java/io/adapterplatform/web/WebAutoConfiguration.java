@@ -1,6 +1,9 @@
 package io.adapterplatform.web;
 
 import io.adapterplatform.web.auth.AuthConfiguration;
+import io.adapterplatform.web.auth.RoleCheck;
+import io.adapterplatform.web.limits.JsonBodyLimitFilter;
+import io.adapterplatform.web.limits.StreamingResponses;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.problem.ProblemConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -16,5 +19,12 @@ import org.springframework.context.annotation.Import;
  */
 @AutoConfiguration(before = ErrorMvcAutoConfiguration.class)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
-@Import({ProblemConfiguration.class, AuthConfiguration.class, ApiDocs.class})
+@Import({
+  ProblemConfiguration.class,
+  AuthConfiguration.class,
+  ApiDocs.class,
+  JsonBodyLimitFilter.class,
+  StreamingResponses.class,
+  RoleCheck.class
+})
 public class WebAutoConfiguration {}

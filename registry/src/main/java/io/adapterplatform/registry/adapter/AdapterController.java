@@ -8,10 +8,10 @@ import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 
-import io.adapterplatform.registry.auth.RequiresRole;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.RequiresRole;
 import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;

@@ -8,8 +8,8 @@ import static org.springframework.http.HttpStatus.GONE;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
-import io.adapterplatform.registry.auth.RequiresRole;
 import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.RequiresRole;
 import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;

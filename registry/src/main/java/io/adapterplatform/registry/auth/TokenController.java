@@ -10,6 +10,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.RequiresRole;
 import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;

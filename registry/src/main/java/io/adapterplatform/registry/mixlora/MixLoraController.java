@@ -12,10 +12,10 @@ import static org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE;
 
 import io.adapterplatform.registry.adapter.Adapters;
 import io.adapterplatform.registry.adapter.VersionViews;
-import io.adapterplatform.registry.auth.RequiresRole;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import io.adapterplatform.registry.openapi.Locations;
 import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.auth.RequiresRole;
 import io.adapterplatform.web.auth.Role;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;

@@ -1,7 +1,5 @@
-package io.adapterplatform.registry.auth;
+package io.adapterplatform.web.auth;
 
-import io.adapterplatform.web.auth.AuthFilter;
-import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.problem.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -15,7 +13,7 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * Enforces {@link RequiresRole} in the interceptor stage, which runs before the body is converted.
  */
 @Configuration(proxyBeanMethods = false)
-class RoleCheck implements WebMvcConfigurer, HandlerInterceptor {
+public class RoleCheck implements WebMvcConfigurer, HandlerInterceptor {
 
   @Override
   public void addInterceptors(InterceptorRegistry registry) {

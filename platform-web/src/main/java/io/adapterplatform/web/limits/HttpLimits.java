@@ -1,4 +1,4 @@
-package io.adapterplatform.registry.limits;
+package io.adapterplatform.web.limits;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;

@@ -1,4 +1,4 @@
-package io.adapterplatform.registry.limits;
+package io.adapterplatform.web.limits;
 
 import io.adapterplatform.web.problem.ApiException;
 import io.adapterplatform.web.problem.Problems;
@@ -21,7 +21,6 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -31,10 +30,9 @@ import tools.jackson.databind.json.JsonMapper;
  * lookup, database work or byte of the body is read; a chunked body is counted as it is read and
  * fails with 413 at the first byte past the cap, so no parser ever holds more than the cap.
  */
-@Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 100)
 @EnableConfigurationProperties(HttpLimits.class)
-class JsonBodyLimitFilter extends OncePerRequestFilter {
+public class JsonBodyLimitFilter extends OncePerRequestFilter {
 
   private final long maxBytes;
   private final JsonMapper json = JsonMapper.builder().build();

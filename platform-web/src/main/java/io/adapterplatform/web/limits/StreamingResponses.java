@@ -1,4 +1,4 @@
-package io.adapterplatform.registry.limits;
+package io.adapterplatform.web.limits;
 
 import io.adapterplatform.web.problem.ApiException;
 import java.util.List;
@@ -28,7 +28,7 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 @Configuration(proxyBeanMethods = false)
 @Order(Ordered.LOWEST_PRECEDENCE)
 @EnableConfigurationProperties(HttpLimits.class)
-class StreamingResponses implements WebMvcConfigurer {
+public class StreamingResponses implements WebMvcConfigurer {
 
   private final int max;
 

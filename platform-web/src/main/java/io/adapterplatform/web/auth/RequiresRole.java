@@ -1,6 +1,5 @@
-package io.adapterplatform.registry.auth;
+package io.adapterplatform.web.auth;
 
-import io.adapterplatform.web.auth.Role;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;

@@ -1,4 +1,4 @@
-package io.adapterplatform.registry.limits;
+package io.adapterplatform.web.limits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
