@@ -223,10 +223,18 @@ public class Downloads {
               + " do not match their sha256; nothing of "
               + "them is served");
     }
+    countServed(to - from + 1);
     if (pendingLen > 0) {
       out.write(pending, 0, pendingLen);
     }
-    meters.counter("registry.download.bytes").increment(to - from + 1);
+  }
+
+  /**
+   * Counted before the last bytes go out, so that a client that has the whole body (a scrape right
+   * after it, a test) sees the download counted.
+   */
+  private void countServed(long bytes) {
+    meters.counter("registry.download.bytes").increment(bytes);
     meters.counter("registry.downloads").increment();
   }
 
@@ -270,11 +278,12 @@ public class Downloads {
         }
         long s = Math.max(from, chunkStart);
         long e = Math.min(to + 1, chunkStart + length);
+        if (chunk == lastChunk) {
+          countServed(to - from + 1);
+        }
         out.write(buf, (int) (s - chunkStart), (int) (e - s));
       }
     }
-    meters.counter("registry.download.bytes").increment(to - from + 1);
-    meters.counter("registry.downloads").increment();
   }
 
   /** The stored bytes of a file no longer match its sha256 (found while serving them). */
