@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.adapterplatform.api.registry.client.BaseModelsApi;
 import io.adapterplatform.embedded.BackendEndpoints;
-import io.minio.MinioClient;
-import io.minio.PutObjectArgs;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -80,7 +77,10 @@ class DownloadTest extends RegistryTestBase {
             .filter(f -> f.getName().equals("adapter_model.safetensors"))
             .findFirst()
             .orElseThrow();
-    overwrite(backends, objectKey(file.getSha256()), new byte[(int) (long) file.getSize()]);
+    StoredObjects.overwrite(
+        backends,
+        StoredObjects.objectKey(jdbc, file.getSha256()),
+        new byte[(int) (long) file.getSize()]);
 
     var whole =
         problem(
@@ -134,7 +134,7 @@ class DownloadTest extends RegistryTestBase {
             .orElseThrow();
     byte[] corrupt = tokenizer.clone();
     corrupt[corrupt.length - 3] ^= 1;
-    overwrite(backends, objectKey(file.getSha256()), corrupt);
+    StoredObjects.overwrite(backends, StoredObjects.objectKey(jdbc, file.getSha256()), corrupt);
 
     var failure =
         catchThrowable(() -> get("/api/v1/base-models/" + model + "/files/tokenizer.json", null));
@@ -148,27 +148,6 @@ class DownloadTest extends RegistryTestBase {
         .as("a corrupt blob must not be served as a complete response")
         .isInstanceOf(IOException.class);
     assertThat(viaClient).isNotNull();
-  }
-
-  private String objectKey(String sha) {
-    return jdbc.sql("select object_key from blob where sha256 = ?")
-        .param(sha)
-        .query(String.class)
-        .single();
-  }
-
-  private static void overwrite(BackendEndpoints backends, String key, byte[] bytes)
-      throws Exception {
-    var s3 =
-        MinioClient.builder()
-            .endpoint(backends.s3Endpoint())
-            .credentials(backends.s3AccessKey(), backends.s3SecretKey())
-            .region(backends.s3Region())
-            .build();
-    s3.putObject(
-        PutObjectArgs.builder().bucket("adapter-registry").object(key).stream(
-                new ByteArrayInputStream(bytes), bytes.length, -1)
-            .build());
   }
 
   private HttpResponse<byte[]> get(String path, String range)

@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.adapterplatform.api.registry.client.BaseModelsApi;
 import io.adapterplatform.embedded.BackendEndpoints;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.minio.MinioClient;
-import io.minio.PutObjectArgs;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -115,7 +112,7 @@ class RangeChunksTest extends RegistryTestBase {
     String path = uploadModelWith(bytes);
     byte[] corrupt = bytes.clone();
     corrupt[CHUNK + CHUNK / 2] ^= 1;
-    overwrite(backends, objectKey(hex(sha256(bytes))), corrupt);
+    StoredObjects.overwrite(backends, StoredObjects.objectKey(jdbc, hex(sha256(bytes))), corrupt);
 
     var inTheCorruptChunk = get(path, "bytes=" + (CHUNK + 10) + "-" + (CHUNK + 20));
     var beforeIt = get(path, "bytes=10-20");
@@ -149,7 +146,7 @@ class RangeChunksTest extends RegistryTestBase {
     double read = bytesRead() - before;
     byte[] corrupt = bytes.clone();
     corrupt[0] ^= 1;
-    overwrite(backends, objectKey(sha), corrupt);
+    StoredObjects.overwrite(backends, StoredObjects.objectKey(jdbc, sha), corrupt);
     var afterCorruption = get(path, "bytes=" + CHUNK + "-" + (CHUNK + 9));
 
     assertThat(part.statusCode()).isEqualTo(206);
@@ -180,27 +177,6 @@ class RangeChunksTest extends RegistryTestBase {
   private double bytesRead() {
     var counter = meters.find("registry.download.bytes.read").counter();
     return counter == null ? 0 : counter.count();
-  }
-
-  private String objectKey(String sha) {
-    return jdbc.sql("select object_key from blob where sha256 = ?")
-        .param(sha)
-        .query(String.class)
-        .single();
-  }
-
-  private static void overwrite(BackendEndpoints backends, String key, byte[] bytes)
-      throws Exception {
-    var s3 =
-        MinioClient.builder()
-            .endpoint(backends.s3Endpoint())
-            .credentials(backends.s3AccessKey(), backends.s3SecretKey())
-            .region(backends.s3Region())
-            .build();
-    s3.putObject(
-        PutObjectArgs.builder().bucket("adapter-registry").object(key).stream(
-                new ByteArrayInputStream(bytes), bytes.length, -1)
-            .build());
   }
 
   private HttpResponse<byte[]> get(String path, String range)

@@ -11,7 +11,6 @@ import io.adapterplatform.registry.events.RegistryEvent;
 import io.adapterplatform.registry.idempotency.Idempotency;
 import io.adapterplatform.registry.problem.RegistryProblem;
 import io.adapterplatform.registry.storage.AcceptedFiles;
-import io.adapterplatform.registry.storage.BlobRows;
 import io.adapterplatform.registry.storage.Downloads;
 import io.adapterplatform.registry.storage.StagedFile;
 import io.adapterplatform.registry.storage.Uploads;
@@ -46,7 +45,6 @@ class VersionService implements VersionViews {
   private final TransactionTemplate tx;
   private final Versions versions;
   private final Uploads uploads;
-  private final BlobRows blobs;
   private final BaseModelCatalog baseModels;
   private final Downloads downloads;
   private final Outbox outbox;
@@ -59,7 +57,6 @@ class VersionService implements VersionViews {
       TransactionTemplate tx,
       Versions versions,
       Uploads uploads,
-      BlobRows blobs,
       BaseModelCatalog baseModels,
       Downloads downloads,
       Outbox outbox,
@@ -71,7 +68,6 @@ class VersionService implements VersionViews {
     this.tx = tx;
     this.versions = versions;
     this.uploads = uploads;
-    this.blobs = blobs;
     this.baseModels = baseModels;
     this.downloads = downloads;
     this.outbox = outbox;
