@@ -44,13 +44,17 @@ public final class AdapterExport {
     return switch (adapter) {
       case TrainableLora lora -> {
         LoraSpec s = lora.spec();
-        yield AdapterConfig.lora(
+        yield new AdapterConfig(
+            AdapterConfig.PEFT_LORA,
+            "CAUSAL_LM",
             baseModel,
             s.rank(),
             s.alpha(),
+            s.dropout(),
             modules(s.targets().stream().sorted().toList()),
             s.rsLora(),
-            s.dora());
+            s.dora(),
+            Optional.empty());
       }
       case TrainableMixLora mix -> {
         MixLoraSpec s = mix.spec();
@@ -67,7 +71,7 @@ public final class AdapterExport {
                 "silu",
                 s.rank(),
                 s.alpha(),
-                0.0,
+                s.dropout(),
                 false);
         yield new AdapterConfig(
             AdapterConfig.PEFT_MIXLORA,
@@ -75,7 +79,7 @@ public final class AdapterExport {
             baseModel,
             s.rank(),
             s.alpha(),
-            0.0,
+            s.dropout(),
             modules(targets),
             false,
             false,

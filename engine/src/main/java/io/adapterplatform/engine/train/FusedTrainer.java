@@ -10,6 +10,7 @@ import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.Segment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.random.RandomGenerator;
 
 /**
  * Trains several independent jobs in one step on one copy of the frozen base model (m-LoRA's batch
@@ -33,29 +34,138 @@ public final class FusedTrainer {
   }
 
   /**
-   * One optimizer step of every job in {@code jobs}, fused in one forward and one backward pass.
+   * One optimizer step of every job in {@code jobs}, fused: each forward and backward pass carries
+   * the rows of every job that still has a micro-batch to run in this step (a job with gradient
+   * accumulation a takes part in a passes; gradients add up across passes), then every job's
+   * optimizer steps once.
    */
   public List<StepReport> step(List<TrainingJob> jobs) {
     if (jobs.isEmpty()) {
       throw new IllegalArgumentException("a fused step needs at least one job");
     }
+    int count = jobs.size();
+    // Every micro-batch of the step is drawn first: a job's loss is normalised by the completion
+    // tokens of all its micro-batches, so that accumulating them equals one big batch.
+    List<List<List<TrainingExample>>> micro = new ArrayList<>(count);
+    int[] counted = new int[count];
+    int passes = 0;
+    for (int j = 0; j < count; j++) {
+      TrainingJob job = jobs.get(j);
+      List<List<TrainingExample>> batches = new ArrayList<>();
+      for (int m = 0; m < job.gradientAccumulation(); m++) {
+        List<TrainingExample> batch = job.nextBatch();
+        batches.add(batch);
+        for (TrainingExample ex : batch) {
+          counted[j] += ex.completionTokens();
+        }
+      }
+      micro.add(batches);
+      passes = Math.max(passes, batches.size());
+    }
+    double[] lmLoss = new double[count];
+    double[] auxLoss = new double[count];
+    int[] tokens = new int[count];
+    for (int m = 0; m < passes; m++) {
+      List<Integer> active = new ArrayList<>();
+      List<Member> members = new ArrayList<>();
+      for (int j = 0; j < count; j++) {
+        if (m < micro.get(j).size()) {
+          TrainingJob job = jobs.get(j);
+          active.add(j);
+          members.add(
+              new Member(
+                  job.adapter(),
+                  micro.get(j).get(m),
+                  counted[j],
+                  micro.get(j).size(),
+                  job.jitter(m),
+                  job.dropout(m)));
+        }
+      }
+      PassResult result = pass(members, true);
+      for (int i = 0; i < active.size(); i++) {
+        int j = active.get(i);
+        lmLoss[j] += result.lmLoss[i];
+        auxLoss[j] += result.auxLoss[i];
+        tokens[j] += result.rows[i];
+      }
+    }
+    List<StepReport> reports = new ArrayList<>(count);
+    for (int j = 0; j < count; j++) {
+      AdamW.StepStats stats = jobs.get(j).optimizer().step();
+      reports.add(
+          new StepReport(
+              jobs.get(j).id(),
+              stats.step(),
+              lmLoss[j],
+              auxLoss[j],
+              stats.learningRate(),
+              stats.gradNorm(),
+              tokens[j]));
+    }
+    return reports;
+  }
+
+  /**
+   * The causal-LM loss of {@code job}'s adapter on {@code examples} (the mean NLL over all their
+   * completion tokens, as {@link CausalLmLoss}), without dropout or jitter and without touching the
+   * job's parameters, gradients, optimizer or data order. Taken in chunks of the job's batch size.
+   */
+  public double evalLoss(TrainingJob job, List<TrainingExample> examples) {
+    if (examples.isEmpty()) {
+      throw new IllegalArgumentException("an eval loss needs at least one example");
+    }
+    int counted = 0;
+    for (TrainingExample ex : examples) {
+      counted += ex.completionTokens();
+    }
+    double loss = 0;
+    int chunk = job.batchSize() * job.gradientAccumulation();
+    for (int from = 0; from < examples.size(); from += chunk) {
+      List<TrainingExample> part = examples.subList(from, Math.min(examples.size(), from + chunk));
+      loss +=
+          pass(List.of(new Member(job.adapter(), part, counted, 1, null, null)), false).lmLoss[0];
+    }
+    return loss;
+  }
+
+  /**
+   * One job's share of a pass.
+   *
+   * @param counted the completion tokens the job's loss is normalised by (all its micro-batches)
+   * @param microBatches the job's micro-batches in this step: its load-balance loss is averaged
+   *     over them
+   * @param jitter null: no jitter
+   * @param dropout null: no dropout
+   */
+  private record Member(
+      TrainableAdapter adapter,
+      List<TrainingExample> batch,
+      int counted,
+      int microBatches,
+      RandomGenerator jitter,
+      RandomGenerator dropout) {}
+
+  private record PassResult(double[] lmLoss, double[] auxLoss, int[] rows) {}
+
+  /**
+   * One forward pass over the members' rows; with {@code train}, also the backward pass (gradients
+   * add to what earlier passes of the step left).
+   */
+  private PassResult pass(List<Member> members, boolean train) {
     List<Integer> tokenList = new ArrayList<>();
     List<Segment> segments = new ArrayList<>();
     List<JobsHook.Slice> slices = new ArrayList<>();
     List<long[]> targetsPerJob = new ArrayList<>();
     List<float[]> weightsPerJob = new ArrayList<>();
-    for (TrainingJob job : jobs) {
+    for (Member member : members) {
       int start = tokenList.size();
-      List<TrainingExample> batch = job.nextBatch();
-      int counted = 0;
-      for (TrainingExample ex : batch) {
-        counted += ex.completionTokens();
-      }
-      int rows = batch.stream().mapToInt(ex -> ex.tokens().length).sum();
+      int counted = member.counted();
+      int rows = member.batch().stream().mapToInt(ex -> ex.tokens().length).sum();
       long[] targets = new long[rows];
       float[] weights = new float[rows]; // 1/count on rows whose next token is a completion token
       int r = 0;
-      for (TrainingExample ex : batch) {
+      for (TrainingExample ex : member.batch()) {
         int[] t = ex.tokens();
         segments.add(Segment.of(t.length));
         for (int i = 0; i < t.length; i++, r++) {
@@ -68,63 +178,70 @@ public final class FusedTrainer {
       }
       targetsPerJob.add(targets);
       weightsPerJob.add(weights);
+      TrainableAdapter adapter = member.adapter();
       boolean jitter =
-          job.adapter() instanceof TrainableMixLora mix && mix.spec().jitterNoise() > 0;
+          train && adapter instanceof TrainableMixLora mix && mix.spec().jitterNoise() > 0;
+      boolean dropout = train && adapter.dropout() > 0;
       slices.add(
-          new JobsHook.Slice(start, tokenList.size(), job.adapter(), jitter ? job.jitter() : null));
+          new JobsHook.Slice(
+              start,
+              tokenList.size(),
+              adapter,
+              jitter ? member.jitter() : null,
+              dropout ? member.dropout() : null));
     }
     int n = tokenList.size();
     int[] tokens = tokenList.stream().mapToInt(Integer::intValue).toArray();
     long[] targets = new long[n];
     float[] weights = new float[n];
-    for (int j = 0, at = 0; j < jobs.size(); at += targetsPerJob.get(j).length, j++) {
+    for (int j = 0, at = 0; j < members.size(); at += targetsPerJob.get(j).length, j++) {
       System.arraycopy(targetsPerJob.get(j), 0, targets, at, targetsPerJob.get(j).length);
       System.arraycopy(weightsPerJob.get(j), 0, weights, at, weightsPerJob.get(j).length);
     }
 
-    double[] lmLoss = new double[jobs.size()];
-    double[] auxLoss = new double[jobs.size()];
+    double[] lmLoss = new double[members.size()];
+    double[] auxLoss = new double[members.size()];
+    int[] rows = new int[members.size()];
     try (NDManager step = model.manager().newSubManager()) {
       var hook = new JobsHook(slices);
-      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+      GradientCollector collector = train ? Engine.getInstance().newGradientCollector() : null;
+      try {
         NDArray logits = model.forward(step, tokens, segments, hook); // [n, vocab]
         NDArray nll =
             logits.logSoftmax(-1).gather(step.create(targets, new Shape(n, 1)), 1).neg().reshape(n);
         NDArray weighted = nll.mul(step.create(weights)); // Σ over a job's rows is its mean loss
-        NDArray total = weighted.sum();
-        for (int j = 0; j < jobs.size(); j++) {
-          JobsHook.Slice s = slices.get(j);
-          if (s.adapter instanceof TrainableMixLora mix && !s.routerLogits.isEmpty()) {
-            NDArray aux =
-                LoadBalanceLoss.loss(
-                    s.routerLogits, null, mix.spec().topK(), mix.spec().auxLossCoef());
-            auxLoss[j] = aux.toType(DataType.FLOAT64, false).getDouble();
-            total = total.add(aux);
+        if (train) {
+          NDArray total = weighted.sum();
+          for (int j = 0; j < members.size(); j++) {
+            JobsHook.Slice s = slices.get(j);
+            if (s.adapter instanceof TrainableMixLora mix && !s.routerLogits.isEmpty()) {
+              NDArray aux =
+                  LoadBalanceLoss.loss(
+                      s.routerLogits, null, mix.spec().topK(), mix.spec().auxLossCoef());
+              int parts = members.get(j).microBatches();
+              if (parts > 1) {
+                aux = aux.mul(Step.scalar(aux, 1f / parts));
+              }
+              auxLoss[j] = aux.toType(DataType.FLOAT64, false).getDouble();
+              total = total.add(aux);
+            }
           }
+          collector.backward(total);
         }
-        collector.backward(total);
         float[] perRow = weighted.stopGradient().toFloatArray();
-        for (int j = 0; j < jobs.size(); j++) {
-          for (int r = slices.get(j).start; r < slices.get(j).end; r++) {
+        for (int j = 0; j < members.size(); j++) {
+          JobsHook.Slice s = slices.get(j);
+          for (int r = s.start; r < s.end; r++) {
             lmLoss[j] += perRow[r];
           }
+          rows[j] = s.end - s.start;
+        }
+      } finally {
+        if (collector != null) {
+          collector.close();
         }
       }
     }
-    List<StepReport> reports = new ArrayList<>(jobs.size());
-    for (int j = 0; j < jobs.size(); j++) {
-      JobsHook.Slice s = slices.get(j);
-      AdamW.StepStats stats = jobs.get(j).optimizer().step();
-      reports.add(
-          new StepReport(
-              jobs.get(j).id(),
-              stats.step(),
-              lmLoss[j],
-              auxLoss[j],
-              stats.learningRate(),
-              stats.gradNorm(),
-              s.end - s.start));
-    }
-    return reports;
+    return new PassResult(lmLoss, auxLoss, rows);
   }
 }

@@ -9,7 +9,7 @@ import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.LayerWeights;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * The adapter hook of a fused training step: the rows of each job are one contiguous range, and
@@ -25,15 +25,27 @@ final class JobsHook implements AdapterHook {
     final int start;
     final int end;
     final TrainableAdapter adapter;
-    final SplittableRandom jitter; // null: no jitter (inference, or ε = 0)
+    final RandomGenerator jitter; // null: no jitter (evaluation, or ε = 0)
+    final RandomGenerator dropout; // null: no dropout (evaluation, or p = 0)
     final List<NDArray> routerLogits =
         new ArrayList<>(); // one [rows, experts] per layer, MixLoRA only
 
-    Slice(int start, int end, TrainableAdapter adapter, SplittableRandom jitter) {
+    Slice(
+        int start,
+        int end,
+        TrainableAdapter adapter,
+        RandomGenerator jitter,
+        RandomGenerator dropout) {
       this.start = start;
       this.end = end;
       this.adapter = adapter;
       this.jitter = jitter;
+      this.dropout = dropout;
+    }
+
+    /** This job's LoRA input on {@code rows} (its own rows of x): x after its dropout. */
+    NDArray loraInput(NDArray rows) {
+      return Dropout.apply(rows, adapter.dropout(), dropout);
     }
 
     NDArray of(NDArray rows) {
@@ -61,7 +73,8 @@ final class JobsHook implements AdapterHook {
       return base;
     }
     if (slices.size() == 1) {
-      return slices.get(0).adapter.linear(layer, p, x, base, w);
+      Slice s = slices.get(0);
+      return s.adapter.linear(layer, p, x, s.loraInput(x), base, w);
     }
     NDArray grouped = grouped(layer, p, x, base);
     if (grouped != null) {
@@ -70,7 +83,12 @@ final class JobsHook implements AdapterHook {
     NDList parts = new NDList(slices.size());
     for (Slice s : slices) {
       NDArray rows = s.of(base);
-      parts.add(s.adapter.adapts(layer, p) ? s.adapter.linear(layer, p, s.of(x), rows, w) : rows);
+      if (s.adapter.adapts(layer, p)) {
+        NDArray own = s.of(x);
+        parts.add(s.adapter.linear(layer, p, own, s.loraInput(own), rows, w));
+      } else {
+        parts.add(rows);
+      }
     }
     return NDArrays.concat(parts, 0);
   }
@@ -101,7 +119,27 @@ final class JobsHook implements AdapterHook {
     if (jobsLora == null) {
       jobsLora = new JobsLora(slices.get(slices.size() - 1).end);
     }
-    return base.add(jobsLora.delta(layer, p, x, parts, key, parts.size() == slices.size()));
+    return base.add(
+        jobsLora.delta(
+            layer, p, loraInput(layer, p, x), parts, key, parts.size() == slices.size()));
+  }
+
+  /**
+   * x with each adapting job's dropout on its own rows (x itself when no job drops): each job draws
+   * its mask for its own rows only, as it would alone.
+   */
+  private NDArray loraInput(int layer, Projection p, NDArray x) {
+    boolean anyDropout =
+        slices.stream().anyMatch(s -> s.dropout != null && s.adapter.adapts(layer, p));
+    if (!anyDropout) {
+      return x;
+    }
+    NDList parts = new NDList(slices.size());
+    for (Slice s : slices) {
+      NDArray own = s.of(x);
+      parts.add(s.adapter.adapts(layer, p) ? s.loraInput(own) : own);
+    }
+    return NDArrays.concat(parts, 0);
   }
 
   @Override
@@ -126,7 +164,7 @@ final class JobsHook implements AdapterHook {
     NDList parts = new NDList(slices.size());
     for (Slice s : slices) {
       if (s.adapter instanceof TrainableMixLora mix) {
-        parts.add(mix.ffn(layer, s.of(x), s.of(g), s.of(u), w, s.routerLogits));
+        parts.add(mix.ffn(layer, s.of(x), s.of(g), s.of(u), w, s.routerLogits, s.dropout));
       } else {
         parts.add(s.of(dense));
       }

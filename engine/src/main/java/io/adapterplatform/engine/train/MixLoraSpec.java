@@ -16,6 +16,9 @@ import java.util.Set;
  * @param auxLossCoef {@code router_aux_loss_coef}
  * @param jitterNoise ε of the training-time input jitter (0: none)
  * @param attentionTargets attention projections with a plain LoRA (may be empty)
+ * @param dropout {@code lora_dropout} of the attention LoRAs and of every expert LoRA (the
+ *     reference's expert LoRAs take the adapter's dropout): applied to each LoRA's own input, never
+ *     to the router's or the base projections' input; 0 turns it off
  */
 public record MixLoraSpec(
     int experts,
@@ -25,9 +28,35 @@ public record MixLoraSpec(
     double routerInitRange,
     float auxLossCoef,
     float jitterNoise,
-    Set<Projection> attentionTargets) {
+    Set<Projection> attentionTargets,
+    double dropout) {
+
+  /** Without dropout. */
+  public MixLoraSpec(
+      int experts,
+      int topK,
+      int rank,
+      double alpha,
+      double routerInitRange,
+      float auxLossCoef,
+      float jitterNoise,
+      Set<Projection> attentionTargets) {
+    this(
+        experts,
+        topK,
+        rank,
+        alpha,
+        routerInitRange,
+        auxLossCoef,
+        jitterNoise,
+        attentionTargets,
+        0.0);
+  }
 
   public MixLoraSpec {
+    if (!(dropout >= 0 && dropout < 1)) {
+      throw new IllegalArgumentException("MixLoRA dropout must be in [0, 1), got " + dropout);
+    }
     if (experts <= 0 || topK <= 0 || topK > experts) {
       throw new IllegalArgumentException(
           "MixLoRA needs 0 < top_k <= num_experts, got top_k " + topK + " of " + experts);
@@ -45,6 +74,12 @@ public record MixLoraSpec(
             "MixLoRA attention targets must be attention projections, got " + p.module());
       }
     }
+  }
+
+  /** This spec with dropout probability {@code p}. */
+  public MixLoraSpec withDropout(double p) {
+    return new MixLoraSpec(
+        experts, topK, rank, alpha, routerInitRange, auxLossCoef, jitterNoise, attentionTargets, p);
   }
 
   public double scaling() {

@@ -1,7 +1,7 @@
 package io.adapterplatform.engine.train;
 
 import ai.djl.ndarray.NDArray;
-import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * MixLoRA router jitter: during training the router's input is multiplied element-wise by noise
@@ -15,7 +15,7 @@ public final class RouterJitter {
   private RouterJitter() {}
 
   /** The noise factors for {@code count} elements, in row-major order. */
-  public static float[] noise(SplittableRandom rng, float epsilon, int count) {
+  public static float[] noise(RandomGenerator rng, float epsilon, int count) {
     float[] out = new float[count];
     for (int i = 0; i < count; i++) {
       out[i] = (float) (1.0 - epsilon + 2.0 * epsilon * rng.nextDouble());
@@ -24,7 +24,7 @@ public final class RouterJitter {
   }
 
   /** {@code x · u}, u ~ U(1 - ε, 1 + ε) per element; x unchanged (same array) when ε is 0. */
-  public static NDArray apply(NDArray x, float epsilon, SplittableRandom rng) {
+  public static NDArray apply(NDArray x, float epsilon, RandomGenerator rng) {
     if (epsilon <= 0f) {
       return x;
     }

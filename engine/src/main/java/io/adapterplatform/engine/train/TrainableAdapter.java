@@ -28,5 +28,17 @@ public sealed interface TrainableAdapter permits TrainableLora, TrainableMixLora
    * product {@code base} = x·Wᵀ [rows, out] and W [out, in]. Returns {@code base} itself where
    * nothing adapts.
    */
-  NDArray linear(int layer, Projection p, NDArray x, NDArray base, NDArray w);
+  default NDArray linear(int layer, Projection p, NDArray x, NDArray base, NDArray w) {
+    return linear(layer, p, x, x, base, w);
+  }
+
+  /**
+   * As {@link #linear(int, Projection, NDArray, NDArray, NDArray)}, with {@code loraInput} the
+   * adapter's own input: {@code x} after this job's dropout ({@code x} itself without dropout). The
+   * frozen product {@code base} always sees the undropped x, as in PEFT.
+   */
+  NDArray linear(int layer, Projection p, NDArray x, NDArray loraInput, NDArray base, NDArray w);
+
+  /** The dropout probability of this adapter's LoRA inputs (0: none). */
+  double dropout();
 }

@@ -91,20 +91,31 @@ public final class TrainableLora implements TrainableAdapter {
   }
 
   @Override
-  public NDArray linear(int layer, Projection p, NDArray x, NDArray base, NDArray w) {
+  public double dropout() {
+    return spec.dropout();
+  }
+
+  /**
+   * With dropout ({@code loraInput} ≠ x) DoRA follows PEFT's {@code DoraLinearLayer}: {@code y = W
+   * x + (m/‖W + s·BA‖ − 1)·W x_d + m/‖W + s·BA‖ · s·B A x_d}; without, both reduce to {@code m/‖W +
+   * s·BA‖ · (W x + s·B A x)}.
+   */
+  @Override
+  public NDArray linear(
+      int layer, Projection p, NDArray x, NDArray loraInput, NDArray base, NDArray w) {
     int i = p.ordinal();
     if (a[layer][i] == null) {
       return base;
     }
     float s = (float) spec.scaling();
-    // s·B A x, [rows, out]
+    // s·B A x_d, [rows, out]
     NDArray delta =
-        x.matMul(Step.transposed(a[layer][i], x))
+        loraInput
+            .matMul(Step.transposed(a[layer][i], x))
             .matMul(Step.transposed(b[layer][i], x))
             .mul(Step.scalar(x, s));
-    NDArray out = base.add(delta);
     if (magnitude[layer][i] == null) {
-      return out;
+      return base.add(delta);
     }
     // DoRA: m / ‖W + s·B A‖ (row norm, detached as in PEFT), [out]
     NDArray norm =
@@ -113,7 +124,11 @@ public final class TrainableLora implements TrainableAdapter {
             .add(w)
             .norm(new int[] {1})
             .stopGradient();
-    return out.mul(magnitude[layer][i]).div(norm);
+    if (loraInput == x) {
+      return base.add(delta).mul(magnitude[layer][i]).div(norm);
+    }
+    NDArray droppedBase = loraInput.matMul(Step.transposed(w, x));
+    return base.add(droppedBase.add(delta).mul(magnitude[layer][i]).div(norm).sub(droppedBase));
   }
 
   NDArray a(int layer, Projection p) {

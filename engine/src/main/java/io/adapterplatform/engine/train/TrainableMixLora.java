@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * A trainable MixLoRA: per layer a router Wg [experts, hidden] and, per expert, LoRAs on gate, up
@@ -79,7 +80,8 @@ public final class TrainableMixLora implements TrainableAdapter {
                     spec.alpha(),
                     false,
                     false,
-                    EnumSet.copyOf(spec.attentionTargets())),
+                    EnumSet.copyOf(spec.attentionTargets()),
+                    spec.dropout()),
                 rng,
                 manager,
                 "mixlora.layers.");
@@ -120,8 +122,14 @@ public final class TrainableMixLora implements TrainableAdapter {
   }
 
   @Override
-  public NDArray linear(int layer, Projection p, NDArray x, NDArray base, NDArray w) {
-    return adapts(layer, p) ? attention.linear(layer, p, x, base, w) : base;
+  public NDArray linear(
+      int layer, Projection p, NDArray x, NDArray loraInput, NDArray base, NDArray w) {
+    return adapts(layer, p) ? attention.linear(layer, p, x, loraInput, base, w) : base;
+  }
+
+  @Override
+  public double dropout() {
+    return spec.dropout();
   }
 
   /**
@@ -132,9 +140,19 @@ public final class TrainableMixLora implements TrainableAdapter {
    *     batch
    * @param routerLogitsSink receives this layer's router logits [rows, experts] for the
    *     load-balance loss
+   * @param dropout the job's dropout generator for this pass, null without dropout (evaluation): as
+   *     in the reference, each expert LoRA drops its own input (gate and up independently, down on
+   *     the expert's hidden state), masks drawn expert by expert in the order gate, up, down
    */
   NDArray ffn(
-      int layer, NDArray x, NDArray g, NDArray u, LayerWeights w, List<NDArray> routerLogitsSink) {
+      int layer,
+      NDArray x,
+      NDArray g,
+      NDArray u,
+      LayerWeights w,
+      List<NDArray> routerLogitsSink,
+      RandomGenerator dropout) {
+    double pDrop = spec.dropout();
     int rows = Math.toIntExact(x.getShape().get(0));
     int experts = spec.experts();
     int k = spec.topK();
@@ -177,14 +195,19 @@ public final class TrainableMixLora implements TrainableAdapter {
       long[] slots = slotOf.get(e).stream().mapToLong(Integer::longValue).toArray();
       NDArray rowIndex = manager.create(idx);
       NDArray xe = x.get(new NDIndex("{}", rowIndex));
-      NDArray ge = g.get(new NDIndex("{}", rowIndex)).add(lora(xe, layer, e, 0, s));
-      NDArray ue = u.get(new NDIndex("{}", rowIndex)).add(lora(xe, layer, e, 1, s));
+      NDArray ge =
+          g.get(new NDIndex("{}", rowIndex))
+              .add(lora(Dropout.apply(xe, pDrop, dropout), layer, e, 0, s));
+      NDArray ue =
+          u.get(new NDIndex("{}", rowIndex))
+              .add(lora(Dropout.apply(xe, pDrop, dropout), layer, e, 1, s));
       NDArray we = weights.get(new NDIndex("{}", manager.create(slots))); // [n_e, 1]
-      NDArray he = AdapterHook.silu(ge).mul(ue).mul(we); // w_j h_j, [n_e, intermediate]
+      // w_j h_j, [n_e, intermediate]; dropping w_j h_j equals w_j times dropped h_j (same mask)
+      NDArray he = AdapterHook.silu(ge).mul(ue).mul(we);
       // scatter back to the job's rows with a one-hot [rows, n_e] matrix (differentiable index-add)
       NDArray scatter = oneHotColumns(manager, idx, rows);
       NDArray hPart = scatter.matMul(he);
-      NDArray dPart = scatter.matMul(lora(he, layer, e, 2, s));
+      NDArray dPart = scatter.matMul(lora(Dropout.apply(he, pDrop, dropout), layer, e, 2, s));
       mixed = mixed == null ? hPart : mixed.add(hPart);
       downDelta = downDelta == null ? dPart : downDelta.add(dPart);
     }

@@ -5,11 +5,18 @@ import io.adapterplatform.engine.model.BaseModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
 
 /**
  * One fine-tuning job: its own adapter parameters, optimizer, schedule and data order, all derived
  * from its seed. Jobs share only the frozen base model; a job behaves the same whether it trains
  * alone or fused with others in a {@link FusedTrainer} step.
+ *
+ * <p>Randomness: the data order of epoch e, and the dropout masks and jitter noise of optimizer
+ * step t (micro-batch m), each come from a generator seeded by a function of (the job's seed, e) or
+ * (seed, t, m). Nothing depends on how many numbers were drawn before, so a job's position (step,
+ * epoch, index in the epoch) is its whole random state: a resumed job draws exactly what it would
+ * have drawn, and fusion with other jobs changes nothing.
  */
 public final class TrainingJob implements AutoCloseable {
 
@@ -19,9 +26,12 @@ public final class TrainingJob implements AutoCloseable {
   private final AdamW optimizer;
   private final List<TrainingExample> data;
   private final int batchSize;
-  private final SplittableRandom order;
-  private final SplittableRandom jitter;
+  private final int gradientAccumulation;
+  private final long orderSeed;
+  private final long jitterSeed;
+  private final long dropoutSeed;
   private final int[] permutation;
+  private int epoch;
   private int cursor;
 
   private TrainingJob(
@@ -41,10 +51,12 @@ public final class TrainingJob implements AutoCloseable {
         new AdamW(adapter.parameters(), config.optimizer(), config.schedule(), manager);
     this.data = List.copyOf(data);
     this.batchSize = config.batchSize();
-    this.order = root.split();
-    this.jitter = root.split();
+    this.gradientAccumulation = config.gradientAccumulation();
+    this.orderSeed = root.nextLong();
+    this.jitterSeed = root.nextLong();
+    this.dropoutSeed = root.nextLong();
     this.permutation = new int[data.size()];
-    reshuffle();
+    startEpoch(0);
   }
 
   /** A LoRA or DoRA job. */
@@ -85,8 +97,34 @@ public final class TrainingJob implements AutoCloseable {
     return optimizer;
   }
 
-  SplittableRandom jitter() {
-    return jitter;
+  /** Sequences per micro-batch. */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** Micro-batches per optimizer step. */
+  public int gradientAccumulation() {
+    return gradientAccumulation;
+  }
+
+  /** The current epoch (0-based): the number of times the data order has wrapped around. */
+  public int epoch() {
+    return epoch;
+  }
+
+  /** Examples of the current epoch already taken (the position in this epoch's order). */
+  public int indexInEpoch() {
+    return cursor;
+  }
+
+  /** The jitter generator of micro-batch {@code micro} of the coming optimizer step. */
+  RandomGenerator jitter(int micro) {
+    return new SplittableRandom(Seeds.mix(jitterSeed, optimizer.stepsTaken(), micro));
+  }
+
+  /** The dropout generator of micro-batch {@code micro} of the coming optimizer step. */
+  RandomGenerator dropout(int micro) {
+    return new SplittableRandom(Seeds.mix(dropoutSeed, optimizer.stepsTaken(), micro));
   }
 
   /** The next {@code batchSize} examples in this job's seeded order, reshuffled at every epoch. */
@@ -94,23 +132,26 @@ public final class TrainingJob implements AutoCloseable {
     List<TrainingExample> batch = new ArrayList<>(batchSize);
     for (int i = 0; i < batchSize; i++) {
       if (cursor == permutation.length) {
-        reshuffle();
+        startEpoch(epoch + 1);
       }
       batch.add(data.get(permutation[cursor++]));
     }
     return batch;
   }
 
-  private void reshuffle() {
+  /** The order of epoch {@code e}: a Fisher–Yates shuffle from a generator seeded by (seed, e). */
+  private void startEpoch(int e) {
+    var rng = new SplittableRandom(Seeds.mix(orderSeed, e, 0));
     for (int i = 0; i < permutation.length; i++) {
       permutation[i] = i;
     }
-    for (int i = permutation.length - 1; i > 0; i--) { // Fisher–Yates
-      int j = order.nextInt(i + 1);
+    for (int i = permutation.length - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
       int t = permutation[i];
       permutation[i] = permutation[j];
       permutation[j] = t;
     }
+    epoch = e;
     cursor = 0;
   }
 

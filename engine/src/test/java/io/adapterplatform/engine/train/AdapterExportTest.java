@@ -108,7 +108,7 @@ class AdapterExportTest {
       try (NDManager step = model.manager().newSubManager();
           AdapterPool pool = AdapterPool.of(model, List.of(back.weights()))) {
         var training =
-            new JobsHook(List.of(new JobsHook.Slice(0, tokens.length, job.adapter(), null)));
+            new JobsHook(List.of(new JobsHook.Slice(0, tokens.length, job.adapter(), null, null)));
         double[] expected =
             Float64.of(model.forward(step, tokens, List.of(Segment.of(tokens.length)), training));
         double[] served =

@@ -52,10 +52,16 @@ class FusedTrainerTest {
    * jitter.
    */
   static List<Function<BaseModel, TrainingJob>> threeJobs() {
-    var lora = LoraSpec.qv(4, 8);
-    var dora = new LoraSpec(2, 4, true, true, EnumSet.allOf(Projection.class));
+    return threeJobs(0.0);
+  }
+
+  /** {@link #threeJobs()} with LoRA dropout {@code dropout} in each. */
+  static List<Function<BaseModel, TrainingJob>> threeJobs(double dropout) {
+    var lora = LoraSpec.qv(4, 8).withDropout(dropout);
+    var dora = new LoraSpec(2, 4, true, true, EnumSet.allOf(Projection.class), dropout);
     var mix =
-        new MixLoraSpec(4, 2, 2, 4, 0.5, 0.01f, 0.05f, EnumSet.of(Projection.Q, Projection.O));
+        new MixLoraSpec(4, 2, 2, 4, 0.5, 0.01f, 0.05f, EnumSet.of(Projection.Q, Projection.O))
+            .withDropout(dropout);
     return List.of(
         m ->
             TrainingJob.lora(
@@ -142,6 +148,40 @@ class FusedTrainerTest {
   }
 
   /**
+   * Dropout > 0 (LoRA, DoRA, and MixLoRA's attention and expert LoRAs): each job's masks come from
+   * its own seeded generator, so fused equals alone; and dropout really changes the result.
+   */
+  @Test
+  void jobsWithDropoutFusedEndWhereTheyWouldAlone() {
+    List<Function<BaseModel, TrainingJob>> makers = threeJobs(0.1);
+    assertFusedEqualsAlone(makers, 3);
+
+    var trainer = new FusedTrainer(model);
+    for (int j = 0; j < makers.size(); j++) {
+      try (TrainingJob dropped = makers.get(j).apply(model);
+          TrainingJob plain = threeJobs().get(j).apply(model)) {
+        for (int s = 0; s < 2; s++) {
+          trainer.step(List.of(dropped));
+          trainer.step(List.of(plain));
+        }
+        double differs = 0;
+        Map<String, double[]> a = snapshot(dropped);
+        Map<String, double[]> b = snapshot(plain);
+        for (String name : a.keySet()) {
+          differs = Math.max(differs, Float64.maxRelativeError(a.get(name), b.get(name)));
+        }
+        assertThat(differs).as(dropped.id()).isGreaterThan(1e-4);
+      }
+    }
+  }
+
+  /** Equal plain LoRA jobs, one with dropout: the grouped block-diagonal form drops per job. */
+  @Test
+  void groupedLoraJobsWithDropoutEndWhereTheyWouldAlone() {
+    assertFusedEqualsAlone(equalLoraJobs(0.2), 3);
+  }
+
+  /**
    * Plain LoRA jobs with equal rows and ranks on every projection: the block-diagonal grouped form.
    */
   @Test
@@ -159,11 +199,16 @@ class FusedTrainerTest {
   }
 
   static List<Function<BaseModel, TrainingJob>> equalLoraJobs() {
+    return equalLoraJobs(0.0);
+  }
+
+  /** {@link #equalLoraJobs()}, the second job with LoRA dropout {@code dropoutOfSecond}. */
+  static List<Function<BaseModel, TrainingJob>> equalLoraJobs(double dropoutOfSecond) {
     var all = LoraSpec.all(4, 8);
     var rs = new LoraSpec(4, 4, true, false, EnumSet.allOf(Projection.class));
     List<Function<BaseModel, TrainingJob>> makers = new ArrayList<>();
     for (int j = 0; j < 3; j++) {
-      var spec = j == 1 ? rs : all;
+      var spec = j == 1 ? rs.withDropout(dropoutOfSecond) : all;
       long seed = 20 + j;
       makers.add(
           m ->
