@@ -83,6 +83,29 @@ public final class AdamW {
     return step;
   }
 
+  /** The parameters, in the optimizer's order. */
+  List<NDArray> parameters() {
+    return params;
+  }
+
+  /** The first moments (PyTorch's {@code exp_avg}), in parameter order: live arrays. */
+  List<NDArray> firstMoments() {
+    return firstMoments;
+  }
+
+  /** The second moments ({@code exp_avg_sq}), in parameter order: live arrays. */
+  List<NDArray> secondMoments() {
+    return secondMoments;
+  }
+
+  /** Sets the count of steps taken (on resume, with the moments restored). */
+  void restoreSteps(int steps) {
+    if (steps < 0) {
+      throw new IllegalArgumentException("steps taken cannot be negative, got " + steps);
+    }
+    this.step = steps;
+  }
+
   /** The global L2 norm of the current gradients (one host read for all parameters). */
   public double gradientNorm() {
     try (NDManager scratch = params.get(0).getManager().newSubManager()) {

@@ -25,6 +25,7 @@ public final class TrainingJob implements AutoCloseable {
   private final TrainableAdapter adapter;
   private final AdamW optimizer;
   private final List<TrainingExample> data;
+  private final long seed;
   private final int batchSize;
   private final int gradientAccumulation;
   private final long orderSeed;
@@ -50,6 +51,7 @@ public final class TrainingJob implements AutoCloseable {
     this.optimizer =
         new AdamW(adapter.parameters(), config.optimizer(), config.schedule(), manager);
     this.data = List.copyOf(data);
+    this.seed = config.seed();
     this.batchSize = config.batchSize();
     this.gradientAccumulation = config.gradientAccumulation();
     this.orderSeed = root.nextLong();
@@ -95,6 +97,46 @@ public final class TrainingJob implements AutoCloseable {
 
   public AdamW optimizer() {
     return optimizer;
+  }
+
+  /** The seed every random choice of this job derives from. */
+  public long seed() {
+    return seed;
+  }
+
+  /** Training examples (one epoch). */
+  public int examples() {
+    return data.size();
+  }
+
+  /** Writes this job's whole training state into a {@link JobCheckpoint}. */
+  public JobCheckpoint checkpoint() {
+    return JobCheckpoint.of(this);
+  }
+
+  /**
+   * Sets this job's state to {@code checkpoint}'s: afterwards it trains on exactly as the job that
+   * wrote the checkpoint would have. The job must have been built as that one was (same id, kind,
+   * spec, seed and data).
+   */
+  public void restore(JobCheckpoint checkpoint) {
+    checkpoint.restoreInto(this);
+  }
+
+  /** Moves the data order to {@code index} of epoch {@code e} (on resume). */
+  void restorePosition(int e, int index) {
+    if (e < 0 || index < 0 || index > permutation.length) {
+      throw new IllegalArgumentException(
+          "position "
+              + index
+              + " of epoch "
+              + e
+              + " is outside "
+              + permutation.length
+              + " examples");
+    }
+    startEpoch(e);
+    cursor = index;
   }
 
   /** Sequences per micro-batch. */
