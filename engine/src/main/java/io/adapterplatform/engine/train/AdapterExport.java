@@ -10,6 +10,7 @@ import io.adapterplatform.engine.adapter.LoraPair;
 import io.adapterplatform.engine.adapter.MixLora;
 import io.adapterplatform.engine.adapter.ModuleKey;
 import io.adapterplatform.engine.format.AdapterConfig;
+import io.adapterplatform.engine.format.AdapterKeys;
 import io.adapterplatform.engine.format.DType;
 import io.adapterplatform.engine.format.Projection;
 import java.nio.file.Path;
@@ -34,9 +35,39 @@ public final class AdapterExport {
    */
   public static AdapterCheckpoint write(TrainableAdapter adapter, String baseModel, Path dir) {
     AdapterCheckpoint checkpoint =
-        AdapterCheckpoint.of(config(adapter, baseModel), weights(adapter), DType.F32);
+        adapter instanceof TrainableMixLora mix && mix.routerOnly()
+            ? routerTrained(mix)
+            : AdapterCheckpoint.of(config(adapter, baseModel), weights(adapter), DType.F32);
     checkpoint.write(dir);
     return checkpoint;
+  }
+
+  /**
+   * A ROUTER job's result: the input's config and tensors with the trained routers (F32, the
+   * precision they trained in); every other tensor keeps the input's values and dtype, so its bytes
+   * are the input's (widening F16/BF16 to F32 and rounding back is exact).
+   */
+  private static AdapterCheckpoint routerTrained(TrainableMixLora mix) {
+    AdapterCheckpoint source = mix.source();
+    MixLora in = (MixLora) source.weights();
+    Map<Integer, float[]> routers = new LinkedHashMap<>();
+    Map<String, DType> dtypes = new LinkedHashMap<>(source.dtypes());
+    for (int l = 0; l < mix.layers(); l++) {
+      routers.put(l, floats(mix.router(l)));
+      dtypes.put(AdapterKeys.mixloraRouter(l), DType.F32);
+    }
+    var weights =
+        new MixLora(
+            in.rank(),
+            in.scaling(),
+            in.expertRank(),
+            in.expertScaling(),
+            in.numExperts(),
+            in.topK(),
+            routers,
+            in.modules(),
+            in.experts());
+    return new AdapterCheckpoint(source.config(), weights, dtypes);
   }
 
   /** The adapter config describing {@code adapter}. */
@@ -110,6 +141,9 @@ public final class AdapterExport {
           routers.put(l, floats(mix.router(l)));
           for (Projection p : List.of(Projection.GATE, Projection.UP, Projection.DOWN)) {
             for (int e = 0; e < s.experts(); e++) {
+              if (mix.expertA(l, e, p) == null) {
+                continue; // this expert uses the base projection here
+              }
               experts.put(
                   new MixLora.ExpertKey(l, p, e), pair(mix.expertA(l, e, p), mix.expertB(l, e, p)));
             }

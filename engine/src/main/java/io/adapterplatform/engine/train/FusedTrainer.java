@@ -181,7 +181,10 @@ public final class FusedTrainer {
       TrainableAdapter adapter = member.adapter();
       boolean jitter =
           train && adapter instanceof TrainableMixLora mix && mix.spec().jitterNoise() > 0;
-      boolean dropout = train && adapter.dropout() > 0;
+      boolean dropout =
+          train
+              && (adapter.dropout() > 0
+                  || adapter instanceof TrainableMixLora mix && mix.spec().dropout() > 0);
       slices.add(
           new JobsHook.Slice(
               start,

@@ -59,7 +59,8 @@ public record JobCheckpoint(State state, Map<String, Tensor> tensors) {
    *
    * @param format the layout version (1)
    * @param jobId the job's id
-   * @param adapter {@code LORA}, {@code DORA} or {@code MIXLORA}
+   * @param adapter {@code LORA}, {@code DORA}, {@code MIXLORA} or {@code ROUTER} (a MixLoRA whose
+   *     router alone trains)
    * @param seed the job's seed
    * @param step optimizer steps taken (the schedule's position)
    * @param epoch the data order's epoch
@@ -132,7 +133,7 @@ public record JobCheckpoint(State state, Map<String, Tensor> tensors) {
   private static String kind(TrainableAdapter adapter) {
     return switch (adapter) {
       case TrainableLora lora -> lora.spec().dora() ? "DORA" : "LORA";
-      case TrainableMixLora mix -> "MIXLORA";
+      case TrainableMixLora mix -> mix.routerOnly() ? "ROUTER" : "MIXLORA";
     };
   }
 

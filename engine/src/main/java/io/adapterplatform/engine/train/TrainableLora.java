@@ -2,6 +2,9 @@ package io.adapterplatform.engine.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.adapterplatform.engine.adapter.LoraPair;
+import io.adapterplatform.engine.adapter.ModuleKey;
 import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
@@ -66,6 +69,27 @@ public final class TrainableLora implements TrainableAdapter {
           lora.magnitude[l][i] = lora.track(m);
         }
       }
+    }
+    return lora;
+  }
+
+  /**
+   * A frozen LoRA (no trainable parameters) holding {@code modules}' values: the attention LoRA of
+   * a MixLoRA whose router alone trains.
+   */
+  static TrainableLora frozen(
+      LoraSpec spec,
+      int layers,
+      Map<ModuleKey, LoraPair> modules,
+      NDManager manager,
+      String prefix) {
+    var lora = new TrainableLora(spec, layers, prefix);
+    for (var e : modules.entrySet()) {
+      int l = e.getKey().layer();
+      int i = e.getKey().projection().ordinal();
+      LoraPair pair = e.getValue();
+      lora.a[l][i] = manager.create(pair.a(), new Shape(pair.rank(), pair.in()));
+      lora.b[l][i] = manager.create(pair.b(), new Shape(pair.out(), pair.rank()));
     }
     return lora;
   }

@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.adapterplatform.engine.adapter.AdapterCheckpoint;
+import io.adapterplatform.engine.adapter.LoraPair;
+import io.adapterplatform.engine.adapter.MixLora;
 import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.BaseModel;
@@ -38,9 +41,23 @@ public final class TrainableMixLora implements TrainableAdapter {
   private final NDArray[][][] expertB;
   private final TrainableLora attention; // null without attention targets
   private final List<NDArray> parameters = new ArrayList<>();
+  private final double expertScaling;
+  private final boolean routerOnly;
+  private AdapterCheckpoint source; // the input of a router-only MixLoRA
 
   private TrainableMixLora(MixLoraSpec spec, int layers, TrainableLora attention) {
+    this(spec, layers, attention, spec.scaling(), false);
+  }
+
+  private TrainableMixLora(
+      MixLoraSpec spec,
+      int layers,
+      TrainableLora attention,
+      double expertScaling,
+      boolean routerOnly) {
     this.spec = spec;
+    this.expertScaling = expertScaling;
+    this.routerOnly = routerOnly;
     this.router = new NDArray[layers];
     this.expertA = new NDArray[layers][spec.experts()][FFN.length];
     this.expertB = new NDArray[layers][spec.experts()][FFN.length];
@@ -101,6 +118,61 @@ public final class TrainableMixLora implements TrainableAdapter {
     return mix;
   }
 
+  /**
+   * An existing MixLoRA whose router alone trains (a ROUTER job): the routers start from {@code
+   * weights}' values and are the only parameters; experts and attention LoRA hold {@code weights}'
+   * values, frozen. An expert without a pair on some FFN projection uses the base projection there,
+   * as in serving.
+   *
+   * @param spec experts, top-k, load-balance coefficient, jitter, attention targets and dropout of
+   *     the job (rank, alpha and router init range are not used: the values come from {@code
+   *     weights})
+   */
+  static TrainableMixLora routerOnly(
+      AdapterCheckpoint source,
+      MixLoraSpec spec,
+      LoraSpec attentionSpec,
+      int layers,
+      NDManager manager) {
+    MixLora weights = (MixLora) source.weights();
+    TrainableLora attention =
+        weights.modules().isEmpty()
+            ? null
+            : TrainableLora.frozen(
+                attentionSpec, layers, weights.modules(), manager, "mixlora.layers.");
+    var mix = new TrainableMixLora(spec, layers, attention, weights.expertScaling(), true);
+    mix.source = source;
+    int hidden = -1;
+    for (int l = 0; l < layers; l++) {
+      float[] router = weights.routers().get(l);
+      if (router == null) {
+        throw new IllegalArgumentException("the MixLoRA has no router for layer " + l);
+      }
+      hidden = router.length / weights.numExperts();
+      mix.router[l] = mix.track(manager.create(router, new Shape(weights.numExperts(), hidden)));
+    }
+    for (var e : weights.experts().entrySet()) {
+      MixLora.ExpertKey k = e.getKey();
+      LoraPair pair = e.getValue();
+      int f = ffnIndex(k.projection());
+      mix.expertA[k.layer()][k.expert()][f] =
+          manager.create(pair.a(), new Shape(pair.rank(), pair.in()));
+      mix.expertB[k.layer()][k.expert()][f] =
+          manager.create(pair.b(), new Shape(pair.out(), pair.rank()));
+    }
+    return mix;
+  }
+
+  /** Whether only the router trains (experts and attention LoRA frozen). */
+  public boolean routerOnly() {
+    return routerOnly;
+  }
+
+  /** The adapter a router-only MixLoRA was loaded from (null for a fresh one). */
+  AdapterCheckpoint source() {
+    return source;
+  }
+
   private NDArray track(NDArray parameter) {
     parameter.setRequiresGradient(true);
     parameters.add(parameter);
@@ -127,9 +199,10 @@ public final class TrainableMixLora implements TrainableAdapter {
     return adapts(layer, p) ? attention.linear(layer, p, x, loraInput, base, w) : base;
   }
 
+  /** The dropout of the attention LoRA's input (the experts' is {@code spec().dropout()}). */
   @Override
   public double dropout() {
-    return spec.dropout();
+    return attention == null ? spec.dropout() : attention.spec().dropout();
   }
 
   /**
@@ -156,7 +229,7 @@ public final class TrainableMixLora implements TrainableAdapter {
     int rows = Math.toIntExact(x.getShape().get(0));
     int experts = spec.experts();
     int k = spec.topK();
-    float s = (float) spec.scaling();
+    float s = (float) expertScaling;
     NDManager manager = x.getManager();
     NDArray logits = x.matMul(Step.transposed(router[layer], x)); // [rows, experts]
     routerLogitsSink.add(logits);
@@ -195,23 +268,38 @@ public final class TrainableMixLora implements TrainableAdapter {
       long[] slots = slotOf.get(e).stream().mapToLong(Integer::longValue).toArray();
       NDArray rowIndex = manager.create(idx);
       NDArray xe = x.get(new NDIndex("{}", rowIndex));
-      NDArray ge =
-          g.get(new NDIndex("{}", rowIndex))
-              .add(lora(Dropout.apply(xe, pDrop, dropout), layer, e, 0, s));
-      NDArray ue =
-          u.get(new NDIndex("{}", rowIndex))
-              .add(lora(Dropout.apply(xe, pDrop, dropout), layer, e, 1, s));
+      NDArray ge = plus(g.get(new NDIndex("{}", rowIndex)), xe, layer, e, 0, s, pDrop, dropout);
+      NDArray ue = plus(u.get(new NDIndex("{}", rowIndex)), xe, layer, e, 1, s, pDrop, dropout);
       NDArray we = weights.get(new NDIndex("{}", manager.create(slots))); // [n_e, 1]
       // w_j h_j, [n_e, intermediate]; dropping w_j h_j equals w_j times dropped h_j (same mask)
       NDArray he = AdapterHook.silu(ge).mul(ue).mul(we);
       // scatter back to the job's rows with a one-hot [rows, n_e] matrix (differentiable index-add)
       NDArray scatter = oneHotColumns(manager, idx, rows);
       NDArray hPart = scatter.matMul(he);
-      NDArray dPart = scatter.matMul(lora(Dropout.apply(he, pDrop, dropout), layer, e, 2, s));
       mixed = mixed == null ? hPart : mixed.add(hPart);
-      downDelta = downDelta == null ? dPart : downDelta.add(dPart);
+      if (expertA[layer][e][2] != null) {
+        NDArray dPart = scatter.matMul(lora(Dropout.apply(he, pDrop, dropout), layer, e, 2, s));
+        downDelta = downDelta == null ? dPart : downDelta.add(dPart);
+      }
     }
-    return mixed.matMul(Step.transposed(w.down(), mixed)).add(downDelta);
+    NDArray out = mixed.matMul(Step.transposed(w.down(), mixed));
+    return downDelta == null ? out : out.add(downDelta);
+  }
+
+  /** {@code base} + expert e's LoRA term on FFN projection f of x; base where it has none. */
+  private NDArray plus(
+      NDArray base,
+      NDArray x,
+      int layer,
+      int e,
+      int f,
+      float s,
+      double pDrop,
+      RandomGenerator dropout) {
+    if (expertA[layer][e][f] == null) {
+      return base;
+    }
+    return base.add(lora(Dropout.apply(x, pDrop, dropout), layer, e, f, s));
   }
 
   /** s·B A x for expert e's LoRA on FFN projection f. */
@@ -268,6 +356,9 @@ public final class TrainableMixLora implements TrainableAdapter {
       out.put("mixlora.layers." + l + ".mlp.moe_gate.weight", router[l]);
       for (int e = 0; e < spec.experts(); e++) {
         for (int f = 0; f < FFN.length; f++) {
+          if (expertA[l][e][f] == null) {
+            continue;
+          }
           String name = "mixlora.layers." + l + ".mlp." + FFN[f].module() + ".experts." + e + ".";
           out.put(name + "lora_A.weight", expertA[l][e][f]);
           out.put(name + "lora_B.weight", expertB[l][e][f]);

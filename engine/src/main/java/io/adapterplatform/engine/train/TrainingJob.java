@@ -1,9 +1,15 @@
 package io.adapterplatform.engine.train;
 
 import ai.djl.ndarray.NDManager;
+import io.adapterplatform.engine.adapter.AdapterCheckpoint;
+import io.adapterplatform.engine.adapter.MixLora;
+import io.adapterplatform.engine.format.AdapterConfig;
+import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.model.BaseModel;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
@@ -84,6 +90,63 @@ public final class TrainingJob implements AutoCloseable {
     NDManager manager = model.manager().newSubManager();
     var root = new SplittableRandom(config.seed());
     var adapter = TrainableMixLora.init(model, spec, root.split().nextLong(), manager);
+    return new TrainingJob(id, manager, adapter, config, data, root);
+  }
+
+  /**
+   * A ROUTER job: trains only the router of the existing MixLoRA {@code from}, starting from its
+   * current values; experts and attention LoRA are loaded and frozen. Load-balance coefficient,
+   * jitter, top-k and dropout (attention {@code lora_dropout}, experts {@code expert_lora.dropout})
+   * are {@code from}'s. {@link AdapterExport#write} then writes {@code from}'s config and every
+   * tensor but the routers byte for byte as {@code from} stored them.
+   *
+   * @throws IllegalArgumentException when {@code from} is not a MixLoRA or does not fit the model
+   */
+  public static TrainingJob router(
+      String id,
+      BaseModel model,
+      AdapterCheckpoint from,
+      TrainingConfig config,
+      List<TrainingExample> data) {
+    if (!(from.weights() instanceof MixLora weights)) {
+      throw new IllegalArgumentException(
+          "a ROUTER job needs a MixLoRA adapter, got " + from.config().kind());
+    }
+    AdapterConfig c = from.config();
+    AdapterConfig.MixLoraSettings settings = c.mixlora().orElseThrow();
+    int layers = model.dims().numLayers();
+    if (weights.routers().size() != layers) {
+      throw new IllegalArgumentException(
+          "the MixLoRA has routers for "
+              + weights.routers().size()
+              + " layers, the model has "
+              + layers);
+    }
+    Set<Projection> attention = EnumSet.noneOf(Projection.class);
+    weights.modules().keySet().forEach(k -> attention.add(k.projection()));
+    var spec =
+        new MixLoraSpec(
+            weights.numExperts(),
+            weights.topK(),
+            weights.expertRank(),
+            settings.expertAlpha(),
+            settings.routerInitRange(),
+            (float) settings.routerAuxLossCoef(),
+            (float) settings.jitterNoise(),
+            attention,
+            settings.expertDropout());
+    var attentionSpec =
+        new LoraSpec(
+            c.r(),
+            c.loraAlpha(),
+            c.useRslora(),
+            false,
+            attention.isEmpty() ? EnumSet.of(Projection.Q) : attention,
+            c.loraDropout());
+    NDManager manager = model.manager().newSubManager();
+    var adapter = TrainableMixLora.routerOnly(from, spec, attentionSpec, layers, manager);
+    var root = new SplittableRandom(config.seed());
+    root.split(); // as the other kinds: the data-order and per-step seeds come after the init's
     return new TrainingJob(id, manager, adapter, config, data, root);
   }
 
