@@ -22,8 +22,8 @@ import java.util.random.RandomGenerator;
  * parameters θ_j, since the jobs' parameters are disjoint and attention never mixes rows of
  * different sequences. Hence {@code ∂(Σ_i L_i)/∂θ_j = ∂L_j/∂θ_j}: one backward gives every job
  * exactly the gradient it would get alone, and each job's optimizer then clips and steps its own
- * parameters. With dropout 0 a job's trajectory equals training it alone with the same seed and
- * data order, up to float rounding.
+ * parameters. A job's trajectory equals training it alone with the same seed, up to float rounding,
+ * with dropout and jitter too: their masks and noise come from the job's own generators.
  */
 public final class FusedTrainer {
 

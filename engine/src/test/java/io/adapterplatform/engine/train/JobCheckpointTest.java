@@ -40,8 +40,8 @@ class JobCheckpointTest {
   }
 
   /**
-   * LoRA, DoRA and MixLoRA with dropout and jitter, fused (their data orders cross an epoch within
-   * the run); checkpoints through a directory or a stream.
+   * LoRA, DoRA and MixLoRA with dropout and jitter and a LoRA accumulating two micro-batches, fused
+   * (their data orders cross an epoch within the run); checkpoints through a directory or a stream.
    */
   @ParameterizedTest
   @ValueSource(strings = {"directory", "stream"})
@@ -49,7 +49,21 @@ class JobCheckpointTest {
       String medium, @TempDir Path dir) {
     int total = 5;
     int at = 2;
-    var makers = FusedTrainerTest.threeJobs(0.1);
+    List<Function<BaseModel, TrainingJob>> makers =
+        new ArrayList<>(FusedTrainerTest.threeJobs(0.1));
+    makers.add( // two micro-batches per step: their masks are seeded by (step, micro-batch)
+        m ->
+            TrainingJob.lora(
+                "accumulating",
+                m,
+                LoraSpec.qv(2, 4).withDropout(0.2),
+                new TrainingConfig(
+                    17,
+                    2,
+                    AdamW.Hyper.defaults(),
+                    new LrSchedule(0.02, 1, 5, LrSchedule.Decay.LINEAR),
+                    2),
+                TinyTraining.randomTask(dims.vocabSize(), 7, 3, 8, 18)));
     var trainer = new FusedTrainer(model);
 
     List<TrainingJob> uninterrupted = make(makers);
