@@ -94,7 +94,7 @@ class FusedTrainerTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"mixed", "equal-lora", "unequal-lora"})
+  @ValueSource(strings = {"mixed", "equal-lora", "unequal-lora", "dropout", "equal-lora-dropout"})
   void leavesNoArraysBehindInTheModelOrJobManagers(String kind)
       throws ReflectiveOperationException {
     var trainer = new FusedTrainer(model);
@@ -103,6 +103,8 @@ class FusedTrainerTest {
         switch (kind) {
           case "equal-lora" -> equalLoraJobs();
           case "unequal-lora" -> unequalLoraJobs();
+          case "dropout" -> threeJobs(0.1);
+          case "equal-lora-dropout" -> equalLoraJobs(0.2);
           default -> threeJobs();
         };
     makers.forEach(f -> jobs.add(f.apply(model)));
