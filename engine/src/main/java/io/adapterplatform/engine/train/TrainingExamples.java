@@ -4,8 +4,11 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /**
@@ -77,6 +80,55 @@ public final class TrainingExamples {
       return text(tokenizer.apply(string(record, "text")), eosId, maxSeqLen);
     }
     throw new IllegalArgumentException("a record needs \"prompt\" and \"completion\", or \"text\"");
+  }
+
+  /** A data set split into training and held-out examples. */
+  public record Split(List<TrainingExample> train, List<TrainingExample> eval) {
+    public Split {
+      train = List.copyOf(train);
+      eval = List.copyOf(eval);
+    }
+  }
+
+  /**
+   * Holds out {@code round(evalFraction × size)} examples (at least 1 when the fraction is
+   * positive, and never all), chosen by a shuffle seeded by {@code seed}; both parts keep the
+   * input's order. The same inputs give the same split, so a resumed job trains on the same
+   * examples.
+   */
+  public static Split split(List<TrainingExample> all, double evalFraction, long seed) {
+    if (!(evalFraction >= 0 && evalFraction < 1)) {
+      throw new IllegalArgumentException("evalFraction must be in [0, 1), got " + evalFraction);
+    }
+    int held = (int) Math.round(evalFraction * all.size());
+    if (evalFraction > 0) {
+      held = Math.max(1, held);
+    }
+    if (held >= all.size()) {
+      throw new IllegalArgumentException(
+          "holding out " + held + " of " + all.size() + " examples leaves none to train on");
+    }
+    int[] order = new int[all.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    var rng = new SplittableRandom(seed);
+    for (int i = order.length - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    boolean[] isEval = new boolean[all.size()];
+    for (int i = 0; i < held; i++) {
+      isEval[order[i]] = true;
+    }
+    List<TrainingExample> train = new ArrayList<>();
+    List<TrainingExample> eval = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      (isEval[i] ? eval : train).add(all.get(i));
+    }
+    return new Split(train, eval);
   }
 
   private static String string(JsonObject record, String field) {

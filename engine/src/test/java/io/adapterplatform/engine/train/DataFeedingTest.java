@@ -95,6 +95,24 @@ class DataFeedingTest {
   }
 
   @Test
+  void aHeldOutSplitIsSeededDisjointAndComplete() {
+    List<TrainingExample> all = TinyTraining.randomTask(dims.vocabSize(), 20, 3, 6, 4);
+    TrainingExamples.Split split = TrainingExamples.split(all, 0.25, 7);
+    assertThat(split.eval()).hasSize(5);
+    assertThat(split.train()).hasSize(15);
+    List<TrainingExample> union = new ArrayList<>(split.train());
+    union.addAll(split.eval());
+    assertThat(union).containsExactlyInAnyOrderElementsOf(all);
+    assertThat(TrainingExamples.split(all, 0.25, 7).eval()).isEqualTo(split.eval());
+    assertThat(TrainingExamples.split(all, 0.25, 8).eval()).isNotEqualTo(split.eval());
+    assertThat(TrainingExamples.split(all, 0.01, 7).eval()).hasSize(1);
+    assertThat(TrainingExamples.split(all, 0.0, 7).eval()).isEmpty();
+    assertThatThrownBy(() -> TrainingExamples.split(all.subList(0, 1), 0.5, 7))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("none to train on");
+  }
+
+  @Test
   void epochsAreComputedFromExamplesAndSequencesPerStep() {
     assertThat(TrainingConfig.stepsForEpochs(1, 10, 4)).isEqualTo(3);
     assertThat(TrainingConfig.stepsForEpochs(2, 10, 4)).isEqualTo(5);
