@@ -41,8 +41,9 @@ import java.util.zip.ZipOutputStream;
  *
  * <p>On disk: {@value #TENSORS_FILE} (F32 safetensors: {@code param.<name>}, {@code
  * exp_avg.<name>}, {@code exp_avg_sq.<name>}, names as in the adapter's export layout) and {@value
- * #STATE_FILE} ({@link State}). As one stream (for an object store): a zip holding those two files.
- * Values are stored bit for bit, so a restored job continues bit-identically on the same hardware.
+ * #STATE_FILE} ({@link State}). As one stream (for an object store): a zip holding those two files,
+ * with fixed time stamps, so the same state always gives the same bytes. Values are stored bit for
+ * bit, so a restored job continues bit-identically on the same hardware.
  *
  * <p>Use: {@code job.checkpoint().writeTo(out)} every {@code checkpointEvery} steps; to resume,
  * build the job exactly as before (same id, spec, config and data, a fresh manager), then {@code
@@ -233,10 +234,10 @@ public record JobCheckpoint(State state, Map<String, Tensor> tensors) {
   public void writeTo(OutputStream out) {
     try {
       var zip = new ZipOutputStream(out);
-      zip.putNextEntry(new ZipEntry(STATE_FILE));
+      zip.putNextEntry(entry(STATE_FILE));
       zip.write(stateBytes());
       zip.closeEntry();
-      zip.putNextEntry(new ZipEntry(TENSORS_FILE));
+      zip.putNextEntry(entry(TENSORS_FILE));
       zip.write(tensorBytes());
       zip.closeEntry();
       zip.finish();
@@ -244,6 +245,13 @@ public record JobCheckpoint(State state, Map<String, Tensor> tensors) {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write a job checkpoint", e);
     }
+  }
+
+  // a fixed time stamp: the same state always gives the same bytes (and digest in the object store)
+  private static ZipEntry entry(String name) {
+    var e = new ZipEntry(name);
+    e.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));
+    return e;
   }
 
   /** The checkpoint as the bytes of {@link #writeTo(OutputStream)}. */

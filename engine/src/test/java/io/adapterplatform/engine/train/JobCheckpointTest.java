@@ -83,7 +83,9 @@ class JobCheckpointTest {
         c.write(dir.resolve("job-" + j));
         saved.add(JobCheckpoint.read(dir.resolve("job-" + j)));
       } else {
-        saved.add(JobCheckpoint.readFrom(new ByteArrayInputStream(c.toByteArray())));
+        byte[] bytes = c.toByteArray();
+        assertThat(first.get(j).checkpoint().toByteArray()).isEqualTo(bytes); // reproducible
+        saved.add(JobCheckpoint.readFrom(new ByteArrayInputStream(bytes)));
       }
     }
     first.forEach(TrainingJob::close); // the worker died
