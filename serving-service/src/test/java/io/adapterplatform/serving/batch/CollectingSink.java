@@ -1,0 +1,63 @@
+package io.adapterplatform.serving.batch;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
+
+/**
+ * Keeps what a request sent; {@code onGenerated} runs on the step thread at every generated token
+ * (its 1-based count), which lets a test act at a precise step without sleeping.
+ */
+final class CollectingSink implements GenerationSink {
+
+  final List<TokenEvent> events = new CopyOnWriteArrayList<>();
+  volatile Finish finish;
+  volatile Throwable error;
+  private final BiConsumer<Integer, TokenEvent> onGenerated;
+  private int generated;
+
+  CollectingSink() {
+    this((n, e) -> {});
+  }
+
+  CollectingSink(BiConsumer<Integer, TokenEvent> onGenerated) {
+    this.onGenerated = onGenerated;
+  }
+
+  @Override
+  public void onToken(TokenEvent token) {
+    events.add(token);
+    if (!token.prompt()) {
+      onGenerated.accept(++generated, token);
+    }
+  }
+
+  @Override
+  public void onFinish(Finish f) {
+    finish = f;
+  }
+
+  @Override
+  public void onError(Throwable e) {
+    error = e;
+  }
+
+  List<Integer> generatedTokens() {
+    List<Integer> out = new ArrayList<>();
+    for (TokenEvent e : events) {
+      if (!e.prompt()) {
+        out.add(e.tokenId());
+      }
+    }
+    return out;
+  }
+
+  List<TokenEvent> promptEvents() {
+    return events.stream().filter(TokenEvent::prompt).toList();
+  }
+
+  List<TokenEvent> generatedEvents() {
+    return events.stream().filter(e -> !e.prompt()).toList();
+  }
+}
