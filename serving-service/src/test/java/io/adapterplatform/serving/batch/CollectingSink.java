@@ -15,6 +15,8 @@ final class CollectingSink implements GenerationSink {
   volatile Finish finish;
   volatile Throwable error;
   private final BiConsumer<Integer, TokenEvent> onGenerated;
+  private final List<String> log;
+  private final String name;
   private int generated;
 
   CollectingSink() {
@@ -22,12 +24,25 @@ final class CollectingSink implements GenerationSink {
   }
 
   CollectingSink(BiConsumer<Integer, TokenEvent> onGenerated) {
+    this(onGenerated, new CopyOnWriteArrayList<>(), "");
+  }
+
+  private CollectingSink(
+      BiConsumer<Integer, TokenEvent> onGenerated, List<String> log, String name) {
     this.onGenerated = onGenerated;
+    this.log = log;
+    this.name = name;
+  }
+
+  /** Also writes "name token" and "name finished" into {@code log}, shared by several requests. */
+  static CollectingSink logging(List<String> log, String name) {
+    return new CollectingSink((n, e) -> {}, log, name);
   }
 
   @Override
   public void onToken(TokenEvent token) {
     events.add(token);
+    log.add(name + " token");
     if (!token.prompt()) {
       onGenerated.accept(++generated, token);
     }
@@ -36,11 +51,13 @@ final class CollectingSink implements GenerationSink {
   @Override
   public void onFinish(Finish f) {
     finish = f;
+    log.add(name + " finished");
   }
 
   @Override
   public void onError(Throwable e) {
     error = e;
+    log.add(name + " failed");
   }
 
   List<Integer> generatedTokens() {

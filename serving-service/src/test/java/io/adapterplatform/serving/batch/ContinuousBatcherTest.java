@@ -316,6 +316,66 @@ class ContinuousBatcherTest {
   }
 
   @Test
+  void aRequestTimesOutInTheQueueWhileTheRowIsTaken() throws Exception {
+    MovingClock clock = new MovingClock();
+    try (ContinuousBatcher batcher =
+        new ContinuousBatcher(
+            MODEL, ServingFixture.LAYOUT.reserve(MODEL), settings().withMaxRows(1), clock)) {
+      CountDownLatch started = new CountDownLatch(1);
+      CountDownLatch queued = new CountDownLatch(1);
+      Submitted running =
+          submit(
+              batcher,
+              GenerationRequest.greedy(prompt(3, 32), -1, 6),
+              new CollectingSink(
+                  (n, e) -> {
+                    if (n == 1) {
+                      started.countDown();
+                      awaitQuietly(queued);
+                      clock.advance(Duration.ofSeconds(6));
+                    }
+                  }));
+      assertThat(started.await(WAIT_S, TimeUnit.SECONDS)).isTrue();
+      Submitted waiting =
+          submit(
+              batcher,
+              GenerationRequest.greedy(prompt(3, 33), 0, 2).withTimeout(Duration.ofSeconds(5)),
+              new CollectingSink());
+      queued.countDown();
+
+      assertThatThrownBy(() -> waiting.handle().completion().join())
+          .hasCauseInstanceOf(GenerationTimeoutException.class);
+      assertThat(waiting.sink().events).isEmpty();
+      assertThat(running.finish().completionTokens()).isEqualTo(6);
+    }
+  }
+
+  @Test
+  void theKvBudgetHoldsBackARequestUntilTheRunningOneLeaves() throws Exception {
+    List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+    BatcherSettings tight = settings().withSequenceLimits(64, 64);
+    try (ContinuousBatcher batcher = batcher(tight)) {
+      Submitted first =
+          submit(
+              batcher,
+              GenerationRequest.greedy(prompt(10, 34), 1, 30),
+              CollectingSink.logging(log, "first"));
+      Submitted second =
+          submit(
+              batcher,
+              GenerationRequest.greedy(prompt(10, 35), 2, 30),
+              CollectingSink.logging(log, "second"));
+
+      first.finish();
+      second.finish();
+      assertThat(log.indexOf("first finished")).isLessThan(log.indexOf("second token"));
+      batcher.betweenSteps(pool -> {}).join(); // stats are published after each step
+      assertThat(batcher.stats().kvTokensReserved()).isZero();
+      assertThat(batcher.stats().running()).isZero();
+    }
+  }
+
+  @Test
   void aPlaceWrittenBetweenStepsServesTheNewAdapterWhileOthersKeepDecoding() throws Exception {
     int[] px = prompt(6, 41);
     int[] pz = prompt(5, 42);
