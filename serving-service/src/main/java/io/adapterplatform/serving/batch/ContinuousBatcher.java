@@ -255,6 +255,39 @@ public final class ContinuousBatcher implements AutoCloseable {
       LOG.log(System.Logger.Level.WARNING, "serving batcher warm-up failed; serving anyway", e);
       ready.completeExceptionally(e);
     }
+    try {
+      loop();
+    } catch (RuntimeException | Error e) {
+      // a bug, or the JVM out of memory: fail everything rather than leave callers waiting forever
+      LOG.log(System.Logger.Level.ERROR, "the serving batcher's step thread died", e);
+      abandon(e);
+      throw e;
+    }
+  }
+
+  private void abandon(Throwable cause) {
+    List<Sequence> queued;
+    List<Mutation> todo;
+    lock.lock();
+    try {
+      closing = true;
+      stopped = true;
+      queued = List.copyOf(waiting);
+      waiting.clear();
+      todo = List.copyOf(mutations);
+      mutations.clear();
+    } finally {
+      lock.unlock();
+    }
+    for (Sequence s : List.copyOf(running)) {
+      release(s);
+      fail(s, cause);
+    }
+    queued.forEach(s -> fail(s, cause));
+    todo.forEach(m -> m.done().completeExceptionally(cause));
+  }
+
+  private void loop() {
     while (true) {
       List<Mutation> todo;
       List<Sequence> leaving = new ArrayList<>();
@@ -285,7 +318,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         lock.unlock();
       }
       for (Sequence s : leaving) {
-        end(s, now);
+        end(s);
       }
       for (Mutation m : todo) {
         try {
@@ -297,7 +330,7 @@ public final class ContinuousBatcher implements AutoCloseable {
       }
       for (Sequence s : List.copyOf(running)) {
         if (s.cancelled || now.isAfter(s.deadline)) {
-          end(s, now);
+          end(s);
         }
       }
       lock.lock();
@@ -315,7 +348,7 @@ public final class ContinuousBatcher implements AutoCloseable {
   }
 
   // a cancelled or timed-out request leaves
-  private void end(Sequence s, Instant now) {
+  private void end(Sequence s) {
     release(s);
     if (s.cancelled) {
       s.done.cancel(false);
