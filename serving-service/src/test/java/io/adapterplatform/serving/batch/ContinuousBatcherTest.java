@@ -9,9 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.adapterplatform.test.time.MovableClock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -281,7 +280,7 @@ class ContinuousBatcherTest {
 
   @Test
   void aRequestPastItsTimeoutFailsWhileItsBatchMateFinishes() throws Exception {
-    MovingClock clock = new MovingClock();
+    MovableClock clock = new MovableClock();
     GenerationRequest mate = GenerationRequest.greedy(prompt(5, 31), 7, 8);
     try (ContinuousBatcher batcher =
         new ContinuousBatcher(MODEL, ServingFixture.LAYOUT.reserve(MODEL), settings(), clock)) {
@@ -317,7 +316,7 @@ class ContinuousBatcherTest {
 
   @Test
   void aRequestTimesOutInTheQueueWhileTheRowIsTaken() throws Exception {
-    MovingClock clock = new MovingClock();
+    MovableClock clock = new MovableClock();
     try (ContinuousBatcher batcher =
         new ContinuousBatcher(
             MODEL, ServingFixture.LAYOUT.reserve(MODEL), settings().withMaxRows(1), clock)) {
@@ -555,21 +554,6 @@ class ContinuousBatcherTest {
       latch.await(WAIT_S, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  /** A clock that tests move forward by hand. */
-  private static final class MovingClock implements InstantSource {
-
-    private volatile Instant now = Instant.parse("2026-12-03T12:00:00Z");
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 }
