@@ -15,14 +15,21 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     latest version)
  * @param preload adapters ({@code adapter}, {@code adapter@version}, {@code adapter@alias}) loaded
  *     at start-up
+ * @param registryToken the token of the service's own registry calls (preloads, loads that follow
+ *     registry events): a READER token; absent in one JVM, where the admin token is used
  */
 @ConfigurationProperties("platform.serving")
 public record ServingProperties(
-    Optional<URI> registryUrl, Optional<String> defaultAlias, @DefaultValue List<String> preload) {
+    Optional<URI> registryUrl,
+    Optional<String> defaultAlias,
+    @DefaultValue List<String> preload,
+    Optional<String> registryToken) {
 
   public ServingProperties {
     registryUrl = registryUrl == null ? Optional.empty() : registryUrl;
     defaultAlias = defaultAlias == null ? Optional.empty() : defaultAlias.filter(a -> !a.isBlank());
     preload = preload == null ? List.of() : List.copyOf(preload);
+    registryToken =
+        registryToken == null ? Optional.empty() : registryToken.filter(t -> !t.isBlank());
   }
 }

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.springframework.core.env.Environment;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
@@ -51,6 +52,22 @@ public class RegistryAccess {
               }
               return URI.create("http://localhost:" + port);
             });
+  }
+
+  /**
+   * The token of this service's own calls (no request behind them): {@code
+   * platform.serving.registry-token}, else, in one JVM beside the registry, its admin token.
+   */
+  public String serviceToken() {
+    return properties
+        .registryToken()
+        .or(() -> Optional.ofNullable(environment.getProperty("platform.auth.admin-token")))
+        .filter(t -> !t.isBlank())
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "platform.serving.registry-token is not set: preloads and event-driven loads"
+                        + " need a READER token"));
   }
 
   /** A generated-client invoker that sends {@code token} (none when null). */

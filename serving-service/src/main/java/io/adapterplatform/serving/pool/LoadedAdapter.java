@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param loadTime how long its last load onto the device took, absent before the first
  * @param pinned pinned versions are never evicted
  * @param leases requests decoding with it now
+ * @param dropped deleted in the registry: it leaves when its last lease is closed
  */
 public record LoadedAdapter(
     AdapterKey key,
@@ -26,7 +27,8 @@ public record LoadedAdapter(
     Optional<Instant> lastUse,
     Optional<Duration> loadTime,
     boolean pinned,
-    int leases) {
+    int leases,
+    boolean dropped) {
 
   public LoadedAdapter {
     tiers = List.copyOf(tiers);

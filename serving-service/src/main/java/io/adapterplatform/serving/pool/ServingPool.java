@@ -486,7 +486,8 @@ public final class ServingPool implements AutoCloseable {
               Optional.ofNullable(e.lastUse),
               Optional.ofNullable(e.loadTime),
               e.pinned,
-              e.leases));
+              e.leases,
+              e.dropped));
     }
     out.sort(
         Comparator.comparing(
