@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.adapterplatform.api.registry.client.AliasesApi;
 import io.adapterplatform.api.registry.model.MoveAliasRequest;
 import io.adapterplatform.engine.adapter.AdapterWeights;
+import io.adapterplatform.engine.adapter.Dora;
 import io.adapterplatform.engine.adapter.Lora;
 import io.adapterplatform.engine.adapter.MixLora;
 import io.adapterplatform.engine.format.Projection;
@@ -236,6 +237,27 @@ class ServingPoolTest extends ServingTestBase {
       assertThat(devicePool.adapters().get(2)).isInstanceOf(MixLora.class);
       assertThat(((MixLora) devicePool.adapters().get(2)).routers().get(0))
           .containsExactly(((MixLora) published.weights()).routers().get(0));
+    }
+  }
+
+  @Test
+  void aDoraAdapterTakesALoraPlaceWithItsMagnitudes() throws Exception {
+    String name = newAdapter("dora-");
+    Dora dora =
+        TinyModels.randomDora(DIMS, 4, 8.0, Set.of(Projection.Q, Projection.V, Projection.UP), 72);
+    var published = publish(name, dora);
+
+    try (AdapterLease lease = pool.acquire(resolve(name), ADMIN)) {
+
+      assertThat(lease.slot()).isBetween(0, 1);
+      assertThat(devicePool.adapters().get(lease.slot())).isInstanceOf(Dora.class);
+      assertSameWeights(devicePool.adapters().get(lease.slot()), published.weights());
+      ((Dora) published.weights())
+          .magnitudes()
+          .forEach(
+              (k, m) ->
+                  assertThat(((Dora) devicePool.adapters().get(lease.slot())).magnitudes().get(k))
+                      .containsExactly(m));
     }
   }
 
