@@ -53,8 +53,13 @@ public final class DatasetTokenizer implements AutoCloseable {
       throw new IllegalArgumentException(file + ": missing: training needs the model's tokenizer");
     }
     try {
+      // DJL truncates to 512 tokens unless told otherwise: maxSeqLen is the only cut wanted here.
       return new DatasetTokenizer(
-          HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(false).build(),
+          HuggingFaceTokenizer.builder()
+              .optTokenizerPath(file)
+              .optAddSpecialTokens(false)
+              .optTruncation(false)
+              .build(),
           eos);
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(

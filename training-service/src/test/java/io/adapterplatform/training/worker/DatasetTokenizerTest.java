@@ -79,6 +79,21 @@ class DatasetTokenizerTest {
         .hasMessageContaining("eos_token_id");
   }
 
+  @Test
+  void aRecordLongerThanTheTokenizersDefaultMaxLengthIsCutOnlyByMaxSeqLen() throws Exception {
+    TinyModels.writeTokenizer(modelDir);
+    TinyModels.writeConfig(modelDir, TinyModels.tokenizerDims(), TinyModels.EOS_ID);
+    String text = "x".repeat(700); // one byte token per character, no merge applies
+
+    try (var tokenizer = DatasetTokenizer.open(modelDir)) {
+      assertThat(tokenizer.encode(text)).hasSize(700);
+      var out =
+          tokenizer.examples(
+              new BufferedReader(new StringReader("{\"text\":\"" + text + "\"}")), 1024);
+      assertThat(out.examples().getFirst().tokens()).hasSize(701);
+    }
+  }
+
   private static int[] ids(HuggingFaceTokenizer t, String text) {
     return Arrays.stream(t.encode(text).getIds()).mapToInt(Math::toIntExact).toArray();
   }
