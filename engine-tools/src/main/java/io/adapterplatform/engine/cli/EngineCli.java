@@ -217,9 +217,11 @@ public final class EngineCli {
           file + ": missing: --text needs the model's tokenizer.json");
     }
     try {
+      // DJL truncates to 512 tokens unless told otherwise, with only a WARN line to show for it
       return HuggingFaceTokenizer.builder()
           .optTokenizerPath(file)
           .optAddSpecialTokens(false)
+          .optTruncation(false)
           .build();
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(

@@ -190,6 +190,15 @@ class EngineCliTest {
   }
 
   @Test
+  void longTextIsNotCutAt512Tokens() {
+    // DJL's tokenizer truncates to 512 tokens by default, silently but for a WARN line
+    String text = "the" + " the".repeat(599);
+    Result byText = run("score", "--model", model.toString(), "--text", text);
+
+    assertThat(byText.json().getAsJsonArray("token_logprobs")).hasSize(600);
+  }
+
+  @Test
   void inspectDescribesModelsAndAdapters() {
     JsonObject m = run("inspect", model.toString()).json();
     JsonObject a = run("inspect", mixlora.toString()).json();
