@@ -127,6 +127,11 @@ One service container with probes, lifecycle and security; call with
     {{- /* Spring's graceful shutdown ends before the kubelet's SIGKILL: grace minus the preStop pause and a margin. */}}
     - name: SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE
       value: {{ printf "%ds" (max 5 (sub (sub .spec.terminationGracePeriodSeconds .spec.preStopSleepSeconds) 5)) | quote }}
+    {{- if .gpu }}
+    {{- /* The engine picks its device from a system property (docs/engine.md); the ConfigMap's flags stay. */}}
+    - name: JAVA_TOOL_OPTIONS
+      value: {{ trim (printf "-Dadapterplatform.device=gpu %s" $root.Values.jvm.extraOptions) | quote }}
+    {{- end }}
     {{- range $key, $value := .env }}
     - name: {{ $key }}
       value: {{ $value | quote }}

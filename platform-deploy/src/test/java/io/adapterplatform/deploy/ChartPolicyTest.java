@@ -54,8 +54,18 @@ class ChartPolicyTest {
           assertThat(deployment.getSpec().getTemplate().getSpec().getTolerations())
               .as(id)
               .anyMatch(t -> gpu.equals(t.getKey()));
+          assertThat(container.getEnv())
+              .as(id)
+              .anyMatch(
+                  e ->
+                      e.getName().equals("JAVA_TOOL_OPTIONS")
+                          && e.getValue().contains("-Dadapterplatform.device=gpu"));
         } else {
           assertThat(resources.getRequests()).as(id).doesNotContainKey(gpu);
+          assertThat(container.getEnv())
+              .as(id)
+              .noneMatch(
+                  e -> e.getValue() != null && e.getValue().contains("adapterplatform.device"));
           assertThat(resources.getLimits() == null ? Map.of() : resources.getLimits())
               .as(id)
               .doesNotContainKey(gpu);
