@@ -4,6 +4,7 @@ import io.adapterplatform.embedded.BackendEndpoints;
 import io.adapterplatform.embedded.EmbeddedBackends;
 import io.adapterplatform.embedded.Settings;
 import io.adapterplatform.registry.RegistryModule;
+import io.adapterplatform.training.TrainingModule;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ import org.springframework.core.env.MapPropertySource;
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
-@Import(RegistryModule.class)
+@Import({RegistryModule.class, TrainingModule.class})
 public class LocalPlatform {
 
   private static final Logger log = LoggerFactory.getLogger(LocalPlatform.class);
