@@ -2,6 +2,9 @@ package io.adapterplatform.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import io.adapterplatform.api.registry.model.Role;
 import io.adapterplatform.embedded.BackendEndpoints;
 import io.adapterplatform.engine.format.AdapterConfig;
@@ -349,6 +352,18 @@ class JobApiTest extends TrainingTestBase {
     assertThat(transitions)
         .extracting(r -> JSON.readTree(r.value()).get("payload").get("to").asString())
         .containsExactly("QUEUED", "CANCELLED");
+    var schema = eventSchema();
+    var jackson2 = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (var r : Stream.concat(submitted.stream(), transitions.stream()).toList()) {
+      assertThat(schema.validate(jackson2.readTree(r.value()))).as(r.value()).isEmpty();
+    }
+  }
+
+  private static JsonSchema eventSchema() throws Exception {
+    try (var in = JobApiTest.class.getResourceAsStream("/events/training-events.schema.json")) {
+      assertThat(in).as("platform-api ships events/training-events.schema.json").isNotNull();
+      return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+    }
   }
 
   private static List<ConsumerRecord<String, String>> consume(

@@ -64,34 +64,34 @@ public abstract class TrainingTestBase {
   @Import({RegistryModule.class, TrainingModule.class})
   static class Launcher {}
 
-  static final String ADMIN = "test-admin-token-0123456789abcdef";
-  static final String BASE = "train-base";
-  static final String OTHER_BASE = "train-other-base";
-  static final JsonMapper JSON = JsonMapper.builder().build();
+  protected static final String ADMIN = "test-admin-token-0123456789abcdef";
+  protected static final String BASE = "train-base";
+  protected static final String OTHER_BASE = "train-other-base";
+  protected static final JsonMapper JSON = JsonMapper.builder().build();
   private static final AtomicInteger COUNTER = new AtomicInteger();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @LocalServerPort protected int port;
 
-  static String unique() {
+  protected static String unique() {
     return COUNTER.incrementAndGet() + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  ApiClient registry(String token) {
+  protected ApiClient registry(String token) {
     var c = new ApiClient();
     c.updateBaseUri("http://localhost:" + port);
     c.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + token));
     return c;
   }
 
-  String tokenWith(List<String> scopes, Role... roles) throws Exception {
+  protected String tokenWith(List<String> scopes, Role... roles) throws Exception {
     return new TokensApi(registry(ADMIN))
         .createToken(
             new CreateTokenRequest().name("t-" + unique()).roles(List.of(roles)).scopes(scopes))
         .getToken();
   }
 
-  String tokenWith(Role... roles) throws Exception {
+  protected String tokenWith(Role... roles) throws Exception {
     return tokenWith(List.of(), roles);
   }
 
@@ -100,7 +100,7 @@ public abstract class TrainingTestBase {
           "llama", List.of("LlamaForCausalLM"), 8, 16, 2, 2, 1, 4, 1e-6, 10000.0, false, 32, 128);
 
   /** The tiny base models, uploaded once per JVM. */
-  synchronized void ensureBaseModels() throws Exception {
+  protected synchronized void ensureBaseModels() throws Exception {
     for (String name : List.of(BASE, OTHER_BASE)) {
       var api = new BaseModelsApi(registry(ADMIN));
       try {
@@ -132,7 +132,7 @@ public abstract class TrainingTestBase {
   }
 
   /** A new adapter over {@code base} with one version of {@code config}; returns its name. */
-  String publishedAdapter(String base, AdapterConfig config) throws Exception {
+  protected String publishedAdapter(String base, AdapterConfig config) throws Exception {
     ensureBaseModels();
     String name = "ad-" + unique();
     new AdaptersApi(registry(ADMIN))
@@ -182,12 +182,13 @@ public abstract class TrainingTestBase {
     }
   }
 
-  Response get(String path, String token, String... headers) throws Exception {
+  protected Response get(String path, String token, String... headers) throws Exception {
     var b = HttpRequest.newBuilder(uri(path)).GET();
     return send(b, token, headers);
   }
 
-  Response postJson(String path, String token, String body, String... headers) throws Exception {
+  protected Response postJson(String path, String token, String body, String... headers)
+      throws Exception {
     var b =
         HttpRequest.newBuilder(uri(path))
             .header("Content-Type", "application/json")
@@ -195,7 +196,7 @@ public abstract class TrainingTestBase {
     return send(b, token, headers);
   }
 
-  Response uploadDataset(String token, String name, byte[] file) throws Exception {
+  protected Response uploadDataset(String token, String name, byte[] file) throws Exception {
     String boundary = "b" + UUID.randomUUID();
     var body = new ByteArrayOutputStream();
     var parts = new ArrayList<byte[]>();
@@ -229,12 +230,12 @@ public abstract class TrainingTestBase {
     return send(b, token);
   }
 
-  Response uploadDataset(String token, String name, String jsonl) throws Exception {
+  protected Response uploadDataset(String token, String name, String jsonl) throws Exception {
     return uploadDataset(token, name, jsonl.getBytes(StandardCharsets.UTF_8));
   }
 
   /** A new dataset version of a few good records; returns {@code name@version}. */
-  String dataset(String name) throws Exception {
+  protected String dataset(String name) throws Exception {
     var r =
         uploadDataset(
             ADMIN,
@@ -265,7 +266,7 @@ public abstract class TrainingTestBase {
   }
 
   /** Asserts an RFC 9457 answer of {@code status}; returns its body. */
-  static JsonNode problem(Response r, int status) {
+  protected static JsonNode problem(Response r, int status) {
     assertThat(r.status()).as(r.body()).isEqualTo(status);
     assertThat(r.contentType()).startsWith("application/problem+json");
     var p = JSON.readTree(r.body());
