@@ -5,6 +5,7 @@ import io.adapterplatform.embedded.EmbeddedBackends;
 import io.adapterplatform.embedded.Settings;
 import io.adapterplatform.registry.RegistryModule;
 import io.adapterplatform.serving.ServingModule;
+import io.adapterplatform.training.TrainingModule;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ import org.springframework.core.env.MapPropertySource;
  */
 @SpringBootConfiguration
 @EnableAutoConfiguration
-@Import({RegistryModule.class, ServingModule.class})
+@Import({RegistryModule.class, TrainingModule.class, ServingModule.class})
 public class LocalPlatform {
 
   private static final Logger log = LoggerFactory.getLogger(LocalPlatform.class);
