@@ -73,14 +73,39 @@ abstract class RegistryTestBase {
     return COUNTER.incrementAndGet() + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /**
+   * A fresh folder, removed with its files when the test JVM exits (deleteOnExit cannot remove a
+   * folder that still holds files: five thousand of them had piled up in /tmp).
+   */
   static Path dir() {
     try {
       Path d = Files.createTempDirectory("registry-test-");
-      d.toFile().deleteOnExit();
+      TEMP_DIRS.add(d);
       return d;
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
+  }
+
+  private static final java.util.Queue<Path> TEMP_DIRS = tempDirsRemovedAtExit();
+
+  private static java.util.Queue<Path> tempDirsRemovedAtExit() {
+    var dirs = new java.util.concurrent.ConcurrentLinkedQueue<Path>();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  for (Path d : dirs) {
+                    try (var paths = Files.walk(d)) {
+                      paths
+                          .sorted(java.util.Comparator.reverseOrder())
+                          .forEach(p -> p.toFile().delete());
+                    } catch (java.io.IOException | RuntimeException e) {
+                      // best effort at exit: a folder left behind is only litter
+                    }
+                  }
+                }));
+    return dirs;
   }
 
   /** The tiny base model, uploaded once per JVM. */
