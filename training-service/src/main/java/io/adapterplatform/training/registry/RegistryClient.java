@@ -9,6 +9,7 @@ import io.adapterplatform.engine.format.ModelConfig;
 import io.adapterplatform.web.problem.ApiException.FieldError;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +46,9 @@ public class RegistryClient {
     var c = client;
     if (c == null) {
       c = new ApiClient();
+      // A registry that hangs must not hold a submission (and its request thread) forever: 502.
+      c.setConnectTimeout(Duration.ofSeconds(5));
+      c.setReadTimeout(Duration.ofSeconds(30));
       c.updateBaseUri(
           environment.resolveRequiredPlaceholders(
               environment.getProperty(
