@@ -4,6 +4,7 @@ import io.adapterplatform.serving.batch.QueueFullException;
 import io.adapterplatform.serving.engine.EngineProperties;
 import io.adapterplatform.web.problem.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -89,7 +90,12 @@ class OpenAiProblemAdvice {
   }
 
   @ExceptionHandler(Exception.class)
-  ResponseEntity<OpenAiProblem> unexpected(Exception e, HttpServletRequest request) {
+  ResponseEntity<OpenAiProblem> unexpected(
+      Exception e, HttpServletRequest request, HttpServletResponse response) throws Exception {
+    if (response.isCommitted()) {
+      // a stream failed half-way: a problem now would be appended to the events already sent
+      throw e;
+    }
     if (e instanceof ErrorResponse spring) {
       HttpStatus status = HttpStatus.resolve(spring.getStatusCode().value());
       return respond(
