@@ -11,6 +11,7 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
+import com.openai.errors.RateLimitException;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionChoice;
 import com.openai.models.completions.CompletionCreateParams;
@@ -76,6 +77,7 @@ import tools.jackson.databind.json.JsonMapper;
       "platform.serving.pool.max-experts=4",
       "platform.serving.pool.max-top-k=2",
       "platform.serving.engine.max-rows=8",
+      "platform.serving.engine.queue-capacity=1",
       "platform.serving.engine.warm-up-rounds=0"
     })
 @PlatformBackends
@@ -275,6 +277,43 @@ class CompletionsApiTest {
     assertThat(usage).isNotNull();
     assertThat(usage.get("completion_tokens").asInt())
         .isEqualTo(whole.at("/usage/completion_tokens").asInt());
+  }
+
+  @Test
+  void moreChoicesThanRowsAndQueueIsA429WithRetryAfter() {
+    // 8 rows and a queue of 1: the 10th of 16 long generations cannot be accepted
+    assertThatThrownBy(
+            () ->
+                openai
+                    .completions()
+                    .create(
+                        CompletionCreateParams.builder()
+                            .model(BASE)
+                            .prompt("hi")
+                            .maxTokens(2000L)
+                            .n(16L)
+                            .build()))
+        .isInstanceOfSatisfying(
+            RateLimitException.class,
+            e -> {
+              assertThat(e.headers().values("Retry-After")).containsExactly("1");
+              assertThat(e.type()).contains("rate_limit_error");
+            });
+  }
+
+  @Test
+  void aStopStringEndsTheTextBeforeIt() throws Exception {
+    String body =
+        "{\"model\":\"" + adapter + "\",\"prompt\":\"hello\",\"max_tokens\":12,\"temperature\":0";
+    String whole = json.readTree(post(ADMIN, body + "}").body()).at("/choices/0/text").asString();
+    assertThat(whole).hasSizeGreaterThan(5);
+    String stop = whole.substring(3, 5);
+
+    JsonNode stopped =
+        json.readTree(post(ADMIN, body + ",\"stop\":[\"" + stop + "\"]}").body()).at("/choices/0");
+
+    assertThat(stopped.get("text").asString()).isEqualTo(whole.substring(0, whole.indexOf(stop)));
+    assertThat(stopped.get("finish_reason").asString()).isEqualTo("stop");
   }
 
   private static CompletionCreateParams.Builder greedy(String model, long maxTokens) {
