@@ -3,7 +3,6 @@ package io.adapterplatform.serving.openai;
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
-import static org.springframework.http.HttpStatus.TOO_MANY_REQUESTS;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
 import io.adapterplatform.web.openapi.ApiDocs;
@@ -43,7 +42,8 @@ class CompletionsController {
       path = "/v1/completions",
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY_REQUESTS})
+  // 429 is in serving.yaml; platform-web's ApiDocs has no shared response for it to list here
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND})
   ResponseEntity<CompletionResponse> createCompletion(
       @RequestBody CompletionRequest body, HttpServletRequest request, HttpServletResponse response)
       throws InterruptedException, IOException {

@@ -316,6 +316,22 @@ class CompletionsApiTest {
     assertThat(stopped.get("finish_reason").asString()).isEqualTo("stop");
   }
 
+  @Test
+  void theServedApiDocsDescribeTheEndpoint() throws Exception {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      HttpResponse<String> docs =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v3/api-docs"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+
+      assertThat(docs.statusCode()).isEqualTo(200);
+      assertThat(
+              json.readTree(docs.body()).at("/paths/~1v1~1completions/post/operationId").asString())
+          .isEqualTo("createCompletion");
+    }
+  }
+
   private static CompletionCreateParams.Builder greedy(String model, long maxTokens) {
     return CompletionCreateParams.builder()
         .model(model)
