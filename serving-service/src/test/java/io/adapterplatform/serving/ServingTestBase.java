@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
@@ -51,6 +52,7 @@ import org.springframework.context.annotation.Import;
       "spring.config.name=application,registry",
       "platform.auth.admin-token=" + ServingTestBase.ADMIN,
       "platform.registry.relay-interval=100ms",
+      "platform.serving.engine.enabled=false",
       "platform.serving.pool.lora-places=2",
       "platform.serving.pool.mix-places=1",
       "platform.serving.pool.max-rank=8",
@@ -71,6 +73,8 @@ public abstract class ServingTestBase {
   @Import({RegistryModule.class, ServingModule.class})
   public static class Launcher {
 
+    // only where the engine is off: this class is also scanned into contexts that run the real one
+    @ConditionalOnBooleanProperty(name = "platform.serving.engine.enabled", havingValue = false)
     @Bean(destroyMethod = "close")
     AdapterPool testDevicePool() {
       Map<String, float[]> weights = TinyModels.randomWeights(DIMS, BASE_SEED);
@@ -79,6 +83,7 @@ public abstract class ServingTestBase {
     }
 
     /** Runs each mutation at once, in submission order: the scheduler's contract, without steps. */
+    @ConditionalOnBooleanProperty(name = "platform.serving.engine.enabled", havingValue = false)
     @Bean
     PoolWriter testPoolWriter(AdapterPool testDevicePool) {
       return mutation -> {

@@ -1,0 +1,84 @@
+package io.adapterplatform.serving.openai;
+
+import static org.springframework.http.HttpStatus.BAD_REQUEST;
+import static org.springframework.http.HttpStatus.FORBIDDEN;
+import static org.springframework.http.HttpStatus.NOT_FOUND;
+import static org.springframework.http.HttpStatus.UNAUTHORIZED;
+
+import io.adapterplatform.web.openapi.ApiDocs;
+import io.adapterplatform.web.openapi.ProblemResponses;
+import io.swagger.v3.oas.annotations.security.SecurityRequirement;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import tools.jackson.databind.json.JsonMapper;
+
+/** OpenAI's legacy completions API (serving.yaml), for READER tokens (see OpenAiAuthFilter). */
+@RestController
+@Tag(name = "openai")
+@SecurityRequirement(name = ApiDocs.BEARER)
+@ConditionalOnBooleanProperty(name = "platform.serving.engine.enabled", matchIfMissing = true)
+class CompletionsController {
+
+  private final CompletionService completions;
+  private final JsonMapper json;
+
+  CompletionsController(CompletionService completions, JsonMapper json) {
+    this.completions = completions;
+    this.json = json;
+  }
+
+  @PostMapping(
+      path = "/v1/completions",
+      consumes = MediaType.APPLICATION_JSON_VALUE,
+      produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
+  // 429 is in serving.yaml; platform-web's ApiDocs has no shared response for it to list here
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND})
+  ResponseEntity<CompletionResponse> createCompletion(
+      @RequestBody CompletionRequest body, HttpServletRequest request, HttpServletResponse response)
+      throws InterruptedException, IOException {
+    var running = completions.start(body, bearer(request));
+    if (!Boolean.TRUE.equals(body.stream())) {
+      return ResponseEntity.ok()
+          .contentType(MediaType.APPLICATION_JSON)
+          .body(completions.collect(running));
+    }
+    // written on the request's own thread, chunk by chunk, while the batcher generates
+    response.setStatus(200);
+    response.setContentType(MediaType.TEXT_EVENT_STREAM_VALUE);
+    response.setCharacterEncoding("UTF-8");
+    response.setHeader("Cache-Control", "no-cache");
+    OutputStream out = response.getOutputStream();
+    try (running) {
+      completions.stream(running, chunk -> send(out, json.writeValueAsString(chunk)));
+      send(out, "[DONE]");
+    } catch (UncheckedIOException clientGone) {
+      // closing the run cancelled its generations: their rows go to others at the next step
+    }
+    return null;
+  }
+
+  private static void send(OutputStream out, String data) {
+    try {
+      out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // the filter has checked this header; the registry gets the same token for the model's lookup
+  private static String bearer(HttpServletRequest request) {
+    return request.getHeader("Authorization").substring(7).strip();
+  }
+}
