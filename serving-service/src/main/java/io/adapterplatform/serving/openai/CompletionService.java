@@ -77,8 +77,13 @@ public class CompletionService {
    *     QueueFullException}) when the batcher's queue is full
    */
   public Running start(CompletionRequest request, String token) {
+    Parameters.of(request);
+    return start(request, resolver.resolve(request.model(), token), token);
+  }
+
+  /** {@link #start(CompletionRequest, String)} for a model already resolved (chat completions). */
+  Running start(CompletionRequest request, ResolvedModel model, String token) {
     Parameters p = Parameters.of(request);
-    ResolvedModel model = resolver.resolve(request.model(), token);
     ServedModel served = engine.serve(model.baseModel(), token);
     List<int[]> prompts = Prompts.tokens(request.prompt(), served);
     for (int[] prompt : prompts) {

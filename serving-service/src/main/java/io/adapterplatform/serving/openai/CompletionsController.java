@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -23,7 +24,10 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import tools.jackson.databind.json.JsonMapper;
 
-/** OpenAI's legacy completions API (serving.yaml), for READER tokens (see OpenAiAuthFilter). */
+/**
+ * OpenAI's legacy completions and chat completions APIs (serving.yaml), for READER tokens (see
+ * OpenAiAuthFilter).
+ */
 @RestController
 @Tag(name = "openai")
 @SecurityRequirement(name = ApiDocs.BEARER)
@@ -31,10 +35,13 @@ import tools.jackson.databind.json.JsonMapper;
 class CompletionsController {
 
   private final CompletionService completions;
+  private final ChatCompletionService chat;
   private final JsonMapper json;
 
-  CompletionsController(CompletionService completions, JsonMapper json) {
+  CompletionsController(
+      CompletionService completions, ChatCompletionService chat, JsonMapper json) {
     this.completions = completions;
+    this.chat = chat;
     this.json = json;
   }
 
@@ -53,19 +60,49 @@ class CompletionsController {
           .contentType(MediaType.APPLICATION_JSON)
           .body(completions.collect(running));
     }
-    // written on the request's own thread, chunk by chunk, while the batcher generates
+    streamEvents(response, running, out -> completions.stream(running, out::accept));
+    return null;
+  }
+
+  @PostMapping(
+      path = "/v1/chat/completions",
+      consumes = MediaType.APPLICATION_JSON_VALUE,
+      produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND})
+  ResponseEntity<ChatCompletionResponse> createChatCompletion(
+      @RequestBody ChatCompletionRequest body,
+      HttpServletRequest request,
+      HttpServletResponse response)
+      throws InterruptedException, IOException {
+    var running = chat.start(body, bearer(request));
+    if (!Boolean.TRUE.equals(body.stream())) {
+      return ResponseEntity.ok()
+          .contentType(MediaType.APPLICATION_JSON)
+          .body(chat.collect(running));
+    }
+    streamEvents(response, running, out -> chat.stream(running, out::accept));
+    return null;
+  }
+
+  private interface Streamer {
+    void stream(Consumer<Object> chunks) throws InterruptedException;
+  }
+
+  // written on the request's own thread, chunk by chunk, while the batcher generates
+  private void streamEvents(
+      HttpServletResponse response, CompletionService.Running running, Streamer streamer)
+      throws InterruptedException, IOException {
     response.setStatus(200);
     response.setContentType(MediaType.TEXT_EVENT_STREAM_VALUE);
     response.setCharacterEncoding("UTF-8");
     response.setHeader("Cache-Control", "no-cache");
     OutputStream out = response.getOutputStream();
     try (running) {
-      completions.stream(running, chunk -> send(out, json.writeValueAsString(chunk)));
+      streamer.stream(chunk -> send(out, json.writeValueAsString(chunk)));
       send(out, "[DONE]");
     } catch (UncheckedIOException clientGone) {
       // closing the run cancelled its generations: their rows go to others at the next step
     }
-    return null;
   }
 
   private static void send(OutputStream out, String data) {

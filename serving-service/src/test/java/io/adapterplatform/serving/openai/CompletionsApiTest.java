@@ -12,14 +12,20 @@ import com.openai.core.JsonValue;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
 import com.openai.errors.RateLimitException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionTokenLogprob;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionChoice;
 import com.openai.models.completions.CompletionCreateParams;
 import io.adapterplatform.api.registry.client.AdaptersApi;
 import io.adapterplatform.api.registry.client.BaseModelsApi;
+import io.adapterplatform.api.registry.client.TokensApi;
 import io.adapterplatform.api.registry.client.VersionsApi;
 import io.adapterplatform.api.registry.invoker.ApiClient;
 import io.adapterplatform.api.registry.model.CreateAdapterRequest;
+import io.adapterplatform.api.registry.model.CreateTokenRequest;
+import io.adapterplatform.api.registry.model.Role;
 import io.adapterplatform.embedded.PlatformBackends;
 import io.adapterplatform.engine.TestDevice;
 import io.adapterplatform.engine.adapter.AdapterWeights;
@@ -60,9 +66,10 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code /v1/completions} through OpenAI's official Java SDK, against the real registry and the
- * serving module in one context (embedded backends): the engine fetches the base model from the
- * registry and serves it with the continuous batcher; greedy tokens equal the engine alone.
+ * {@code /v1/completions}, {@code /v1/chat/completions} and {@code /v1/models} through OpenAI's
+ * official Java SDK, against the real registry and the serving module in one context (embedded
+ * backends): the engine fetches the base model from the registry and serves it with the continuous
+ * batcher; greedy tokens equal the engine alone.
  */
 @SpringBootTest(
     classes = CompletionsApiTest.Launcher.class,
@@ -86,6 +93,13 @@ class CompletionsApiTest {
 
   static final String ADMIN = "test-admin-token-0123456789abcdef";
   static final String BASE = "tiny-openai";
+  static final String PLAIN_BASE = "tiny-plain";
+  static final String OTHER_ADAPTER = "other-lora";
+  // what the ChatML template of chat/chatml-tokenizer_config.json renders for one user message
+  static final String CHATML_HELLO =
+      "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+          + "<|im_start|>user\nhello<|im_end|>\n"
+          + "<|im_start|>assistant\n";
   static final ModelDims DIMS = TinyModels.tokenizerDims();
   static final long SEED = 29;
 
@@ -115,13 +129,28 @@ class CompletionsApiTest {
             .optAddSpecialTokens(false)
             .build();
     var admin = client(ADMIN);
+    copyResource("chat/chatml-tokenizer_config.json", dir.resolve("tokenizer_config.json"));
     new BaseModelsApi(admin)
         .uploadBaseModel(
             BASE,
             List.of(
                 dir.resolve("config.json").toFile(),
                 dir.resolve("model.safetensors").toFile(),
-                dir.resolve("tokenizer.json").toFile()));
+                dir.resolve("tokenizer.json").toFile(),
+                dir.resolve("tokenizer_config.json").toFile()));
+    Path plain = Files.createTempDirectory("openai-plain-");
+    Files.copy(dir.resolve("config.json"), plain.resolve("config.json"));
+    Files.copy(dir.resolve("model.safetensors"), plain.resolve("model.safetensors"));
+    copyResource("chat/no-template-tokenizer_config.json", plain.resolve("tokenizer_config.json"));
+    new BaseModelsApi(admin)
+        .uploadBaseModel(
+            PLAIN_BASE,
+            List.of(
+                plain.resolve("config.json").toFile(),
+                plain.resolve("model.safetensors").toFile(),
+                plain.resolve("tokenizer_config.json").toFile()));
+    new AdaptersApi(admin)
+        .createAdapter(new CreateAdapterRequest().name(OTHER_ADAPTER).baseModel(PLAIN_BASE));
     adapter = "openai-lora";
     new AdaptersApi(admin).createAdapter(new CreateAdapterRequest().name(adapter).baseModel(BASE));
     Path a = Files.createTempDirectory("openai-adapter-");
@@ -329,6 +358,178 @@ class CompletionsApiTest {
       assertThat(
               json.readTree(docs.body()).at("/paths/~1v1~1completions/post/operationId").asString())
           .isEqualTo("createCompletion");
+      assertThat(
+              json.readTree(docs.body())
+                  .at("/paths/~1v1~1chat~1completions/post/operationId")
+                  .asString())
+          .isEqualTo("createChatCompletion");
+      assertThat(json.readTree(docs.body()).at("/paths/~1v1~1models/get/operationId").asString())
+          .isEqualTo("listModels");
+    }
+  }
+
+  @Test
+  void aChatIsTheRenderedTemplateGeneratedAsTheEngineAloneWithChatLogprobs() {
+    int[] promptIds = encode(CHATML_HELLO);
+    List<Integer> expected = generate(null, promptIds, 10);
+
+    ChatCompletion chat =
+        openai
+            .chat()
+            .completions()
+            .create(
+                ChatCompletionCreateParams.builder()
+                    .model(BASE)
+                    .addUserMessage("hello")
+                    .maxCompletionTokens(10L)
+                    .temperature(0.0)
+                    .logprobs(true)
+                    .topLogprobs(2L)
+                    .build());
+
+    ChatCompletion.Choice choice = chat.choices().getFirst();
+    assertThat(chat.id()).startsWith("chatcmpl-");
+    assertThat(choice.message().content())
+        .hasValue(
+            tokenizer.decode(expected.stream().mapToLong(Integer::longValue).toArray(), true));
+    boolean stopped = expected.getLast() == TinyModels.EOS_ID;
+    assertThat(choice.finishReason().asString()).isEqualTo(stopped ? "stop" : "length");
+    var usage = chat.usage().orElseThrow();
+    assertThat(usage.promptTokens()).isEqualTo(promptIds.length);
+    assertThat(usage.completionTokens()).isEqualTo(expected.size());
+    List<ChatCompletionTokenLogprob> logprobs =
+        choice.logprobs().orElseThrow().content().orElseThrow();
+    assertThat(logprobs)
+        .extracting(ChatCompletionTokenLogprob::token)
+        .containsExactlyElementsOf(
+            expected.stream().map(id -> tokenizer.decode(new long[] {id}, true)).toList());
+    for (ChatCompletionTokenLogprob token : logprobs) {
+      assertThat(token.logprob()).isLessThanOrEqualTo(0);
+      assertThat(token.topLogprobs()).hasSizeBetween(1, 2);
+      assertThat(token.topLogprobs().getFirst().logprob()).isEqualTo(token.logprob());
+      assertThat(token.bytes().orElseThrow()).containsExactlyElementsOf(bytesOf(token.token()));
+    }
+  }
+
+  @Test
+  void aChatOnABaseModelWithoutATemplateIsA400NoChatTemplate() {
+    assertThatThrownBy(
+            () ->
+                openai
+                    .chat()
+                    .completions()
+                    .create(
+                        ChatCompletionCreateParams.builder()
+                            .model(PLAIN_BASE)
+                            .addUserMessage("hello")
+                            .maxCompletionTokens(4L)
+                            .build()))
+        .isInstanceOfSatisfying(
+            BadRequestException.class,
+            e -> {
+              assertThat(e.code()).contains("no-chat-template");
+              assertThat(e.getMessage()).contains(PLAIN_BASE);
+            });
+  }
+
+  @Test
+  void aChatStreamSendsDeltasWithTheRoleFirstAndTheSameTextAsOneAnswer() throws Exception {
+    String body =
+        "{\"model\":\""
+            + adapter
+            + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],"
+            + "\"max_tokens\":6,\"temperature\":0";
+    JsonNode whole = json.readTree(post("/v1/chat/completions", ADMIN, body + "}").body());
+    assertThat(whole.get("object").asString()).isEqualTo("chat.completion");
+    assertThat(whole.at("/choices/0/message/role").asString()).isEqualTo("assistant");
+
+    HttpResponse<String> stream =
+        post(
+            "/v1/chat/completions",
+            ADMIN,
+            body + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+
+    assertThat(stream.statusCode()).isEqualTo(200);
+    List<String> events =
+        stream.body().lines().filter(l -> l.startsWith("data: ")).map(l -> l.substring(6)).toList();
+    assertThat(events.getLast()).isEqualTo("[DONE]");
+    StringBuilder text = new StringBuilder();
+    List<String> roles = new ArrayList<>();
+    String finish = null;
+    JsonNode usage = null;
+    for (String e : events.subList(0, events.size() - 1)) {
+      JsonNode chunk = json.readTree(e);
+      assertThat(chunk.get("object").asString()).isEqualTo("chat.completion.chunk");
+      for (JsonNode c : chunk.get("choices")) {
+        text.append(c.at("/delta/content").asString(""));
+        if (c.at("/delta/role").isString()) {
+          roles.add(c.at("/delta/role").asString());
+        }
+        if (!c.get("finish_reason").isNull()) {
+          finish = c.get("finish_reason").asString();
+        }
+      }
+      if (chunk.has("usage")) {
+        usage = chunk.get("usage");
+      }
+    }
+    assertThat(roles).containsExactly("assistant");
+    assertThat(text.toString()).isEqualTo(whole.at("/choices/0/message/content").asString());
+    assertThat(finish).isEqualTo(whole.at("/choices/0/finish_reason").asString());
+    assertThat(usage.get("completion_tokens").asInt())
+        .isEqualTo(whole.at("/usage/completion_tokens").asInt());
+  }
+
+  @Test
+  void theModelsAreTheBaseModelsAndTheAdaptersInTheTokensScopes() throws Exception {
+    var all = openai.models().list().data();
+    assertThat(all)
+        .extracting(
+            m ->
+                m.id()
+                    + ":"
+                    + m._additionalProperties()
+                        .getOrDefault("parent", JsonValue.from("-"))
+                        .convert(String.class))
+        .contains(
+            BASE + ":-", PLAIN_BASE + ":-", adapter + ":" + BASE, OTHER_ADAPTER + ":" + PLAIN_BASE);
+    assertThat(all).allSatisfy(m -> assertThat(m.created()).isPositive());
+
+    String scoped =
+        new TokensApi(client(ADMIN))
+            .createToken(
+                new CreateTokenRequest()
+                    .name("openai-reader")
+                    .roles(List.of(Role.READER))
+                    .scopes(List.of("openai-")))
+            .getToken();
+    OpenAIClient reader =
+        OpenAIOkHttpClient.builder()
+            .baseUrl("http://localhost:" + port + "/v1")
+            .apiKey(scoped)
+            .maxRetries(0)
+            .build();
+    try {
+      assertThat(reader.models().list().data())
+          .extracting(m -> m.id())
+          .contains(BASE, adapter)
+          .doesNotContain(OTHER_ADAPTER);
+    } finally {
+      reader.close();
+    }
+  }
+
+  private static List<Long> bytesOf(String token) {
+    List<Long> out = new ArrayList<>();
+    for (byte b : token.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      out.add((long) (b & 0xff));
+    }
+    return out;
+  }
+
+  private static void copyResource(String name, Path to) throws IOException {
+    try (var in = CompletionsApiTest.class.getClassLoader().getResourceAsStream(name)) {
+      Files.copy(in, to);
     }
   }
 
@@ -407,8 +608,13 @@ class CompletionsApiTest {
 
   private HttpResponse<String> post(String token, String body)
       throws IOException, InterruptedException {
+    return post("/v1/completions", token, body);
+  }
+
+  private HttpResponse<String> post(String path, String token, String body)
+      throws IOException, InterruptedException {
     var request =
-        HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v1/completions"))
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body));
     if (token != null) {
