@@ -1,5 +1,6 @@
 package io.adapterplatform.serving.openai;
 
+import io.adapterplatform.serving.batch.GenerationRequest;
 import io.adapterplatform.serving.chat.ChatMessage;
 import io.adapterplatform.serving.chat.ChatTemplates;
 import io.adapterplatform.serving.models.ModelResolver;
@@ -104,6 +105,12 @@ public class ChatCompletionService {
     boolean logprobs = Boolean.TRUE.equals(r.logprobs());
     if (r.topLogprobs() != null && !logprobs) {
       throw ApiException.invalidField("top_logprobs", "needs logprobs: true");
+    }
+    if (r.topLogprobs() != null
+        && (r.topLogprobs() < 0 || r.topLogprobs() > GenerationRequest.MAX_LOGPROBS)) {
+      throw ApiException.invalidField(
+          "top_logprobs",
+          "must be in [0, " + GenerationRequest.MAX_LOGPROBS + "], got " + r.topLogprobs());
     }
     return new CompletionRequest(
         r.model(),

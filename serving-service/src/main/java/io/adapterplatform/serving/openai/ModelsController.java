@@ -25,8 +25,9 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * OpenAI's {@code GET /v1/models} (READER): the base models and the adapters the caller's token may
- * use, read from the registry with that token, so its scopes apply as they do there.
+ * OpenAI's {@code GET /v1/models} (READER): the base models and the adapters with a live version
+ * that the caller's token may use, read from the registry with that token, so its scopes apply as
+ * they do there.
  */
 @RestController
 @Tag(name = "openai")
@@ -67,7 +68,9 @@ class ModelsController {
       } while (cursor != null);
       do {
         AdapterPage page = new AdaptersApi(client).listAdapters(PAGE, cursor, null, null, null);
-        page.getItems()
+        // an adapter without a live version cannot be used: a request for it is 404
+        page.getItems().stream()
+            .filter(a -> a.getLatestVersion() != null)
             .forEach(a -> data.add(model(a.getName(), a.getCreatedAt(), a.getBaseModel())));
         cursor = page.getNextCursor();
       } while (cursor != null);

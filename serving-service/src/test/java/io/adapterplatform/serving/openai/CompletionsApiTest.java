@@ -95,6 +95,8 @@ class CompletionsApiTest {
   static final String BASE = "tiny-openai";
   static final String PLAIN_BASE = "tiny-plain";
   static final String OTHER_ADAPTER = "other-lora";
+  // in the scoped token's scopes, but without a live version
+  static final String EMPTY_ADAPTER = "openai-empty";
   // what the ChatML template of chat/chatml-tokenizer_config.json renders for one user message
   static final String CHATML_HELLO =
       "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
@@ -168,6 +170,15 @@ class CompletionsApiTest {
                 a.resolve("adapter_config.json").toFile(),
                 a.resolve("adapter_model.safetensors").toFile()),
             null);
+    new VersionsApi(admin)
+        .publishVersion(
+            OTHER_ADAPTER,
+            List.of(
+                a.resolve("adapter_config.json").toFile(),
+                a.resolve("adapter_model.safetensors").toFile()),
+            null);
+    new AdaptersApi(admin)
+        .createAdapter(new CreateAdapterRequest().name(EMPTY_ADAPTER).baseModel(BASE));
     openai =
         OpenAIOkHttpClient.builder()
             .baseUrl("http://localhost:" + port + "/v1")
@@ -494,6 +505,7 @@ class CompletionsApiTest {
         .contains(
             BASE + ":-", PLAIN_BASE + ":-", adapter + ":" + BASE, OTHER_ADAPTER + ":" + PLAIN_BASE);
     assertThat(all).allSatisfy(m -> assertThat(m.created()).isPositive());
+    assertThat(all).extracting(m -> m.id()).doesNotContain(EMPTY_ADAPTER);
 
     String scoped =
         new TokensApi(client(ADMIN))
@@ -513,7 +525,7 @@ class CompletionsApiTest {
       assertThat(reader.models().list().data())
           .extracting(m -> m.id())
           .contains(BASE, adapter)
-          .doesNotContain(OTHER_ADAPTER);
+          .doesNotContain(OTHER_ADAPTER, EMPTY_ADAPTER);
     } finally {
       reader.close();
     }
