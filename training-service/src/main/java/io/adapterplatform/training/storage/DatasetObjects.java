@@ -1,8 +1,6 @@
 package io.adapterplatform.training.storage;
 
 import io.adapterplatform.training.TrainingProperties;
-import io.minio.BucketExistsArgs;
-import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.StatObjectArgs;
@@ -33,26 +31,11 @@ public class DatasetObjects {
             .region(s3.region())
             .build();
     this.bucket = properties.bucket();
-    ensureBucket();
+    Buckets.ensure(client, bucket);
   }
 
   public static String keyOf(String sha256) {
     return DATASETS + sha256;
-  }
-
-  private void ensureBucket() {
-    try {
-      if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
-        client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
-      }
-    } catch (ErrorResponseException e) {
-      String code = e.errorResponse().code();
-      if (!"BucketAlreadyOwnedByYou".equals(code) && !"BucketAlreadyExists".equals(code)) {
-        throw new IllegalStateException("cannot create bucket " + bucket, e);
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot reach S3 bucket " + bucket, e);
-    }
   }
 
   /** Stores a checked file at its content address, unless those bytes are there already. */

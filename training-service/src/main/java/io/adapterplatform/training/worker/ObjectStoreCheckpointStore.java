@@ -1,14 +1,12 @@
 package io.adapterplatform.training.worker;
 
-import io.minio.BucketExistsArgs;
+import io.adapterplatform.training.storage.Buckets;
 import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
-import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.RemoveObjectArgs;
 import io.minio.Result;
-import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -32,7 +30,7 @@ public final class ObjectStoreCheckpointStore implements CheckpointStore {
   public ObjectStoreCheckpointStore(MinioClient client, String bucket) {
     this.client = client;
     this.bucket = bucket;
-    ensureBucket();
+    Buckets.ensure(client, bucket);
   }
 
   /** The object key of {@code jobId}'s checkpoint after {@code step} steps. */
@@ -115,21 +113,6 @@ public final class ObjectStoreCheckpointStore implements CheckpointStore {
       return Integer.parseInt(name.substring(0, name.length() - ".zip".length()));
     } catch (NumberFormatException e) {
       return -1;
-    }
-  }
-
-  private void ensureBucket() {
-    try {
-      if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
-        client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
-      }
-    } catch (ErrorResponseException e) {
-      String code = e.errorResponse().code();
-      if (!"BucketAlreadyOwnedByYou".equals(code) && !"BucketAlreadyExists".equals(code)) {
-        throw new IllegalStateException("cannot create bucket " + bucket, e);
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot reach S3 bucket " + bucket, e);
     }
   }
 }
