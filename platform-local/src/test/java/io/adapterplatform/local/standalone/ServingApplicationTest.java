@@ -5,6 +5,7 @@ import static io.adapterplatform.local.standalone.Standalone.get;
 import static io.adapterplatform.local.standalone.Standalone.tokenWith;
 import static io.adapterplatform.local.standalone.Standalone.unique;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.adapterplatform.api.registry.model.Role;
 import io.adapterplatform.embedded.TestBackends;
@@ -12,6 +13,7 @@ import io.adapterplatform.serving.ServingApplication;
 import io.adapterplatform.web.auth.RemoteTokenVerifier;
 import io.adapterplatform.web.auth.TokenVerifier;
 import java.util.HashMap;
+import java.util.Map;
 import java.util.stream.StreamSupport;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
@@ -84,6 +86,15 @@ class ServingApplicationTest {
 
     assertThat(models.status()).isEqualTo(401);
     assertThat(admin.status()).isEqualTo(401);
+  }
+
+  @Test
+  void refusesToStartWithoutTheRegistrysAddress() {
+    assertThatThrownBy(
+            () ->
+                ChartEnvironment.run(
+                    ServingApplication.application(), Map.of("PLATFORM_PORT", "0")))
+        .hasStackTraceContaining("PLATFORM_AUTH_REGISTRY_URL");
   }
 
   @Test

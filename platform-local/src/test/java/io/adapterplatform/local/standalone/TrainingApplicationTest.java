@@ -6,6 +6,7 @@ import static io.adapterplatform.local.standalone.Standalone.send;
 import static io.adapterplatform.local.standalone.Standalone.tokenWith;
 import static io.adapterplatform.local.standalone.Standalone.unique;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.adapterplatform.api.registry.model.Role;
 import io.adapterplatform.embedded.TestBackends;
@@ -17,6 +18,7 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -107,6 +109,15 @@ class TrainingApplicationTest {
     assertThat(queued.json().get("state").asString()).isEqualTo("QUEUED");
     assertThat(absent.status()).as(absent.body()).isEqualTo(422);
     assertThat(absent.body()).contains("baseModel");
+  }
+
+  @Test
+  void refusesToStartWithoutTheRegistrysAddress() {
+    assertThatThrownBy(
+            () ->
+                ChartEnvironment.run(
+                    TrainingApplication.application(), Map.of("PLATFORM_PORT", "0")))
+        .hasStackTraceContaining("PLATFORM_AUTH_REGISTRY_URL");
   }
 
   @Test
