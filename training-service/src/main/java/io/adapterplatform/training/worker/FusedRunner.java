@@ -191,6 +191,21 @@ public final class FusedRunner implements AutoCloseable {
     claimed.clear();
   }
 
+  /**
+   * Releases every job without a checkpoint, as a worker that dies would (tests of recovery, and a
+   * worker whose leases are gone): whatever was trained since each job's last checkpoint is lost.
+   */
+  public void abandon() {
+    synchronized (claimed) {
+      closed = true;
+    }
+    for (Active a : List.copyOf(active.values())) {
+      release(a.spec().id());
+    }
+    admitted.clear();
+    claimed.clear();
+  }
+
   private void boundary() {
     for (String id : List.copyOf(cancelled)) {
       Active a = active.get(id);
