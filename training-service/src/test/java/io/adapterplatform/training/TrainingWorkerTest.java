@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.adapterplatform.api.registry.client.AdaptersApi;
+import io.adapterplatform.api.registry.client.AliasesApi;
 import io.adapterplatform.api.registry.client.VersionsApi;
 import io.adapterplatform.api.registry.invoker.ApiException;
 import io.adapterplatform.api.registry.model.Compose;
@@ -44,7 +45,7 @@ class TrainingWorkerTest extends WorkerTestBase {
     return """
         "training": {"steps": %d, "batchSize": %d, "learningRate": 0.03, "warmupSteps": 2,
                      "schedule": "cosine", "maxSeqLen": 16, "seed": %d, "evalFraction": 0.25,
-                     "checkpointEvery": %d}"""
+                     "evalEvery": 8, "checkpointEvery": %d}"""
         .formatted(steps, batchSize, seed, checkpointEvery);
   }
 
@@ -76,7 +77,12 @@ class TrainingWorkerTest extends WorkerTestBase {
     String suffix = unique();
 
     List<String> ids = new ArrayList<>();
-    ids.add(submit(spec(dataset, "lora-" + suffix, "LORA", lora(24, 1, 10))));
+    ids.add(
+        submit(
+            spec(dataset, "lora-" + suffix, "LORA", lora(24, 1, 10))
+                .replace(
+                    "{\"adapter\": \"lora-" + suffix + "\"}",
+                    "{\"adapter\": \"lora-" + suffix + "\", \"alias\": \"candidate\"}")));
     ids.add(submit(spec(dataset, "dora-" + suffix, "DORA", DORA)));
     ids.add(submit(spec(dataset, "mix-" + suffix, "MIXLORA", MIXLORA)));
     List<JsonNode> done = new ArrayList<>();
@@ -116,7 +122,9 @@ class TrainingWorkerTest extends WorkerTestBase {
 
       var curve = get("/api/v1/jobs/" + ids.get(i) + "/metrics", ADMIN).json();
       assertThat(curve.get("steps").size()).isEqualTo(24);
-      assertThat(curve.get("evals").size()).isGreaterThanOrEqualTo(1);
+      // evalEvery 8 over 24 steps, the last one at the end
+      assertThat(curve.get("evals").valueStream().map(e -> e.get("step").asInt()).toList())
+          .containsExactly(8, 16, 24);
       // Published: its checkpoints are gone.
       assertThat(get("/api/v1/jobs/" + ids.get(i) + "/checkpoints", ADMIN).json().get("items"))
           .isEmpty();
@@ -126,6 +134,9 @@ class TrainingWorkerTest extends WorkerTestBase {
             .body();
     assertThat(events).contains("event: progress", "\"state\":\"RUNNING\"");
     assertThat(events).contains("\"state\":\"SUCCEEDED\"");
+
+    assertThat(new AliasesApi(registry(ADMIN)).getAlias("lora-" + suffix, "candidate").getVersion())
+        .isEqualTo(done.getFirst().get("result").get("version").asInt());
 
     // The trained LoRA, loaded in the engine, does the task better than the base model.
     var heldOut = examples(taskJsonl(16, 99));
@@ -230,6 +241,26 @@ class TrainingWorkerTest extends WorkerTestBase {
   }
 
   @Test
+  @Order(3)
+  void aJobThatCannotRunFailsWithItsReasonAfterMaxAttempts() throws Exception {
+    // BASE's tokenizer.json is no tokenizer: every attempt fails to start the job.
+    ensureBaseModels();
+    String id =
+        submit(
+            """
+            {"baseModel": "%s", "dataset": "%s", "output": {"adapter": "never-%s"}, "method": "LORA",
+             %s}"""
+                .formatted(BASE, taskDataset(8, 5), unique(), lora(4, 1, 10).strip()));
+
+    JsonNode failed = awaitState(id, "FAILED");
+
+    assertThat(failed.get("attempts").asInt()).isEqualTo(3);
+    assertThat(failed.get("error").asString())
+        .startsWith("gave up after 3 attempts: ")
+        .doesNotContain("lease expired");
+  }
+
+  @Test
   @Order(4)
   void aJobWhoseWorkerDiesIsFinishedByAnotherFromItsCheckpointWithOneVersion() throws Exception {
     ensureTrainableBase();
@@ -264,5 +295,34 @@ class TrainingWorkerTest extends WorkerTestBase {
     var resumed = versionTensors(output, finished.get("result").get("version").asInt());
     var uninterrupted = versionTensors(reference, whole.get("result").get("version").asInt());
     assertThat(maxRelativeDifference(resumed, uninterrupted)).isLessThanOrEqualTo(1e-5);
+  }
+
+  @Test
+  @Order(5)
+  void aWorkerThatStopsCheckpointsItsJobsAndAnotherResumesThemAtOnce() throws Exception {
+    ensureTrainableBase();
+    String output = "handed-over-" + unique();
+    String id = submit(spec(taskDataset(16, 6), output, "LORA", lora(40, 3, 1000)));
+    awaitJob(id, Duration.ofMinutes(2), j -> j.get("progress").get("step").asInt() >= 3);
+
+    workers.live().forEach(TrainingWorker::stop);
+
+    JsonNode stopped = job(id);
+    assertThat(stopped.get("state").asString()).isEqualTo("RUNNING");
+    assertThat(stopped.get("worker").isNull()).isTrue();
+    int step = stopped.get("progress").get("step").asInt();
+    assertThat(
+            get("/api/v1/jobs/" + id + "/checkpoints", ADMIN)
+                .json()
+                .get("items")
+                .valueStream()
+                .map(c -> c.get("step").asInt())
+                .toList())
+        .containsExactly(step);
+    workers.startWorker("after-stop-" + unique());
+    JsonNode finished = awaitState(id, "SUCCEEDED");
+    assertThat(finished.get("attempts").asInt()).isEqualTo(2);
+    assertThat(new VersionsApi(registry(ADMIN)).listVersions(output, null, null, null).getItems())
+        .hasSize(1);
   }
 }

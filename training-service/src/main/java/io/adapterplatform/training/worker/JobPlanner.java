@@ -100,7 +100,8 @@ class JobPlanner {
             totalSteps,
             examples,
             eval,
-            t.checkpointEvery() == null ? 100 : t.checkpointEvery());
+            t.checkpointEvery() == null ? 100 : t.checkpointEvery(),
+            t.evalEvery() == null ? 0 : t.evalEvery());
     return new Planned(job, claimed, dataset);
   }
 

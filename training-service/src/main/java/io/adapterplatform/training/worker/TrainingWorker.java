@@ -94,6 +94,12 @@ public final class TrainingWorker {
     return Set.copyOf(leased);
   }
 
+  /** Whether its stepping thread still runs (neither stopped nor killed). */
+  public boolean isRunning() {
+    Thread t = thread;
+    return t != null && t.isAlive() && !stopping && !killed;
+  }
+
   private void forget(UUID job) {
     held.remove(job);
     leased.remove(job);
@@ -249,10 +255,6 @@ public final class TrainingWorker {
   private Runner open(String baseModel) {
     var files = registry.baseModel(baseModel, workDir.resolve("models").resolve(baseModel));
     var model = ModelDirectory.load(files.dir(), Devices.fromSystemProperty());
-    // PyTorch's grad mode is per thread and on in a new one (DJL turns it off only on the thread
-    // that started the engine): restoring a checkpoint in place into parameters that require grad
-    // would then fail on this thread. The trainer turns it on for each step itself.
-    ai.djl.pytorch.jni.JniUtils.setGradMode(false);
     LoadedModel loaded;
     try {
       loaded =
@@ -401,6 +403,13 @@ public final class TrainingWorker {
                   eta));
       if (!mine) {
         drop(job);
+      }
+    }
+
+    @Override
+    public void onEval(String jobId, int step, double evalLoss) {
+      if (!killed) {
+        reports.eval(UUID.fromString(jobId), step, evalLoss);
       }
     }
 

@@ -112,6 +112,11 @@ public class Workers implements SmartLifecycle {
     return w;
   }
 
+  /** The workers of this process still running (its own and those of {@link #startWorker}). */
+  public java.util.List<TrainingWorker> live() {
+    return started.stream().filter(TrainingWorker::isRunning).toList();
+  }
+
   @Override
   public synchronized void start() {
     running = true;

@@ -14,9 +14,13 @@ class WorkerSettingsTest {
 
   private static WorkerSettings bindEnvironment(Map<String, Object> variables) {
     var environment = new StandardEnvironment();
+    // Boot maps PLATFORM_TRAINING_... to platform.training.... in the source of this name only.
     environment
         .getPropertySources()
-        .addFirst(new SystemEnvironmentPropertySource("env", variables));
+        .replace(
+            StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+            new SystemEnvironmentPropertySource(
+                StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, variables));
     return Binder.get(environment).bindOrCreate("platform.training", WorkerSettings.class);
   }
 
