@@ -325,4 +325,28 @@ class TrainingWorkerTest extends WorkerTestBase {
     assertThat(new VersionsApi(registry(ADMIN)).listVersions(output, null, null, null).getItems())
         .hasSize(1);
   }
+
+  @Test
+  @Order(6)
+  void aJobCancelledWhileQueuedIsNeverRun() throws Exception {
+    ensureTrainableBase();
+    workers.live().forEach(TrainingWorker::stop);
+    String dataset = taskDataset(8, 7);
+    String output = "never-run-" + unique();
+    String cancelled = submit(spec(dataset, output, "LORA", lora(4, 1, 10)));
+    var answer = postJson("/api/v1/jobs/" + cancelled + ":cancel", ADMIN, "");
+    assertThat(answer.json().get("state").asString()).isEqualTo("CANCELLED");
+    String later = submit(spec(dataset, "runs-" + unique(), "LORA", lora(4, 1, 10)));
+
+    workers.startWorker("after-cancel-" + unique());
+    // Claims go oldest first: once the later job has run, the cancelled one was passed over.
+    awaitState(later, "SUCCEEDED");
+
+    JsonNode job = job(cancelled);
+    assertThat(job.get("state").asString()).isEqualTo("CANCELLED");
+    assertThat(job.get("attempts").asInt()).isZero();
+    assertThat(job.get("progress").get("step").asInt()).isZero();
+    assertThatThrownBy(() -> new AdaptersApi(registry(ADMIN)).getAdapter(output))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+  }
 }
