@@ -16,5 +16,9 @@ import org.springframework.context.annotation.FullyQualifiedAnnotationBeanNameGe
 @ComponentScan(
     basePackageClasses = TrainingModule.class,
     nameGenerator = FullyQualifiedAnnotationBeanNameGenerator.class)
-@EnableConfigurationProperties({TrainingProperties.class, TrainingProperties.S3.class})
+@EnableConfigurationProperties({
+  TrainingProperties.class,
+  TrainingProperties.S3.class,
+  io.adapterplatform.training.worker.WorkerSettings.class
+})
 public class TrainingModule {}

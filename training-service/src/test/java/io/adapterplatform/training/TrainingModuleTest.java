@@ -3,6 +3,8 @@ package io.adapterplatform.training;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.adapterplatform.events.OutboxRelay;
+import io.adapterplatform.training.worker.WorkerSettings;
+import io.adapterplatform.training.worker.Workers;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -13,6 +15,14 @@ class TrainingModuleTest extends TrainingTestBase {
 
   @Autowired ApplicationContext context;
   @Autowired JdbcClient jdbc;
+
+  @Autowired Workers workers;
+
+  @Test
+  void theApiRoleStartsNoWorkerAndNoConsumer() {
+    assertThat(context.getBean(WorkerSettings.class).role()).isEqualTo(WorkerSettings.Role.API);
+    assertThat(workers.current()).isNull();
+  }
 
   @Test
   void ownsItsSchemaFlywayHistoryAndRelayBesideTheRegistry() {
@@ -25,13 +35,22 @@ class TrainingModuleTest extends TrainingTestBase {
                     "select version from training.flyway_schema_history where success and version is not null")
                 .query(String.class)
                 .list())
-        .containsExactly("1");
+        .containsExactly("1", "2");
     assertThat(
             jdbc.sql(
                     "select table_name from information_schema.tables where table_schema = 'training'")
                 .query(String.class)
                 .list())
         .containsExactlyInAnyOrder(
-            "flyway_schema_history", "dataset", "job", "job_event", "job_submission", "outbox");
+            "flyway_schema_history",
+            "dataset",
+            "job",
+            "job_event",
+            "job_submission",
+            "outbox",
+            "job_metric",
+            "job_eval",
+            "job_checkpoint",
+            "inbox");
   }
 }

@@ -54,7 +54,9 @@ import tools.jackson.databind.json.JsonMapper;
       "platform.training.relay-interval=100ms",
       "platform.training.events-stream-timeout=2s",
       "platform.training.datasets.max-file-size=64KB",
-      "platform.training.datasets.max-line-size=1KB"
+      "platform.training.datasets.max-line-size=1KB",
+      // The API tests see jobs stay as they left them; WorkerTestBase turns a worker on.
+      "platform.training.role=${training.test.role:api}"
     })
 @PlatformBackends
 public abstract class TrainingTestBase {

@@ -79,7 +79,7 @@ class JobService {
     return get(caller, id);
   }
 
-  private void recordTransition(
+  void recordTransition(
       UUID id,
       String baseModel,
       @Nullable JobState from,
@@ -114,12 +114,12 @@ class JobService {
 
   JobCurves.LossCurve metrics(Caller caller, UUID id) {
     get(caller, id);
-    return new JobCurves.LossCurve(id.toString(), List.of(), List.of());
+    return new JobCurves.LossCurve(id.toString(), jobs.steps(id), jobs.evals(id));
   }
 
   JobCurves.CheckpointList checkpoints(Caller caller, UUID id) {
     get(caller, id);
-    return new JobCurves.CheckpointList(id.toString(), List.of());
+    return new JobCurves.CheckpointList(id.toString(), jobs.checkpoints(id));
   }
 
   List<Jobs.StoredEvent> eventsAfter(UUID id, long afterId) {

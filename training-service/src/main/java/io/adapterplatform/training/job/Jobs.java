@@ -120,6 +120,38 @@ class Jobs {
         .list();
   }
 
+  List<JobCurves.StepPoint> steps(UUID jobId) {
+    return jdbc.sql(
+            """
+        select step, loss, aux_loss, learning_rate, grad_norm, tokens_per_second
+          from training.job_metric where job_id = ? order by step""")
+        .param(jobId)
+        .query(JobCurves.StepPoint.class)
+        .list();
+  }
+
+  List<JobCurves.EvalPoint> evals(UUID jobId) {
+    return jdbc.sql("select step, eval_loss from training.job_eval where job_id = ? order by step")
+        .param(jobId)
+        .query(JobCurves.EvalPoint.class)
+        .list();
+  }
+
+  List<JobCurves.Checkpoint> checkpoints(UUID jobId) {
+    return jdbc.sql(
+            "select step, sha256, size, created_at from training.job_checkpoint"
+                + " where job_id = ? order by step")
+        .param(jobId)
+        .query(
+            (rs, i) ->
+                new JobCurves.Checkpoint(
+                    rs.getInt("step"),
+                    rs.getString("sha256"),
+                    rs.getLong("size"),
+                    rs.getObject("created_at", OffsetDateTime.class).toInstant()))
+        .list();
+  }
+
   private static String[] scopes(Caller caller) {
     return caller.scopes().toArray(String[]::new);
   }

@@ -1,6 +1,7 @@
 package io.adapterplatform.training.storage;
 
 import io.adapterplatform.training.TrainingProperties;
+import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.StatObjectArgs;
@@ -53,6 +54,26 @@ public class DatasetObjects {
     } catch (Exception e) {
       throw new IllegalStateException("cannot write " + key, e);
     }
+  }
+
+  /** The bytes of the dataset stored at {@code sha256}; the caller closes the stream. */
+  public InputStream open(String sha256) {
+    String key = keyOf(sha256);
+    try {
+      return client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build());
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read " + key, e);
+    }
+  }
+
+  /** The client of the training service's S3 endpoint (the workers keep checkpoints there). */
+  public MinioClient client() {
+    return client;
+  }
+
+  /** The training service's bucket. */
+  public String bucket() {
+    return bucket;
   }
 
   /** Whether {@code key} exists (for tests and the collector to come). */

@@ -1,5 +1,6 @@
 package io.adapterplatform.training.worker;
 
+import ai.djl.pytorch.jni.JniUtils;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.train.AdapterExport;
 import io.adapterplatform.engine.train.FusedTrainer;
@@ -157,7 +158,13 @@ public final class FusedRunner implements AutoCloseable {
       try {
         if (taken >= a.spec().totalSteps()) {
           finish(a, r.loss());
-        } else if (taken % a.spec().checkpointEvery() == 0) {
+          continue;
+        }
+        int evalEvery = a.spec().evalEvery();
+        if (evalEvery > 0 && taken % evalEvery == 0 && !a.spec().evalExamples().isEmpty()) {
+          listener.onEval(a.spec().id(), taken, trainer.evalLoss(a.job(), a.spec().evalExamples()));
+        }
+        if (taken % a.spec().checkpointEvery() == 0) {
           checkpoint(a);
         }
       } catch (RuntimeException e) {
@@ -186,6 +193,21 @@ public final class FusedRunner implements AutoCloseable {
       } finally {
         release(a.spec().id());
       }
+    }
+    admitted.clear();
+    claimed.clear();
+  }
+
+  /**
+   * Releases every job without a checkpoint, as a worker that dies would (tests of recovery, and a
+   * worker whose leases are gone): whatever was trained since each job's last checkpoint is lost.
+   */
+  public void abandon() {
+    synchronized (claimed) {
+      closed = true;
+    }
+    for (Active a : List.copyOf(active.values())) {
+      release(a.spec().id());
     }
     admitted.clear();
     claimed.clear();
@@ -220,7 +242,7 @@ public final class FusedRunner implements AutoCloseable {
     try {
       Optional<CheckpointStore.StoredCheckpoint> stored = checkpoints.latest(spec.id());
       if (stored.isPresent()) {
-        job.restore(JobCheckpoint.readFrom(new ByteArrayInputStream(stored.get().bytes())));
+        restore(job, JobCheckpoint.readFrom(new ByteArrayInputStream(stored.get().bytes())));
         log.info("job resumed jobId={} step={}", spec.id(), job.optimizer().stepsTaken());
         listener.onResumed(spec.id(), job.optimizer().stepsTaken());
       } else {
@@ -230,6 +252,21 @@ public final class FusedRunner implements AutoCloseable {
     } catch (RuntimeException e) {
       job.close();
       throw e;
+    }
+  }
+
+  /**
+   * PyTorch's grad mode is per thread, and on in every thread but the one that started DJL's
+   * engine: an in-place restore into parameters that require grad fails with grad mode on, so it is
+   * turned off around the restore (the trainer turns it on for each step itself).
+   */
+  private static void restore(TrainingJob job, JobCheckpoint checkpoint) {
+    boolean grad = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      job.restore(checkpoint);
+    } finally {
+      JniUtils.setGradMode(grad);
     }
   }
 

@@ -12,6 +12,9 @@ public interface RunnerListener {
   /** A job resumed from a stored checkpoint taken after {@code step} steps. */
   default void onResumed(String jobId, int step) {}
 
+  /** The loss on a job's held-out examples after {@code step} steps (every {@code evalEvery}). */
+  default void onEval(String jobId, int step, double evalLoss) {}
+
   /** A checkpoint of a job after {@code step} steps was stored. */
   default void onCheckpoint(String jobId, int step) {}
 

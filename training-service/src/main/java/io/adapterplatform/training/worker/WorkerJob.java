@@ -25,7 +25,20 @@ public record WorkerJob(
     int totalSteps,
     List<TrainingExample> examples,
     List<TrainingExample> evalExamples,
-    int checkpointEvery) {
+    int checkpointEvery,
+    int evalEvery) {
+
+  /** Without periodic evals: the eval loss is taken once, at the end. */
+  public WorkerJob(
+      String id,
+      Spec spec,
+      TrainingConfig config,
+      int totalSteps,
+      List<TrainingExample> examples,
+      List<TrainingExample> evalExamples,
+      int checkpointEvery) {
+    this(id, spec, config, totalSteps, examples, evalExamples, checkpointEvery, 0);
+  }
 
   /** The job's method, as the job spec names it. */
   public enum Method {
@@ -89,6 +102,9 @@ public record WorkerJob(
     if (checkpointEvery <= 0) {
       throw new IllegalArgumentException(
           "checkpointEvery must be positive, got " + checkpointEvery);
+    }
+    if (evalEvery < 0) {
+      throw new IllegalArgumentException("evalEvery must not be negative, got " + evalEvery);
     }
     examples = List.copyOf(examples);
     evalExamples = List.copyOf(evalExamples);

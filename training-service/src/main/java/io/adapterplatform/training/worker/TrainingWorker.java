@@ -1,0 +1,473 @@
+package io.adapterplatform.training.worker;
+
+import io.adapterplatform.engine.model.Devices;
+import io.adapterplatform.engine.model.ModelDirectory;
+import io.adapterplatform.training.job.JobLeases;
+import io.adapterplatform.training.job.JobReports;
+import io.adapterplatform.training.job.JobState;
+import io.adapterplatform.training.registry.WorkerRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker: a thread that claims jobs (leases in PostgreSQL), keeps one {@link FusedRunner} per
+ * loaded base model, steps them, and reports; a second thread renews its leases. Jobs come from the
+ * table, not from Kafka: a {@code training.jobs} event only wakes the worker early, so a lost or
+ * unconsumed event delays a job by at most {@code poll-interval}, and a job whose worker died (its
+ * lease ran out) is taken up by whichever worker looks next.
+ */
+public final class TrainingWorker {
+
+  private static final Logger log = LoggerFactory.getLogger(TrainingWorker.class);
+
+  /** How often the stepping thread looks for cancelled jobs (a step boundary at most this late). */
+  private static final Duration CANCEL_CHECK = Duration.ofMillis(200);
+
+  private final String id;
+  private final WorkerSettings settings;
+  private final JobLeases leases;
+  private final JobReports reports;
+  private final WorkerRegistry registry;
+  private final JobPlanner planner;
+  private final JobPublisher publisher;
+  private final CheckpointStore store;
+  private final Path workDir;
+
+  // the stepping thread's
+  private final Map<String, Runner> runners = new ConcurrentHashMap<>();
+  private Instant lastCancelCheck = Instant.EPOCH;
+  // jobs this worker holds, read by the heartbeat thread too
+  private final Map<UUID, Held> held = new ConcurrentHashMap<>();
+  // leases to renew: from the claim on, so that loading a base model never lets one run out
+  private final Set<UUID> leased = ConcurrentHashMap.newKeySet();
+
+  private final Object signal = new Object();
+  private boolean woken;
+  private volatile boolean stopping;
+  private volatile boolean killed;
+  private Thread thread;
+  private ScheduledExecutorService heartbeat;
+
+  private record Runner(LoadedModel model, FusedRunner runner, Instant firstStep) {}
+
+  private record Held(JobPlanner.Planned planned, LoadedModel model, long startedNanos) {}
+
+  TrainingWorker(
+      String id,
+      WorkerSettings settings,
+      JobLeases leases,
+      JobReports reports,
+      WorkerRegistry registry,
+      JobPlanner planner,
+      JobPublisher publisher,
+      CheckpointStore objects,
+      Path workDir) {
+    this.id = id;
+    this.settings = settings;
+    this.leases = leases;
+    this.reports = reports;
+    this.registry = registry;
+    this.planner = planner;
+    this.publisher = publisher;
+    this.store = new RecordingCheckpointStore(objects, reports, () -> killed);
+    this.workDir = workDir.resolve(id);
+  }
+
+  public String id() {
+    return id;
+  }
+
+  /** Ids of the jobs this worker holds now. */
+  public Set<UUID> jobs() {
+    return Set.copyOf(leased);
+  }
+
+  /** Whether its stepping thread still runs (neither stopped nor killed). */
+  public boolean isRunning() {
+    Thread t = thread;
+    return t != null && t.isAlive() && !stopping && !killed;
+  }
+
+  private void forget(UUID job) {
+    held.remove(job);
+    leased.remove(job);
+  }
+
+  synchronized void start() {
+    if (thread != null) {
+      throw new IllegalStateException("worker " + id + " was started already");
+    }
+    heartbeat =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("training-heartbeat-" + id).daemon().factory());
+    long every = settings.worker().heartbeat().toMillis();
+    heartbeat.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+    thread = Thread.ofPlatform().name("training-worker-" + id).daemon().start(this::loop);
+    log.info("training worker started: worker={}", id);
+  }
+
+  /** Looks for jobs now rather than at the next poll (a job was queued). */
+  public void wake() {
+    synchronized (signal) {
+      woken = true;
+      signal.notifyAll();
+    }
+  }
+
+  /**
+   * Stops at the next step boundary: every running job is checkpointed and its lease released, so
+   * that another worker resumes it at once.
+   */
+  public void stop() {
+    stopping = true;
+    wake();
+    join();
+    if (heartbeat != null) {
+      heartbeat.shutdownNow();
+    }
+    log.info("training worker stopped: worker={}", id);
+  }
+
+  /**
+   * Stops as a crash would: no checkpoint, no release, no further write. Its jobs wait for their
+   * leases to run out, then another worker resumes them from their last checkpoint.
+   */
+  public void kill() {
+    killed = true;
+    if (heartbeat != null) {
+      heartbeat.shutdownNow();
+    }
+    wake();
+    join();
+    log.info("training worker killed: worker={}", id);
+  }
+
+  private void join() {
+    Thread t = thread;
+    if (t != null && t != Thread.currentThread()) {
+      try {
+        t.join(Duration.ofMinutes(2));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private void loop() {
+    while (!stopping && !killed) {
+      try {
+        claim();
+        cancelLost();
+        boolean stepped = false;
+        Instant now = Instant.now();
+        Duration wait = settings.worker().pollInterval();
+        for (Runner r : List.copyOf(runners.values())) {
+          if (stopping || killed) {
+            break;
+          }
+          if (now.isBefore(r.firstStep())) {
+            wait = min(wait, Duration.between(now, r.firstStep()));
+            continue;
+          }
+          stepped |= r.runner().runStep() > 0;
+        }
+        closeIdleRunners();
+        if (!stepped) {
+          pause(wait);
+        }
+      } catch (RuntimeException e) {
+        log.warn("training worker loop failed: worker={}", id, e);
+        pause(settings.worker().pollInterval());
+      }
+    }
+    if (killed) {
+      runners.values().forEach(r -> r.runner().abandon());
+    } else {
+      runners.values().forEach(r -> r.runner().close());
+      for (UUID job : List.copyOf(leased)) {
+        leases.release(job, id, null);
+        forget(job);
+      }
+    }
+    runners.values().forEach(r -> r.model().close());
+    runners.clear();
+  }
+
+  private void claim() {
+    var free = new HashMap<String, Integer>();
+    runners.forEach((name, r) -> free.put(name, r.runner().maxFusedJobs() - r.runner().jobs()));
+    int newModels = Math.max(0, settings.worker().maxBaseModels() - runners.size());
+    var room = new JobLeases.Room(free, newModels, settings.maxFusedJobs());
+    if (newModels == 0 && free.values().stream().allMatch(f -> f <= 0)) {
+      return;
+    }
+    List<JobLeases.Claimed> claimed =
+        leases.claim(id, room, settings.worker().lease(), settings.maxAttempts());
+    claimed.forEach(c -> leased.add(c.id()));
+    for (JobLeases.Claimed c : claimed) {
+      if (killed) {
+        return;
+      }
+      if (held.containsKey(c.id())) {
+        // Its lease ran out while this worker still trains it, and this worker took it again.
+        continue;
+      }
+      try {
+        admit(c);
+      } catch (RuntimeException e) {
+        log.warn("job could not start: jobId={} worker={}", c.id(), id, e);
+        forget(c.id());
+        leases.release(c.id(), id, reason(e));
+      }
+    }
+  }
+
+  private void admit(JobLeases.Claimed c) {
+    Runner runner = runners.get(c.baseModel());
+    if (runner == null) {
+      runner = open(c.baseModel());
+      runners.put(c.baseModel(), runner);
+    }
+    var planned = planner.plan(c, runner.model(), workDir);
+    held.put(c.id(), new Held(planned, runner.model(), System.nanoTime()));
+    if (c.result() != null) {
+      // An earlier attempt published and recorded it, then died before SUCCEEDED: finish that.
+      complete(held.get(c.id()), c.result().adapter(), c.result().version());
+      return;
+    }
+    if (!runner.runner().admit(planned.job())) {
+      throw new IllegalStateException("the runner of " + c.baseModel() + " is full");
+    }
+  }
+
+  private Runner open(String baseModel) {
+    var files = registry.baseModel(baseModel, workDir.resolve("models").resolve(baseModel));
+    var model = ModelDirectory.load(files.dir(), Devices.fromSystemProperty());
+    LoadedModel loaded;
+    try {
+      loaded =
+          new LoadedModel(
+              baseModel,
+              files.dir(),
+              files.sha256(),
+              ModelDirectory.config(files.dir()),
+              model,
+              DatasetTokenizer.open(files.dir()));
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+    var runner =
+        new FusedRunner(
+            model,
+            baseModel,
+            settings.maxFusedJobs(),
+            store,
+            workDir.resolve("exports"),
+            new Listener(loaded));
+    log.info("base model loaded: baseModel={} worker={}", baseModel, id);
+    return new Runner(loaded, runner, Instant.now().plus(settings.worker().fuseWindow()));
+  }
+
+  private void closeIdleRunners() {
+    for (var it = runners.entrySet().iterator(); it.hasNext(); ) {
+      Runner r = it.next().getValue();
+      if (r.runner().jobs() == 0) {
+        r.runner().close();
+        r.model().close();
+        it.remove();
+        log.info("base model unloaded: baseModel={} worker={}", r.model().name(), id);
+      }
+    }
+  }
+
+  /** Cancelled jobs leave their runner at the next step boundary. */
+  private void cancelLost() {
+    Instant now = Instant.now();
+    if (held.isEmpty() || Duration.between(lastCancelCheck, now).compareTo(CANCEL_CHECK) < 0) {
+      return;
+    }
+    lastCancelCheck = now;
+    for (UUID job : held.keySet()) {
+      if (!leases.holds(job, id)) {
+        drop(job);
+      }
+    }
+  }
+
+  private void renew() {
+    if (killed) {
+      return;
+    }
+    try {
+      leases.renew(id, Set.copyOf(leased), settings.worker().lease()).forEach(this::drop);
+    } catch (RuntimeException e) {
+      log.warn("heartbeat failed: worker={}", id, e);
+    }
+  }
+
+  /** The job is no longer this worker's (cancelled, or taken over): it leaves its runner. */
+  private void drop(UUID job) {
+    Held h = held.get(job);
+    Runner r = h == null ? null : runners.get(h.model().name());
+    if (r != null) {
+      r.runner().cancel(job.toString());
+    } else {
+      forget(job);
+    }
+  }
+
+  private void complete(Held h, String adapter, int version) {
+    var planned = h.planned();
+    UUID job = planned.claimed().id();
+    String alias = planned.claimed().spec().output().alias();
+    if (alias != null) {
+      registry.moveAlias(adapter, alias, version);
+    }
+    if (reports.succeeded(job, planned.claimed().baseModel())) {
+      store.deleteAll(job.toString());
+    }
+    forget(job);
+    log.info("job succeeded: jobId={} adapter={} version={} worker={}", job, adapter, version, id);
+  }
+
+  private static String reason(RuntimeException e) {
+    String m = e.getMessage();
+    return m == null ? e.getClass().getSimpleName() : m;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private void pause(Duration d) {
+    synchronized (signal) {
+      if (!woken && !stopping && !killed) {
+        try {
+          signal.wait(Math.max(1, d.toMillis()));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          stopping = true;
+        }
+      }
+      woken = false;
+    }
+  }
+
+  /** Turns one runner's callbacks into job-table writes, on the stepping thread. */
+  private final class Listener implements RunnerListener {
+
+    private final LoadedModel model;
+
+    Listener(LoadedModel model) {
+      this.model = model;
+    }
+
+    @Override
+    public void onProgress(JobProgress p) {
+      if (killed) {
+        return;
+      }
+      UUID job = UUID.fromString(p.jobId());
+      Held h = held.get(job);
+      Instant eta = null;
+      if (h != null && p.step() > 0) {
+        double perStep = (System.nanoTime() - h.startedNanos()) / 1e9 / p.step();
+        eta = Instant.now().plusMillis((long) (perStep * (p.totalSteps() - p.step()) * 1000));
+      }
+      boolean mine =
+          reports.step(
+              job,
+              id,
+              new JobReports.Step(
+                  p.step(),
+                  p.totalSteps(),
+                  p.loss(),
+                  p.auxLoss(),
+                  p.learningRate(),
+                  p.gradNorm(),
+                  p.tokensPerSecond(),
+                  p.fusedWith(),
+                  eta));
+      if (!mine) {
+        drop(job);
+      }
+    }
+
+    @Override
+    public void onEval(String jobId, int step, double evalLoss) {
+      if (!killed) {
+        reports.eval(UUID.fromString(jobId), step, evalLoss);
+      }
+    }
+
+    @Override
+    public void onResumed(String jobId, int step) {
+      log.info("job resumed from its checkpoint: jobId={} step={} worker={}", jobId, step, id);
+    }
+
+    @Override
+    public void onFinished(JobResult result) {
+      if (killed) {
+        return;
+      }
+      UUID job = UUID.fromString(result.jobId());
+      Held h = held.get(job);
+      if (h == null) {
+        return;
+      }
+      try {
+        if (result.evalLoss().isPresent()) {
+          reports.eval(job, result.steps(), result.evalLoss().getAsDouble());
+        }
+        var published = publisher.publish(h.planned(), model, result, reports.metrics(job));
+        Double evalLoss = result.evalLoss().isPresent() ? result.evalLoss().getAsDouble() : null;
+        if (!reports.published(
+            job, id, published.adapter(), published.version(), result.finalLoss(), evalLoss)) {
+          forget(job);
+          return;
+        }
+        complete(h, published.adapter(), published.version());
+      } catch (RuntimeException e) {
+        log.warn("job could not be published: jobId={} worker={}", job, id, e);
+        forget(job);
+        leases.release(job, id, "publishing failed: " + reason(e));
+      }
+    }
+
+    @Override
+    public void onCancelled(String jobId) {
+      if (killed) {
+        return;
+      }
+      UUID job = UUID.fromString(jobId);
+      forget(job);
+      if (reports.state(job) == JobState.CANCELLED) {
+        store.deleteAll(jobId);
+        log.info("job cancelled, nothing published: jobId={} worker={}", jobId, id);
+      }
+    }
+
+    @Override
+    public void onFailed(String jobId, RuntimeException cause) {
+      if (killed) {
+        return;
+      }
+      UUID job = UUID.fromString(jobId);
+      forget(job);
+      leases.release(job, id, reason(cause));
+    }
+  }
+}
