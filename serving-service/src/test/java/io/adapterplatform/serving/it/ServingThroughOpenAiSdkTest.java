@@ -40,6 +40,7 @@ import io.adapterplatform.serving.it.BatcherGate.Peak;
 import io.adapterplatform.serving.it.BatcherGate.StepWatch;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -52,6 +53,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -104,7 +106,9 @@ import tools.jackson.databind.json.JsonMapper;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ServingThroughOpenAiSdkTest {
 
-  static final String ADMIN = "test-admin-token-it-0123456789abcdef";
+  // the other contexts' token: contexts of one JVM share the database, and a different configured
+  // bootstrap token revokes the one before it (and stays revoked for the contexts that use it)
+  static final String ADMIN = "test-admin-token-0123456789abcdef";
   static final String BASE = "tiny-it";
   static final ModelDims DIMS = TinyModels.smallDims();
   static final long BASE_SEED = 41;
@@ -269,7 +273,6 @@ class ServingThroughOpenAiSdkTest {
   @Test
   void aSeededSampleIsTheSameAloneAndAmongSevenOthers() throws Exception {
     Adapter adapter = kinds.get(5);
-    adminLoad(adapter.model());
     kinds.forEach(a -> adminLoad(a.model()));
     int[] prompt = prompt(5, 7);
     Supplier<CompletionCreateParams> seeded =
@@ -731,7 +734,7 @@ class ServingThroughOpenAiSdkTest {
   }
 
   private static String kindOf(AdapterWeights w) {
-    return w.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    return w.getClass().getSimpleName().toLowerCase(Locale.ROOT);
   }
 
   private Adapter publishVersion(String name, AdapterWeights weights, double alpha, boolean rslora)
@@ -785,7 +788,7 @@ class ServingThroughOpenAiSdkTest {
 
   private static List<String> tiers(JsonNode view) {
     List<String> out = new ArrayList<>();
-    view.get("tiers").forEach(t -> out.add(t.asString().toLowerCase(java.util.Locale.ROOT)));
+    view.get("tiers").forEach(t -> out.add(t.asString().toLowerCase(Locale.ROOT)));
     return out;
   }
 
@@ -812,7 +815,7 @@ class ServingThroughOpenAiSdkTest {
               .build(),
           HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
