@@ -87,12 +87,15 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
     final boolean pinned;
     final CompletableFuture<ServedModel> loaded = new CompletableFuture<>();
     volatile CompletableFuture<Void> unloaded;
+    // its own directory: a reload never writes where an unloading copy was read from
+    final Path dir;
     int users;
     long lastUse;
 
-    Resident(String name, boolean pinned) {
+    Resident(String name, boolean pinned, Path root) {
       this.name = name;
       this.pinned = pinned;
+      this.dir = root.resolve(name + "-" + UUID.randomUUID());
     }
 
     boolean serving() {
@@ -116,13 +119,13 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
     this.properties = properties;
     this.pinned = new LinkedHashSet<>(pinned);
     this.onUnload = onUnload;
-    for (String name : this.pinned) {
-      models.put(name, new Resident(name, true));
-    }
     try {
       this.root = Files.createTempDirectory("serving-base-models-");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the base models' directory", e);
+    }
+    for (String name : this.pinned) {
+      models.put(name, new Resident(name, true, root));
     }
   }
 
@@ -160,7 +163,7 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
         } else {
           if (resident == null) {
             victims = makeRoom();
-            resident = new Resident(baseModel, false);
+            resident = new Resident(baseModel, false, root);
             models.put(baseModel, resident);
             load = true;
           } else if (resident.pinned && !resident.loaded.isDone()) {
@@ -289,6 +292,7 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
       if (model != null) {
         model.close();
       }
+      delete(victim.dir);
       onUnload.accept(victim.name);
       log.info("base model unloaded: name={} reason=resident-limit", victim.name);
     } finally {
@@ -301,7 +305,7 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
 
   private void load(Resident resident, String token) {
     try {
-      ServedModel model = start(resident.name, token);
+      ServedModel model = start(resident.name, token, resident.dir);
       loads.merge(resident.name, 1L, Long::sum);
       boolean late;
       synchronized (this) {
@@ -319,6 +323,7 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
           models.remove(resident.name, resident);
         }
       }
+      delete(resident.dir);
       resident.loaded.completeExceptionally(e);
     }
   }
@@ -372,7 +377,7 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
       return true;
     }
     try {
-      ServedModel model = start(name, token.get());
+      ServedModel model = start(name, token.get(), resident.dir);
       loads.merge(name, 1L, Long::sum);
       boolean late;
       synchronized (this) {
@@ -395,9 +400,9 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
     }
   }
 
-  private ServedModel start(String name, String token) {
+  private ServedModel start(String name, String token, Path into) {
     long started = System.nanoTime();
-    Path dir = files.fetch(name, token, root.resolve(name + "-" + UUID.randomUUID()));
+    Path dir = files.fetch(name, token, into);
     BaseModel model = ModelDirectory.load(dir, Devices.fromSystemProperty());
     ContinuousBatcher batcher = null;
     HuggingFaceTokenizer tokenizer = null;
@@ -601,7 +606,14 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
             new EngineUnavailableException("shutting-down", "the server is shutting down"));
       }
     }
-    try (var walk = Files.walk(root)) {
+    delete(root);
+  }
+
+  private static void delete(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
       for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
