@@ -292,14 +292,21 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
       if (model != null) {
         model.close();
       }
-      delete(victim.dir);
-      onUnload.accept(victim.name);
       log.info("base model unloaded: name={} reason=resident-limit", victim.name);
+    } catch (RuntimeException e) {
+      // the request that made room goes on: its own model matters more than a clean unload
+      log.warn("base model unload failed: name={} reason={}", victim.name, e.toString());
     } finally {
-      synchronized (this) {
-        models.remove(victim.name, victim);
+      try {
+        delete(victim.dir);
+        // before a reload can start: a device place of the old pool must never look loaded
+        onUnload.accept(victim.name);
+      } finally {
+        synchronized (this) {
+          models.remove(victim.name, victim);
+        }
+        victim.unloaded.complete(null);
       }
-      victim.unloaded.complete(null);
     }
   }
 
