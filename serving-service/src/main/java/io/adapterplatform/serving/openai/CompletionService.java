@@ -2,6 +2,7 @@ package io.adapterplatform.serving.openai;
 
 import io.adapterplatform.serving.batch.GenerationRequest;
 import io.adapterplatform.serving.batch.Sampling;
+import io.adapterplatform.serving.engine.ModelLease;
 import io.adapterplatform.serving.engine.ServedModel;
 import io.adapterplatform.serving.engine.ServingEngine;
 import io.adapterplatform.serving.models.ModelResolver;
@@ -50,12 +51,19 @@ public class CompletionService {
     final List<ChoiceRun> choices;
     final int promptTokens;
     private final AdapterLease lease;
+    private final ModelLease baseModel;
 
-    Running(CompletionRequest request, List<ChoiceRun> choices, int promptTokens, AdapterLease l) {
+    Running(
+        CompletionRequest request,
+        List<ChoiceRun> choices,
+        int promptTokens,
+        AdapterLease l,
+        ModelLease baseModel) {
       this.request = request;
       this.choices = choices;
       this.promptTokens = promptTokens;
       this.lease = l;
+      this.baseModel = baseModel;
     }
 
     CompletionResponse.Usage usage() {
@@ -66,7 +74,11 @@ public class CompletionService {
     @Override
     public void close() {
       choices.forEach(ChoiceRun::cancel);
-      lease.close();
+      try {
+        lease.close();
+      } finally {
+        baseModel.close();
+      }
     }
   }
 
@@ -84,7 +96,23 @@ public class CompletionService {
   /** {@link #start(CompletionRequest, String)} for a model already resolved (chat completions). */
   Running start(CompletionRequest request, ResolvedModel model, String token) {
     Parameters p = Parameters.of(request);
-    ServedModel served = engine.serve(model.baseModel(), token);
+    // held until the completion ends, so that its base model is neither unloaded nor drained away
+    ModelLease baseModel = engine.use(model.baseModel(), token);
+    try {
+      return start(p, request, model, token, baseModel);
+    } catch (RuntimeException e) {
+      baseModel.close();
+      throw e;
+    }
+  }
+
+  private Running start(
+      Parameters p,
+      CompletionRequest request,
+      ResolvedModel model,
+      String token,
+      ModelLease baseModel) {
+    ServedModel served = baseModel.model();
     List<int[]> prompts = Prompts.tokens(request.prompt(), served);
     for (int[] prompt : prompts) {
       for (int id : prompt) {
@@ -100,7 +128,7 @@ public class CompletionService {
     AdapterLease lease = pool.acquire(model, token);
     List<ChoiceRun> runs = new ArrayList<>();
     int promptTokens = prompts.stream().mapToInt(t -> t.length).sum();
-    Running running = new Running(request, runs, promptTokens, lease);
+    Running running = new Running(request, runs, promptTokens, lease, baseModel);
     try {
       for (int[] prompt : prompts) {
         for (int i = 0; i < p.n(); i++) {

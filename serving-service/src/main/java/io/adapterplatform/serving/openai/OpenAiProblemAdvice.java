@@ -2,6 +2,7 @@ package io.adapterplatform.serving.openai;
 
 import io.adapterplatform.serving.batch.QueueFullException;
 import io.adapterplatform.serving.engine.EngineProperties;
+import io.adapterplatform.serving.engine.EngineUnavailableException;
 import io.adapterplatform.web.problem.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -24,7 +25,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 /**
  * Problems of the OpenAI-compatible API: the platform's problem+json with OpenAI's {@code error}
  * object inside. A bad parameter or a token id outside the vocabulary is 400, a full queue 429 with
- * {@code Retry-After}.
+ * {@code Retry-After}, a draining server (or a base model not ready) 503 with {@code Retry-After}.
  */
 @RestControllerAdvice(assignableTypes = CompletionsController.class)
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -57,6 +58,15 @@ class OpenAiProblemAdvice {
         .header(HttpHeaders.RETRY_AFTER, Long.toString(properties.retryAfter().toSeconds()))
         .contentType(MediaType.APPLICATION_PROBLEM_JSON)
         .body(OpenAiProblem.of(problem, request.getRequestURI()));
+  }
+
+  @ExceptionHandler(EngineUnavailableException.class)
+  ResponseEntity<OpenAiProblem> engineUnavailable(
+      EngineUnavailableException e, HttpServletRequest request) {
+    return ResponseEntity.status(e.status())
+        .header(HttpHeaders.RETRY_AFTER, Long.toString(properties.retryAfter().toSeconds()))
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(OpenAiProblem.of(e, request.getRequestURI()));
   }
 
   @ExceptionHandler(RejectedExecutionException.class)

@@ -13,4 +13,12 @@ import java.util.function.Consumer;
 public interface PoolWriter {
 
   CompletableFuture<Void> betweenSteps(Consumer<AdapterPool> mutation);
+
+  /**
+   * As {@link #betweenSteps(Consumer)} on the pool of {@code baseModel}'s scheduler, where a server
+   * holds several base models (each with its own pool); a writer of one pool ignores the name.
+   */
+  default CompletableFuture<Void> betweenSteps(String baseModel, Consumer<AdapterPool> mutation) {
+    return betweenSteps(mutation);
+  }
 }

@@ -68,6 +68,7 @@ public final class ServingPool implements AutoCloseable {
   private static final class Entry {
     final AdapterKey key;
     final AdapterKind kind;
+    final String baseModel;
     CompletableFuture<Integer> device;
     int slot = -1;
     int leases;
@@ -81,6 +82,7 @@ public final class ServingPool implements AutoCloseable {
     Entry(ResolvedAdapter adapter) {
       this.key = adapter.key();
       this.kind = adapter.kind();
+      this.baseModel = adapter.baseModel();
     }
   }
 
@@ -196,7 +198,7 @@ public final class ServingPool implements AutoCloseable {
       AdapterWeights weights = hostWeights(adapter, token);
       int slot = reservePlace(entry);
       try {
-        writer().betweenSteps(pool -> pool.put(slot, weights)).join();
+        writer().betweenSteps(entry.baseModel, pool -> pool.put(slot, weights)).join();
       } catch (RuntimeException e) {
         synchronized (this) {
           places(entry).remove(entry.key);
@@ -450,7 +452,7 @@ public final class ServingPool implements AutoCloseable {
           free(e).push(s);
           PoolWriter w = writer.get();
           if (w != null) {
-            w.betweenSteps(pool -> pool.clear(s));
+            w.betweenSteps(e.baseModel, pool -> pool.clear(s));
           }
         });
     disk.remove(e.key).ifPresent(files::delete);
@@ -459,6 +461,23 @@ public final class ServingPool implements AutoCloseable {
     e.slot = -1;
     e.pinned = false;
     entries.remove(e.key);
+  }
+
+  /**
+   * Forgets the device places of {@code baseModel}'s adapters: the scheduler that held them has
+   * unloaded that base model, and its pool with it. Their files and weights stay in the disk and
+   * host tiers, so the next use after the base model is loaded again is a host-tier hit.
+   */
+  public synchronized void forgetDevice(String baseModel) {
+    for (Entry e : List.copyOf(entries.values())) {
+      if (!e.baseModel.equals(baseModel) || e.loading || e.device == null) {
+        continue;
+      }
+      places(e).remove(e.key).ifPresent(s -> free(e).push(s));
+      e.device = null;
+      e.slot = -1;
+      forgetIfGone(e);
+    }
   }
 
   /** What the pool holds, most recently used first. */
