@@ -4,6 +4,7 @@ import io.adapterplatform.serving.batch.GenerationRequest;
 import io.adapterplatform.serving.batch.Sampling;
 import io.adapterplatform.serving.engine.ServedModel;
 import io.adapterplatform.serving.engine.ServingEngine;
+import io.adapterplatform.serving.metrics.ServingMetrics;
 import io.adapterplatform.serving.models.ModelResolver;
 import io.adapterplatform.serving.models.ResolvedModel;
 import io.adapterplatform.serving.pool.AdapterLease;
@@ -35,11 +36,14 @@ public class CompletionService {
   private final ModelResolver resolver;
   private final ServingEngine engine;
   private final ServingPool pool;
+  private final ServingMetrics metrics;
 
-  public CompletionService(ModelResolver resolver, ServingEngine engine, ServingPool pool) {
+  public CompletionService(
+      ModelResolver resolver, ServingEngine engine, ServingPool pool, ServingMetrics metrics) {
     this.resolver = resolver;
     this.engine = engine;
     this.pool = pool;
+    this.metrics = metrics;
   }
 
   /** A completion whose generations are submitted; closing it gives up what is still running. */
@@ -50,12 +54,19 @@ public class CompletionService {
     final List<ChoiceRun> choices;
     final int promptTokens;
     private final AdapterLease lease;
+    private final ServingMetrics.RequestMetrics measured;
 
-    Running(CompletionRequest request, List<ChoiceRun> choices, int promptTokens, AdapterLease l) {
+    Running(
+        CompletionRequest request,
+        List<ChoiceRun> choices,
+        int promptTokens,
+        AdapterLease l,
+        ServingMetrics.RequestMetrics measured) {
       this.request = request;
       this.choices = choices;
       this.promptTokens = promptTokens;
       this.lease = l;
+      this.measured = measured;
     }
 
     CompletionResponse.Usage usage() {
@@ -67,6 +78,8 @@ public class CompletionService {
     public void close() {
       choices.forEach(ChoiceRun::cancel);
       lease.close();
+      var usage = usage();
+      measured.finished(usage.promptTokens(), usage.completionTokens());
     }
   }
 
@@ -100,7 +113,9 @@ public class CompletionService {
     AdapterLease lease = pool.acquire(model, token);
     List<ChoiceRun> runs = new ArrayList<>();
     int promptTokens = prompts.stream().mapToInt(t -> t.length).sum();
-    Running running = new Running(request, runs, promptTokens, lease);
+    var measured =
+        metrics.started(model.baseModel(), served.batcher(), request.model(), lease.slot());
+    Running running = new Running(request, runs, promptTokens, lease, measured);
     try {
       for (int[] prompt : prompts) {
         for (int i = 0; i < p.n(); i++) {
@@ -121,11 +136,12 @@ public class CompletionService {
                   p.echo(),
                   null);
           runs.add(run);
-          run.started(served.batcher().submit(generation, run));
+          run.started(served.batcher().submit(generation, measured.timed(run)));
         }
       }
       return running;
     } catch (RuntimeException e) {
+      measured.rejected();
       running.close();
       throw e;
     }
