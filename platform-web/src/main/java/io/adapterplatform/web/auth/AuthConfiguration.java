@@ -20,9 +20,15 @@ import org.springframework.context.annotation.Import;
 @EnableConfigurationProperties({RemoteAuthProperties.class, FailedAuthProperties.class})
 public class AuthConfiguration {
 
+  /** One limiter per context: every filter that checks tokens counts failures in it. */
   @Bean
-  AuthFilter authFilter(TokenVerifier tokens, FailedAuthProperties failedLimit) {
-    return new AuthFilter(tokens, new FailedAuthLimiter(failedLimit));
+  FailedAuthLimiter failedAuthLimiter(FailedAuthProperties failedLimit) {
+    return new FailedAuthLimiter(failedLimit);
+  }
+
+  @Bean
+  AuthFilter authFilter(TokenVerifier tokens, FailedAuthLimiter failedAuthLimiter) {
+    return new AuthFilter(tokens, failedAuthLimiter);
   }
 
   @Bean

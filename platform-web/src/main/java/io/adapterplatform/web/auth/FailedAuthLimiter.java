@@ -18,7 +18,8 @@ import org.springframework.http.HttpStatus;
  * token too, or the guessing would go on), with {@code Retry-After}. Other addresses are not
  * affected. Windows are fixed and start at an address's first failure. The address is the request's
  * remote address, which is the proxy's unless the server is told to trust forwarded headers ({@code
- * server.forward-headers-strategy}).
+ * server.forward-headers-strategy}). One instance per context is a bean, so that filters beside
+ * {@link AuthFilter} (the serving module's OpenAI paths) count against the same windows.
  */
 public class FailedAuthLimiter {
 
@@ -49,7 +50,7 @@ public class FailedAuthLimiter {
   }
 
   /** A 429 when the address is blocked now. */
-  Optional<ApiException> refusal(String address) {
+  public Optional<ApiException> refusal(String address) {
     Instant now = clock.instant();
     Window w = windows.get(address);
     if (w == null || w.failures() < maxFailures || !now.isBefore(w.start().plus(window))) {
@@ -59,7 +60,7 @@ public class FailedAuthLimiter {
   }
 
   /** Counts an unknown token; a 429 instead of the 401 when this failure reaches the limit. */
-  Optional<ApiException> recordFailure(String address) {
+  public Optional<ApiException> recordFailure(String address) {
     Instant now = clock.instant();
     if (windows.size() >= SWEEP_AT) {
       windows.values().removeIf(w -> !now.isBefore(w.start().plus(window)));
@@ -82,7 +83,7 @@ public class FailedAuthLimiter {
   }
 
   /** Seconds until the address's window ends, at least 1. */
-  long retryAfterSeconds(String address) {
+  public long retryAfterSeconds(String address) {
     Window w = windows.get(address);
     if (w == null) {
       return 1;

@@ -58,7 +58,10 @@ public class ApiDocs {
           Map.entry(HttpStatus.CONTENT_TOO_LARGE, "TooLarge"),
           Map.entry(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType"),
           Map.entry(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "RangeNotSatisfiable"),
-          Map.entry(HttpStatus.UNPROCESSABLE_CONTENT, "Unprocessable"));
+          Map.entry(HttpStatus.UNPROCESSABLE_CONTENT, "Unprocessable"),
+          Map.entry(HttpStatus.TOO_MANY_REQUESTS, "TooManyRequests"),
+          Map.entry(HttpStatus.BAD_GATEWAY, "BadGateway"),
+          Map.entry(HttpStatus.SERVICE_UNAVAILABLE, "ServiceUnavailable"));
 
   private static final Set<String> NAMED_PARAMETERS = Set.of("name", "alias", "ref");
 
@@ -103,7 +106,8 @@ public class ApiDocs {
   /**
    * The rules the services enforce on shared parameters, as schema keywords: every adapter,
    * base-model and alias name and every version reference ({@code ref}: a number or an alias)
-   * follows {@link Names#PATTERN}; page sizes lie in 1..{@link Cursors#MAX_LIMIT}.
+   * follows {@link Names#PATTERN} unless the operation declares its own pattern (serving's {@code
+   * ref} is {@code adapter@version}); page sizes lie in 1..{@link Cursors#MAX_LIMIT}.
    */
   @Bean
   OperationCustomizer parameterRules() {
@@ -115,7 +119,9 @@ public class ApiDocs {
           }
           // springdoc shares one schema object among parameters of a type: change a copy, never the
           // shared one.
-          if ("path".equals(p.getIn()) && NAMED_PARAMETERS.contains(p.getName())) {
+          if ("path".equals(p.getIn())
+              && NAMED_PARAMETERS.contains(p.getName())
+              && p.getSchema().getPattern() == null) {
             p.setSchema(copy(p.getSchema()).pattern(Names.PATTERN));
           } else if ("query".equals(p.getIn()) && "limit".equals(p.getName())) {
             p.setSchema(

@@ -2,6 +2,7 @@ package io.adapterplatform.web.openapi;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonInclude.Include;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.swagger.v3.core.converter.AnnotatedType;
 import io.swagger.v3.core.converter.ModelConverter;
 import io.swagger.v3.core.converter.ModelConverterContext;
@@ -50,7 +51,8 @@ final class RecordRequiredness implements ModelConverter {
     Include recordInclusion = inclusion(raw.getAnnotation(JsonInclude.class), Include.ALWAYS);
     List<String> required = new ArrayList<>();
     for (RecordComponent c : raw.getRecordComponents()) {
-      Schema<?> property = model.getProperties().get(c.getName());
+      String name = jsonName(c);
+      Schema<?> property = model.getProperties().get(name);
       if (property == null) {
         continue;
       }
@@ -59,7 +61,7 @@ final class RecordRequiredness implements ModelConverter {
           OMITS_NULL.contains(
               inclusion(c.getAccessor().getAnnotation(JsonInclude.class), recordInclusion));
       if (!nullable || !omittedWhenNull) {
-        required.add(c.getName());
+        required.add(name);
       }
       if (nullable && !omittedWhenNull && property.get$ref() == null) {
         if (property.getTypes() == null && property.getType() != null) {
@@ -70,6 +72,12 @@ final class RecordRequiredness implements ModelConverter {
     }
     model.setRequired(required.isEmpty() ? null : required);
     return schema;
+  }
+
+  // the property's name on the wire: a component renamed with @JsonProperty ("finish_reason")
+  private static String jsonName(RecordComponent c) {
+    JsonProperty renamed = c.getAccessor().getAnnotation(JsonProperty.class);
+    return renamed == null || renamed.value().isEmpty() ? c.getName() : renamed.value();
   }
 
   private static Include inclusion(JsonInclude annotation, Include otherwise) {

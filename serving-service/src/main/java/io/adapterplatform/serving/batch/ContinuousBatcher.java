@@ -66,6 +66,20 @@ public final class ContinuousBatcher implements AutoCloseable {
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile BatcherStats stats;
+  private volatile StepListener stepListener = (rows, adapters) -> {};
+
+  /**
+   * Hears of every forward pass run for requests (warm-up passes excluded), on the step thread
+   * right after it: it must return at once and never throw (metrics record here).
+   */
+  @FunctionalInterface
+  public interface StepListener {
+    /**
+     * @param rows rows of the pass (decoding rows plus prefill tokens)
+     * @param distinctAdapters distinct adapter slots among them (the base model counted as one)
+     */
+    void stepped(int rows, int distinctAdapters);
+  }
 
   private record Mutation(Consumer<AdapterPool> action, CompletableFuture<Void> done) {}
 
@@ -112,6 +126,11 @@ public final class ContinuousBatcher implements AutoCloseable {
   /** Number of adapter pool indices a request may name. */
   public int adapterPlaces() {
     return pool.size();
+  }
+
+  /** Replaces the {@link StepListener} (none at first). */
+  public void onStep(StepListener listener) {
+    this.stepListener = java.util.Objects.requireNonNull(listener, "listener");
   }
 
   /** The state after the latest step. */
@@ -465,6 +484,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     steps++;
     lastStepRows = rows;
     lastStepAdapters = adapters.size();
+    stepListener.stepped(rows, lastStepAdapters);
     for (Part p : parts) {
       Sequence s = p.seq();
       if (s.decoding()) {

@@ -1,7 +1,11 @@
 package io.adapterplatform.serving.openai;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.media.ArraySchema;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -14,21 +18,25 @@ import tools.jackson.databind.JsonNode;
  * @param logprobs whether each generated token comes with its log-probability
  * @param topLogprobs with {@code logprobs}: that many most probable tokens per position
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record ChatCompletionRequest(
     String model,
-    List<Message> messages,
-    @JsonProperty("max_tokens") Integer maxTokens,
-    @JsonProperty("max_completion_tokens") Integer maxCompletionTokens,
-    Double temperature,
-    @JsonProperty("top_p") Double topP,
-    Long seed,
-    JsonNode stop,
-    Integer n,
-    Boolean logprobs,
-    @JsonProperty("top_logprobs") Integer topLogprobs,
-    Boolean stream,
-    @JsonProperty("stream_options") CompletionRequest.StreamOptions streamOptions) {
+    @ArraySchema(minItems = 1) List<Message> messages,
+    @Schema(minimum = "0") @JsonProperty("max_tokens") @Nullable Integer maxTokens,
+    @Schema(minimum = "0") @JsonProperty("max_completion_tokens")
+        @Nullable Integer maxCompletionTokens,
+    @Schema(minimum = "0", maximum = "2") @Nullable Double temperature,
+    @JsonProperty("top_p") @Nullable Double topP,
+    @Nullable Long seed,
+    @Nullable JsonNode stop,
+    @Schema(minimum = "1", maximum = "16") @Nullable Integer n,
+    @Nullable Boolean logprobs,
+    @Schema(minimum = "0") @JsonProperty("top_logprobs") @Nullable Integer topLogprobs,
+    @Nullable Boolean stream,
+    @JsonProperty("stream_options") CompletionRequest.@Nullable StreamOptions streamOptions) {
 
   /** {@code content} is a string or a list of {@code {"type": "text", "text": ...}} parts. */
-  public record Message(String role, JsonNode content) {}
+  @Schema(name = "ChatRequestMessage")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Message(String role, @Nullable JsonNode content) {}
 }

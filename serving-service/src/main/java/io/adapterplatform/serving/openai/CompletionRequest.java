@@ -1,6 +1,9 @@
 package io.adapterplatform.serving.openai;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.swagger.v3.oas.annotations.media.Schema;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -14,21 +17,24 @@ import tools.jackson.databind.JsonNode;
  * @param returnTokenIds the vLLM extension: {@code prompt_token_ids} and {@code token_ids} per
  *     choice
  */
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public record CompletionRequest(
     String model,
     JsonNode prompt,
-    @JsonProperty("max_tokens") Integer maxTokens,
-    Double temperature,
-    @JsonProperty("top_p") Double topP,
-    Long seed,
-    JsonNode stop,
-    Integer n,
-    Boolean echo,
-    Integer logprobs,
-    @JsonProperty("return_token_ids") Boolean returnTokenIds,
-    Boolean stream,
-    @JsonProperty("stream_options") StreamOptions streamOptions) {
+    @Schema(minimum = "0") @JsonProperty("max_tokens") @Nullable Integer maxTokens,
+    @Schema(minimum = "0", maximum = "2") @Nullable Double temperature,
+    @Schema(maximum = "1") @JsonProperty("top_p") @Nullable Double topP,
+    @Nullable Long seed,
+    @Nullable JsonNode stop,
+    @Schema(minimum = "1", maximum = "16") @Nullable Integer n,
+    @Nullable Boolean echo,
+    @Schema(minimum = "0", maximum = "20") @Nullable Integer logprobs,
+    @JsonProperty("return_token_ids") @Nullable Boolean returnTokenIds,
+    @Nullable Boolean stream,
+    @JsonProperty("stream_options") @Nullable StreamOptions streamOptions) {
 
   /** {@code include_usage}: a last chunk with the usage before {@code [DONE]}. */
-  public record StreamOptions(@JsonProperty("include_usage") Boolean includeUsage) {}
+  @Schema(name = "StreamOptions")
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record StreamOptions(@JsonProperty("include_usage") @Nullable Boolean includeUsage) {}
 }

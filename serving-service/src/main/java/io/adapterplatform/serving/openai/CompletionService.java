@@ -5,6 +5,7 @@ import io.adapterplatform.serving.batch.Sampling;
 import io.adapterplatform.serving.engine.ModelLease;
 import io.adapterplatform.serving.engine.ServedModel;
 import io.adapterplatform.serving.engine.ServingEngine;
+import io.adapterplatform.serving.metrics.ServingMetrics;
 import io.adapterplatform.serving.models.ModelResolver;
 import io.adapterplatform.serving.models.ResolvedModel;
 import io.adapterplatform.serving.pool.AdapterLease;
@@ -36,11 +37,14 @@ public class CompletionService {
   private final ModelResolver resolver;
   private final ServingEngine engine;
   private final ServingPool pool;
+  private final ServingMetrics metrics;
 
-  public CompletionService(ModelResolver resolver, ServingEngine engine, ServingPool pool) {
+  public CompletionService(
+      ModelResolver resolver, ServingEngine engine, ServingPool pool, ServingMetrics metrics) {
     this.resolver = resolver;
     this.engine = engine;
     this.pool = pool;
+    this.metrics = metrics;
   }
 
   /** A completion whose generations are submitted; closing it gives up what is still running. */
@@ -52,18 +56,21 @@ public class CompletionService {
     final int promptTokens;
     private final AdapterLease lease;
     private final ModelLease baseModel;
+    private final ServingMetrics.RequestMetrics measured;
 
     Running(
         CompletionRequest request,
         List<ChoiceRun> choices,
         int promptTokens,
         AdapterLease l,
-        ModelLease baseModel) {
+        ModelLease baseModel,
+        ServingMetrics.RequestMetrics measured) {
       this.request = request;
       this.choices = choices;
       this.promptTokens = promptTokens;
       this.lease = l;
       this.baseModel = baseModel;
+      this.measured = measured;
     }
 
     CompletionResponse.Usage usage() {
@@ -76,6 +83,8 @@ public class CompletionService {
       choices.forEach(ChoiceRun::cancel);
       try {
         lease.close();
+        var usage = usage();
+        measured.finished(usage.promptTokens(), usage.completionTokens());
       } finally {
         baseModel.close();
       }
@@ -128,7 +137,9 @@ public class CompletionService {
     AdapterLease lease = pool.acquire(model, token);
     List<ChoiceRun> runs = new ArrayList<>();
     int promptTokens = prompts.stream().mapToInt(t -> t.length).sum();
-    Running running = new Running(request, runs, promptTokens, lease, baseModel);
+    var measured =
+        metrics.started(model.baseModel(), served.batcher(), request.model(), lease.slot());
+    Running running = new Running(request, runs, promptTokens, lease, baseModel, measured);
     try {
       for (int[] prompt : prompts) {
         for (int i = 0; i < p.n(); i++) {
@@ -149,11 +160,12 @@ public class CompletionService {
                   p.echo(),
                   null);
           runs.add(run);
-          run.started(served.batcher().submit(generation, run));
+          run.started(served.batcher().submit(generation, measured.timed(run)));
         }
       }
       return running;
     } catch (RuntimeException e) {
+      measured.rejected();
       running.close();
       throw e;
     }

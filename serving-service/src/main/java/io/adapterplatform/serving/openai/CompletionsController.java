@@ -3,6 +3,7 @@ package io.adapterplatform.serving.openai;
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
+import static org.springframework.http.HttpStatus.TOO_MANY_REQUESTS;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
 import io.adapterplatform.web.openapi.ApiDocs;
@@ -49,8 +50,7 @@ class CompletionsController {
       path = "/v1/completions",
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
-  // 429 is in serving.yaml; platform-web's ApiDocs has no shared response for it to list here
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND})
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY_REQUESTS})
   ResponseEntity<CompletionResponse> createCompletion(
       @RequestBody CompletionRequest body, HttpServletRequest request, HttpServletResponse response)
       throws InterruptedException, IOException {
@@ -68,7 +68,7 @@ class CompletionsController {
       path = "/v1/chat/completions",
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND})
+  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY_REQUESTS})
   ResponseEntity<ChatCompletionResponse> createChatCompletion(
       @RequestBody ChatCompletionRequest body,
       HttpServletRequest request,

@@ -13,12 +13,14 @@ import io.adapterplatform.api.registry.model.BaseModelPage;
 import io.adapterplatform.serving.models.RegistryAccess;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;
+import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -44,14 +46,15 @@ class ModelsController {
   }
 
   /** An entry of the list; {@code parent} is an adapter's base model, absent for a base model. */
+  @Schema(name = "Model")
   record Model(
       String id,
-      String object,
+      @Schema(allowableValues = "model") String object,
       long created,
       String owned_by,
-      @JsonInclude(JsonInclude.Include.NON_NULL) String parent) {}
+      @JsonInclude(JsonInclude.Include.NON_NULL) @Nullable String parent) {}
 
-  record ModelList(String object, List<Model> data) {}
+  record ModelList(@Schema(allowableValues = "list") String object, List<Model> data) {}
 
   @GetMapping(path = "/v1/models", produces = MediaType.APPLICATION_JSON_VALUE)
   @ProblemResponses({UNAUTHORIZED, FORBIDDEN})

@@ -111,6 +111,17 @@ public final class ServingPool implements AutoCloseable {
     this.loadTimer =
         Timer.builder("serving.pool.loads")
             .description("loads of an adapter version onto the device, from wherever it was")
+            .serviceLevelObjectives(
+                Duration.ofMillis(10),
+                Duration.ofMillis(50),
+                Duration.ofMillis(100),
+                Duration.ofMillis(250),
+                Duration.ofMillis(500),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(30))
             .register(meters);
   }
 
