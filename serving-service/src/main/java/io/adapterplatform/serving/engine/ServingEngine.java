@@ -526,8 +526,13 @@ public final class ServingEngine implements PoolWriter, SmartLifecycle, AutoClos
 
   // ---- lifecycle: drain first, then the web server's graceful shutdown, then close()
 
+  // a stopped engine can be started again (a paused test context, a context restart): it serves
+  // again
   @Override
   public void start() {
+    synchronized (this) {
+      draining = false;
+    }
     running = true;
   }
 

@@ -3,6 +3,7 @@ package io.adapterplatform.serving.openai;
 import static org.springframework.http.HttpStatus.BAD_REQUEST;
 import static org.springframework.http.HttpStatus.FORBIDDEN;
 import static org.springframework.http.HttpStatus.NOT_FOUND;
+import static org.springframework.http.HttpStatus.SERVICE_UNAVAILABLE;
 import static org.springframework.http.HttpStatus.TOO_MANY_REQUESTS;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 
@@ -50,7 +51,14 @@ class CompletionsController {
       path = "/v1/completions",
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY_REQUESTS})
+  @ProblemResponses({
+    BAD_REQUEST,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_FOUND,
+    TOO_MANY_REQUESTS,
+    SERVICE_UNAVAILABLE
+  })
   ResponseEntity<CompletionResponse> createCompletion(
       @RequestBody CompletionRequest body, HttpServletRequest request, HttpServletResponse response)
       throws InterruptedException, IOException {
@@ -68,7 +76,14 @@ class CompletionsController {
       path = "/v1/chat/completions",
       consumes = MediaType.APPLICATION_JSON_VALUE,
       produces = {MediaType.APPLICATION_JSON_VALUE, MediaType.TEXT_EVENT_STREAM_VALUE})
-  @ProblemResponses({BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, TOO_MANY_REQUESTS})
+  @ProblemResponses({
+    BAD_REQUEST,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_FOUND,
+    TOO_MANY_REQUESTS,
+    SERVICE_UNAVAILABLE
+  })
   ResponseEntity<ChatCompletionResponse> createChatCompletion(
       @RequestBody ChatCompletionRequest body,
       HttpServletRequest request,

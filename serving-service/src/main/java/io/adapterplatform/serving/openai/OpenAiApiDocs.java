@@ -38,7 +38,8 @@ class OpenAiApiDocs implements OpenApiCustomizer {
           "Unauthorized", "OpenAiUnauthorized",
           "Forbidden", "OpenAiForbidden",
           "NotFound", "OpenAiNotFound",
-          "TooManyRequests", "OpenAiTooManyRequests");
+          "TooManyRequests", "OpenAiTooManyRequests",
+          "ServiceUnavailable", "OpenAiServiceUnavailable");
 
   @Override
   public void customise(OpenAPI openApi) {
@@ -142,6 +143,13 @@ class OpenAiApiDocs implements OpenApiCustomizer {
             "OpenAiTooManyRequests",
             "The scheduler's queue is full, or too many failed authentications; retry after"
                 + " `Retry-After` seconds")
+        .addHeaderObject("Retry-After", new Header().schema(type("integer")));
+    openAiResponse(
+            components,
+            "OpenAiServiceUnavailable",
+            "The server is draining for shutdown (`shutting-down`), the pinned base model is still"
+                + " loading (`base-model-loading`), or every resident base model has requests in"
+                + " flight (`base-models-busy`); retry after `Retry-After` seconds")
         .addHeaderObject("Retry-After", new Header().schema(type("integer")));
   }
 
