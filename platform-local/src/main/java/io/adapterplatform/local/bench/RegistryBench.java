@@ -2,8 +2,6 @@ package io.adapterplatform.local.bench;
 
 import io.adapterplatform.local.LocalPlatform;
 import io.minio.BucketExistsArgs;
-import io.minio.CopyObjectArgs;
-import io.minio.CopySource;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
@@ -15,7 +13,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bin/platform bench registry}: upload throughput of a large adapter through the registry
@@ -26,10 +26,14 @@ import java.util.UUID;
 public final class RegistryBench {
 
   private static final double MIB = 1024.0 * 1024.0;
+  private static final long WARM_UP_REQUESTS = 5_000;
+  private static final long MAX_WARM_UP_SECONDS = 30;
 
   private RegistryBench() {}
 
   public static void main(String[] args) throws Exception {
+    // One kept-alive connection per read client (RegistryHttp.getStatus); read once, at first use.
+    System.setProperty("http.maxConnections", "1024");
     BenchArgs options;
     try {
       options = BenchArgs.parse(args);
@@ -83,7 +87,12 @@ public final class RegistryBench {
                 .build();
         out("platform up in %.1f s at %s", (System.nanoTime() - started) / 1e9, url);
       }
-      run(options, work, new RegistryHttp(url, token), s3);
+      run(
+          options,
+          work,
+          new RegistryHttp(url, token),
+          s3,
+          new CostMeter(own == null ? Optional.empty() : Optional.of(work.resolve("data"))));
     } catch (IllegalStateException | IOException e) {
       System.err.println("bench: " + e.getMessage());
       status = 1;
@@ -96,7 +105,8 @@ public final class RegistryBench {
     System.exit(status); // the clients' and Kafka's non-daemon threads would keep the JVM alive
   }
 
-  private static void run(BenchArgs options, Path work, RegistryHttp registry, MinioClient s3)
+  private static void run(
+      BenchArgs options, Path work, RegistryHttp registry, MinioClient s3, CostMeter cost)
       throws Exception {
     out(
         "registry bench %s  cores=%d  java=%s  os=%s",
@@ -150,62 +160,90 @@ public final class RegistryBench {
     }
     var direct = new double[options.rounds()];
     var viaRegistry = new double[options.rounds()];
+    var ratios = new double[options.rounds()];
     for (var round = 0; round < options.rounds(); round++) {
       BenchModel.stamp(weights, round + 1); // unique bytes: the registry deduplicates by sha256
+      var objectName = "round-" + round;
+      ThrowingSupplier<Double> directPut =
+          () -> {
+            var t0 = System.nanoTime();
+            try (var in = Files.newInputStream(weights)) {
+              s3.putObject(
+                  PutObjectArgs.builder().bucket("bench-direct").object(objectName).stream(
+                          in, size, -1)
+                      .build());
+            }
+            return (System.nanoTime() - t0) / 1e9;
+          };
+      ThrowingSupplier<Double> registryUpload =
+          () -> {
+            var t0 = System.nanoTime();
+            RegistryHttp.expect(
+                registry.multipart(
+                    "/api/v1/adapters/" + adapterName + "/versions",
+                    Map.of(),
+                    List.of(
+                        new RegistryHttp.FilePart("adapter_config.json", adapterConfig),
+                        new RegistryHttp.FilePart("adapter_model.safetensors", weights))),
+                201,
+                "version upload");
+            return (System.nanoTime() - t0) / 1e9;
+          };
+      // Each write of 256 MiB leaves the S3 server's file system with write-back to do, which
+      // slowed whatever ran next: alternate who goes first, and start each timed upload settled.
+      boolean registryFirst = round % 2 == 1;
+      double directSeconds = 0;
+      double registrySeconds;
+      var settled = new StringBuilder();
+      if (registryFirst) {
+        settled.append(settle());
+        registrySeconds = registryUpload.get();
+        if (s3 != null) {
+          settled.append(" / ").append(settle());
+          directSeconds = directPut.get();
+        }
+      } else {
+        if (s3 != null) {
+          settled.append(settle()).append(" / ");
+          directSeconds = directPut.get();
+        }
+        settled.append(settle());
+        registrySeconds = registryUpload.get();
+      }
+      viaRegistry[round] = size / MIB / registrySeconds;
       String directText = "n/a (no S3 endpoint given)";
       if (s3 != null) {
-        var t0 = System.nanoTime();
-        try (var in = Files.newInputStream(weights)) {
-          s3.putObject(
-              PutObjectArgs.builder().bucket("bench-direct").object("round-" + round).stream(
-                      in, size, -1)
-                  .build());
-        }
-        direct[round] = size / MIB / ((System.nanoTime() - t0) / 1e9);
-        // What a stage-then-copy commit costs on this S3 server, to read the registry's figure
-        // against.
-        var c0 = System.nanoTime();
-        s3.copyObject(
-            CopyObjectArgs.builder()
-                .bucket("bench-direct")
-                .object("round-" + round + "-copy")
-                .source(
-                    CopySource.builder().bucket("bench-direct").object("round-" + round).build())
-                .build());
-        directText =
-            "%.1f MiB/s (server-side copy %.2f s)"
-                .formatted(direct[round], (System.nanoTime() - c0) / 1e9);
+        direct[round] = size / MIB / directSeconds;
+        ratios[round] = viaRegistry[round] / direct[round];
+        directText = "%.1f MiB/s (%.2f s)".formatted(direct[round], directSeconds);
       }
-      var t0 = System.nanoTime();
-      RegistryHttp.expect(
-          registry.multipart(
-              "/api/v1/adapters/" + adapterName + "/versions",
-              Map.of(),
-              List.of(
-                  new RegistryHttp.FilePart("adapter_config.json", adapterConfig),
-                  new RegistryHttp.FilePart("adapter_model.safetensors", weights))),
-          201,
-          "version upload");
-      var seconds = (System.nanoTime() - t0) / 1e9;
-      viaRegistry[round] = size / MIB / seconds;
       out(
-          "upload round %d: direct put %s   registry %.1f MiB/s (%.2f s, validated and committed)",
-          round + 1, directText, viaRegistry[round], seconds);
+          "upload round %d (%s first; settled %s s): direct put %s   registry %.1f MiB/s (%.2f s,"
+              + " validated and committed)%s",
+          round + 1,
+          registryFirst ? "registry" : "direct put",
+          settled,
+          directText,
+          viaRegistry[round],
+          registrySeconds,
+          s3 != null ? "   ratio %.2f".formatted(ratios[round]) : "");
     }
     var registryMedian = median(viaRegistry);
     if (s3 != null) {
       var directMedian = median(direct);
       out(
-          "upload median: direct put %.1f MiB/s, registry %.1f MiB/s, ratio %.2f (target >= 0.90)",
-          directMedian, registryMedian, registryMedian / directMedian);
+          "upload median: direct put %.1f MiB/s, registry %.1f MiB/s; ratio %.2f (median of the"
+              + " rounds' ratios; of the medians %.2f) (target >= 0.90)",
+          directMedian, registryMedian, median(ratios), registryMedian / directMedian);
     } else {
       out("upload median: registry %.1f MiB/s", registryMedian);
     }
 
-    metadataReads(registry, adapterName, options.clients(), options.seconds());
+    metadataReads(registry, adapterName, options.clients(), options.seconds(), cost);
   }
 
-  private static void metadataReads(RegistryHttp registry, String adapter, int clients, int seconds)
+  private static void metadataReads(
+      RegistryHttp registry, String adapter, int clients, int seconds, CostMeter cost)
       throws Exception {
     var paths =
         List.of(
@@ -215,15 +253,22 @@ public final class RegistryBench {
     for (var path : paths) {
       RegistryHttp.expect(registry.get(path), 200, "GET " + path);
     }
-    readPhase(
-        registry,
-        paths,
-        clients,
-        Math.max(1, seconds / 5),
-        null); // warm-up: JIT, connections, caches
+    // Warm-up (JIT, connections, caches) by work done, not only by time: on a loaded machine a
+    // few seconds are too few requests for the JIT to finish, and its compile threads' CPU would
+    // then be billed to the measured requests.
+    var warmUpStart = System.nanoTime();
+    long warmedUp = 0;
+    do {
+      warmedUp += readPhase(registry, paths, clients, Math.max(1, seconds / 5), null, null);
+    } while (warmedUp < WARM_UP_REQUESTS
+        && System.nanoTime() - warmUpStart < MAX_WARM_UP_SECONDS * 1_000_000_000L);
+    out(
+        "metadata reads: warm-up %d requests in %.1f s",
+        warmedUp, (System.nanoTime() - warmUpStart) / 1e9);
     var latencies = new ArrayList<long[]>();
+    cost.start();
     var t0 = System.nanoTime();
-    readPhase(registry, paths, clients, seconds, latencies);
+    readPhase(registry, paths, clients, seconds, latencies, cost);
     var elapsed = (System.nanoTime() - t0) / 1e9;
     var all =
         latencies.stream().flatMapToLong(Arrays::stream).filter(v -> v >= 0).sorted().toArray();
@@ -239,14 +284,24 @@ public final class RegistryBench {
         percentile(all, 0.99) / 1e6,
         all.length == 0 ? 0 : all[all.length - 1] / 1e6,
         errors);
+    out(
+        "metadata reads, %s",
+        cost.stop(latencies.stream().mapToLong(r -> r.length).sum())
+            .describe(Runtime.getRuntime().availableProcessors()));
   }
 
   /**
    * Each client loops over the paths until the deadline; latencies (ns, negative for a failure) go
    * to {@code sink}.
    */
-  private static void readPhase(
-      RegistryHttp registry, List<String> paths, int clients, int seconds, List<long[]> sink)
+  /** Returns how many requests the clients made. */
+  private static long readPhase(
+      RegistryHttp registry,
+      List<String> paths,
+      int clients,
+      int seconds,
+      List<long[]> sink,
+      CostMeter cost)
       throws InterruptedException {
     var deadline = System.nanoTime() + seconds * 1_000_000_000L;
     var threads = new ArrayList<Thread>();
@@ -266,13 +321,10 @@ public final class RegistryBench {
                       var t0 = System.nanoTime();
                       long sample;
                       try {
-                        var status = registry.get(path).statusCode();
+                        var status = registry.getStatus(path);
                         sample = status == 200 ? System.nanoTime() - t0 : -1;
                       } catch (IOException e) {
                         sample = -1;
-                      } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
                       }
                       if (n == samples.length) {
                         samples = Arrays.copyOf(samples, n * 2);
@@ -280,16 +332,46 @@ public final class RegistryBench {
                       samples[n++] = sample;
                     }
                     results[client] = Arrays.copyOf(samples, n);
+                    if (cost != null) {
+                      cost.clientThreadDone();
+                    }
                   }));
     }
     for (var thread : threads) {
       thread.join();
     }
-    if (sink != null) {
-      for (var r : results) {
+    long requests = 0;
+    for (var r : results) {
+      requests += r == null ? 0 : r.length;
+      if (sink != null) {
         sink.add(r == null ? new long[0] : r);
       }
     }
+    return requests;
+  }
+
+  @FunctionalInterface
+  private interface ThrowingSupplier<T> {
+    T get() throws Exception;
+  }
+
+  /**
+   * Lets the machine settle before a timed upload: flushes the file systems' dirty pages (the last
+   * upload's, and the temporary adapter file's) with {@code sync} and collects this JVM's garbage,
+   * so that neither upload pays for the one before it. Returns the seconds it took, as text.
+   */
+  private static String settle() throws InterruptedException {
+    var t0 = System.nanoTime();
+    try {
+      var sync = new ProcessBuilder("sync").redirectErrorStream(true).start();
+      if (!sync.waitFor(120, TimeUnit.SECONDS)) {
+        sync.destroy();
+      }
+    } catch (IOException e) {
+      // No sync on this system: the alternating order still spreads the write-back evenly.
+    }
+    System.gc();
+    return "%.1f".formatted((System.nanoTime() - t0) / 1e9);
   }
 
   private static double median(double[] values) {

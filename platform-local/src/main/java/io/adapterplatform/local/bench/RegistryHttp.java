@@ -1,6 +1,8 @@
 package io.adapterplatform.local.bench;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -92,6 +94,26 @@ public final class RegistryHttp {
 
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {
     return http.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * A GET through the JDK's blocking {@link HttpURLConnection}, on the calling thread over a
+   * kept-alive connection, body read and dropped; returns the status. For the read benchmark's
+   * loop: {@link HttpClient} hands every exchange to its selector and executor threads, which cost
+   * about three times the CPU per request on the cores the registry needs (docs/benchmarks.md).
+   * Needs {@code http.maxConnections} at least the number of threads calling it, or connections
+   * beyond the keep-alive cache's default of five are closed after each request.
+   */
+  public int getStatus(String path) throws IOException {
+    var connection = (HttpURLConnection) URI.create(baseUrl + path).toURL().openConnection();
+    connection.setRequestProperty("Authorization", "Bearer " + token);
+    int status = connection.getResponseCode();
+    try (var body = status < 400 ? connection.getInputStream() : connection.getErrorStream()) {
+      if (body != null) {
+        body.transferTo(OutputStream.nullOutputStream());
+      }
+    }
+    return status;
   }
 
   public static Path textFile(Path dir, String name, String content) throws IOException {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
 import java.util.regex.Pattern;
@@ -26,6 +27,7 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Propagation;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Version rows: resolving references and committing new versions. Public because the mixlora
@@ -116,6 +118,9 @@ public class Versions {
       List<Source> sources,
       VersionMetadata.Checked metadata) {}
 
+  private static final int MAX_REMEMBERED_ADAPTERS = 100_000;
+
+  private final Map<String, AdapterRef> committedAdapters = new ConcurrentHashMap<>();
   private final JdbcClient jdbc;
   private final BlobRows blobs;
   private final Outbox outbox;
@@ -128,14 +133,33 @@ public class Versions {
     this.audit = audit;
   }
 
+  /**
+   * The adapter named {@code name}, or 404. Adapter rows are never deleted or renamed and never
+   * change base model, so a row read outside any transaction (hence committed) stays true for the
+   * life of the process: remembered, it saves every later read of that adapter a round trip to
+   * PostgreSQL. Inside a transaction the row may be that transaction's own insert, which a rollback
+   * would undo: read, but not remembered. Absent names are never remembered.
+   */
   public AdapterRef adapter(String name) {
     Names.require("name", name);
     AdapterScopes.requireVisible(name);
-    return jdbc.sql("select id, name, base_model_id from adapter where name = ?")
-        .param(name)
-        .query((rs, i) -> new AdapterRef(rs.getLong(1), rs.getString(2), rs.getLong(3)))
-        .optional()
-        .orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
+    var known = committedAdapters.get(name);
+    if (known != null) {
+      return known;
+    }
+    var found =
+        jdbc.sql("select id, name, base_model_id from adapter where name = ?")
+            .param(name)
+            .query((rs, i) -> new AdapterRef(rs.getLong(1), rs.getString(2), rs.getLong(3)))
+            .optional()
+            .orElseThrow(() -> ApiException.notFound("adapter '" + name + "'"));
+    if (!TransactionSynchronizationManager.isActualTransactionActive()) {
+      if (committedAdapters.size() >= MAX_REMEMBERED_ADAPTERS) {
+        committedAdapters.clear(); // a bound on memory, not an eviction policy: rows stay true
+      }
+      committedAdapters.put(name, found);
+    }
+    return found;
   }
 
   /**
