@@ -9,6 +9,7 @@ import io.adapterplatform.training.registry.WorkerRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,9 @@ public final class TrainingWorker {
   private ScheduledExecutorService heartbeat;
 
   private record Runner(LoadedModel model, FusedRunner runner, Instant firstStep) {}
+
+  /** When each loaded base model last ran out of jobs; absent while it has some. */
+  private final Map<String, Instant> idleSince = new HashMap<>();
 
   private record Held(JobPlanner.Planned planned, LoadedModel model, long startedNanos) {}
 
@@ -208,7 +212,8 @@ public final class TrainingWorker {
   private void claim() {
     var free = new HashMap<String, Integer>();
     runners.forEach((name, r) -> free.put(name, r.runner().maxFusedJobs() - r.runner().jobs()));
-    int newModels = Math.max(0, settings.worker().maxBaseModels() - runners.size());
+    // an idle model still loaded gives its place to a model that has work
+    int newModels = Math.max(0, settings.worker().maxBaseModels() - busyRunners());
     var room = new JobLeases.Room(free, newModels, settings.maxFusedJobs());
     if (newModels == 0 && free.values().stream().allMatch(f -> f <= 0)) {
       return;
@@ -237,6 +242,7 @@ public final class TrainingWorker {
   private void admit(JobLeases.Claimed c) {
     Runner runner = runners.get(c.baseModel());
     if (runner == null) {
+      makeRoomForAModel();
       runner = open(c.baseModel());
       runners.put(c.baseModel(), runner);
     }
@@ -282,15 +288,46 @@ public final class TrainingWorker {
   }
 
   private void closeIdleRunners() {
+    Instant now = Instant.now();
     for (var it = runners.entrySet().iterator(); it.hasNext(); ) {
-      Runner r = it.next().getValue();
-      if (r.runner().jobs() == 0) {
-        r.runner().close();
-        r.model().close();
+      var entry = it.next();
+      if (entry.getValue().runner().jobs() > 0) {
+        idleSince.remove(entry.getKey());
+        continue;
+      }
+      Instant since = idleSince.computeIfAbsent(entry.getKey(), k -> now);
+      if (!since.plus(settings.worker().idleModelLinger()).isAfter(now)) {
+        unload(entry.getValue());
         it.remove();
-        log.info("base model unloaded: baseModel={} worker={}", r.model().name(), id);
       }
     }
+  }
+
+  private int busyRunners() {
+    return (int) runners.values().stream().filter(r -> r.runner().jobs() > 0).count();
+  }
+
+  /** Unloads the longest idle model when every place is taken. */
+  private void makeRoomForAModel() {
+    if (runners.size() < settings.worker().maxBaseModels()) {
+      return;
+    }
+    runners.entrySet().stream()
+        .filter(e -> e.getValue().runner().jobs() == 0)
+        .min(Map.Entry.comparingByKey(Comparator.comparing(this::idleSince)))
+        .map(Map.Entry::getKey)
+        .ifPresent(name -> unload(runners.remove(name)));
+  }
+
+  private Instant idleSince(String baseModel) {
+    return idleSince.getOrDefault(baseModel, Instant.MAX);
+  }
+
+  private void unload(Runner r) {
+    idleSince.remove(r.model().name());
+    r.runner().close();
+    r.model().close();
+    log.info("base model unloaded: baseModel={} worker={}", r.model().name(), id);
   }
 
   /** Cancelled jobs leave their runner at the next step boundary. */

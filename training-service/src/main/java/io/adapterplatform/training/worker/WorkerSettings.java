@@ -52,6 +52,9 @@ public record WorkerSettings(
    * @param pollInterval how often an idle worker looks for claimable jobs (Kafka wakes it sooner)
    * @param fuseWindow how long a newly loaded base model waits for more jobs before its first step
    * @param maxBaseModels base models one worker keeps loaded at once
+   * @param idleModelLinger how long a base model with no job stays loaded, so that the next job on
+   *     it does not pay for downloading, verifying and loading it again (a model needed in its
+   *     place is loaded at once)
    * @param groupId the Kafka consumer group of the workers on {@code training.jobs}
    * @param workDir where base models are downloaded and adapters exported (default: a temporary
    *     directory)
@@ -64,6 +67,7 @@ public record WorkerSettings(
       @DefaultValue("1s") Duration pollInterval,
       @DefaultValue("1s") Duration fuseWindow,
       @DefaultValue("2") int maxBaseModels,
+      @DefaultValue("60s") Duration idleModelLinger,
       @DefaultValue("training-workers") String groupId,
       @Nullable Path workDir) {}
 }
