@@ -30,6 +30,7 @@ class TrainingBenchTest {
         .containsPattern("(?m)^jobs=2 +[0-9.]+ \\(")
         .containsPattern("(?m)^jobs=4 +[0-9.]+ \\(")
         .contains("service, 4 jobs:")
+        .contains("in training steps")
         .contains("target: 4 jobs fused / one after another =")
         .contains("target: service fused / bare engine fused, 4 jobs =")
         .doesNotContain("NaN");
