@@ -355,12 +355,12 @@ public final class TrainingBench {
     for (var r : rows) {
       if (r.jobs() == 4) {
         line(
-            "target: 4 jobs fused / one after another = %.2f (target >= 1.5, ceiling %.2f): %s",
+            "target: 4 jobs fused / one after another = %.3f (target >= 1.5, ceiling %.2f): %s",
             r.fusedTps() / r.sequentialTps(),
             ceiling,
             r.fusedTps() / r.sequentialTps() >= 1.5 ? "met" : "not met");
         line(
-            "target: service fused / bare engine fused, 4 jobs = %.2f (target >= 0.9): %s",
+            "target: service fused / bare engine fused, 4 jobs = %.3f (target >= 0.9): %s",
             r.fusedTps() / r.engineTps(), r.fusedTps() / r.engineTps() >= 0.9 ? "met" : "not met");
       }
     }
