@@ -43,6 +43,13 @@ public final class RegistryHttp {
   public HttpResponse<String> multipart(
       String path, Map<String, String> fields, List<FilePart> files)
       throws IOException, InterruptedException {
+    return multipart(path, fields, "files", files);
+  }
+
+  /** The same with the file parts named {@code partName} (the training service's {@code file}). */
+  public HttpResponse<String> multipart(
+      String path, Map<String, String> fields, String partName, List<FilePart> files)
+      throws IOException, InterruptedException {
     var boundary = "bench-" + UUID.randomUUID();
     var publishers = new ArrayList<HttpRequest.BodyPublisher>();
     for (var field : fields.entrySet()) {
@@ -62,7 +69,9 @@ public final class RegistryHttp {
           HttpRequest.BodyPublishers.ofString(
               "--"
                   + boundary
-                  + "\r\nContent-Disposition: form-data; name=\"files\"; filename=\""
+                  + "\r\nContent-Disposition: form-data; name=\""
+                  + partName
+                  + "\"; filename=\""
                   + file.fileName()
                   + "\"\r\nContent-Type: application/octet-stream\r\n\r\n",
               StandardCharsets.UTF_8));
