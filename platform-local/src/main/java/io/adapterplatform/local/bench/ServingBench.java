@@ -54,6 +54,8 @@ public final class ServingBench {
 
   private static final double MIB = 1024.0 * 1024.0;
   private static final int ROTATION_RANK = 8;
+  // short prompts: the rotation measures loads and hits, not prefill
+  private static final int ROTATION_PROMPT = 8;
   private static final EnumSet<Projection> ROTATION_TARGETS =
       EnumSet.of(Projection.Q, Projection.V);
 
@@ -167,9 +169,10 @@ public final class ServingBench {
       }
       batcher.limitAdaptersPerStep(Integer.MAX_VALUE);
 
+      // the engine alone while the server idles, before the rotation fills the pools
+      var engine = engineFigures(modelDir, phases);
       var cold = coldLoads(client, platform.context().getBean(ServingPool.class));
       var rotation = rotation(client, platform.context());
-      var engine = engineFigures(modelDir, phases);
 
       report(phases, engine, cold, rotation, batcher);
       say("load average at the end %s; total %.0f s", loadAverage(), seconds(started));
@@ -190,6 +193,9 @@ public final class ServingBench {
     Map<String, Object> p = new HashMap<>();
     p.put("logging.level.root", "WARN");
     p.put("logging.level.io.adapterplatform", "WARN");
+    // Kafka's consumers warn about the topic that appears with the first event; DJL about CUDA
+    p.put("logging.level.org.apache.kafka", "ERROR");
+    p.put("logging.level.ai.djl", "ERROR");
     p.put("spring.main.banner-mode", "off");
     p.put("platform.serving.pool.lora-places", options.rotationSlots());
     p.put("platform.serving.pool.mix-places", Math.max(1, maxDistinct / 4));
@@ -205,6 +211,29 @@ public final class ServingBench {
 
   private long inPlusOut(Projection p) {
     return (long) adapters.dims().inFeatures(p) + adapters.dims().outFeatures(p);
+  }
+
+  // what one decode step reads: the frozen projections and lm_head (fp32 on the CPU); a step is
+  // memory-bound on the adapters' part, so their bytes over these say what a fused step must cost
+  private long baseFp32Bytes() {
+    long perLayer = 0;
+    for (var p : Projection.values()) {
+      perLayer += (long) adapters.dims().inFeatures(p) * adapters.dims().outFeatures(p);
+    }
+    var shape = options.shape();
+    return 4 * (perLayer * shape.layers() + (long) shape.vocab() * shape.hidden());
+  }
+
+  private long loraFp32Bytes() {
+    long perLayer = 0;
+    for (var p : Projection.values()) {
+      perLayer += (long) options.rank() * inPlusOut(p);
+    }
+    return 4 * perLayer * options.shape().layers();
+  }
+
+  private double adapterBytesOverBase(int d, int m) {
+    return ((double) (d - m) * loraFp32Bytes() + (double) m * mixLoraFp32Bytes()) / baseFp32Bytes();
   }
 
   private long mixLoraFp32Bytes() {
@@ -511,7 +540,10 @@ public final class ServingBench {
             r -> {
               var s = System.nanoTime();
               var tokens =
-                  client.complete(rotationName(order[r]), prompt(r), options.rotationTokens());
+                  client.complete(
+                      rotationName(order[r]),
+                      Arrays.copyOf(prompt(r), Math.min(ROTATION_PROMPT, options.prompt())),
+                      options.rotationTokens());
               latency[r] = (System.nanoTime() - s) / 1e6;
               return tokens;
             });
@@ -741,12 +773,12 @@ public final class ServingBench {
     say(
         "| adapters | MixLoRA | batching | tokens/stream | tokens/s | decode tokens/s"
             + " | ÷ 1 adapter fused | engine fused step tokens/s | server ÷ engine"
-            + " | TTFT p50 / p99 ms | TPOT p50 / p99 ms |");
-    say("|---|---|---|---|---|---|---|---|---|---|---|");
+            + " | TTFT p50 / p99 ms | TPOT p50 / p99 ms | adapter bytes ÷ base bytes per step |");
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (var p : phases) {
       var e = p.fused() ? engine.get(key(p.distinct(), p.mixLora())) : null;
       say(
-          "| %d | %d | %s | %d | %.1f | %.1f | %s | %s | %s | %.0f / %.0f | %.1f / %.1f |",
+          "| %d | %d | %s | %d | %.1f | %.1f | %s | %s | %s | %.0f / %.0f | %.1f / %.1f | %.2f |",
           p.distinct(),
           p.mixLora(),
           p.fused() ? "fused" : "one adapter per batch",
@@ -759,7 +791,9 @@ public final class ServingBench {
           p.ttftMs()[0],
           p.ttftMs()[1],
           p.tpotMs()[0],
-          p.tpotMs()[1]);
+          p.tpotMs()[1],
+          // without fusion a step holds one adapter: the mean of them
+          adapterBytesOverBase(p.distinct(), p.mixLora()) / (p.fused() ? 1 : p.distinct()));
     }
     say("");
     var maxD = options.maxDistinct();
@@ -796,11 +830,13 @@ public final class ServingBench {
     say("");
     say(
         "Rotation: %d adapters (rank %d on q_proj, v_proj) through %d device LoRA places, %d"
-            + " concurrent requests of %d tokens; host tier %.0f MiB (about half of them):",
+            + " concurrent requests, prompt %d tokens, %d generated; host tier %.0f MiB (about half"
+            + " of them):",
         options.rotationAdapters(),
         ROTATION_RANK,
         options.rotationSlots(),
         options.streams(),
+        Math.min(ROTATION_PROMPT, options.prompt()),
         options.rotationTokens(),
         (double) (long) platformProperties().get("platform.serving.pool.host-bytes") / MIB);
     say("");

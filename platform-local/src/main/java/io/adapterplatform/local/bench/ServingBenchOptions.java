@@ -44,9 +44,9 @@ record ServingBenchOptions(
 
   static final String USAGE =
       "usage: bin/platform bench serving [--quick] [--layers 8] [--streams 64] [--distinct 1,8,64]"
-          + " [--prompt 32] [--tokens 32] [--unfused-tokens 8] [--cold-adapters 5]"
+          + " [--prompt 32] [--tokens 16] [--unfused-tokens 4] [--cold-adapters 5]"
           + " [--rotation-adapters 1000] [--rotation-slots 128] [--rotation-requests 1000]"
-          + " [--rotation-tokens 4]";
+          + " [--rotation-tokens 2]";
 
   static final BenchModel DEFAULT_SHAPE = new BenchModel(1024, 2816, 8, 16, 8, 32000);
   static final BenchModel QUICK_SHAPE = new BenchModel(64, 176, 2, 4, 2, 512);
@@ -126,13 +126,13 @@ record ServingBenchOptions(
             streams,
             distinct,
             positive(values, "prompt", quick ? 8 : 32),
-            positive(values, "tokens", quick ? 4 : 32),
-            positive(values, "unfused-tokens", quick ? 4 : 8),
+            positive(values, "tokens", quick ? 4 : 16),
+            positive(values, "unfused-tokens", 4),
             positive(values, "cold-adapters", quick ? 2 : 5),
             positive(values, "rotation-adapters", quick ? 24 : 1000),
             Math.max(maxDistinct, positive(values, "rotation-slots", quick ? 8 : 128)),
             positive(values, "rotation-requests", quick ? 24 : 1000),
-            positive(values, "rotation-tokens", 4));
+            positive(values, "rotation-tokens", 2));
     if (options.tokens < 2 || options.unfusedTokens < 2) {
       throw new IllegalArgumentException(
           "--tokens and --unfused-tokens must be at least 2 (time per output token)");
