@@ -626,7 +626,14 @@ public final class ServingBench {
   private Map<String, Double> engineFigures(Path modelDir, List<Phase> phases) throws Exception {
     Map<String, Double> figures = new LinkedHashMap<>();
     var t0 = System.nanoTime();
-    try (var model = ModelDirectory.load(modelDir, Devices.fromSystemProperty())) {
+    // one long-lived thread for every engine run, as the batcher has its step thread: libgomp keeps
+    // one team per calling thread, and glibc gives each new thread an arena whose freed blocks
+    // (kept
+    // for reuse, bin/platform's malloc settings) other threads never reuse
+    try (var model = ModelDirectory.load(modelDir, Devices.fromSystemProperty());
+        var engineThread =
+            Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().name("engine-decode").unstarted(r))) {
       var first = true;
       for (var phase : phases) {
         if (!phase.fused()) {
@@ -636,10 +643,10 @@ public final class ServingBench {
         var m = phase.mixLora();
         if (first) {
           // untimed: compiles this batch size's host code, as the server's warm-up did
-          onOwnThread(() -> engineDecode(model, d, m));
+          onThread(engineThread, () -> engineDecode(model, d, m));
           first = false;
         }
-        var tokensPerS = onOwnThread(() -> engineDecode(model, d, m));
+        var tokensPerS = onThread(engineThread, () -> engineDecode(model, d, m));
         figures.put(key(d, m), tokensPerS);
         say("engine fused step, %2d adapters (%2d MixLoRA): %7.1f tokens/s", d, m, tokensPerS);
       }
@@ -731,27 +738,9 @@ public final class ServingBench {
     }
   }
 
-  // libgomp keeps one thread team per calling thread: run as the batcher does, on a thread of its
-  // own
-  private static double onOwnThread(DoubleSupplier work) throws Exception {
-    var result = new double[1];
-    var failure = new RuntimeException[1];
-    var t =
-        Thread.ofPlatform()
-            .name("engine-decode")
-            .start(
-                () -> {
-                  try {
-                    result[0] = work.getAsDouble();
-                  } catch (RuntimeException e) {
-                    failure[0] = e;
-                  }
-                });
-    t.join();
-    if (failure[0] != null) {
-      throw failure[0];
-    }
-    return result[0];
+  private static double onThread(java.util.concurrent.ExecutorService thread, DoubleSupplier work)
+      throws Exception {
+    return get(thread.submit(work::getAsDouble));
   }
 
   // ---- the report
