@@ -61,6 +61,10 @@ public final class ContinuousBatcher implements AutoCloseable {
   private long steps;
   private int lastStepRows;
   private int lastStepAdapters;
+  private int rotation;
+
+  // written by any thread, read by the step thread at each step
+  private volatile int maxAdaptersPerStep = Integer.MAX_VALUE;
 
   private final Thread stepThread;
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -131,6 +135,19 @@ public final class ContinuousBatcher implements AutoCloseable {
   /** Replaces the {@link StepListener} (none at first). */
   public void onStep(StepListener listener) {
     this.stepListener = java.util.Objects.requireNonNull(listener, "listener");
+  }
+
+  /**
+   * Lets at most {@code limit} distinct adapters (the base model counting as one) into each forward
+   * pass from the next step on; the others' rows wait for a later step, taken in turn. 1 is how a
+   * server without multi-adapter kernels batches: one adapter per batch. It exists to measure what
+   * the fused forward gains ({@code bin/platform bench serving}); serving leaves it unlimited.
+   */
+  public void limitAdaptersPerStep(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, got " + limit);
+    }
+    maxAdaptersPerStep = limit;
   }
 
   /** The state after the latest step. */
@@ -417,8 +434,9 @@ public final class ContinuousBatcher implements AutoCloseable {
     int budget = settings.maxTokensPerStep();
     int rows = 0;
     int logitRows = 0;
+    Set<Integer> allowed = adaptersOfThisStep();
     for (Sequence s : running) {
-      if (s.cache != null && s.decoding()) {
+      if (s.cache != null && s.decoding() && takes(allowed, s)) {
         parts.add(new Part(s, rows, 1, logitRows++, false));
         segments.add(new Segment(1, s.cache));
         rows++;
@@ -429,7 +447,7 @@ public final class ContinuousBatcher implements AutoCloseable {
       if (prefill == 0) {
         break;
       }
-      if (s.cache != null && !s.decoding()) {
+      if (s.cache != null && !s.decoding() && takes(allowed, s)) {
         int n = Math.min(prefill, s.request.promptLength() - s.prefilled);
         boolean completes = s.prefilled + n == s.request.promptLength();
         boolean all = s.scoresPrompt();
@@ -493,6 +511,30 @@ public final class ContinuousBatcher implements AutoCloseable {
         prefilled(s, p, logits);
       }
     }
+  }
+
+  // null when unlimited; else the adapters of up to maxAdaptersPerStep running requests, starting
+  // one request further at every step so that each adapter gets its turn
+  private Set<Integer> adaptersOfThisStep() {
+    int limit = maxAdaptersPerStep;
+    if (limit == Integer.MAX_VALUE || running.isEmpty()) {
+      return null;
+    }
+    Set<Integer> chosen = new HashSet<>();
+    int n = running.size();
+    rotation %= n;
+    for (int i = 0; i < n && chosen.size() < limit; i++) {
+      Sequence s = running.get((rotation + i) % n);
+      if (s.cache != null) {
+        chosen.add(s.request.adapterSlot());
+      }
+    }
+    rotation++;
+    return chosen;
+  }
+
+  private static boolean takes(Set<Integer> allowed, Sequence s) {
+    return allowed == null || allowed.contains(s.request.adapterSlot());
   }
 
   private void prefilled(Sequence s, Part p, float[] logits) {
