@@ -10,6 +10,7 @@ import io.adapterplatform.api.registry.invoker.ApiClient;
 import io.adapterplatform.api.registry.invoker.ApiException;
 import io.adapterplatform.api.registry.model.AdapterPage;
 import io.adapterplatform.api.registry.model.BaseModelPage;
+import io.adapterplatform.serving.engine.ServingEngine;
 import io.adapterplatform.serving.models.RegistryAccess;
 import io.adapterplatform.web.openapi.ApiDocs;
 import io.adapterplatform.web.openapi.ProblemResponses;
@@ -40,9 +41,11 @@ class ModelsController {
   private static final int PAGE = 500;
 
   private final RegistryAccess registry;
+  private final ServingEngine engine;
 
-  ModelsController(RegistryAccess registry) {
+  ModelsController(RegistryAccess registry, ServingEngine engine) {
     this.registry = registry;
+    this.engine = engine;
   }
 
   /** An entry of the list; {@code parent} is an adapter's base model, absent for a base model. */
@@ -66,14 +69,16 @@ class ModelsController {
       String cursor = null;
       do {
         BaseModelPage page = new BaseModelsApi(client).listBaseModels(PAGE, cursor);
-        page.getItems().forEach(b -> data.add(model(b.getName(), b.getCreatedAt(), null)));
+        page.getItems().stream()
+            .filter(b -> served(b.getName()))
+            .forEach(b -> data.add(model(b.getName(), b.getCreatedAt(), null)));
         cursor = page.getNextCursor();
       } while (cursor != null);
       do {
         AdapterPage page = new AdaptersApi(client).listAdapters(PAGE, cursor, null, null, null);
         // an adapter without a live version cannot be used: a request for it is 404
         page.getItems().stream()
-            .filter(a -> a.getLatestVersion() != null)
+            .filter(a -> a.getLatestVersion() != null && served(a.getBaseModel()))
             .forEach(a -> data.add(model(a.getName(), a.getCreatedAt(), a.getBaseModel())));
         cursor = page.getNextCursor();
       } while (cursor != null);
@@ -81,6 +86,12 @@ class ModelsController {
       throw RegistryAccess.failure(e.getCode(), e.getResponseBody(), "the models");
     }
     return new ModelList("list", data);
+  }
+
+  // a pinned server answers only for its base models (any other is 404): list only what it serves
+  private boolean served(String baseModel) {
+    List<String> pinned = engine.pinned();
+    return pinned.isEmpty() || pinned.contains(baseModel);
   }
 
   private static Model model(String id, OffsetDateTime created, String parent) {

@@ -117,6 +117,15 @@ final class EngineTestSupport {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  HttpResponse<String> getAsAdmin(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+            .header("Authorization", "Bearer " + ADMIN)
+            .GET()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   HttpResponse<String> get(String path) throws IOException, InterruptedException {
     return http.send(
         HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).GET().build(),

@@ -95,6 +95,11 @@ class PinnedServingTest {
       JsonNode problem = JSON.readTree(refused.body());
       assertThat(problem.at("/error/message").asString()).contains(OTHER).contains(PINNED);
       assertThat(problem.at("/error/code").asString()).isEqualTo("not-found");
+      JsonNode models = JSON.readTree(support.getAsAdmin("/v1/models").body());
+      assertThat(models.findValuesAsString("id"))
+          .as("a pinned server lists only its base models")
+          .contains(PINNED)
+          .doesNotContain(OTHER);
       assertThat(engine.loads(OTHER)).isZero();
       assertThat(engine.loads(PINNED)).isEqualTo(1);
     }
