@@ -116,6 +116,11 @@ class ChartPolicyTest {
         // The preStop pause and Spring's graceful shutdown both fit before the kubelet's SIGKILL.
         assertThat(pause + Long.parseLong(shutdown.getValue().replace("s", "")))
             .isLessThan(pod.getTerminationGracePeriodSeconds());
+        if ("serving".equals(component(deployment))) {
+          // the engine waits for in-flight requests as long as Spring's shutdown phase allows
+          assertThat(env(container, "PLATFORM_SERVING_ENGINE_DRAIN_TIMEOUT").getValue())
+              .isEqualTo(shutdown.getValue());
+        }
       }
     }
     var config = manifests.all(ConfigMap.class).getFirst();
