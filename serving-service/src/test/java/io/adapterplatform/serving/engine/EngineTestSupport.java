@@ -1,6 +1,5 @@
 package io.adapterplatform.serving.engine;
 
-import ai.djl.ndarray.NDManager;
 import io.adapterplatform.api.registry.client.AdaptersApi;
 import io.adapterplatform.api.registry.client.BaseModelsApi;
 import io.adapterplatform.api.registry.client.VersionsApi;
@@ -10,14 +9,10 @@ import io.adapterplatform.engine.TestDevice;
 import io.adapterplatform.engine.adapter.AdapterWeights;
 import io.adapterplatform.engine.format.DType;
 import io.adapterplatform.engine.format.Projection;
-import io.adapterplatform.engine.fused.AdapterPool;
-import io.adapterplatform.engine.fused.GroupedLora;
-import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.BaseModel;
-import io.adapterplatform.engine.model.KvCache;
 import io.adapterplatform.engine.model.ModelDims;
-import io.adapterplatform.engine.model.Segment;
 import io.adapterplatform.engine.testing.TinyModels;
+import io.adapterplatform.serving.it.EngineAlone;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -158,37 +153,10 @@ final class EngineTestSupport {
    * up to {@code max} or the end-of-sequence token (left out, as the server leaves it out).
    */
   static List<Integer> alone(BaseModel model, AdapterWeights adapter, int[] prompt, int max) {
-    int vocab = model.dims().vocabSize();
-    List<Integer> tokens = new ArrayList<>();
-    try (AdapterPool pool = adapter == null ? null : AdapterPool.of(model, List.of(adapter));
-        KvCache cache = new KvCache(model)) {
-      int[] input = prompt;
-      while (tokens.size() < max) {
-        float[] last;
-        try (NDManager step = model.manager().newSubManager()) {
-          AdapterHook hook =
-              pool == null
-                  ? AdapterHook.NONE
-                  : pool.bind(step, new int[input.length], GroupedLora.Strategy.AUTO);
-          last =
-              model
-                  .forwardLast(step, input, List.of(new Segment(input.length, cache)), hook)
-                  .toFloatArray();
-        }
-        int next = 0;
-        for (int i = 1; i < vocab; i++) {
-          if (last[i] > last[next]) {
-            next = i;
-          }
-        }
-        if (next == EOS) {
-          break;
-        }
-        tokens.add(next);
-        input = new int[] {next};
-      }
-    }
-    return tokens;
+    // greedy tokens after an end-of-sequence token cannot change the ones before it
+    List<Integer> tokens = EngineAlone.generate(model, adapter, prompt, max).tokens();
+    int end = tokens.indexOf(EOS);
+    return end < 0 ? tokens : tokens.subList(0, end);
   }
 
   /** The server's tokens without a final end-of-sequence token. */

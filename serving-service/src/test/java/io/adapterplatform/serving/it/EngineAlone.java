@@ -16,14 +16,15 @@ import java.util.List;
  * it: what every output of the server is compared with. It never stops early (the served test model
  * has no end-of-sequence id), so {@code max} tokens come back.
  */
-final class EngineAlone {
+public final class EngineAlone {
 
   /** The generated tokens and the log-probability of each under its own log-softmax. */
-  record Generation(List<Integer> tokens, List<Double> logprobs) {}
+  public record Generation(List<Integer> tokens, List<Double> logprobs) {}
 
   private EngineAlone() {}
 
-  static Generation generate(BaseModel model, AdapterWeights adapter, int[] prompt, int max) {
+  public static Generation generate(
+      BaseModel model, AdapterWeights adapter, int[] prompt, int max) {
     int vocab = model.dims().vocabSize();
     List<Integer> tokens = new ArrayList<>();
     List<Double> logprobs = new ArrayList<>();
