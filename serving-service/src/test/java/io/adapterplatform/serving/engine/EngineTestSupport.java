@@ -153,10 +153,7 @@ final class EngineTestSupport {
    * up to {@code max} or the end-of-sequence token (left out, as the server leaves it out).
    */
   static List<Integer> alone(BaseModel model, AdapterWeights adapter, int[] prompt, int max) {
-    // greedy tokens after an end-of-sequence token cannot change the ones before it
-    List<Integer> tokens = EngineAlone.generate(model, adapter, prompt, max).tokens();
-    int end = tokens.indexOf(EOS);
-    return end < 0 ? tokens : tokens.subList(0, end);
+    return withoutEos(EngineAlone.untilEnd(model, adapter, prompt, max, EOS));
   }
 
   /** The server's tokens without a final end-of-sequence token. */

@@ -13,18 +13,35 @@ import java.util.List;
 
 /**
  * The engine alone, one sequence at a time and greedy, as {@code bin/platform engine generate} runs
- * it: what every output of the server is compared with. It never stops early (the served test model
- * has no end-of-sequence id), so {@code max} tokens come back.
+ * it: what every output of the server is compared with. {@link #generate} never stops early, so
+ * {@code max} tokens come back; {@link #untilEnd} stops after an end-of-sequence id, as the server
+ * does for a model that has one.
  */
 public final class EngineAlone {
 
   /** The generated tokens and the log-probability of each under its own log-softmax. */
   public record Generation(List<Integer> tokens, List<Double> logprobs) {}
 
+  // no token id is negative
+  private static final int NO_END = -1;
+
   private EngineAlone() {}
 
   public static Generation generate(
       BaseModel model, AdapterWeights adapter, int[] prompt, int max) {
+    return generate(model, adapter, prompt, max, NO_END);
+  }
+
+  /**
+   * The greedy tokens up to {@code max}, or up to and including the first {@code endOfSequence}.
+   */
+  public static List<Integer> untilEnd(
+      BaseModel model, AdapterWeights adapter, int[] prompt, int max, int endOfSequence) {
+    return generate(model, adapter, prompt, max, endOfSequence).tokens();
+  }
+
+  private static Generation generate(
+      BaseModel model, AdapterWeights adapter, int[] prompt, int max, int endOfSequence) {
     int vocab = model.dims().vocabSize();
     List<Integer> tokens = new ArrayList<>();
     List<Double> logprobs = new ArrayList<>();
@@ -51,6 +68,9 @@ public final class EngineAlone {
         }
         tokens.add(next);
         logprobs.add(logSoftmaxAt(last, next));
+        if (next == endOfSequence) {
+          break;
+        }
         input = new int[] {next};
       }
     }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -31,16 +30,12 @@ import io.adapterplatform.engine.TestDevice;
 import io.adapterplatform.engine.adapter.AdapterWeights;
 import io.adapterplatform.engine.format.DType;
 import io.adapterplatform.engine.format.Projection;
-import io.adapterplatform.engine.fused.AdapterPool;
-import io.adapterplatform.engine.fused.GroupedLora;
-import io.adapterplatform.engine.model.AdapterHook;
 import io.adapterplatform.engine.model.BaseModel;
-import io.adapterplatform.engine.model.KvCache;
 import io.adapterplatform.engine.model.ModelDims;
-import io.adapterplatform.engine.model.Segment;
 import io.adapterplatform.engine.testing.TinyModels;
 import io.adapterplatform.registry.RegistryModule;
 import io.adapterplatform.serving.ServingModule;
+import io.adapterplatform.serving.it.EngineAlone;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -577,37 +572,7 @@ class CompletionsApiTest {
 
   /** The engine alone, greedy, as {@code engine generate}: stops after the end-of-sequence id. */
   private List<Integer> generate(AdapterWeights adapter, int[] prompt, int max) {
-    int vocab = DIMS.vocabSize();
-    List<Integer> tokens = new ArrayList<>();
-    try (AdapterPool pool = adapter == null ? null : AdapterPool.of(reference, List.of(adapter));
-        KvCache cache = new KvCache(reference)) {
-      int[] input = prompt;
-      while (tokens.size() < max) {
-        float[] last;
-        try (NDManager step = reference.manager().newSubManager()) {
-          AdapterHook hook =
-              pool == null
-                  ? AdapterHook.NONE
-                  : pool.bind(step, new int[input.length], GroupedLora.Strategy.AUTO);
-          last =
-              reference
-                  .forwardLast(step, input, List.of(new Segment(input.length, cache)), hook)
-                  .toFloatArray();
-        }
-        int next = 0;
-        for (int i = 1; i < vocab; i++) {
-          if (last[i] > last[next]) {
-            next = i;
-          }
-        }
-        tokens.add(next);
-        if (next == TinyModels.EOS_ID) {
-          break;
-        }
-        input = new int[] {next};
-      }
-    }
-    return tokens;
+    return EngineAlone.untilEnd(reference, adapter, prompt, max, TinyModels.EOS_ID);
   }
 
   private int[] encode(String text) {
