@@ -1,20 +1,8 @@
 package io.adapterplatform.training;
 
-import static io.adapterplatform.test.contract.ContractDiff.differences;
-import static io.adapterplatform.test.contract.ContractDiff.normalize;
-import static io.adapterplatform.test.contract.ContractDiff.yaml;
+import static io.adapterplatform.test.contract.ContractDiff.servedAgainstContract;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,37 +14,12 @@ import org.junit.jupiter.api.Test;
 class TrainingContractTest extends TrainingTestBase {
 
   @Test
-  @SuppressWarnings("unchecked")
   void servedApiDocsAgreeWithTheContract() throws Exception {
-    JsonNode contract = yaml("/openapi/training.yaml");
-    JsonNode common = yaml("/openapi/common.yaml");
-    JsonNode registry = yaml("/openapi/registry.yaml");
-    var body =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v3/api-docs"))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body();
-    Files.writeString(Path.of("target", "served-api-docs.json"), body);
-    var served = normalize(new ObjectMapper().readTree(body), null);
-    var expected = normalize(contract, common);
+    var differences =
+        servedAgainstContract(
+            port, "/openapi/training.yaml", "/openapi/common.yaml", "/openapi/registry.yaml");
 
-    var operations = new TreeMap<>((Map<String, Object>) served.get("operations"));
-    operations
-        .keySet()
-        .removeIf(op -> !contract.path("paths").has(op.substring(op.indexOf(' ') + 1)));
-    var schemas = new TreeMap<>((Map<String, Object>) served.get("schemas"));
-    schemas
-        .keySet()
-        .removeIf(
-            s ->
-                registry.path("components").path("schemas").has(s)
-                    && !contract.path("components").path("schemas").has(s));
-    served.put("operations", operations);
-    served.put("schemas", schemas);
-
-    assertThat(differences(expected, served))
+    assertThat(differences)
         .as("differences between the contract (training.yaml) and the served /v3/api-docs")
         .isEmpty();
   }

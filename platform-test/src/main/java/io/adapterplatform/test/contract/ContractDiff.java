@@ -45,9 +45,15 @@ public final class ContractDiff {
    * /openapi/registry.yaml}, with the shared schemas of {@code commonResource}) and what the
    * service on {@code port} serves. The served document is kept as {@code
    * target/served-api-docs.json}: the first thing to read when a comparison fails.
+   *
+   * <p>{@code composedWith} names the contracts of other services that the same application serves
+   * beside this one (e.g. the registry composed with the serving module in one JVM). The served
+   * document is then cut down to the operations of this contract's paths, and the schemas that only
+   * those other contracts define are left out; without them the whole served document is compared.
    */
+  @SuppressWarnings("unchecked")
   public static List<String> servedAgainstContract(
-      int port, String contractResource, String commonResource)
+      int port, String contractResource, String commonResource, String... composedWith)
       throws IOException, InterruptedException {
     JsonNode contract = yaml(contractResource);
     JsonNode common = commonResource == null ? null : yaml(commonResource);
@@ -57,9 +63,23 @@ public final class ContractDiff {
                 HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/v3/api-docs"))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
-    JsonNode served = new ObjectMapper().readTree(response.body());
     Files.writeString(Path.of("target", "served-api-docs.json"), response.body());
-    return differences(normalize(contract, common), normalize(served, null));
+    var served = normalize(new ObjectMapper().readTree(response.body()), null);
+    if (composedWith.length > 0) {
+      var operations = new TreeMap<>((Map<String, Object>) served.get("operations"));
+      operations
+          .keySet()
+          .removeIf(op -> !contract.path("paths").has(op.substring(op.indexOf(' ') + 1)));
+      var ownSchemas = contract.path("components").path("schemas");
+      var schemas = new TreeMap<>((Map<String, Object>) served.get("schemas"));
+      for (String other : composedWith) {
+        var otherSchemas = yaml(other).path("components").path("schemas");
+        schemas.keySet().removeIf(s -> otherSchemas.has(s) && !ownSchemas.has(s));
+      }
+      served.put("operations", operations);
+      served.put("schemas", schemas);
+    }
+    return differences(normalize(contract, common), served);
   }
 
   /**
