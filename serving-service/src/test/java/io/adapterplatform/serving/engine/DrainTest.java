@@ -13,9 +13,13 @@ import io.adapterplatform.serving.batch.FinishReason;
 import io.adapterplatform.serving.batch.GenerationRequest;
 import io.adapterplatform.serving.batch.GenerationSink;
 import io.adapterplatform.serving.batch.TokenEvent;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,6 +30,7 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.TypeExcludeFilter;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Import;
 import org.springframework.core.type.classreading.MetadataReader;
 import org.springframework.core.type.classreading.MetadataReaderFactory;
@@ -33,7 +38,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * Closing the context drains: a request in flight finishes, while it does new requests are answered
- * 503 with {@code Retry-After}, and only then does the shutdown go on.
+ * 503 with {@code Retry-After}, and only then does the shutdown go on. The test sees the drain wait
+ * (its thread waiting on the engine) instead of guessing it from time passing, and a lifecycle bean
+ * of a later shutdown phase says when the shutdown went on.
  */
 // a context of its own, closed by the test (a cached test context cannot be)
 class DrainTest {
@@ -66,13 +73,49 @@ class DrainTest {
     }
   }
 
+  /** Stopped in a phase after the engine's drain and the web server's: the shutdown went on. */
+  private static final class LaterPhase implements SmartLifecycle {
+    private final List<String> events;
+    private volatile boolean running;
+
+    LaterPhase(List<String> events) {
+      this.events = events;
+    }
+
+    @Override
+    public void start() {
+      running = true;
+    }
+
+    @Override
+    public void stop() {
+      events.add("shutdown went on");
+      running = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+      return running;
+    }
+
+    @Override
+    public int getPhase() {
+      return 0;
+    }
+  }
+
+  private final List<String> events = new CopyOnWriteArrayList<>();
+
   private ConfigurableApplicationContext start() {
     return new SpringApplicationBuilder(Launcher.class)
         .initializers(
             new BackendsInitializer(),
-            c ->
-                c.getBeanFactory()
-                    .registerSingleton(OtherLaunchers.class.getName(), new OtherLaunchers()))
+            c -> {
+              c.getBeanFactory()
+                  .registerSingleton(OtherLaunchers.class.getName(), new OtherLaunchers());
+              c.getBeanFactory()
+                  .registerSingleton(LaterPhase.class.getName(), new LaterPhase(events));
+            })
         .properties(
             "server.port=0",
             "spring.config.name=application,registry",
@@ -98,7 +141,7 @@ class DrainTest {
     var support = new EngineTestSupport(port);
     support.publishBaseModel(BASE, 401).close();
     ModelLease inFlight = engine.use(BASE, ADMIN);
-    var sink = new HeldSink();
+    var sink = new HeldSink(events);
     inFlight
         .model()
         .batcher()
@@ -114,18 +157,41 @@ class DrainTest {
     assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
     JsonNode problem = JSON.readTree(refused.body());
     assertThat(problem.at("/error/code").asString()).isEqualTo("shutting-down");
-    closing.join(Duration.ofMillis(300));
-    assertThat(closing.isAlive()).as("the shutdown waits for the request in flight").isTrue();
+    // while the drain waits, the shutdown's thread waits for it: no later phase can have stopped
+    await().atMost(Duration.ofSeconds(30)).until(ServingEngineDrain::waits);
+    assertThat(events).isEmpty();
 
     sink.release.countDown();
     Finish finish = sink.finished.get(60, TimeUnit.SECONDS);
     inFlight.close();
+    events.add("lease closed");
     closing.join(Duration.ofSeconds(60));
 
     assertThat(closing.isAlive()).isFalse();
+    assertThat(events).containsExactly("request finished", "lease closed", "shutdown went on");
     assertThat(finish.reason()).isEqualTo(FinishReason.LENGTH);
     assertThat(finish.completionTokens()).isEqualTo(MAX);
     assertThat(sink.tokens.get()).isEqualTo(MAX);
+  }
+
+  /** The engine's drain as its thread shows it. */
+  private static final class ServingEngineDrain {
+    /**
+     * Whether the drain's thread waits on the engine's monitor, as {@code ServingEngine.drain} does
+     * while requests are in flight (taking the monitor would show as blocked, not waiting).
+     */
+    static boolean waits() {
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      return Thread.getAllStackTraces().keySet().stream()
+          .filter(t -> t.getName().equals("serving-drain"))
+          .map(t -> threads.getThreadInfo(t.threadId()))
+          .anyMatch(
+              info ->
+                  info != null
+                      && info.getThreadState() == Thread.State.TIMED_WAITING
+                      && info.getLockName() != null
+                      && info.getLockName().startsWith(ServingEngine.class.getName() + "@"));
+    }
   }
 
   /**
@@ -136,6 +202,11 @@ class DrainTest {
     final CountDownLatch release = new CountDownLatch(1);
     final AtomicInteger tokens = new AtomicInteger();
     final CompletableFuture<Finish> finished = new CompletableFuture<>();
+    private final List<String> events;
+
+    HeldSink(List<String> events) {
+      this.events = events;
+    }
 
     @Override
     public void onToken(TokenEvent token) {
@@ -151,6 +222,7 @@ class DrainTest {
 
     @Override
     public void onFinish(Finish finish) {
+      events.add("request finished");
       finished.complete(finish);
     }
 
