@@ -3,6 +3,7 @@ package io.adapterplatform.serving.batch;
 import io.adapterplatform.engine.fused.GroupedLora;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Limits of a {@link ContinuousBatcher}.
@@ -95,101 +96,91 @@ public record BatcherSettings(
         3);
   }
 
+  /** These settings with {@code rows} rows, and at least as many tokens per step. */
   public BatcherSettings withMaxRows(int rows) {
-    return new BatcherSettings(
-        rows,
-        Math.max(maxTokensPerStep, rows),
-        prefillChunkTokens,
-        maxSequenceTokens,
-        Math.max(kvTokenBudget, maxSequenceTokens),
-        kvInitialTokens,
-        queueCapacity,
-        defaultTimeout,
-        strategy,
-        warmUpRounds);
+    return with(
+        c -> {
+          c.maxRows = rows;
+          c.maxTokensPerStep = Math.max(maxTokensPerStep, rows);
+        });
   }
 
   public BatcherSettings withMaxTokensPerStep(int tokens) {
-    return new BatcherSettings(
-        maxRows,
-        tokens,
-        prefillChunkTokens,
-        maxSequenceTokens,
-        kvTokenBudget,
-        kvInitialTokens,
-        queueCapacity,
-        defaultTimeout,
-        strategy,
-        warmUpRounds);
+    return with(c -> c.maxTokensPerStep = tokens);
   }
 
   public BatcherSettings withPrefillChunkTokens(int tokens) {
-    return new BatcherSettings(
-        maxRows,
-        maxTokensPerStep,
-        tokens,
-        maxSequenceTokens,
-        kvTokenBudget,
-        kvInitialTokens,
-        queueCapacity,
-        defaultTimeout,
-        strategy,
-        warmUpRounds);
+    return with(c -> c.prefillChunkTokens = tokens);
   }
 
   public BatcherSettings withSequenceLimits(int maxSequence, long kvBudget) {
-    return new BatcherSettings(
-        maxRows,
-        maxTokensPerStep,
-        prefillChunkTokens,
-        maxSequence,
-        kvBudget,
-        kvInitialTokens,
-        queueCapacity,
-        defaultTimeout,
-        strategy,
-        warmUpRounds);
+    return with(
+        c -> {
+          c.maxSequenceTokens = maxSequence;
+          c.kvTokenBudget = kvBudget;
+        });
   }
 
   public BatcherSettings withQueueCapacity(int capacity) {
-    return new BatcherSettings(
-        maxRows,
-        maxTokensPerStep,
-        prefillChunkTokens,
-        maxSequenceTokens,
-        kvTokenBudget,
-        kvInitialTokens,
-        capacity,
-        defaultTimeout,
-        strategy,
-        warmUpRounds);
+    return with(c -> c.queueCapacity = capacity);
   }
 
   public BatcherSettings withDefaultTimeout(Duration timeout) {
-    return new BatcherSettings(
-        maxRows,
-        maxTokensPerStep,
-        prefillChunkTokens,
-        maxSequenceTokens,
-        kvTokenBudget,
-        kvInitialTokens,
-        queueCapacity,
-        timeout,
-        strategy,
-        warmUpRounds);
+    return with(c -> c.defaultTimeout = timeout);
   }
 
   public BatcherSettings withWarmUpRounds(int rounds) {
-    return new BatcherSettings(
-        maxRows,
-        maxTokensPerStep,
-        prefillChunkTokens,
-        maxSequenceTokens,
-        kvTokenBudget,
-        kvInitialTokens,
-        queueCapacity,
-        defaultTimeout,
-        strategy,
-        rounds);
+    return with(c -> c.warmUpRounds = rounds);
+  }
+
+  private BatcherSettings with(Consumer<Copy> change) {
+    var copy = new Copy(this);
+    change.accept(copy);
+    return copy.settings();
+  }
+
+  /**
+   * Every component, changeable: the one place besides the record's header that lists them all, so
+   * that a new component is added to the with-methods once. The copy is checked again when it
+   * becomes settings.
+   */
+  private static final class Copy {
+    int maxRows;
+    int maxTokensPerStep;
+    int prefillChunkTokens;
+    int maxSequenceTokens;
+    long kvTokenBudget;
+    int kvInitialTokens;
+    int queueCapacity;
+    Duration defaultTimeout;
+    GroupedLora.Strategy strategy;
+    int warmUpRounds;
+
+    Copy(BatcherSettings s) {
+      maxRows = s.maxRows;
+      maxTokensPerStep = s.maxTokensPerStep;
+      prefillChunkTokens = s.prefillChunkTokens;
+      maxSequenceTokens = s.maxSequenceTokens;
+      kvTokenBudget = s.kvTokenBudget;
+      kvInitialTokens = s.kvInitialTokens;
+      queueCapacity = s.queueCapacity;
+      defaultTimeout = s.defaultTimeout;
+      strategy = s.strategy;
+      warmUpRounds = s.warmUpRounds;
+    }
+
+    BatcherSettings settings() {
+      return new BatcherSettings(
+          maxRows,
+          maxTokensPerStep,
+          prefillChunkTokens,
+          maxSequenceTokens,
+          kvTokenBudget,
+          kvInitialTokens,
+          queueCapacity,
+          defaultTimeout,
+          strategy,
+          warmUpRounds);
+    }
   }
 }
