@@ -1,23 +1,17 @@
 package io.adapterplatform.registry.idempotency;
 
 import io.adapterplatform.web.auth.Caller;
+import io.adapterplatform.web.idempotency.IdempotencyKey;
 import io.adapterplatform.web.problem.ApiException;
 import jakarta.servlet.http.HttpServletRequest;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -43,12 +37,11 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 public class Idempotency {
 
-  public static final String KEY_HEADER = "Idempotency-Key";
-  public static final String REPLAYED_HEADER = "Idempotent-Replayed";
-  public static final int MAX_KEY_LENGTH = 255;
+  public static final String KEY_HEADER = IdempotencyKey.HEADER;
+  public static final String REPLAYED_HEADER = IdempotencyKey.REPLAYED_HEADER;
+  public static final int MAX_KEY_LENGTH = IdempotencyKey.MAX_LENGTH;
 
   private static final Logger log = LoggerFactory.getLogger(Idempotency.class);
-  private static final Pattern KEY = Pattern.compile("^[\\x21-\\x7e]{1," + MAX_KEY_LENGTH + "}$");
   private static final String SCOPE = Idempotency.class.getName() + ".scope";
 
   /** Map keys sorted, so that two spellings of one JSON object digest alike. */
@@ -75,11 +68,11 @@ public class Idempotency {
   private static final class Scope {
     final long tokenId;
     final String operation;
-    final String key;
+    final IdempotencyKey key;
     final String path;
     boolean claimed;
 
-    Scope(long tokenId, String operation, String key, String path) {
+    Scope(long tokenId, String operation, IdempotencyKey key, String path) {
       this.tokenId = tokenId;
       this.operation = operation;
       this.key = key;
@@ -113,13 +106,9 @@ public class Idempotency {
       Class<T> type,
       @Nullable Object jsonBody,
       Supplier<ResponseEntity<T>> action) {
-    String key = request.getHeader(KEY_HEADER);
+    IdempotencyKey key = IdempotencyKey.fromHeader(request.getHeader(KEY_HEADER));
     if (key == null) {
       return action.get();
-    }
-    if (!KEY.matcher(key).matches()) {
-      throw ApiException.invalidField(
-          KEY_HEADER, "must be 1 to " + MAX_KEY_LENGTH + " visible ASCII characters");
     }
     var scope = new Scope(caller.tokenId(), operation, key, request.getRequestURI());
     request.setAttribute(SCOPE, scope);
@@ -151,14 +140,14 @@ public class Idempotency {
     if (!(request.getAttribute(SCOPE) instanceof Scope scope)) {
       return;
     }
-    String digest = sha256(scope.path + "\n" + requestDigest);
+    String digest = IdempotencyKey.digest(scope.path + "\n" + requestDigest);
     for (int attempt = 0; attempt < 2; attempt++) {
       int inserted =
           jdbc.sql(
                   """
           insert into idempotency_key (token_id, operation, key, request_sha256) values (?, ?, ?, ?)
           on conflict do nothing""")
-              .params(scope.tokenId, scope.operation, scope.key, digest)
+              .params(scope.tokenId, scope.operation, scope.key.value(), digest)
               .update();
       if (inserted == 1) {
         scope.claimed = true;
@@ -169,7 +158,7 @@ public class Idempotency {
                   """
           select request_sha256, status, location, body, claimed_at from idempotency_key
           where token_id = ? and operation = ? and key = ?""")
-              .params(scope.tokenId, scope.operation, scope.key)
+              .params(scope.tokenId, scope.operation, scope.key.value())
               .query(
                   (rs, i) ->
                       new Stored(
@@ -184,13 +173,7 @@ public class Idempotency {
       }
       var stored = existing.get();
       if (!stored.requestSha256().equals(digest)) {
-        throw ApiException.unprocessable(
-            "idempotency-key-reused",
-            "the Idempotency-Key '"
-                + scope.key
-                + "' was used for a different request; use a new key for a new request",
-            List.of(
-                new ApiException.FieldError(KEY_HEADER, "used before with a different request")));
+        throw scope.key.reusedForAnotherRequest();
       }
       if (stored.status() != null) {
         throw new Replay(stored.status(), stored.location(), stored.body());
@@ -208,11 +191,12 @@ public class Idempotency {
       throw ApiException.conflict(
           "idempotency-in-flight",
           "a request with the Idempotency-Key '"
-              + scope.key
+              + scope.key.value()
               + "' is still in flight; retry after it has been answered");
     }
     throw ApiException.conflict(
-        "idempotency-in-flight", "the Idempotency-Key '" + scope.key + "' is changing; retry");
+        "idempotency-in-flight",
+        "the Idempotency-Key '" + scope.key.value() + "' is changing; retry");
   }
 
   private record Stored(
@@ -230,7 +214,7 @@ public class Idempotency {
             .params(
                 scope.tokenId,
                 scope.operation,
-                scope.key,
+                scope.key.value(),
                 OffsetDateTime.ofInstant(claimedAt, java.time.ZoneOffset.UTC))
             .update()
         == 1;
@@ -250,7 +234,7 @@ public class Idempotency {
             body,
             scope.tokenId,
             scope.operation,
-            scope.key)
+            scope.key.value())
         .update();
   }
 
@@ -258,17 +242,15 @@ public class Idempotency {
   private void release(Scope scope) {
     jdbc.sql(
             "delete from idempotency_key where token_id = ? and operation = ? and key = ? and status is null")
-        .params(scope.tokenId, scope.operation, scope.key)
+        .params(scope.tokenId, scope.operation, scope.key.value())
         .update();
   }
 
   private <T> ResponseEntity<T> replayed(Replay replay, Class<T> type) {
-    var builder =
-        ResponseEntity.status(HttpStatus.valueOf(replay.status)).header(REPLAYED_HEADER, "true");
-    if (replay.location != null) {
-      builder.header(HttpHeaders.LOCATION, replay.location);
-    }
-    return builder.body(replay.body.length == 0 ? null : json.readValue(replay.body, type));
+    return IdempotencyKey.replayed(
+        HttpStatus.valueOf(replay.status),
+        replay.location,
+        replay.body.length == 0 ? null : json.readValue(replay.body, type));
   }
 
   /** Keys older than the retention go; at least 24 h by default, so a day of retries is covered. */
@@ -291,15 +273,5 @@ public class Idempotency {
     return jdbc.sql("delete from idempotency_key where created_at < ?")
         .param(OffsetDateTime.ofInstant(cutoff, java.time.ZoneOffset.UTC))
         .update();
-  }
-
-  static String sha256(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -1,16 +1,10 @@
 package io.adapterplatform.training.job;
 
 import io.adapterplatform.web.auth.Caller;
-import io.adapterplatform.web.problem.ApiException;
+import io.adapterplatform.web.idempotency.IdempotencyKey;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -31,10 +25,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Service
 class JobSubmissions {
-
-  static final String KEY_HEADER = "Idempotency-Key";
-  static final String REPLAYED_HEADER = "Idempotent-Replayed";
-  private static final Pattern KEY = Pattern.compile("^[\\x21-\\x7e]{1,255}$");
 
   private record Stored(String requestSha256, String response) {}
 
@@ -58,13 +48,11 @@ class JobSubmissions {
   }
 
   ResponseEntity<Job> submit(
-      Caller caller, String bearerToken, @Nullable String key, JobRequest request) {
+      Caller caller, String bearerToken, @Nullable String idempotencyKey, JobRequest request) {
+    IdempotencyKey key = IdempotencyKey.fromHeader(idempotencyKey);
     String digest = null;
     if (key != null) {
-      if (!KEY.matcher(key).matches()) {
-        throw ApiException.invalidField(KEY_HEADER, "must be 1 to 255 visible ASCII characters");
-      }
-      digest = sha256(json.writeValueAsString(request));
+      digest = IdempotencyKey.digest(json.writeValueAsString(request));
       var replay = replay(caller, key, digest);
       if (replay.isPresent()) {
         return replay.get();
@@ -88,14 +76,14 @@ class JobSubmissions {
     return ResponseEntity.accepted().location(location(job.id())).body(job);
   }
 
-  private boolean remember(Caller caller, String key, String digest, Job job) {
+  private boolean remember(Caller caller, IdempotencyKey key, String digest, Job job) {
     return jdbc.sql(
                 """
         insert into training.job_submission (token_id, key, request_sha256, job_id, response)
         values (?, ?, ?, ?, ?) on conflict do nothing""")
             .params(
                 caller.tokenId(),
-                key,
+                key.value(),
                 digest,
                 UUID.fromString(job.id()),
                 json.writeValueAsString(job))
@@ -103,43 +91,25 @@ class JobSubmissions {
         == 1;
   }
 
-  private Optional<ResponseEntity<Job>> replay(Caller caller, String key, String digest) {
+  private Optional<ResponseEntity<Job>> replay(Caller caller, IdempotencyKey key, String digest) {
     var stored =
         jdbc.sql(
                 "select request_sha256, response from training.job_submission where token_id = ? and key = ?")
-            .params(caller.tokenId(), key)
+            .params(caller.tokenId(), key.value())
             .query(Stored.class)
             .optional();
     if (stored.isEmpty()) {
       return Optional.empty();
     }
     if (!stored.get().requestSha256().equals(digest)) {
-      throw ApiException.unprocessable(
-          "idempotency-key-reused",
-          "the Idempotency-Key '"
-              + key
-              + "' was used for a different request; use a new key for a new request",
-          List.of(new ApiException.FieldError(KEY_HEADER, "used before with a different request")));
+      throw key.reusedForAnotherRequest();
     }
     Job job = json.readValue(stored.get().response(), Job.class);
     return Optional.of(
-        ResponseEntity.status(HttpStatus.ACCEPTED)
-            .header(REPLAYED_HEADER, "true")
-            .location(location(job.id()))
-            .body(job));
+        IdempotencyKey.replayed(HttpStatus.ACCEPTED, location(job.id()).toString(), job));
   }
 
   static URI location(String id) {
     return URI.create("/api/v1/jobs/" + id);
-  }
-
-  static String sha256(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
