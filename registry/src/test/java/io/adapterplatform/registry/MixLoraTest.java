@@ -8,9 +8,6 @@ import io.adapterplatform.api.registry.model.MoveAliasRequest;
 import io.adapterplatform.engine.format.SafetensorsHeader;
 import java.io.ByteArrayInputStream;
 import java.io.File;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,17 +152,7 @@ class MixLoraTest extends RegistryTestBase {
 
   private HttpResponse<String> compose(String adapter, Map<String, Object> compose)
       throws Exception {
-    var request =
-        HttpRequest.newBuilder(
-                URI.create(
-                    "http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
-            .header("Authorization", "Bearer " + ADMIN)
-            .header("Content-Type", "application/json")
-            .POST(
-                HttpRequest.BodyPublishers.ofString(
-                    JSON.writeValueAsString(Map.of("compose", compose))))
-            .build();
-    return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+    return compose(ADMIN, adapter, compose);
   }
 
   private static byte[] tensor(byte[] file, String name) throws Exception {

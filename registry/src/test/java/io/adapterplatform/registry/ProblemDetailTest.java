@@ -175,31 +175,20 @@ class ProblemDetailTest extends RegistryTestBase {
     String a = newAdapter();
     versions().publishVersion(a, loraFiles(4, FFN, false, 41), null);
     String mix = newAdapter();
-    String versionsPath = "/api/v1/adapters/" + mix + "/versions";
     for (var experts :
         List.of(
             List.of("nope@1"), List.of(a + "@1", a + "@9"), List.of(a + "@1", a + "@staging"))) {
-      var p =
-          problem(
-              422,
-              json(
-                  "POST",
-                  versionsPath,
-                  JSON.writeValueAsString(
-                      Map.of("compose", Map.of("experts", experts, "topK", 1)))));
+      var p = problem(422, compose(ADMIN, mix, Map.of("experts", experts, "topK", 1)));
       assertThat(fieldError(p, "compose.experts[" + (experts.size() - 1) + "]"))
           .contains("does not exist");
     }
     var p =
         problem(
             422,
-            json(
-                "POST",
-                versionsPath,
-                JSON.writeValueAsString(
-                    Map.of(
-                        "compose",
-                        Map.of("experts", List.of(a + "@1"), "topK", 1, "attention", "nope@1")))));
+            compose(
+                ADMIN,
+                mix,
+                Map.of("experts", List.of(a + "@1"), "topK", 1, "attention", "nope@1")));
     assertThat(fieldError(p, "compose.attention")).contains("nope");
     assertThat(versions().listVersions(mix, null, null, null).getItems()).isEmpty();
   }
@@ -214,12 +203,7 @@ class ProblemDetailTest extends RegistryTestBase {
     String mix = newAdapter();
     var p =
         problem(
-            422,
-            json(
-                "POST",
-                "/api/v1/adapters/" + mix + "/versions",
-                JSON.writeValueAsString(
-                    Map.of("compose", Map.of("experts", List.of(a + "@1", b + "@1"), "topK", 1)))));
+            422, compose(ADMIN, mix, Map.of("experts", List.of(a + "@1", b + "@1"), "topK", 1)));
     var errors = (List<Map<String, String>>) p.get("errors");
     assertThat(errors)
         .isNotEmpty()

@@ -19,9 +19,14 @@ import io.adapterplatform.api.registry.model.Problem;
 import io.adapterplatform.api.registry.model.Role;
 import io.adapterplatform.embedded.PlatformBackends;
 import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -122,6 +127,28 @@ abstract class RegistryTestBase {
               Fixtures.write(d, "config.json", Fixtures.modelConfig()).toFile(),
               Fixtures.write(d, "model.safetensors", Fixtures.modelWeights(1)).toFile(),
               Fixtures.write(d, "tokenizer.json", "{\"version\": \"1.0\"}").toFile()));
+    }
+  }
+
+  /**
+   * {@code POST /api/v1/adapters/{adapter}/versions} with the JSON body {@code {"compose":
+   * compose}}, over plain HTTP: tests send compositions the generated client would not let them
+   * build, and read the raw answer.
+   */
+  HttpResponse<String> compose(String token, String adapter, Map<String, ?> compose)
+      throws Exception {
+    var request =
+        HttpRequest.newBuilder(
+                URI.create(
+                    "http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    JSON.writeValueAsString(Map.of("compose", compose))))
+            .build();
+    try (var http = HttpClient.newHttpClient()) {
+      return http.send(request, HttpResponse.BodyHandlers.ofString());
     }
   }
 

@@ -13,9 +13,6 @@ import io.adapterplatform.api.registry.model.CreateAdapterRequest;
 import io.adapterplatform.api.registry.model.CreateTokenRequest;
 import io.adapterplatform.api.registry.model.MoveAliasRequest;
 import io.adapterplatform.api.registry.model.Role;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -158,17 +155,7 @@ class ScopeTest extends RegistryTestBase {
 
   private HttpResponse<String> compose(String token, String adapter, List<String> experts)
       throws Exception {
-    var body = JSON.writeValueAsString(Map.of("compose", Map.of("experts", experts, "topK", 1)));
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(
-                    URI.create(
-                        "http://localhost:" + port + "/api/v1/adapters/" + adapter + "/versions"))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    return compose(token, adapter, Map.of("experts", experts, "topK", 1));
   }
 
   @Test
