@@ -3,16 +3,12 @@ package io.adapterplatform.engine.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import io.adapterplatform.engine.adapter.AdapterCheckpoint;
 import io.adapterplatform.engine.format.AdapterConfig;
 import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.format.SafetensorsFile;
-import io.adapterplatform.engine.fused.AdapterPool;
-import io.adapterplatform.engine.fused.GroupedLora;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
-import io.adapterplatform.engine.model.Segment;
 import io.adapterplatform.engine.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -105,32 +101,10 @@ class AdapterExportTest {
       }
 
       int[] tokens = {5, 9, 13, 2, 40, 63, 7, 21, 33};
-      try (NDManager step = model.manager().newSubManager();
-          AdapterPool pool = AdapterPool.of(model, List.of(back.weights()))) {
-        var training =
-            new JobsHook(List.of(new JobsHook.Slice(0, tokens.length, job.adapter(), null, null)));
-        double[] expected =
-            Float64.of(model.forward(step, tokens, List.of(Segment.of(tokens.length)), training));
-        double[] served =
-            Float64.of(
-                model.forward(
-                    step,
-                    tokens,
-                    List.of(Segment.of(tokens.length)),
-                    pool.bind(step, new int[tokens.length], GroupedLora.Strategy.AUTO)));
-        double[] bare =
-            Float64.of(
-                model.forward(
-                    step,
-                    tokens,
-                    List.of(Segment.of(tokens.length)),
-                    io.adapterplatform.engine.model.AdapterHook.NONE));
+      var logits = ServedAsTrained.of(model, job, back.weights(), tokens);
 
-        assertThat(Float64.maxRelativeError(served, expected)).isLessThan(1e-4);
-        assertThat(Float64.maxRelativeError(bare, expected))
-            .as("training moved the adapter")
-            .isGreaterThan(1e-3);
-      }
+      assertThat(logits.servedError()).isLessThan(1e-4);
+      assertThat(logits.bareDifference()).as("training moved the adapter").isGreaterThan(1e-3);
     }
   }
 }

@@ -3,18 +3,14 @@ package io.adapterplatform.engine.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.djl.ndarray.NDManager;
 import io.adapterplatform.engine.adapter.AdapterCheckpoint;
 import io.adapterplatform.engine.adapter.MixLora;
 import io.adapterplatform.engine.format.DType;
 import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.format.SafetensorsFile;
 import io.adapterplatform.engine.format.TensorInfo;
-import io.adapterplatform.engine.fused.AdapterPool;
-import io.adapterplatform.engine.fused.GroupedLora;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
-import io.adapterplatform.engine.model.Segment;
 import io.adapterplatform.engine.testing.TinyModels;
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
@@ -152,21 +148,8 @@ class RouterTrainingTest {
       // the published adapter serves what the router job trained
       AdapterCheckpoint back = AdapterCheckpoint.read(out, TinyModels.config(dims));
       int[] tokens = {3, 41, 17, 58, 9, 26};
-      try (NDManager step = model.manager().newSubManager();
-          AdapterPool pool = AdapterPool.of(model, List.of(back.weights()))) {
-        var training =
-            new JobsHook(List.of(new JobsHook.Slice(0, tokens.length, job.adapter(), null, null)));
-        double[] expected =
-            Float64.of(model.forward(step, tokens, List.of(Segment.of(tokens.length)), training));
-        double[] served =
-            Float64.of(
-                model.forward(
-                    step,
-                    tokens,
-                    List.of(Segment.of(tokens.length)),
-                    pool.bind(step, new int[tokens.length], GroupedLora.Strategy.AUTO)));
-        assertThat(Float64.maxRelativeError(served, expected)).isLessThan(1e-4);
-      }
+      assertThat(ServedAsTrained.of(model, job, back.weights(), tokens).servedError())
+          .isLessThan(1e-4);
     }
   }
 
