@@ -12,10 +12,13 @@ import org.springframework.util.unit.DataSize;
  *
  * @param bucket the bucket datasets are stored in, by sha256
  * @param jobsTopic where submitted jobs are queued for the workers, keyed by base model
- * @param eventsTopic where every state transition of a job is published, keyed by job id
+ * @param eventsTopic where every state transition, progress, eval point and checkpoint of a job is
+ *     published, keyed by job id
  * @param relayInterval the pause between two drains of the outbox
  * @param eventsStreamTimeout how long {@code GET /jobs/{id}/events} stays open waiting for changes
  * @param datasets limits on uploaded datasets
+ * @param progressEventInterval the least time between two {@code JOB_PROGRESS} events of one job on
+ *     {@code training.events} (its first and last step are always published)
  */
 @ConfigurationProperties("platform.training")
 public record TrainingProperties(
@@ -24,7 +27,8 @@ public record TrainingProperties(
     @DefaultValue("training.events") String eventsTopic,
     @DefaultValue("250ms") Duration relayInterval,
     @DefaultValue("30s") Duration eventsStreamTimeout,
-    @DefaultValue Datasets datasets) {
+    @DefaultValue Datasets datasets,
+    @DefaultValue("5s") Duration progressEventInterval) {
 
   /**
    * @param maxFileSize the largest dataset file (413 beyond)

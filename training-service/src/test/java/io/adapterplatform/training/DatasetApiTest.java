@@ -2,9 +2,15 @@ package io.adapterplatform.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.adapterplatform.api.registry.client.BaseModelsApi;
+import io.adapterplatform.api.registry.invoker.ApiException;
 import io.adapterplatform.api.registry.model.Role;
+import io.adapterplatform.engine.format.DType;
+import io.adapterplatform.engine.testing.TinyModels;
 import io.adapterplatform.training.storage.DatasetObjects;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
@@ -150,6 +156,80 @@ class DatasetApiTest extends TrainingTestBase {
             get("/api/v1/datasets/" + nameVersion[0] + "/versions/" + nameVersion[1], reader)
                 .status())
         .isEqualTo(200);
+  }
+
+  @Test
+  void countsTheTokensItTrainsOnWithTheTokenizerOfTheBaseModelItNames() throws Exception {
+    ensureTokenizerBase();
+    String name = "counted-" + unique();
+    // The tiny byte-level BPE: a byte a token, but for its merges "he" and "Ġthe"; EOS ends each.
+    String jsonl =
+        """
+        {"prompt": "abc", "completion": "defgh"}
+
+        {"text": "hello the cat"}
+        """;
+    String trainer = tokenWith(Role.TRAINER);
+
+    var counted = uploadDataset(trainer, name, TOKENIZER_BASE, bytes(jsonl));
+    var uncounted = uploadDataset(trainer, name, bytes(jsonl));
+
+    assertThat(counted.status()).as(counted.body()).isEqualTo(201);
+    // abc + defgh + EOS = 9; he,l,l,o + Ġthe + Ġ,c,a,t + EOS = 10
+    assertThat(counted.json().get("tokens").asLong()).isEqualTo(19);
+    assertThat(counted.json().get("baseModel").asString()).isEqualTo(TOKENIZER_BASE);
+    var read = get("/api/v1/datasets/" + name + "/versions/1", tokenWith(Role.READER)).json();
+    assertThat(read.get("tokens").asLong()).isEqualTo(19);
+    assertThat(read.get("baseModel").asString()).isEqualTo(TOKENIZER_BASE);
+    assertThat(uncounted.status()).as(uncounted.body()).isEqualTo(201);
+    assertThat(uncounted.json().has("tokens")).isFalse();
+    assertThat(uncounted.json().has("baseModel")).isFalse();
+  }
+
+  @Test
+  void aBaseModelThatDoesNotExistOrHasNoUsableTokenizerIsRejectedAndNothingIsStored()
+      throws Exception {
+    ensureBaseModels();
+    String name = "uncountable-" + unique();
+    String jsonl = "{\"text\": \"tokens " + name + "\"}\n";
+
+    var unknown = uploadDataset(ADMIN, name, "no-such-base-" + unique(), bytes(jsonl));
+    // BASE's tokenizer.json is a stub that no Hugging Face tokenizer loads.
+    var stub = uploadDataset(ADMIN, name, BASE, bytes(jsonl));
+
+    for (var r : List.of(unknown, stub)) {
+      var p = problem(r, 422);
+      assertThat(p.get("type").asString()).endsWith("/invalid-reference");
+      assertThat(p.get("errors").get(0).get("field").asString()).isEqualTo("baseModel");
+    }
+    assertThat(stub.json().get("detail").asString()).contains("tokenizer");
+    assertThat(rows(name)).isZero();
+    assertThat(objects.exists(DatasetObjects.keyOf(sha256(jsonl)))).isFalse();
+  }
+
+  private static final String TOKENIZER_BASE = "dataset-tokenizer-base";
+
+  /** A base model with the engine tests' real byte-level BPE tokenizer, uploaded once. */
+  private synchronized void ensureTokenizerBase() throws Exception {
+    var api = new BaseModelsApi(registry(ADMIN));
+    try {
+      api.getBaseModel(TOKENIZER_BASE);
+    } catch (ApiException e) {
+      assertThat(e.getCode()).isEqualTo(404);
+      Path dir = Files.createTempDirectory("tokenizer-base-");
+      TinyModels.writeModel(dir, TinyModels.tokenizerDims(), 3, DType.F32, 1);
+      TinyModels.writeTokenizer(dir);
+      api.uploadBaseModel(
+          TOKENIZER_BASE,
+          List.of(
+              dir.resolve("config.json").toFile(),
+              dir.resolve("model.safetensors").toFile(),
+              dir.resolve("tokenizer.json").toFile()));
+    }
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
   }
 
   private long rows(String name) {

@@ -35,7 +35,7 @@ class TrainingModuleTest extends TrainingTestBase {
                     "select version from training.flyway_schema_history where success and version is not null")
                 .query(String.class)
                 .list())
-        .containsExactly("1", "2");
+        .containsExactly("1", "2", "3");
     assertThat(
             jdbc.sql(
                     "select table_name from information_schema.tables where table_schema = 'training'")

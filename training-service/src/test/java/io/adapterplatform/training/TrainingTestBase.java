@@ -199,17 +199,27 @@ public abstract class TrainingTestBase {
   }
 
   protected Response uploadDataset(String token, String name, byte[] file) throws Exception {
+    return uploadDataset(token, name, null, file);
+  }
+
+  /** An upload with a {@code baseModel} part too (when not null), after {@code name}. */
+  protected Response uploadDataset(String token, String name, String baseModel, byte[] file)
+      throws Exception {
     String boundary = "b" + UUID.randomUUID();
     var body = new ByteArrayOutputStream();
     var parts = new ArrayList<byte[]>();
-    if (name != null) {
-      parts.add(
-          ("--"
-                  + boundary
-                  + "\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n"
-                  + name
-                  + "\r\n")
-              .getBytes(StandardCharsets.UTF_8));
+    for (String[] field : new String[][] {{"name", name}, {"baseModel", baseModel}}) {
+      if (field[1] != null) {
+        parts.add(
+            ("--"
+                    + boundary
+                    + "\r\nContent-Disposition: form-data; name=\""
+                    + field[0]
+                    + "\"\r\n\r\n"
+                    + field[1]
+                    + "\r\n")
+                .getBytes(StandardCharsets.UTF_8));
+      }
     }
     if (file != null) {
       parts.add(

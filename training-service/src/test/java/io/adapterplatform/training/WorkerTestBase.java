@@ -46,7 +46,9 @@ import tools.jackson.databind.JsonNode;
       "platform.training.worker.lease=3s",
       "platform.training.worker.heartbeat=500ms",
       "platform.training.worker.poll-interval=200ms",
-      "platform.training.worker.fuse-window=3s"
+      "platform.training.worker.fuse-window=3s",
+      // Exactly the first and last step of a job on Kafka (TrainingEventsTest).
+      "platform.training.progress-event-interval=1h"
     })
 public abstract class WorkerTestBase extends TrainingTestBase {
 

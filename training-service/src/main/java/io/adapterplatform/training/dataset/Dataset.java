@@ -6,8 +6,9 @@ import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One version of a dataset: {@code name@version}. {@code tokens} is absent until a tokenizer has
- * counted them (the worker's business).
+ * One version of a dataset: {@code name@version}. {@code tokens} is what its records train on,
+ * counted with the tokenizer of {@code baseModel}; both are absent when the upload named no base
+ * model, since a dataset alone has no tokenizer.
  */
 @JsonInclude(Include.NON_NULL)
 public record Dataset(
@@ -17,4 +18,5 @@ public record Dataset(
     long size,
     long records,
     @Nullable Long tokens,
+    @Nullable String baseModel,
     Instant createdAt) {}

@@ -23,6 +23,7 @@ import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -61,7 +62,16 @@ class DatasetController {
                     schema = @Schema(types = "string", pattern = "^[a-z0-9][a-z0-9._-]{0,127}$")),
                 @SchemaProperty(
                     name = "file",
-                    schema = @Schema(types = "string", format = "binary"))
+                    schema = @Schema(types = "string", format = "binary")),
+                @SchemaProperty(
+                    name = "baseModel",
+                    schema =
+                        @Schema(
+                            types = "string",
+                            pattern = "^[a-z0-9][a-z0-9._-]{0,127}$",
+                            description =
+                                "A base model in the registry whose tokenizer counts the"
+                                    + " dataset's tokens (`tokens` in the answer)."))
               }))
   @ApiResponse(
       responseCode = "201",
@@ -78,7 +88,7 @@ class DatasetController {
   })
   @RequiresRole(Role.TRAINER)
   ResponseEntity<Dataset> uploadDataset(Caller caller, HttpServletRequest request) {
-    var dataset = service.upload(caller, request);
+    var dataset = service.upload(caller, bearerToken(request), request);
     return ResponseEntity.created(
             URI.create("/api/v1/datasets/" + dataset.name() + "/versions/" + dataset.version()))
         .body(dataset);
@@ -99,5 +109,10 @@ class DatasetController {
   @RequiresRole(Role.READER)
   Dataset getDataset(Caller caller, @PathVariable String name, @PathVariable int version) {
     return service.get(caller, name, version);
+  }
+
+  private static String bearerToken(HttpServletRequest request) {
+    String header = request.getHeader(HttpHeaders.AUTHORIZATION);
+    return header.substring(header.indexOf(' ') + 1).trim();
   }
 }

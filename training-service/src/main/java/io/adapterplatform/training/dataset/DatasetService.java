@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.commons.fileupload2.core.FileUploadException;
 import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
@@ -33,11 +34,17 @@ class DatasetService {
   private final Datasets datasets;
   private final DatasetObjects objects;
   private final JsonlSpool spool;
+  private final DatasetTokenCounter tokenCounter;
 
   DatasetService(
-      Datasets datasets, DatasetObjects objects, TrainingProperties properties, JsonMapper json) {
+      Datasets datasets,
+      DatasetObjects objects,
+      DatasetTokenCounter tokenCounter,
+      TrainingProperties properties,
+      JsonMapper json) {
     this.datasets = datasets;
     this.objects = objects;
+    this.tokenCounter = tokenCounter;
     this.spool =
         new JsonlSpool(
             json,
@@ -45,7 +52,11 @@ class DatasetService {
             Math.toIntExact(properties.datasets().maxLineSize().toBytes()));
   }
 
-  Dataset upload(Caller caller, HttpServletRequest request) {
+  /**
+   * Stores the upload's {@code file} as the next version of its {@code name}; with a {@code
+   * baseModel} part, the tokens it trains on are counted with that base model's tokenizer.
+   */
+  Dataset upload(Caller caller, String bearerToken, HttpServletRequest request) {
     if (!JakartaServletFileUpload.isMultipartContent(request)) {
       throw new ApiException(
           HttpStatus.UNSUPPORTED_MEDIA_TYPE,
@@ -55,6 +66,7 @@ class DatasetService {
           List.of());
     }
     String name = null;
+    String baseModel = null;
     JsonlSpool.Result file = null;
     try {
       var items = new JakartaServletFileUpload<>().getItemIterator(request);
@@ -65,7 +77,13 @@ class DatasetService {
             if (name != null) {
               throw ApiException.invalidField("name", "is given twice");
             }
-            name = readField(item.getInputStream());
+            name = readField("name", item.getInputStream());
+          }
+          case "baseModel" -> {
+            if (baseModel != null) {
+              throw ApiException.invalidField("baseModel", "is given twice");
+            }
+            baseModel = readField("baseModel", item.getInputStream());
           }
           case "file" -> {
             if (file != null) {
@@ -77,10 +95,10 @@ class DatasetService {
           }
           default ->
               throw ApiException.invalidField(
-                  item.getFieldName(), "is not a part of this operation (name, file)");
+                  item.getFieldName(), "is not a part of this operation (name, file, baseModel)");
         }
       }
-      return store(caller, name, file);
+      return store(caller, bearerToken, name, baseModel, file);
     } catch (FileUploadException e) {
       throw ApiException.badRequest("malformed-multipart", "not a multipart body: " + e);
     } catch (IOException e) {
@@ -92,8 +110,16 @@ class DatasetService {
     }
   }
 
-  private Dataset store(Caller caller, String name, JsonlSpool.Result file) {
+  private Dataset store(
+      Caller caller,
+      String bearerToken,
+      String name,
+      @Nullable String baseModel,
+      JsonlSpool.Result file) {
     Names.require("name", name);
+    if (baseModel != null) {
+      Names.require("baseModel", baseModel);
+    }
     if (file == null) {
       throw ApiException.invalidField("file", "is required");
     }
@@ -119,23 +145,34 @@ class DatasetService {
           "the file holds no records",
           List.of(new ApiException.FieldError("file", "holds no records")));
     }
+    Long tokens =
+        baseModel == null ? null : tokenCounter.count(bearerToken, baseModel, file.file());
     String key = objects.put(file.sha256(), file.file());
     var dataset =
-        datasets.insert(name, file.sha256(), file.size(), file.records(), key, caller.actor());
+        datasets.insert(
+            name,
+            file.sha256(),
+            file.size(),
+            file.records(),
+            tokens,
+            baseModel,
+            key,
+            caller.actor());
     log.info(
-        "dataset stored: dataset={} version={} records={} sha256={}",
+        "dataset stored: dataset={} version={} records={} tokens={} sha256={}",
         dataset.name(),
         dataset.version(),
         dataset.records(),
+        dataset.tokens(),
         dataset.sha256());
     return dataset;
   }
 
-  private static String readField(InputStream in) throws IOException {
+  private static String readField(String field, InputStream in) throws IOException {
     try (in) {
       byte[] bytes = in.readNBytes(MAX_NAME_BYTES + 1);
       if (bytes.length > MAX_NAME_BYTES) {
-        throw ApiException.invalidField("name", "is too long");
+        throw ApiException.invalidField(field, "is too long");
       }
       return new String(bytes, StandardCharsets.UTF_8);
     }

@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
@@ -14,7 +15,8 @@ import org.springframework.transaction.annotation.Transactional;
 @Component
 public class Datasets {
 
-  private static final String COLUMNS = "name, version, sha256, size, records, created_at";
+  private static final String COLUMNS =
+      "name, version, sha256, size, records, tokens, tokens_base_model, created_at";
 
   private final JdbcClient jdbc;
 
@@ -33,10 +35,20 @@ public class Datasets {
         .optional();
   }
 
-  /** Records the next version of {@code name}; versions of one name never share a number. */
+  /**
+   * Records the next version of {@code name}; versions of one name never share a number. {@code
+   * tokens} were counted with {@code tokensBaseModel}'s tokenizer (both null: not counted).
+   */
   @Transactional
   public Dataset insert(
-      String name, String sha256, long size, long records, String key, String actor) {
+      String name,
+      String sha256,
+      long size,
+      long records,
+      @Nullable Long tokens,
+      @Nullable String tokensBaseModel,
+      String key,
+      String actor) {
     // Serialises the uploads of one name, so that max + 1 is free.
     jdbc.sql("select pg_advisory_xact_lock(hashtext('training.dataset:' || ?))")
         .param(name)
@@ -44,11 +56,13 @@ public class Datasets {
         .single();
     return jdbc.sql(
             """
-        insert into training.dataset (name, version, sha256, size, records, object_key, created_by)
-        select ?, coalesce(max(version), 0) + 1, ?, ?, ?, ?, ? from training.dataset where name = ?
+        insert into training.dataset (name, version, sha256, size, records, tokens,
+                                      tokens_base_model, object_key, created_by)
+        select ?, coalesce(max(version), 0) + 1, ?, ?, ?, ?::bigint, ?::text, ?, ? from training.dataset
+         where name = ?
         returning\s"""
                 + COLUMNS)
-        .params(name, sha256, size, records, key, actor, name)
+        .params(name, sha256, size, records, tokens, tokensBaseModel, key, actor, name)
         .query(Datasets::row)
         .single();
   }
@@ -80,7 +94,8 @@ public class Datasets {
         rs.getString("sha256"),
         rs.getLong("size"),
         rs.getLong("records"),
-        null,
+        rs.getObject("tokens", Long.class),
+        rs.getString("tokens_base_model"),
         rs.getObject("created_at", OffsetDateTime.class).toInstant());
   }
 }

@@ -1,11 +1,16 @@
 package io.adapterplatform.training.events;
 
 import io.adapterplatform.events.EventType;
+import java.time.Instant;
 import org.jspecify.annotations.Nullable;
 
 /** The training service's event payloads, carried in the platform's event envelope. */
 public sealed interface TrainingEvent
-    permits TrainingEvent.JobSubmitted, TrainingEvent.JobStateChanged {
+    permits TrainingEvent.JobSubmitted,
+        TrainingEvent.JobStateChanged,
+        TrainingEvent.JobProgressed,
+        TrainingEvent.JobEvaluated,
+        TrainingEvent.JobCheckpointed {
 
   /**
    * A job was accepted, on {@code training.jobs} keyed by {@code baseModel}: the jobs of one base
@@ -22,5 +27,32 @@ public sealed interface TrainingEvent
   @EventType(name = "JOB_STATE_CHANGED")
   record JobStateChanged(
       String jobId, String baseModel, @Nullable String from, String to, @Nullable String error)
+      implements TrainingEvent {}
+
+  /**
+   * A running job trained its {@code step}-th of {@code totalSteps} optimizer steps, on {@code
+   * training.events} keyed by job id. Throttled: a job's first and last step, and in between at
+   * most one per {@code platform.training.progress-event-interval}; {@code eta} as the job's {@code
+   * progress} has it.
+   */
+  @EventType(name = "JOB_PROGRESS")
+  record JobProgressed(
+      String jobId,
+      String baseModel,
+      int step,
+      int totalSteps,
+      double loss,
+      double tokensPerSecond,
+      @Nullable Instant eta)
+      implements TrainingEvent {}
+
+  /** The loss on a job's held-out examples after {@code step} steps (an eval point). */
+  @EventType(name = "JOB_EVALUATED")
+  record JobEvaluated(String jobId, String baseModel, int step, double evalLoss)
+      implements TrainingEvent {}
+
+  /** A checkpoint of a job after {@code step} steps is in the object store. */
+  @EventType(name = "JOB_CHECKPOINTED")
+  record JobCheckpointed(String jobId, String baseModel, int step, String sha256, long size)
       implements TrainingEvent {}
 }

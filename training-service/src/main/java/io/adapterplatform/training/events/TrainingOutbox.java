@@ -12,8 +12,9 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The training service's transactional outbox ({@code training.outbox}): submitted jobs go to
- * {@code training.jobs} keyed by base model, state transitions to {@code training.events} keyed by
- * job id. The training relay ({@link TrainingEventsConfiguration}) publishes both.
+ * {@code training.jobs} keyed by base model; state transitions, progress, eval points and
+ * checkpoints to {@code training.events} keyed by job id. The training relay ({@link
+ * TrainingEventsConfiguration}) publishes them all.
  */
 @Component
 public class TrainingOutbox {
@@ -22,6 +23,9 @@ public class TrainingOutbox {
 
   private final EventOutbox<TrainingEvent.JobSubmitted> jobs;
   private final EventOutbox<TrainingEvent.JobStateChanged> events;
+  private final EventOutbox<TrainingEvent.JobProgressed> progress;
+  private final EventOutbox<TrainingEvent.JobEvaluated> evals;
+  private final EventOutbox<TrainingEvent.JobCheckpointed> checkpoints;
 
   TrainingOutbox(JdbcClient jdbc, TrainingProperties properties) {
     this.jobs =
@@ -38,6 +42,28 @@ public class TrainingOutbox {
             properties.eventsTopic(),
             TrainingEvent.JobStateChanged::jobId,
             Clock.systemUTC());
+    // Keyed by job id like the transitions, so that one job's events keep their order.
+    this.progress =
+        new EventOutbox<>(
+            jdbc,
+            TABLE,
+            properties.eventsTopic(),
+            TrainingEvent.JobProgressed::jobId,
+            Clock.systemUTC());
+    this.evals =
+        new EventOutbox<>(
+            jdbc,
+            TABLE,
+            properties.eventsTopic(),
+            TrainingEvent.JobEvaluated::jobId,
+            Clock.systemUTC());
+    this.checkpoints =
+        new EventOutbox<>(
+            jdbc,
+            TABLE,
+            properties.eventsTopic(),
+            TrainingEvent.JobCheckpointed::jobId,
+            Clock.systemUTC());
   }
 
   @Transactional(propagation = Propagation.MANDATORY)
@@ -49,6 +75,22 @@ public class TrainingOutbox {
   public EventEnvelope<TrainingEvent.JobStateChanged> stateChanged(
       TrainingEvent.JobStateChanged event) {
     return events.append(event);
+  }
+
+  @Transactional(propagation = Propagation.MANDATORY)
+  public EventEnvelope<TrainingEvent.JobProgressed> progressed(TrainingEvent.JobProgressed event) {
+    return progress.append(event);
+  }
+
+  @Transactional(propagation = Propagation.MANDATORY)
+  public EventEnvelope<TrainingEvent.JobEvaluated> evaluated(TrainingEvent.JobEvaluated event) {
+    return evals.append(event);
+  }
+
+  @Transactional(propagation = Propagation.MANDATORY)
+  public EventEnvelope<TrainingEvent.JobCheckpointed> checkpointed(
+      TrainingEvent.JobCheckpointed event) {
+    return checkpoints.append(event);
   }
 
   /** Kept as a name for {@link OutboxRelay}'s lock and thread. */

@@ -1,5 +1,8 @@
 package io.adapterplatform.training.job;
 
+import io.adapterplatform.training.TrainingProperties;
+import io.adapterplatform.training.events.TrainingEvent;
+import io.adapterplatform.training.events.TrainingOutbox;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
@@ -21,7 +24,8 @@ import tools.jackson.databind.json.JsonMapper;
  * What a worker writes about the jobs it holds: progress and the jobs it was fused with (the job
  * row), the loss curve ({@code job_metric}, {@code job_eval}), checkpoints ({@code
  * job_checkpoint}), the published result, and the stored events that {@code GET /jobs/{id}/events}
- * streams. Every write is guarded by the worker's lease: a worker that lost a job writes nothing.
+ * streams, with their Kafka events on {@code training.events} (progress throttled). Every write is
+ * guarded by the worker's lease: a worker that lost a job writes nothing.
  */
 @Component
 public class JobReports {
@@ -44,13 +48,23 @@ public class JobReports {
   private final Jobs table;
   private final JobService jobs;
   private final JsonMapper json;
+  private final TrainingOutbox outbox;
+  private final ProgressThrottle progressEvents;
   private final Clock clock = Clock.systemUTC();
 
-  JobReports(JdbcClient jdbc, Jobs table, JobService jobs, JsonMapper json) {
+  JobReports(
+      JdbcClient jdbc,
+      Jobs table,
+      JobService jobs,
+      JsonMapper json,
+      TrainingOutbox outbox,
+      TrainingProperties properties) {
     this.jdbc = jdbc;
     this.table = table;
     this.jobs = jobs;
     this.json = json;
+    this.outbox = outbox;
+    this.progressEvents = new ProgressThrottle(properties.progressEventInterval());
   }
 
   /** Records a step: progress, {@code fusedWith}, the first loss, its metric row and an event. */
@@ -120,6 +134,17 @@ public class JobReports {
             "loss", s.loss(),
             "tokensPerSecond", s.tokensPerSecond()),
         now);
+    if (progressEvents.due(id, s.step(), s.totalSteps(), now)) {
+      outbox.progressed(
+          new TrainingEvent.JobProgressed(
+              id.toString(),
+              baseModel(id),
+              s.step(),
+              s.totalSteps(),
+              s.loss(),
+              s.tokensPerSecond(),
+              s.eta()));
+    }
     return true;
   }
 
@@ -137,6 +162,8 @@ public class JobReports {
         .update();
     table.addEvent(
         id, "checkpoint", Map.of("jobId", id.toString(), "step", step, "sha256", sha256), now);
+    outbox.checkpointed(
+        new TrainingEvent.JobCheckpointed(id.toString(), baseModel(id), step, sha256, size));
   }
 
   /** The job's checkpoints were removed from the object store. */
@@ -154,6 +181,7 @@ public class JobReports {
         on conflict (job_id, step) do update set eval_loss = excluded.eval_loss""")
         .params(id, step, evalLoss)
         .update();
+    outbox.evaluated(new TrainingEvent.JobEvaluated(id.toString(), baseModel(id), step, evalLoss));
   }
 
   /**
@@ -219,6 +247,13 @@ public class JobReports {
             .param(id)
             .query(String.class)
             .single());
+  }
+
+  private String baseModel(UUID id) {
+    return jdbc.sql("select base_model from training.job where id = ?")
+        .param(id)
+        .query(String.class)
+        .single();
   }
 
   private Instant now() {

@@ -9,10 +9,13 @@ import io.adapterplatform.engine.format.ModelConfig;
 import io.adapterplatform.web.problem.ApiException.FieldError;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.springframework.core.env.Environment;
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Component;
@@ -34,6 +37,8 @@ public class RegistryClient {
 
   /** A version of an adapter: its kind (LORA, DORA, MIXLORA) and base model. */
   public record Version(String adapter, int version, String kind, String baseModel) {}
+
+  private static final Set<String> TOKENIZER_FILES = Set.of("config.json", "tokenizer.json");
 
   private final Environment environment;
   private volatile ApiClient client;
@@ -74,6 +79,33 @@ public class RegistryClient {
       } finally {
         Files.deleteIfExists(config.toPath());
       }
+    } catch (ApiException e) {
+      return absentOn404(e);
+    } catch (IOException e) {
+      throw unavailable(e.toString());
+    }
+  }
+
+  /**
+   * Downloads {@code config.json} and {@code tokenizer.json} of base model {@code name} into {@code
+   * dir}, what a dataset's tokens are counted with; empty when the caller sees no such base model.
+   * A file the model lacks is not written: opening a tokenizer on {@code dir} then says which.
+   */
+  public Optional<Path> tokenizerFiles(String bearerToken, String name, Path dir) {
+    var api = new BaseModelsApi(client());
+    try {
+      var model = api.getBaseModel(name, auth(bearerToken));
+      for (var file : model.getFiles()) {
+        if (TOKENIZER_FILES.contains(file.getName())) {
+          var downloaded =
+              api.downloadBaseModelFile(name, file.getName(), null, null, auth(bearerToken));
+          Files.move(
+              downloaded.toPath(),
+              dir.resolve(file.getName()),
+              StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      return Optional.of(dir);
     } catch (ApiException e) {
       return absentOn404(e);
     } catch (IOException e) {
