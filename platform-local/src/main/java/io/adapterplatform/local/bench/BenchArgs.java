@@ -1,7 +1,5 @@
 package io.adapterplatform.local.bench;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -36,42 +34,19 @@ record BenchArgs(
           "seconds");
 
   static BenchArgs parse(String[] args) {
-    Map<String, String> values = new HashMap<>();
-    for (var i = 0; i < args.length; i++) {
-      var arg = args[i];
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-      }
-      String name;
-      String value;
-      var eq = arg.indexOf('=');
-      if (eq > 0) {
-        name = arg.substring(2, eq);
-        value = arg.substring(eq + 1);
-      } else {
-        name = arg.substring(2);
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("--" + name + " needs a value");
-        }
-        value = args[++i];
-      }
-      if (!NAMES.contains(name)) {
-        throw new IllegalArgumentException("unknown option --" + name);
-      }
-      values.put(name, value);
-    }
+    var line = BenchCommandLine.parse(args, NAMES, Set.of());
     var parsed =
         new BenchArgs(
-            Optional.ofNullable(values.get("url")),
-            Optional.ofNullable(values.get("token")),
-            Optional.ofNullable(values.get("s3-endpoint")),
-            Optional.ofNullable(values.get("s3-access-key")),
-            Optional.ofNullable(values.get("s3-secret-key")),
-            values.getOrDefault("s3-region", "us-east-1"),
-            positive(values, "size-mib", 256),
-            positive(values, "rounds", 3),
-            positive(values, "clients", 32),
-            positive(values, "seconds", 15));
+            line.text("url"),
+            line.text("token"),
+            line.text("s3-endpoint"),
+            line.text("s3-access-key"),
+            line.text("s3-secret-key"),
+            line.text("s3-region", "us-east-1"),
+            line.positive("size-mib", 256),
+            line.positive("rounds", 3),
+            line.positive("clients", 32),
+            line.positive("seconds", 15));
     if (parsed.url.isPresent() != parsed.token.isPresent()) {
       throw new IllegalArgumentException("--url and --token go together");
     }
@@ -84,21 +59,5 @@ record BenchArgs(
           "--s3-endpoint, --s3-access-key and --s3-secret-key go together");
     }
     return parsed;
-  }
-
-  private static int positive(Map<String, String> values, String name, int fallback) {
-    var value = values.get(name);
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      var n = Integer.parseInt(value);
-      if (n <= 0) {
-        throw new IllegalArgumentException("--" + name + " must be positive, was " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be a number, was '" + value + "'");
-    }
   }
 }

@@ -1,10 +1,6 @@
 package io.adapterplatform.local.bench;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -66,52 +62,21 @@ record ServingBenchOptions(
           "rotation-tokens");
 
   static ServingBenchOptions parse(String[] args) {
-    Map<String, String> values = new HashMap<>();
-    var quick = false;
-    for (var i = 0; i < args.length; i++) {
-      var arg = args[i];
-      if (arg.equals("--quick")) {
-        quick = true;
-        continue;
-      }
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-      }
-      String name;
-      String value;
-      var eq = arg.indexOf('=');
-      if (eq > 0) {
-        name = arg.substring(2, eq);
-        value = arg.substring(eq + 1);
-      } else {
-        name = arg.substring(2);
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException("--" + name + " needs a value");
-        }
-        value = args[++i];
-      }
-      if (!NAMES.contains(name)) {
-        throw new IllegalArgumentException("unknown option --" + name);
-      }
-      values.put(name, value);
-    }
+    var line = BenchCommandLine.parse(args, NAMES, Set.of("quick"));
+    var quick = line.flag("quick");
     var shape = quick ? QUICK_SHAPE : DEFAULT_SHAPE;
-    if (values.containsKey("layers")) {
-      var layers = positive(values, "layers", 0);
+    if (line.has("layers")) {
       shape =
           new BenchModel(
               shape.hidden(),
               shape.intermediate(),
-              layers,
+              line.positive("layers", 0),
               shape.heads(),
               shape.kvHeads(),
               shape.vocab());
     }
-    var streams = positive(values, "streams", quick ? 8 : 64);
-    var distinct =
-        values.containsKey("distinct")
-            ? counts(values.get("distinct"))
-            : quick ? List.of(1, 4, 8) : List.of(1, 8, 64);
+    var streams = line.positive("streams", quick ? 8 : 64);
+    var distinct = line.positives("distinct", quick ? List.of(1, 4, 8) : List.of(1, 8, 64));
     for (var d : distinct) {
       if (d > streams) {
         throw new IllegalArgumentException(
@@ -125,14 +90,14 @@ record ServingBenchOptions(
             quick ? 4 : 16,
             streams,
             distinct,
-            positive(values, "prompt", quick ? 8 : 32),
-            positive(values, "tokens", quick ? 4 : 16),
-            positive(values, "unfused-tokens", 4),
-            positive(values, "cold-adapters", quick ? 2 : 5),
-            positive(values, "rotation-adapters", quick ? 24 : 1000),
-            Math.max(maxDistinct, positive(values, "rotation-slots", quick ? 8 : 128)),
-            positive(values, "rotation-requests", quick ? 24 : 1000),
-            positive(values, "rotation-tokens", 2));
+            line.positive("prompt", quick ? 8 : 32),
+            line.positive("tokens", quick ? 4 : 16),
+            line.positive("unfused-tokens", 4),
+            line.positive("cold-adapters", quick ? 2 : 5),
+            line.positive("rotation-adapters", quick ? 24 : 1000),
+            Math.max(maxDistinct, line.positive("rotation-slots", quick ? 8 : 128)),
+            line.positive("rotation-requests", quick ? 24 : 1000),
+            line.positive("rotation-tokens", 2));
     if (options.tokens < 2 || options.unfusedTokens < 2) {
       throw new IllegalArgumentException(
           "--tokens and --unfused-tokens must be at least 2 (time per output token)");
@@ -147,38 +112,5 @@ record ServingBenchOptions(
   /** MixLoRA adapters of a phase over {@code d} distinct adapters: a quarter of them. */
   static int mixLoraOf(int d) {
     return d / 4;
-  }
-
-  private static List<Integer> counts(String text) {
-    List<Integer> out = new ArrayList<>();
-    for (var part : text.split(",")) {
-      try {
-        var n = Integer.parseInt(part.trim());
-        if (n <= 0) {
-          throw new IllegalArgumentException("--distinct values must be positive, was " + n);
-        }
-        out.add(n);
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(
-            "--distinct must be comma-separated numbers, was '" + text + "'");
-      }
-    }
-    return List.copyOf(Arrays.asList(out.toArray(Integer[]::new)));
-  }
-
-  private static int positive(Map<String, String> values, String name, int fallback) {
-    var value = values.get(name);
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      var n = Integer.parseInt(value);
-      if (n <= 0) {
-        throw new IllegalArgumentException("--" + name + " must be positive, was " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be a number, was '" + value + "'");
-    }
   }
 }

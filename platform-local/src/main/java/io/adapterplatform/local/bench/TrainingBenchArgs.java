@@ -2,8 +2,8 @@ package io.adapterplatform.local.bench;
 
 import io.adapterplatform.engine.model.ModelDims;
 import io.adapterplatform.engine.testing.TinyModels;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Command-line options of {@code bin/platform bench training}.
@@ -33,51 +33,28 @@ record TrainingBenchArgs(
   static final ModelDims DEFAULT_DIMS =
       new ModelDims(1024, 2816, 4, 16, 8, 64, 1e-5, 10000.0, false, TinyModels.TOKENIZER_VOCAB);
 
+  private static final Set<String> NAMES =
+      Set.of("jobs", "steps", "sequences", "sequence-length", "rank", "checkpoint-every");
+
   static TrainingBenchArgs parse(String[] args) {
-    var quick = false;
-    List<Integer> jobs = null;
-    Integer steps = null;
-    Integer sequences = null;
-    Integer length = null;
-    Integer rank = null;
-    Integer checkpointEvery = null;
-    for (var i = 0; i < args.length; i++) {
-      var arg = args[i];
-      if (arg.equals("--quick")) {
-        quick = true;
-        continue;
-      }
-      if (!arg.startsWith("--") || i + 1 >= args.length) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "'");
-      }
-      var value = args[++i];
-      switch (arg) {
-        case "--jobs" -> jobs = jobCounts(value);
-        case "--steps" -> steps = positive(arg, value);
-        case "--sequences" -> sequences = positive(arg, value);
-        case "--sequence-length" -> length = positive(arg, value);
-        case "--rank" -> rank = positive(arg, value);
-        case "--checkpoint-every" -> checkpointEvery = positive(arg, value);
-        default -> throw new IllegalArgumentException("unknown option " + arg);
-      }
-    }
+    var line = BenchCommandLine.parse(args, NAMES, Set.of("quick"));
     var parsed =
-        quick
+        line.flag("quick")
             ? new TrainingBenchArgs(
-                jobs != null ? jobs : List.of(1, 2),
-                steps != null ? steps : 3,
-                sequences != null ? sequences : 1,
-                length != null ? length : 16,
-                rank != null ? rank : 4,
-                checkpointEvery != null ? checkpointEvery : 2,
+                line.positives("jobs", List.of(1, 2)),
+                line.positive("steps", 3),
+                line.positive("sequences", 1),
+                line.positive("sequence-length", 16),
+                line.positive("rank", 4),
+                line.positive("checkpoint-every", 2),
                 TinyModels.tokenizerDims())
             : new TrainingBenchArgs(
-                jobs != null ? jobs : List.of(1, 2, 4, 8),
-                steps != null ? steps : 10,
-                sequences != null ? sequences : 1,
-                length != null ? length : 32,
-                rank != null ? rank : 16,
-                checkpointEvery != null ? checkpointEvery : 5,
+                line.positives("jobs", List.of(1, 2, 4, 8)),
+                line.positive("steps", 10),
+                line.positive("sequences", 1),
+                line.positive("sequence-length", 32),
+                line.positive("rank", 16),
+                line.positive("checkpoint-every", 5),
                 DEFAULT_DIMS);
     if (parsed.sequenceLength < 2) {
       throw new IllegalArgumentException("--sequence-length must be at least 2");
@@ -87,25 +64,5 @@ record TrainingBenchArgs(
 
   int maxJobs() {
     return jobCounts.stream().mapToInt(Integer::intValue).max().orElseThrow();
-  }
-
-  private static List<Integer> jobCounts(String value) {
-    var out = new ArrayList<Integer>();
-    for (var part : value.split(",")) {
-      out.add(positive("--jobs", part.trim()));
-    }
-    return List.copyOf(out);
-  }
-
-  private static int positive(String name, String value) {
-    try {
-      var n = Integer.parseInt(value);
-      if (n <= 0) {
-        throw new IllegalArgumentException(name + " must be positive, was " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a number, was '" + value + "'");
-    }
   }
 }

@@ -12,6 +12,11 @@ import io.adapterplatform.engine.adapter.AdapterWeights;
 import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.registry.RegistryModule;
 import io.adapterplatform.serving.ServingModule;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +24,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,7 +35,9 @@ import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Several base models in one JVM, loaded on first use with at most two resident, each behind its
@@ -57,16 +66,65 @@ class MultiModelServingTest {
   static final String B = "multi-b";
   static final String C = "multi-c";
   static final String D = "multi-d";
+  static final String E = "multi-e";
   static final int[] PROMPT = {3, 14, 15, 9, 26};
   static final int MAX = 8;
 
   @SpringBootConfiguration
   @EnableAutoConfiguration
   @Import({RegistryModule.class, ServingModule.class})
-  static class Launcher {}
+  static class Launcher {
+    @Bean
+    DownloadGate downloadGate() {
+      return new DownloadGate();
+    }
+  }
+
+  /**
+   * Holds the registry's answer to one download of a base model's weights while armed: the serving
+   * engine's load of that model then stands still in the middle, for as long as a test wants.
+   */
+  static final class DownloadGate extends OncePerRequestFilter {
+
+    record Hold(String baseModel, CountDownLatch entered, CountDownLatch released) {
+      void release() {
+        released.countDown();
+      }
+    }
+
+    private volatile Hold hold;
+
+    Hold arm(String baseModel) {
+      var armed = new Hold(baseModel, new CountDownLatch(1), new CountDownLatch(1));
+      hold = armed;
+      return armed;
+    }
+
+    @Override
+    protected void doFilterInternal(
+        HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+        throws ServletException, IOException {
+      var armed = hold;
+      if (armed != null
+          && request
+              .getRequestURI()
+              .equals("/api/v1/base-models/" + armed.baseModel() + "/files/model.safetensors")) {
+        hold = null;
+        armed.entered().countDown();
+        try {
+          // bounded, so that a failed test never leaves a request thread behind for good
+          armed.released().await(2, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      chain.doFilter(request, response);
+    }
+  }
 
   @LocalServerPort int port;
   @Autowired ServingEngine engine;
+  @Autowired DownloadGate downloadGate;
 
   // one thread per client: the common pool may have a single thread on a small machine
   private final ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor();
@@ -76,6 +134,7 @@ class MultiModelServingTest {
   private BaseModel b;
   private BaseModel c;
   private BaseModel d;
+  private BaseModel e;
   private AdapterWeights loraA;
   private AdapterWeights loraB;
 
@@ -86,7 +145,8 @@ class MultiModelServingTest {
     b = support.publishBaseModel(B, 102);
     c = support.publishBaseModel(C, 103);
     d = support.publishBaseModel(D, 104);
-    references.addAll(List.of(a, b, c, d));
+    e = support.publishBaseModel(E, 105);
+    references.addAll(List.of(a, b, c, d, e));
     loraA = support.publishLora("multi-lora-a", A, 201);
     loraB = support.publishLora("multi-lora-b", B, 202);
   }
@@ -170,6 +230,47 @@ class MultiModelServingTest {
       assertThat(withoutEos(tokenIds(request.join()))).isEqualTo(expected);
     }
     assertThat(loads(D)).isEqualTo(1);
+  }
+
+  @Test
+  void loadingOneBaseModelNeverHoldsUpTheDecodingOfAnother() throws Exception {
+    tokenIds(complete(A));
+    var batcherOfA =
+        engine.resident().stream()
+            .filter(m -> m.name().equals(A))
+            .findFirst()
+            .orElseThrow()
+            .batcher();
+    var held = downloadGate.arm(E);
+    CompletableFuture<HttpResponse<String>> onE;
+    try {
+      onE = CompletableFuture.supplyAsync(() -> complete(E), clients);
+      assertThat(held.entered().await(2, TimeUnit.MINUTES))
+          .as("the load of %s reached the download of its weights", E)
+          .isTrue();
+      var stepsOfA = new AtomicInteger();
+      batcherOfA.onStep((rows, adapters) -> stepsOfA.incrementAndGet());
+
+      // bounded: a load that blocked other models would hang this request, not the test run
+      var onA = CompletableFuture.supplyAsync(() -> complete(A), clients).get(2, TimeUnit.MINUTES);
+
+      var tokensOfA = tokenIds(onA);
+      assertThat(withoutEos(tokensOfA)).isEqualTo(alone(a, null, PROMPT, MAX));
+      assertThat(stepsOfA.get())
+          .as("a step per token of %s (prefill included) while %s stood mid-load", A, E)
+          .isGreaterThanOrEqualTo(tokensOfA.size());
+      assertThat(onE).as("%s is still loading", E).isNotDone();
+      assertThat(engine.models())
+          .anySatisfy(
+              m -> {
+                assertThat(m.name()).isEqualTo(E);
+                assertThat(m.state()).isEqualTo(ResidentModel.State.LOADING);
+              });
+    } finally {
+      held.release();
+    }
+    assertThat(withoutEos(tokenIds(onE.get(2, TimeUnit.MINUTES))))
+        .isEqualTo(alone(e, null, PROMPT, MAX));
   }
 
   private HttpResponse<String> complete(String model) {
