@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Predicate;
 
 /**
  * Tiny models and adapters in their real on-disk formats (safetensors, config.json, PEFT and
@@ -115,6 +116,12 @@ final class Fixtures {
   /** MixLoRA reference layout; {@code skipExpert} >= 0 leaves that expert out of the last layer. */
   static byte[] mixloraWeights(
       int r, int experts, List<String> targets, int skipExpert, long seed) {
+    return mixloraWeights(r, experts, targets, skipExpert, seed, name -> true);
+  }
+
+  /** {@link #mixloraWeights} with only the tensors whose name {@code keep} accepts. */
+  static byte[] mixloraWeights(
+      int r, int experts, List<String> targets, int skipExpert, long seed, Predicate<String> keep) {
     var t = new LinkedHashMap<String, long[]>();
     for (int i = 0; i < LAYERS; i++) {
       t.put("mixlora.layers." + i + ".mlp.moe_gate.weight", new long[] {experts, HIDDEN});
@@ -136,6 +143,7 @@ final class Fixtures {
         }
       }
     }
+    t.keySet().removeIf(keep.negate());
     return safetensors(t, seed);
   }
 

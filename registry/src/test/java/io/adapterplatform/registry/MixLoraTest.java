@@ -54,10 +54,47 @@ class MixLoraTest extends RegistryTestBase {
   }
 
   @Test
-  void rejectsAnIncompleteExpertAndTopKAboveTheExpertCount() throws Exception {
+  void acceptsAnExpertWithoutALoraOnAListedProjection() throws Exception {
     String name = newAdapter();
 
-    problem(422, () -> versions().publishVersion(name, mixloraFiles(4, 2, 3), null));
+    // Expert 3 has no LoRA on any MLP projection of the last layer: it uses the base weights there.
+    var v = versions().publishVersion(name, mixloraFiles(4, 2, 3), null);
+    var experts = versions().listExperts(name, "1");
+
+    assertThat(v.getKind()).isEqualTo(AdapterKind.MIXLORA);
+    assertThat(experts.getExperts()).hasSize(4);
+    int full = experts.getExperts().get(0).getTensors().size();
+    assertThat(experts.getExperts().get(3).getTensors())
+        .hasSize(full * (Fixtures.LAYERS - 1) / Fixtures.LAYERS)
+        .extracting(t -> t.getName())
+        .noneMatch(n -> n.startsWith("mixlora.layers." + (Fixtures.LAYERS - 1) + "."));
+  }
+
+  @Test
+  void rejectsHalfAnExpertsPairAndTopKAboveTheExpertCount() throws Exception {
+    String name = newAdapter();
+    var targets = List.of("q_proj", "v_proj", "gate_proj", "up_proj", "down_proj");
+    Path d = dir();
+    var halfPair =
+        List.of(
+            Fixtures.write(d, "adapter_config.json", Fixtures.mixloraConfig(4, 2, 1, targets))
+                .toFile(),
+            Fixtures.write(
+                    d,
+                    "adapter_model.safetensors",
+                    Fixtures.mixloraWeights(
+                        4,
+                        2,
+                        targets,
+                        -1,
+                        3,
+                        n -> !n.equals("mixlora.layers.0.mlp.up_proj.experts.1.lora_B.weight")))
+                .toFile());
+
+    var half = problem(422, () -> versions().publishVersion(name, halfPair, null));
+    assertThat(half.getType().toString()).endsWith("/inconsistent-file");
+    assertThat(half.getDetail() + half.getErrors())
+        .contains("mixlora.layers.0.mlp.up_proj.experts.1.lora_B.weight");
     var p = problem(422, () -> versions().publishVersion(name, mixloraFiles(2, 3, -1), null));
     assertThat(p.getErrors()).isNotEmpty();
     String lora = newAdapter();

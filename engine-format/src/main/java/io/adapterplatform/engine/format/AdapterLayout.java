@@ -2,6 +2,7 @@ package io.adapterplatform.engine.format;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +19,9 @@ import java.util.regex.Pattern;
  * [r, in] and {@code lora_B.weight} [out, r], and for DoRA {@code lora_magnitude_vector} [out] (or
  * the legacy {@code lora_magnitude_vector.weight}). MixLoRA reference layout: per layer a router
  * {@code moe_gate.weight} [num_experts, hidden], for every attention target one LoRA, and for every
- * MLP target one LoRA per expert (rank {@code expert_lora.r} if set). Nothing else may be in the
- * file.
+ * MLP target one LoRA per expert (rank {@code expert_lora.r} if set), where an expert may lack the
+ * LoRA (both A and B) of an MLP target in any layer and then uses the base projection there.
+ * Nothing else may be in the file.
  *
  * @param loras the non-expert LoRAs (PEFT modules, or MixLoRA attention), by layer then module
  * @param expertLoras MixLoRA expert LoRAs, by layer, expert, then module
@@ -117,7 +119,7 @@ public record AdapterLayout(
     }
     l.forEachExpectedKey(
         key -> {
-          if (!found.containsKey(key)) {
+          if (!found.containsKey(key) && !absentExpertPair(key, found)) {
             p.inconsistent("missing tensor '" + key + "'" + missingContext(key));
           }
         });
@@ -157,7 +159,9 @@ public record AdapterLayout(
       }
       for (int e = 0; e < experts; e++) {
         for (Projection t : targets) {
-          if (!t.isAttention()) {
+          // A sparse expert has no pair here: it uses the base projection (absentExpertPair).
+          if (!t.isAttention()
+              && found.containsKey(AdapterKeys.mixloraExpert(i, t, e, AdapterKeys.LORA_A))) {
             expertLoras.add(
                 new LoraTensors(
                     i,
@@ -327,10 +331,38 @@ public record AdapterLayout(
     }
   }
 
+  /**
+   * Whether {@code key} is one half of an expert's LoRA pair whose other half is absent too. A
+   * MixLoRA expert may lack a LoRA on an MLP projection listed in {@code target_modules}: it then
+   * uses the base projection there, as the MixLoRA reference does (an expert without that LoRA adds
+   * nothing to it). Half a pair is still inconsistent.
+   */
+  private static boolean absentExpertPair(String key, Map<String, TensorInfo> found) {
+    Matcher ex = MIX_EXPERT.matcher(key);
+    if (!ex.matches()) {
+      return false;
+    }
+    return !found.containsKey(partner(key, ex.group(4)));
+  }
+
+  private static String partner(String key, String half) {
+    String other = half.equals(AdapterKeys.LORA_A) ? AdapterKeys.LORA_B : AdapterKeys.LORA_A;
+    return key.substring(0, key.length() - half.length()) + other;
+  }
+
   private static String missingContext(String key) {
     Matcher m = MIXLORA_KEY.matcher(key);
     if (m.matches() && m.group(4) != null) {
-      return " (expert " + m.group(4) + " of layer " + m.group(1) + " has no " + m.group(3) + ")";
+      String present = key.endsWith(AdapterKeys.LORA_A) ? "lora_B" : "lora_A";
+      return " (expert "
+          + m.group(4)
+          + " of layer "
+          + m.group(1)
+          + " has the "
+          + present
+          + " of "
+          + m.group(3)
+          + " but not its pair: an expert has both or neither)";
     }
     Matcher pk = PEFT_KEY.matcher(key);
     if (pk.matches()) {
@@ -426,6 +458,7 @@ public record AdapterLayout(
         return Optional.of(l);
       }
     }
+    // Sparse experts (a pair absent somewhere) shift the positions: scan.
     return expertLoras.stream()
         .filter(
             l -> l.layer() == layer && l.expert() == expert && l.module().module().equals(module))
@@ -450,22 +483,24 @@ public record AdapterLayout(
     return out;
   }
 
-  /** The MixLoRA experts, by index (empty for PEFT adapters). */
+  /**
+   * The MixLoRA experts, by index (empty for PEFT adapters); each lists the MLP projections it has
+   * a LoRA on in at least one layer, in {@code target_modules} order.
+   */
   public List<ExpertInfo> experts() {
     List<ExpertInfo> out = new ArrayList<>();
-    List<String> projections =
-        targetModules.stream()
-            .filter(m -> Projection.of(m).map(x -> !x.isAttention()).orElse(false))
-            .toList();
     for (int e = 0; e < numExperts; e++) {
       List<TensorInfo> tensors = new ArrayList<>();
+      Set<String> adapted = new HashSet<>();
       for (LoraTensors l : expertLoras) {
         if (l.expert() == e) {
           tensors.add(l.a());
           tensors.add(l.b());
+          adapted.add(l.module().module());
         }
       }
-      out.add(new ExpertInfo(e, projections, tensors));
+      out.add(
+          new ExpertInfo(e, targetModules.stream().filter(adapted::contains).toList(), tensors));
     }
     return out;
   }

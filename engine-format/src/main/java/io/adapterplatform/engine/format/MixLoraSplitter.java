@@ -80,6 +80,21 @@ public final class MixLoraSplitter {
           "expert " + expert + " does not exist (num_experts " + layout.numExperts() + ")");
     }
     AdapterConfig.MixLoraSettings m = mixlora.mixlora().orElseThrow();
+    List<LoraTensors> loras =
+        layout.expertLoras().stream().filter(l -> l.expert() == expert).toList();
+    // A sparse expert becomes a PEFT LoRA on the projections it adapts, which PEFT can express
+    // only when it adapts them in every layer.
+    List<String> targets = layout.experts().get(expert).projections();
+    if (targets.isEmpty() || loras.size() != targets.size() * layout.layers()) {
+      throw new FormatException(
+          FormatException.Reason.INCONSISTENT,
+          MixLoraComposer.WEIGHTS_FILE,
+          "expert "
+              + expert
+              + " adapts "
+              + (targets.isEmpty() ? "no projection" : targets + " in some layers only")
+              + ": a PEFT LoRA adapts its target modules in every layer");
+    }
     AdapterConfig config =
         new AdapterConfig(
             AdapterConfig.PEFT_LORA,
@@ -88,12 +103,10 @@ public final class MixLoraSplitter {
             m.expertR(),
             m.expertAlpha(),
             m.expertDropout(),
-            mixlora.ffnTargets(),
+            targets,
             m.expertUseRslora(),
             false,
             Optional.empty());
-    List<LoraTensors> loras =
-        layout.expertLoras().stream().filter(l -> l.expert() == expert).toList();
     return part(config, loras, source);
   }
 

@@ -3,6 +3,7 @@ package io.adapterplatform.engine.format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -192,15 +193,52 @@ class AdapterLayoutTest {
   }
 
   @Test
-  void rejectsAnExpertMissingInOneLayer() {
+  void acceptsAnExpertWithoutALoraOnAListedProjection() {
     AdapterConfig c = mix(3, 2, List.of("up_proj", "down_proj"));
     SafetensorsHeader h =
         withoutPrefix(
             Fixtures.mixloraWeights(c, model, rng), "mixlora.layers.1.mlp.up_proj.experts.1.");
 
+    AdapterLayout l = AdapterLayout.validate(c, h, model, "adapter_model.safetensors");
+
+    assertThat(l.expertLora(1, 1, "up_proj")).isEmpty();
+    assertThat(l.expertLora(0, 1, "up_proj")).isPresent();
+    assertThat(l.expertLora(1, 1, "down_proj")).isPresent();
+    assertThat(l.expertLoras()).hasSize(2 * 3 * 2 - 1);
+    for (LoraTensors x : l.expertLoras()) {
+      assertThat(l.expertLora(x.layer(), x.expert(), x.module().module())).containsSame(x);
+    }
+    assertThat(l.experts().get(1).tensors()).hasSize(2 * (2 * 2 - 1));
+    assertThat(l.experts().get(1).projections()).containsExactly("up_proj", "down_proj");
+  }
+
+  @Test
+  void listsOnlyTheProjectionsAnExpertAdapts() {
+    AdapterConfig c = mix(2, 1, List.of("gate_proj", "down_proj"));
+    SafetensorsHeader h =
+        withoutPrefix(
+            Fixtures.mixloraWeights(c, model, rng),
+            "mixlora.layers.0.mlp.gate_proj.experts.0.",
+            "mixlora.layers.1.mlp.gate_proj.experts.0.");
+
+    AdapterLayout l = AdapterLayout.validate(c, h, model, "adapter_model.safetensors");
+
+    assertThat(l.experts().get(0).projections()).containsExactly("down_proj");
+    assertThat(l.experts().get(1).projections()).containsExactly("gate_proj", "down_proj");
+  }
+
+  @Test
+  void rejectsHalfAnExpertsPair() {
+    AdapterConfig c = mix(3, 2, List.of("up_proj", "down_proj"));
+    SafetensorsHeader h =
+        withoutPrefix(
+            Fixtures.mixloraWeights(c, model, rng),
+            "mixlora.layers.1.mlp.up_proj.experts.1.lora_A.");
+
     assertProblem(
         () -> AdapterLayout.validate(c, h, model, "adapter_model.safetensors"),
-        "missing tensor 'mixlora.layers.1.mlp.up_proj.experts.1.lora_A.weight' (expert 1 of layer 1 has no up_proj)");
+        "missing tensor 'mixlora.layers.1.mlp.up_proj.experts.1.lora_A.weight' (expert 1 of layer 1"
+            + " has the lora_B of up_proj but not its pair: an expert has both or neither)");
   }
 
   @Test
@@ -235,11 +273,11 @@ class AdapterLayoutTest {
             });
   }
 
-  private static SafetensorsHeader withoutPrefix(SafetensorsWriter full, String prefix) {
+  private static SafetensorsHeader withoutPrefix(SafetensorsWriter full, String... prefixes) {
     SafetensorsHeader h = full.header("x");
     SafetensorsWriter w = new SafetensorsWriter();
     for (TensorInfo t : h.tensors()) {
-      if (!t.name().startsWith(prefix)) {
+      if (Arrays.stream(prefixes).noneMatch(t.name()::startsWith)) {
         w.add(t.name(), t.dtype(), t.shape(), new byte[(int) t.byteLength()]);
       }
     }

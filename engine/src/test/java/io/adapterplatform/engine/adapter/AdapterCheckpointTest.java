@@ -74,6 +74,13 @@ class AdapterCheckpointTest {
             8.0,
             false,
             DType.BF16),
+        // Expert 1 has no LoRA on up_proj, which target_modules lists: it uses the base weight.
+        Arguments.of(
+            "mixlora-sparse-expert",
+            TinyModels.randomMixLora(DIMS, 4, 8, 4, 2, EnumSet.of(Projection.Q), Projection.UP, 7),
+            8.0,
+            false,
+            DType.F32),
         Arguments.of(
             "mixlora-f32",
             TinyModels.randomMixLora(DIMS, 2, 4, 3, 1, EnumSet.noneOf(Projection.class), null, 6),
