@@ -30,11 +30,14 @@ final class JobLanes {
   private final @Nullable ExecutorService threads;
   private final Map<UUID, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
 
+  /** With 0 {@code threads}, every task runs at once on the caller's thread. */
   JobLanes(String worker, int threads) {
     this.threads =
-        Executors.newFixedThreadPool(
-            threads,
-            Thread.ofPlatform().name("training-writes-" + worker + "-", 0).daemon().factory());
+        threads == 0
+            ? null
+            : Executors.newFixedThreadPool(
+                threads,
+                Thread.ofPlatform().name("training-writes-" + worker + "-", 0).daemon().factory());
   }
 
   /**
