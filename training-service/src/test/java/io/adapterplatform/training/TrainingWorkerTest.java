@@ -12,6 +12,8 @@ import io.adapterplatform.api.registry.model.ComposeRequest;
 import io.adapterplatform.api.registry.model.CreateAdapterRequest;
 import io.adapterplatform.api.registry.model.RouterInit;
 import io.adapterplatform.engine.format.AdapterKeys;
+import io.adapterplatform.training.worker.HeldPublisherWorker;
+import io.adapterplatform.training.worker.JobTimings;
 import io.adapterplatform.training.worker.TrainingWorker;
 import io.adapterplatform.training.worker.Workers;
 import java.time.Duration;
@@ -19,11 +21,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationContext;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -34,6 +39,7 @@ import tools.jackson.databind.JsonNode;
 class TrainingWorkerTest extends WorkerTestBase {
 
   @Autowired Workers workers;
+  @Autowired ApplicationContext context;
 
   private static String spec(String dataset, String output, String method, String extra) {
     return """
@@ -349,4 +355,89 @@ class TrainingWorkerTest extends WorkerTestBase {
     assertThatThrownBy(() -> new AdaptersApi(registry(ADMIN)).getAdapter(output))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
   }
+
+  @Test
+  @Order(7)
+  void aWorkerKilledBetweenTheExportAndThePublishLeavesOneVersionPublishedByAnother()
+      throws Exception {
+    ensureTrainableBase();
+    workers.live().forEach(TrainingWorker::stop);
+    var exported = new CountDownLatch(1);
+    var publish = new CountDownLatch(1);
+    TrainingWorker held = HeldPublisherWorker.start(context, "held-" + unique(), exported, publish);
+    String output = "killed-before-publish-" + unique();
+    String id =
+        submit(
+            spec(taskDataset(16, 8), output, "LORA", lora(12, 4, 5))
+                .replace(
+                    "{\"adapter\": \"" + output + "\"}",
+                    "{\"adapter\": \"" + output + "\", \"alias\": \"candidate\"}"));
+    assertThat(exported.await(2, TimeUnit.MINUTES)).as("the job was exported").isTrue();
+
+    held.kill();
+
+    JsonNode atDeath = job(id);
+    assertThat(atDeath.get("state").asString()).isEqualTo("RUNNING");
+    assertThat(atDeath.path("result").isNull() || atDeath.path("result").isMissingNode()).isTrue();
+    assertThatThrownBy(() -> new AdaptersApi(registry(ADMIN)).getAdapter(output))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+    // Its checkpoints stay until it is published: the next worker resumes from step 10.
+    assertThat(
+            get("/api/v1/jobs/" + id + "/checkpoints", ADMIN)
+                .json()
+                .get("items")
+                .valueStream()
+                .map(c -> c.get("step").asInt())
+                .toList())
+        .contains(10);
+    publish.countDown();
+    workers.startWorker("after-export-" + unique());
+    JsonNode finished = awaitState(id, "SUCCEEDED");
+
+    assertThat(finished.get("attempts").asInt()).isEqualTo(2);
+    var versions = new VersionsApi(registry(ADMIN)).listVersions(output, null, null, null);
+    assertThat(versions.getItems()).hasSize(1);
+    int version = finished.get("result").get("version").asInt();
+    assertThat(new AliasesApi(registry(ADMIN)).getAlias(output, "candidate").getVersion())
+        .isEqualTo(version);
+    assertThat(get("/api/v1/jobs/" + id + "/checkpoints", ADMIN).json().get("items")).isEmpty();
+  }
+
+  @Test
+  @Order(8)
+  void aNewRunnerWaitsTheFuseWindowOnlyWhileMoreJobsCouldJoinIt() throws Exception {
+    ensureTrainableBase();
+    workers.live().forEach(TrainingWorker::stop);
+    String dataset = taskDataset(16, 9);
+    List<String> full = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      full.add(submit(spec(dataset, "full-" + i + "-" + unique(), "LORA", lora(4, i, 100))));
+    }
+
+    workers.startWorker("full-group-" + unique());
+    for (String id : full) {
+      awaitState(id, "SUCCEEDED");
+    }
+    workers.live().forEach(TrainingWorker::stop);
+    String alone = submit(spec(dataset, "alone-" + unique(), "LORA", lora(4, 9, 100)));
+    workers.startWorker("lone-job-" + unique());
+    awaitState(alone, "SUCCEEDED");
+
+    // max-fused-jobs (4) claimed at once: the first step came at once, not after the 3 s window.
+    for (String id : full) {
+      var timings = workers.timings(UUID.fromString(id)).orElseThrow();
+      assertThat(timings.of(JobTimings.Phase.WAIT)).as("wait of %s", id).isLessThan(WINDOW);
+      assertThat(job(id).get("fusedWith")).hasSize(3);
+    }
+    // One job alone: the runner waited the window for partners.
+    var lone = workers.timings(UUID.fromString(alone)).orElseThrow();
+    assertThat(
+            lone.of(JobTimings.Phase.WAIT)
+                .plus(lone.of(JobTimings.Phase.PLAN))
+                .plus(lone.of(JobTimings.Phase.START)))
+        .isGreaterThanOrEqualTo(WINDOW.minusMillis(100));
+  }
+
+  /** WorkerTestBase's {@code fuse-window}. */
+  private static final Duration WINDOW = Duration.ofSeconds(3);
 }

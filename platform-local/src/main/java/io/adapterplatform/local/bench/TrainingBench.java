@@ -19,6 +19,8 @@ import io.adapterplatform.engine.train.TrainingExample;
 import io.adapterplatform.engine.train.TrainingJob;
 import io.adapterplatform.local.LocalPlatform;
 import io.adapterplatform.training.worker.DatasetTokenizer;
+import io.adapterplatform.training.worker.JobTimings;
+import io.adapterplatform.training.worker.Workers;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,6 +32,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,13 +63,17 @@ public final class TrainingBench {
   private final PrintStream out;
   private final RegistryHttp http;
   private final Path work;
+  private final Workers workers;
   private final String suffix = Long.toString(System.currentTimeMillis(), 36);
+  private final Map<String, Instant> submittedAt = new HashMap<>();
 
-  private TrainingBench(TrainingBenchArgs options, PrintStream out, RegistryHttp http, Path work) {
+  private TrainingBench(
+      TrainingBenchArgs options, PrintStream out, RegistryHttp http, Path work, Workers workers) {
     this.options = options;
     this.out = out;
     this.http = http;
     this.work = work;
+    this.workers = workers;
   }
 
   /** One row: the same jobs fused, one after another, and on the bare engine. */
@@ -119,7 +126,13 @@ public final class TrainingBench {
               work.resolve("data"), 0, token, platformProperties(options.maxJobs()))) {
         var url = "http://127.0.0.1:" + platform.port();
         line(out, "platform up in %.1f s at %s", (System.nanoTime() - started) / 1e9, url);
-        new TrainingBench(options, out, new RegistryHttp(url, token), work).run();
+        new TrainingBench(
+                options,
+                out,
+                new RegistryHttp(url, token),
+                work,
+                platform.context().getBean(Workers.class))
+            .run();
       }
       return 0;
     } catch (Exception e) {
@@ -273,6 +286,8 @@ public final class TrainingBench {
           "service, %d jobs: one after another %.1f s (%.1f s in training steps), fused %.1f s (%.1f s in"
               + " training steps; each job fused with at least %d others)",
           n, sequentialSeconds, sequentialSteps, fusedSeconds, fusedSteps, fewestFusedWith);
+      line("  one after another, %s", phases(sequentialIds));
+      line("  fused, %s", phases(ids));
     }
 
     // The bare engine after every service row, so that its loaded model does not count in their
@@ -463,9 +478,12 @@ public final class TrainingBench {
                 options.sequenceLength(),
                 job,
                 Math.min(options.checkpointEvery(), steps));
+    var submitted = Instant.now();
     var response = http.postJson("/api/v1/jobs", spec);
     RegistryHttp.expect(response, 202, "job submission");
-    return JSON.readTree(response.body()).get("id").asString();
+    var id = JSON.readTree(response.body()).get("id").asString();
+    submittedAt.put(id, submitted);
+    return id;
   }
 
   /** Polls until every job has SUCCEEDED; fails on a job that ended otherwise. */
@@ -497,6 +515,49 @@ public final class TrainingBench {
       }
     }
     return List.copyOf(done.values());
+  }
+
+  /**
+   * The worker's phases of {@code ids}, mean milliseconds per job: from the submit to the claim,
+   * then each phase of {@link JobTimings}; those marked "beside" run off the stepping thread, while
+   * the next steps go on.
+   */
+  private String phases(List<String> ids) {
+    var sums = new java.util.EnumMap<JobTimings.Phase, Double>(JobTimings.Phase.class);
+    var queue = 0.0;
+    var counted = 0;
+    for (var id : ids) {
+      var timings = workers.timings(UUID.fromString(id));
+      if (timings.isEmpty()) {
+        continue;
+      }
+      counted++;
+      queue += Duration.between(submittedAt.get(id), timings.get().claimedAt()).toNanos() / 1e6;
+      for (var phase : JobTimings.Phase.values()) {
+        sums.merge(phase, timings.get().of(phase).toNanos() / 1e6, Double::sum);
+      }
+    }
+    if (counted == 0) {
+      return "per job: no timings (the worker that ran the jobs is gone)";
+    }
+    var text = new StringBuilder("per job (ms, mean):");
+    text.append(" submit-to-claim %.0f".formatted(queue / counted));
+    for (var phase : JobTimings.Phase.values()) {
+      var beside =
+          phase == JobTimings.Phase.STEP_REPORTS
+              || phase == JobTimings.Phase.CHECKPOINT_STORE
+              || phase == JobTimings.Phase.PUBLISH_WAIT
+              || phase == JobTimings.Phase.PUBLISH
+              || phase == JobTimings.Phase.ALIAS
+              || phase == JobTimings.Phase.FINISH;
+      text.append(
+          ", %s %.0f%s"
+              .formatted(
+                  phase.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '),
+                  sums.getOrDefault(phase, 0.0) / counted,
+                  beside ? " (beside)" : ""));
+    }
+    return text.toString();
   }
 
   /** Seconds the job spent in (possibly fused) training steps, from its per-step tokens/s. */

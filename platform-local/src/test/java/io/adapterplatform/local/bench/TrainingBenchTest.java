@@ -31,6 +31,10 @@ class TrainingBenchTest {
         .containsPattern("(?m)^jobs=4 +[0-9.]+ \\(")
         .contains("service, 4 jobs:")
         .contains("in training steps")
+        .containsPattern(
+            "(?m)^  fused, per job \\(ms, mean\\): submit-to-claim [0-9]+, claim [0-9]+")
+        .contains(", steps ")
+        .contains(", publish ")
         .contains("target: 4 jobs fused / one after another =")
         .contains("target: service fused / bare engine fused, 4 jobs =")
         .doesNotContain("NaN");

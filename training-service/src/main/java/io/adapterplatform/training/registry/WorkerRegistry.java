@@ -17,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -25,6 +27,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.env.Environment;
@@ -48,8 +51,14 @@ public class WorkerRegistry {
   /** A published version. */
   public record Published(String adapter, int version) {}
 
+  /** A file this worker checked against its sha256, as it was then. */
+  private record Verified(String sha256, long size, FileTime modified) {}
+
   private final Environment environment;
   private volatile ApiClient client;
+  // A base model loaded again after its idle linger is not hashed again (91 MiB: about a second of
+  // a loaded core) when its files are as this worker left them.
+  private final Map<Path, Verified> verified = new ConcurrentHashMap<>();
 
   WorkerRegistry(Environment environment) {
     this.environment = environment;
@@ -111,9 +120,10 @@ public class WorkerRegistry {
       var manifest = new StringBuilder();
       for (FileInfo f : files) {
         Path target = dir.resolve(f.getName());
-        if (!Files.isRegularFile(target) || !sha256(target).equals(f.getSha256())) {
+        if (!holds(target, f.getSha256())) {
           File downloaded = api.downloadBaseModelFile(name, f.getName(), null, null);
           moveChecked(downloaded.toPath(), target, f.getSha256());
+          remember(target, f.getSha256());
         }
         manifest.append(f.getName()).append(' ').append(f.getSha256()).append('\n');
       }
@@ -220,6 +230,34 @@ public class WorkerRegistry {
             "cannot create adapter " + adapter + ": the registry answered " + e.getCode(), e);
       }
     }
+  }
+
+  /**
+   * Whether {@code target} holds bytes of digest {@code sha256}: hashed, unless this worker checked
+   * it before and its size and modification time are unchanged since.
+   */
+  private boolean holds(Path target, String sha256) throws IOException {
+    if (!Files.isRegularFile(target)) {
+      return false;
+    }
+    var attributes = Files.readAttributes(target, BasicFileAttributes.class);
+    var known = verified.get(target);
+    if (known != null
+        && known.sha256().equals(sha256)
+        && known.size() == attributes.size()
+        && known.modified().equals(attributes.lastModifiedTime())) {
+      return true;
+    }
+    if (!sha256(target).equals(sha256)) {
+      return false;
+    }
+    remember(target, sha256);
+    return true;
+  }
+
+  private void remember(Path target, String sha256) throws IOException {
+    var attributes = Files.readAttributes(target, BasicFileAttributes.class);
+    verified.put(target, new Verified(sha256, attributes.size(), attributes.lastModifiedTime()));
   }
 
   private static void moveChecked(Path downloaded, Path target, String expectedSha256)

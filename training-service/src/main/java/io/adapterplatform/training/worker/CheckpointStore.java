@@ -1,5 +1,6 @@
 package io.adapterplatform.training.worker;
 
+import io.adapterplatform.engine.train.JobCheckpoint;
 import java.util.Optional;
 
 /**
@@ -10,6 +11,14 @@ public interface CheckpointStore {
 
   /** Stores the checkpoint of {@code jobId} taken after {@code step} optimizer steps. */
   void put(String jobId, int step, byte[] checkpoint);
+
+  /**
+   * Stores {@code checkpoint} (already copied off the device) as its zip bytes; a store may
+   * serialise it later, off the stepping thread.
+   */
+  default void put(String jobId, int step, JobCheckpoint checkpoint) {
+    put(jobId, step, checkpoint.toByteArray());
+  }
 
   /** The checkpoint of {@code jobId} with the most steps, if any. */
   Optional<StoredCheckpoint> latest(String jobId);

@@ -137,7 +137,9 @@ public final class FusedRunner implements AutoCloseable {
       running.forEach(a -> fail(a, e));
       return 0;
     }
-    double seconds = Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+    long stepNanos = System.nanoTime() - start;
+    double seconds = Math.max(1e-9, stepNanos / 1e9);
+    running.forEach(a -> listener.onPhase(a.spec().id(), JobTimings.Phase.STEPS, stepNanos));
     List<String> ids = running.stream().map(a -> a.spec().id()).toList();
     for (int i = 0; i < running.size(); i++) {
       Active a = running.get(i);
@@ -162,7 +164,10 @@ public final class FusedRunner implements AutoCloseable {
         }
         int evalEvery = a.spec().evalEvery();
         if (evalEvery > 0 && taken % evalEvery == 0 && !a.spec().evalExamples().isEmpty()) {
-          listener.onEval(a.spec().id(), taken, trainer.evalLoss(a.job(), a.spec().evalExamples()));
+          long evalStart = System.nanoTime();
+          double evalLoss = trainer.evalLoss(a.job(), a.spec().evalExamples());
+          listener.onPhase(a.spec().id(), JobTimings.Phase.EVAL, System.nanoTime() - evalStart);
+          listener.onEval(a.spec().id(), taken, evalLoss);
         }
         if (taken % a.spec().checkpointEvery() == 0) {
           checkpoint(a);
@@ -228,7 +233,9 @@ public final class FusedRunner implements AutoCloseable {
     WorkerJob next;
     while ((next = admitted.poll()) != null) {
       try {
+        long started = System.nanoTime();
         active.put(next.id(), start(next));
+        listener.onPhase(next.id(), JobTimings.Phase.START, System.nanoTime() - started);
       } catch (RuntimeException e) {
         claimed.remove(next.id());
         log.warn("job did not start jobId={}", next.id(), e);
@@ -271,19 +278,26 @@ public final class FusedRunner implements AutoCloseable {
   }
 
   private void checkpoint(Active a) {
+    long start = System.nanoTime();
     int step = a.job().optimizer().stepsTaken();
-    checkpoints.put(a.spec().id(), step, a.job().checkpoint().toByteArray());
+    // The host copy is taken here; the store may zip and upload it beside the next steps.
+    checkpoints.put(a.spec().id(), step, a.job().checkpoint());
+    listener.onPhase(a.spec().id(), JobTimings.Phase.CHECKPOINT, System.nanoTime() - start);
     listener.onCheckpoint(a.spec().id(), step);
   }
 
   private void finish(Active a, double finalLoss) {
     WorkerJob spec = a.spec();
+    long evalStart = System.nanoTime();
     OptionalDouble evalLoss =
         spec.evalExamples().isEmpty()
             ? OptionalDouble.empty()
             : OptionalDouble.of(trainer.evalLoss(a.job(), spec.evalExamples()));
+    long exportStart = System.nanoTime();
+    listener.onPhase(spec.id(), JobTimings.Phase.EVAL, exportStart - evalStart);
     Path dir = exportRoot.resolve(spec.id());
     AdapterExport.write(a.job().adapter(), baseModelName, dir);
+    listener.onPhase(spec.id(), JobTimings.Phase.EXPORT, System.nanoTime() - exportStart);
     int steps = a.job().optimizer().stepsTaken();
     release(spec.id());
     log.info("job finished jobId={} steps={} dir={}", spec.id(), steps, dir);

@@ -24,6 +24,12 @@ public interface RunnerListener {
   /** A cancelled job left the runner: nothing was exported. */
   default void onCancelled(String jobId) {}
 
+  /**
+   * {@code nanos} of wall time went into {@code phase} of a job (start, a fused step, a checkpoint,
+   * an eval, the export): what {@link JobTimings} adds up.
+   */
+  default void onPhase(String jobId, JobTimings.Phase phase, long nanos) {}
+
   /** A job could not be started, stepped, checkpointed or exported; it has left the runner. */
   default void onFailed(String jobId, RuntimeException cause) {}
 }

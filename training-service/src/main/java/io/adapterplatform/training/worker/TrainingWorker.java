@@ -45,6 +45,8 @@ public final class TrainingWorker {
   private final JobPublisher publisher;
   private final CheckpointStore store;
   private final Path workDir;
+  private final JobLanes lanes;
+  private final JobClocks clocks = new JobClocks();
 
   // the stepping thread's
   private final Map<String, Runner> runners = new ConcurrentHashMap<>();
@@ -85,7 +87,8 @@ public final class TrainingWorker {
     this.registry = registry;
     this.planner = planner;
     this.publisher = publisher;
-    this.store = new RecordingCheckpointStore(objects, reports, () -> killed);
+    this.lanes = new JobLanes(id, settings.worker().writeThreads());
+    this.store = new RecordingCheckpointStore(objects, reports, () -> killed, lanes, clocks);
     this.workDir = workDir.resolve(id);
   }
 
@@ -98,6 +101,14 @@ public final class TrainingWorker {
     return Set.copyOf(leased);
   }
 
+  /**
+   * Where the job's time went on this worker: its last attempt here, while it runs and for a while
+   * after it ended; empty for a job this worker never held.
+   */
+  public java.util.Optional<JobTimings> timings(UUID job) {
+    return clocks.of(job);
+  }
+
   /** Whether its stepping thread still runs (neither stopped nor killed). */
   public boolean isRunning() {
     Thread t = thread;
@@ -107,6 +118,7 @@ public final class TrainingWorker {
   private void forget(UUID job) {
     held.remove(job);
     leased.remove(job);
+    clocks.forget(job);
   }
 
   synchronized void start() {
@@ -197,9 +209,13 @@ public final class TrainingWorker {
       }
     }
     if (killed) {
+      lanes.shutdownNow();
       runners.values().forEach(r -> r.runner().abandon());
     } else {
       runners.values().forEach(r -> r.runner().close());
+      // The checkpoints just taken, and the publications under way, land before the leases go.
+      lanes.drain(Duration.ofMinutes(2));
+      lanes.shutdown();
       for (UUID job : List.copyOf(leased)) {
         leases.release(job, id, null);
         forget(job);
@@ -218,8 +234,11 @@ public final class TrainingWorker {
     if (newModels == 0 && free.values().stream().allMatch(f -> f <= 0)) {
       return;
     }
+    long claimStart = System.nanoTime();
     List<JobLeases.Claimed> claimed =
         leases.claim(id, room, settings.worker().lease(), settings.maxAttempts());
+    long claimNanos = System.nanoTime() - claimStart;
+    Instant claimedAt = Instant.now();
     claimed.forEach(c -> leased.add(c.id()));
     for (JobLeases.Claimed c : claimed) {
       if (killed) {
@@ -229,6 +248,7 @@ public final class TrainingWorker {
         // Its lease ran out while this worker still trains it, and this worker took it again.
         continue;
       }
+      clocks.claimed(c.id(), claimedAt, claimNanos);
       try {
         admit(c);
       } catch (RuntimeException e) {
@@ -242,19 +262,30 @@ public final class TrainingWorker {
   private void admit(JobLeases.Claimed c) {
     Runner runner = runners.get(c.baseModel());
     if (runner == null) {
+      long loadStart = System.nanoTime();
       makeRoomForAModel();
       runner = open(c.baseModel());
       runners.put(c.baseModel(), runner);
+      clocks.add(c.id(), JobTimings.Phase.MODEL_LOAD, System.nanoTime() - loadStart);
     }
+    long planStart = System.nanoTime();
     var planned = planner.plan(c, runner.model(), workDir);
-    held.put(c.id(), new Held(planned, runner.model(), System.nanoTime()));
+    clocks.add(c.id(), JobTimings.Phase.PLAN, System.nanoTime() - planStart);
+    Held h = new Held(planned, runner.model(), System.nanoTime());
+    held.put(c.id(), h);
     if (c.result() != null) {
       // An earlier attempt published and recorded it, then died before SUCCEEDED: finish that.
-      complete(held.get(c.id()), c.result().adapter(), c.result().version());
+      lanes.run(c.id(), () -> complete(h, c.result().adapter(), c.result().version()));
       return;
     }
     if (!runner.runner().admit(planned.job())) {
       throw new IllegalStateException("the runner of " + c.baseModel() + " is full");
+    }
+    clocks.admitted(c.id());
+    if (runner.runner().jobs() >= runner.runner().maxFusedJobs()
+        && Instant.now().isBefore(runner.firstStep())) {
+      // Nobody else could join it: the fuse window would be a wait for nothing.
+      runners.put(c.baseModel(), new Runner(runner.model(), runner.runner(), Instant.now()));
     }
   }
 
@@ -366,18 +397,37 @@ public final class TrainingWorker {
     }
   }
 
+  /** Alias, SUCCEEDED, then the checkpoints go: in the job's lane, after its publication. */
   private void complete(Held h, String adapter, int version) {
+    if (killed) {
+      return;
+    }
     var planned = h.planned();
     UUID job = planned.claimed().id();
     String alias = planned.claimed().spec().output().alias();
     if (alias != null) {
+      long aliasStart = System.nanoTime();
       registry.moveAlias(adapter, alias, version);
+      clocks.add(job, JobTimings.Phase.ALIAS, System.nanoTime() - aliasStart);
     }
+    if (killed) {
+      return;
+    }
+    long finishStart = System.nanoTime();
     if (reports.succeeded(job, planned.claimed().baseModel())) {
       store.deleteAll(job.toString());
     }
-    forget(job);
-    log.info("job succeeded: jobId={} adapter={} version={} worker={}", job, adapter, version, id);
+    clocks.add(job, JobTimings.Phase.FINISH, System.nanoTime() - finishStart);
+    JobTimings timings = clocks.finish(job);
+    held.remove(job);
+    leased.remove(job);
+    log.info(
+        "job succeeded: jobId={} adapter={} version={} worker={} timings={}",
+        job,
+        adapter,
+        version,
+        id,
+        timings == null ? Map.of() : timings.phases());
   }
 
   private static String reason(RuntimeException e) {
@@ -424,29 +474,51 @@ public final class TrainingWorker {
         double perStep = (System.nanoTime() - h.startedNanos()) / 1e9 / p.step();
         eta = Instant.now().plusMillis((long) (perStep * (p.totalSteps() - p.step()) * 1000));
       }
-      boolean mine =
-          reports.step(
-              job,
-              id,
-              new JobReports.Step(
-                  p.step(),
-                  p.totalSteps(),
-                  p.loss(),
-                  p.auxLoss(),
-                  p.learningRate(),
-                  p.gradNorm(),
-                  p.tokensPerSecond(),
-                  p.fusedWith(),
-                  eta));
-      if (!mine) {
-        drop(job);
-      }
+      var step =
+          new JobReports.Step(
+              p.step(),
+              p.totalSteps(),
+              p.loss(),
+              p.auxLoss(),
+              p.learningRate(),
+              p.gradNorm(),
+              p.tokensPerSecond(),
+              p.fusedWith(),
+              eta);
+      lanes.run(
+          job,
+          () -> {
+            if (killed) {
+              return;
+            }
+            long start = System.nanoTime();
+            boolean mine = reports.step(job, id, step);
+            clocks.add(job, JobTimings.Phase.STEP_REPORTS, System.nanoTime() - start);
+            if (!mine) {
+              drop(job);
+            }
+          });
     }
 
     @Override
     public void onEval(String jobId, int step, double evalLoss) {
-      if (!killed) {
-        reports.eval(UUID.fromString(jobId), step, evalLoss);
+      UUID job = UUID.fromString(jobId);
+      lanes.run(
+          job,
+          () -> {
+            if (!killed) {
+              reports.eval(job, step, evalLoss);
+            }
+          });
+    }
+
+    @Override
+    public void onPhase(String jobId, JobTimings.Phase phase, long nanos) {
+      UUID job = UUID.fromString(jobId);
+      if (phase == JobTimings.Phase.STEPS) {
+        clocks.stepped(job, nanos);
+      } else {
+        clocks.add(job, phase, nanos);
       }
     }
 
@@ -465,19 +537,41 @@ public final class TrainingWorker {
       if (h == null) {
         return;
       }
+      long exported = System.nanoTime();
+      // The next fused step goes on meanwhile; the lane keeps the order result, alias, SUCCEEDED,
+      // deleted checkpoints. Until SUCCEEDED the lease is renewed and the checkpoints stay, so a
+      // crash in between resumes the job from its last checkpoint and the registry's idempotency
+      // key gives back the version already made.
+      lanes.run(job, () -> publish(h, result, exported));
+    }
+
+    private void publish(Held h, JobResult result, long exported) {
+      UUID job = h.planned().claimed().id();
+      if (killed) {
+        return;
+      }
+      long start = System.nanoTime();
+      clocks.add(job, JobTimings.Phase.PUBLISH_WAIT, start - exported);
       try {
         if (result.evalLoss().isPresent()) {
           reports.eval(job, result.steps(), result.evalLoss().getAsDouble());
         }
         var published = publisher.publish(h.planned(), model, result, reports.metrics(job));
         Double evalLoss = result.evalLoss().isPresent() ? result.evalLoss().getAsDouble() : null;
+        if (killed) {
+          return;
+        }
         if (!reports.published(
             job, id, published.adapter(), published.version(), result.finalLoss(), evalLoss)) {
           forget(job);
           return;
         }
+        clocks.add(job, JobTimings.Phase.PUBLISH, System.nanoTime() - start);
         complete(h, published.adapter(), published.version());
       } catch (RuntimeException e) {
+        if (killed) {
+          return;
+        }
         log.warn("job could not be published: jobId={} worker={}", job, id, e);
         forget(job);
         leases.release(job, id, "publishing failed: " + reason(e));
@@ -490,11 +584,18 @@ public final class TrainingWorker {
         return;
       }
       UUID job = UUID.fromString(jobId);
-      forget(job);
-      if (reports.state(job) == JobState.CANCELLED) {
-        store.deleteAll(jobId);
-        log.info("job cancelled, nothing published: jobId={} worker={}", jobId, id);
-      }
+      lanes.run(
+          job,
+          () -> {
+            if (killed) {
+              return;
+            }
+            if (reports.state(job) == JobState.CANCELLED) {
+              store.deleteAll(jobId);
+              log.info("job cancelled, nothing published: jobId={} worker={}", jobId, id);
+            }
+            forget(job);
+          });
     }
 
     @Override
@@ -503,8 +604,15 @@ public final class TrainingWorker {
         return;
       }
       UUID job = UUID.fromString(jobId);
-      forget(job);
-      leases.release(job, id, reason(cause));
+      lanes.run(
+          job,
+          () -> {
+            if (killed) {
+              return;
+            }
+            forget(job);
+            leases.release(job, id, reason(cause));
+          });
     }
   }
 }

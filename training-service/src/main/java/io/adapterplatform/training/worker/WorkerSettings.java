@@ -58,6 +58,9 @@ public record WorkerSettings(
    * @param groupId the Kafka consumer group of the workers on {@code training.jobs}
    * @param workDir where base models are downloaded and adapters exported (default: a temporary
    *     directory)
+   * @param writeThreads threads that write a worker's progress rows, upload its checkpoints and
+   *     publish its finished jobs beside the next training steps (each job's writes in order); 0
+   *     writes them on the stepping thread, between steps
    */
   public record Worker(
       @Nullable String id,
@@ -69,5 +72,14 @@ public record WorkerSettings(
       @DefaultValue("2") int maxBaseModels,
       @DefaultValue("60s") Duration idleModelLinger,
       @DefaultValue("training-workers") String groupId,
-      @Nullable Path workDir) {}
+      @Nullable Path workDir,
+      @DefaultValue("4") int writeThreads) {
+
+    public Worker {
+      if (writeThreads < 0) {
+        throw new IllegalArgumentException(
+            "platform.training.worker.write-threads must be 0 or more");
+      }
+    }
+  }
 }

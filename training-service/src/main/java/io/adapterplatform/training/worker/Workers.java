@@ -117,6 +117,16 @@ public class Workers implements SmartLifecycle {
     return started.stream().filter(TrainingWorker::isRunning).toList();
   }
 
+  /**
+   * Where {@code job}'s time went on the worker of this process that claimed it last (what the
+   * training bench prints); empty when none of them held it.
+   */
+  public java.util.Optional<JobTimings> timings(java.util.UUID job) {
+    return started.stream()
+        .flatMap(w -> w.timings(job).stream())
+        .max(java.util.Comparator.comparing(JobTimings::claimedAt));
+  }
+
   @Override
   public synchronized void start() {
     running = true;
