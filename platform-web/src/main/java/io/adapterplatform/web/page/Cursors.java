@@ -6,6 +6,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Opaque keyset cursors: the base64url of the last key of a page. A page continues after that key,
@@ -26,6 +29,14 @@ public final class Cursors {
       throw ApiException.invalidField("limit", "must be between 1 and " + MAX_LIMIT);
     }
     return limit;
+  }
+
+  /**
+   * The cursor of the page that follows the first {@code limit} of {@code rows}, a query's answer
+   * to {@code limit + 1}: the extra row only says that another page exists. Null when none does.
+   */
+  public static <T> @Nullable String next(List<T> rows, int limit, Function<? super T, ?> key) {
+    return rows.size() > limit ? encode(key.apply(rows.get(limit - 1))) : null;
   }
 
   public static String encode(Object lastKey) {

@@ -185,8 +185,7 @@ class AdapterService {
     var names = jdbc.sql(sql.toString()).params(params).query(String.class).list();
     var items = new ArrayList<Adapters.Adapter>();
     names.stream().limit(n).forEach(nm -> items.add(view(nm)));
-    return new Adapters.AdapterPage(
-        items, names.size() > n ? Cursors.encode(names.get(n - 1)) : null);
+    return new Adapters.AdapterPage(items, Cursors.next(names, n, name -> name));
   }
 
   /** The adapter's row, or 404. */

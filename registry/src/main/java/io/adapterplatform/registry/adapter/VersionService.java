@@ -154,8 +154,7 @@ class VersionService implements VersionViews {
     params.add(n + 1);
     var rows = jdbc.sql(sql.toString()).params(params).query(Versions::detailed).list();
     var items = rows.stream().limit(n).map(this::view).toList();
-    return new Adapters.VersionPage(
-        items, rows.size() > n ? Cursors.encode(rows.get(n - 1).row().number()) : null);
+    return new Adapters.VersionPage(items, Cursors.next(rows, n, r -> r.row().number()));
   }
 
   /**

@@ -83,8 +83,7 @@ class AuditController {
                         rs.getString(5),
                         rs.getString(6)))
             .list();
-    return rows.size() > n
-        ? new AuditPage(rows.subList(0, n), Cursors.encode(rows.get(n - 1).id()))
-        : new AuditPage(rows, null);
+    return new AuditPage(
+        rows.subList(0, Math.min(n, rows.size())), Cursors.next(rows, n, e -> e.id()));
   }
 }

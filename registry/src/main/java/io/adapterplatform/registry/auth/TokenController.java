@@ -159,7 +159,7 @@ class TokenController {
                         t.revoked(),
                         t.revokedAt()))
             .toList();
-    return new TokenPage(items, rows.size() > n ? Cursors.encode(rows.get(n - 1).id()) : null);
+    return new TokenPage(items, Cursors.next(rows, n, t -> t.id()));
   }
 
   @DeleteMapping("/api/v1/tokens/{id}")

@@ -149,8 +149,7 @@ class BaseModelService implements BaseModelCatalog {
             .query(String.class)
             .list();
     var items = names.stream().limit(n).map(nm -> load(nm).orElseThrow()).toList();
-    return new BaseModels.BaseModelPage(
-        items, names.size() > n ? Cursors.encode(names.get(n - 1)) : null);
+    return new BaseModels.BaseModelPage(items, Cursors.next(names, n, name -> name));
   }
 
   FileInfo file(Caller caller, String name, String file) {

@@ -8,6 +8,7 @@ import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 import static org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE;
 
+import io.adapterplatform.web.auth.BearerTokens;
 import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.RequiresRole;
 import io.adapterplatform.web.auth.Role;
@@ -23,7 +24,6 @@ import io.swagger.v3.oas.annotations.security.SecurityRequirement;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -88,7 +88,7 @@ class DatasetController {
   })
   @RequiresRole(Role.TRAINER)
   ResponseEntity<Dataset> uploadDataset(Caller caller, HttpServletRequest request) {
-    var dataset = service.upload(caller, bearerToken(request), request);
+    var dataset = service.upload(caller, BearerTokens.of(request), request);
     return ResponseEntity.created(
             URI.create("/api/v1/datasets/" + dataset.name() + "/versions/" + dataset.version()))
         .body(dataset);
@@ -109,10 +109,5 @@ class DatasetController {
   @RequiresRole(Role.READER)
   Dataset getDataset(Caller caller, @PathVariable String name, @PathVariable int version) {
     return service.get(caller, name, version);
-  }
-
-  private static String bearerToken(HttpServletRequest request) {
-    String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-    return header.substring(header.indexOf(' ') + 1).trim();
   }
 }

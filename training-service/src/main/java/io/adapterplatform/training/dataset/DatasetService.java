@@ -200,11 +200,8 @@ class DatasetService {
       }
     }
     var rows = datasets.page(caller, afterName, afterVersion, size + 1);
-    if (rows.size() <= size) {
-      return new DatasetPage(rows, null);
-    }
-    var items = rows.subList(0, size);
-    var last = items.getLast();
-    return new DatasetPage(List.copyOf(items), Cursors.encode(last.name() + "@" + last.version()));
+    return new DatasetPage(
+        List.copyOf(rows.subList(0, Math.min(size, rows.size()))),
+        Cursors.next(rows, size, d -> d.name() + "@" + d.version()));
   }
 }

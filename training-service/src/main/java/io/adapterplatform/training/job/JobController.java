@@ -8,6 +8,7 @@ import static org.springframework.http.HttpStatus.NOT_FOUND;
 import static org.springframework.http.HttpStatus.UNAUTHORIZED;
 import static org.springframework.http.HttpStatus.UNPROCESSABLE_CONTENT;
 
+import io.adapterplatform.web.auth.BearerTokens;
 import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.auth.RequiresRole;
 import io.adapterplatform.web.auth.Role;
@@ -70,7 +71,7 @@ class JobController {
       @Parameter(hidden = true) @RequestHeader(name = "Idempotency-Key", required = false)
           String idempotencyKey,
       HttpServletRequest http) {
-    return submissions.submit(caller, bearerToken(http), idempotencyKey, request);
+    return submissions.submit(caller, BearerTokens.of(http), idempotencyKey, request);
   }
 
   @GetMapping(path = "/api/v1/jobs", produces = "application/json")
@@ -133,10 +134,5 @@ class JobController {
         .header(HttpHeaders.CACHE_CONTROL, "no-cache")
         .header("X-Accel-Buffering", "no")
         .body(events.stream(caller, id, lastEventId == null ? 0 : lastEventId));
-  }
-
-  private static String bearerToken(HttpServletRequest request) {
-    String header = request.getHeader(HttpHeaders.AUTHORIZATION);
-    return header.substring(header.indexOf(' ') + 1).trim();
   }
 }

@@ -105,11 +105,9 @@ class JobService {
     int size = Cursors.limit(limit);
     long before = cursor == null ? Long.MAX_VALUE : Cursors.decodeLong(cursor);
     var rows = jobs.page(caller, state, before, size + 1);
-    if (rows.size() <= size) {
-      return new JobPage(rows, null);
-    }
-    var items = List.copyOf(rows.subList(0, size));
-    return new JobPage(items, Cursors.encode(jobs.seqOf(items.getLast().id())));
+    return new JobPage(
+        List.copyOf(rows.subList(0, Math.min(size, rows.size()))),
+        Cursors.next(rows, size, job -> jobs.seqOf(job.id())));
   }
 
   JobCurves.LossCurve metrics(Caller caller, UUID id) {
