@@ -56,6 +56,17 @@ class MetricsTest extends RegistryTestBase {
   }
 
   @Test
+  void requestTimesAreKeptWithoutTheirPerRequestInFlightTimer() throws Exception {
+    newAdapter();
+
+    String scrape = scrape();
+
+    assertThat(value(scrape, "http_server_requests_seconds_count", "uri=\"/api/v1/adapters\""))
+        .isPositive();
+    assertThat(scrape).doesNotContain("http_server_requests_active_seconds");
+  }
+
+  @Test
   void seriesMoveAfterAnUploadARejectionAndADownload() throws Exception {
     String name = newAdapter();
     String before = scrape();

@@ -1,6 +1,7 @@
 package io.adapterplatform.engine.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -84,5 +85,54 @@ class MixLoraSplitterTest {
       assertThat(tensorBytes(out.toByteArray(), t.name()))
           .isEqualTo(tensorBytes(attention.file(), t.name()));
     }
+  }
+
+  /** A MixLoRA file without the tensors whose names start with any of {@code prefixes}. */
+  private byte[] sparseMixLora(AdapterConfig c, String... prefixes) {
+    SafetensorsHeader full = Fixtures.mixloraWeights(c, model, rng).header("x");
+    byte[] bytes = Fixtures.mixloraWeights(c, model, new Random(5)).toByteArray();
+    SafetensorsWriter w = new SafetensorsWriter();
+    for (TensorInfo t : full.tensors()) {
+      if (java.util.Arrays.stream(prefixes).noneMatch(t.name()::startsWith)) {
+        w.add(t.name(), t.dtype(), t.shape(), tensorBytes(bytes, t.name()));
+      }
+    }
+    return w.toByteArray();
+  }
+
+  @Test
+  void aSparseExpertBecomesALoraOnTheProjectionsItAdapts() {
+    AdapterConfig c =
+        AdapterConfig.mixlora("tiny", 4, 8, List.of("up_proj", "down_proj"), 3, 2, 0.02);
+    byte[] file =
+        sparseMixLora(
+            c,
+            "mixlora.layers.0.mlp.up_proj.experts.1.",
+            "mixlora.layers.1.mlp.up_proj.experts.1.");
+    SafetensorsHeader h = Fixtures.header(file);
+    AdapterLayout layout = AdapterLayout.validate(c, h, model, "adapter_model.safetensors");
+
+    MixLoraSplitter.Part p = MixLoraSplitter.expert(c, layout, TensorSource.of(file, h), 1);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    p.writeWeights(out);
+
+    assertThat(p.config().targetModules()).containsExactly("down_proj");
+    AdapterLayout.validate(p.config(), Fixtures.header(out.toByteArray()), model, "x");
+    assertThat(
+            MixLoraSplitter.expert(c, layout, TensorSource.of(file, h), 0).config().targetModules())
+        .containsExactly("up_proj", "down_proj");
+  }
+
+  @Test
+  void refusesToSplitAnExpertThatAdaptsAProjectionInSomeLayersOnly() {
+    AdapterConfig c =
+        AdapterConfig.mixlora("tiny", 4, 8, List.of("up_proj", "down_proj"), 3, 2, 0.02);
+    byte[] file = sparseMixLora(c, "mixlora.layers.1.mlp.up_proj.experts.2.");
+    SafetensorsHeader h = Fixtures.header(file);
+    AdapterLayout layout = AdapterLayout.validate(c, h, model, "adapter_model.safetensors");
+
+    assertThatThrownBy(() -> MixLoraSplitter.expert(c, layout, TensorSource.of(file, h), 2))
+        .isInstanceOf(FormatException.class)
+        .hasMessageContaining("in some layers only");
   }
 }

@@ -32,7 +32,8 @@ final class CostMeter {
       double platformAllocatedKib,
       double postgresCpuMicros,
       double clientCpuMicros,
-      Map<String, Double> platformThreadsMicros) {
+      Map<String, Double> platformThreadsMicros,
+      Map<String, Double> platformThreadsKernelMicros) {
 
     String describe(int cores) {
       var server =
@@ -51,7 +52,13 @@ final class CostMeter {
               ? ""
               : "; the platform JVM's CPU by thread: "
                   + platformThreadsMicros.entrySet().stream()
-                      .map(e -> "%s %.0f µs".formatted(e.getKey(), e.getValue()))
+                      .map(
+                          e ->
+                              "%s %.0f µs (kernel %.0f)"
+                                  .formatted(
+                                      e.getKey(),
+                                      e.getValue(),
+                                      platformThreadsKernelMicros.getOrDefault(e.getKey(), 0.0)))
                       .collect(Collectors.joining(", ")));
     }
   }
@@ -74,7 +81,8 @@ final class CostMeter {
   private long startPostgresCpu;
   private Map<Long, ThreadTime> startThreads = Map.of();
 
-  private record ThreadTime(String group, long nanos) {}
+  /** A thread's CPU time so far: all of it, and the part spent in the kernel (system time). */
+  private record ThreadTime(String group, long nanos, long kernelNanos) {}
 
   /**
    * {@code dataDir}: the platform's data directory, searched for the embedded PostgreSQL's {@code
@@ -111,13 +119,16 @@ final class CostMeter {
     long postgres = startPostgresCpu < 0 ? -1 : postgresCpuNanos() - startPostgresCpu;
     double n = Math.max(1, requests);
     var byGroup = new TreeMap<String, Double>();
+    var kernelByGroup = new TreeMap<String, Double>();
     ownThreads()
         .forEach(
             (tid, end) -> {
               if (!end.group().equals(CLIENT)) {
                 var begin = startThreads.get(tid);
                 long spent = end.nanos() - (begin == null ? 0 : begin.nanos());
+                long kernel = end.kernelNanos() - (begin == null ? 0 : begin.kernelNanos());
                 byGroup.merge(end.group(), spent / 1e3 / n, Double::sum);
+                kernelByGroup.merge(end.group(), kernel / 1e3 / n, Double::sum);
               }
             });
     return new PerRequest(
@@ -126,7 +137,8 @@ final class CostMeter {
         (allocated - clientAlloc) / 1024.0 / n,
         postgres < 0 ? -1 : postgres / 1e3 / n,
         client / 1e3 / n,
-        byGroup);
+        byGroup,
+        kernelByGroup);
   }
 
   private static final String CLIENT = "bench client";
@@ -145,10 +157,15 @@ final class CostMeter {
           var stat = Files.readString(task.resolve("stat"));
           var name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
           var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+          long userTicks = Long.parseLong(fields[11]);
+          long kernelTicks = Long.parseLong(fields[12]);
+          long nanosPerTick = 1_000_000_000L / CLOCK_TICKS_PER_SECOND;
           out.put(
               Long.parseLong(task.getFileName().toString()),
-              new ThreadTime(group(name), ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND)));
+              new ThreadTime(
+                  group(name),
+                  (userTicks + kernelTicks) * nanosPerTick,
+                  kernelTicks * nanosPerTick));
         } catch (IOException | RuntimeException gone) {
           // the thread ended while listed
         }
