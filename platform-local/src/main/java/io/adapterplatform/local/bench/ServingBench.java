@@ -6,12 +6,11 @@ import io.adapterplatform.engine.format.Projection;
 import io.adapterplatform.engine.fused.GroupedLora;
 import io.adapterplatform.engine.fused.PoolStorage;
 import io.adapterplatform.engine.model.BaseModel;
-import io.adapterplatform.engine.model.Devices;
 import io.adapterplatform.engine.model.KvCache;
 import io.adapterplatform.engine.model.KvStore;
-import io.adapterplatform.engine.model.ModelDirectory;
 import io.adapterplatform.engine.model.Segment;
 import io.adapterplatform.local.LocalPlatform;
+import io.adapterplatform.serving.batch.BatcherSettings;
 import io.adapterplatform.serving.batch.ContinuousBatcher;
 import io.adapterplatform.serving.batch.PoolLayout;
 import io.adapterplatform.serving.engine.ServingEngine;
@@ -62,6 +61,7 @@ public final class ServingBench {
   private final ServingBenchOptions options;
   private final PrintStream out;
   private final BenchAdapters adapters;
+  private final ResidentMemory memory = new ResidentMemory();
 
   private ServingBench(ServingBenchOptions options, PrintStream out) {
     this.options = options;
@@ -138,6 +138,7 @@ public final class ServingBench {
 
     var token = "bench-" + UUID.randomUUID();
     var started = System.nanoTime();
+    nextMemoryPhase("platform start, publishing");
     try (var platform = LocalPlatform.start(work.resolve("data"), 0, token, platformProperties())) {
       var url = "http://127.0.0.1:" + platform.port();
       say("platform up in %.1f s at %s", seconds(started), url);
@@ -145,14 +146,15 @@ public final class ServingBench {
       var client = new CompletionsHttp(url, token);
 
       var base = "bench-base";
-      var modelDir = publishBaseModel(registry, work, base);
+      publishBaseModel(registry, work, base);
       publishAdapters(registry, work, base);
 
+      nextMemoryPhase("serving start");
       var t0 = System.nanoTime();
       client.complete(base, prompt(0), 1);
       say("serving started (base model fetched, loaded, batcher warmed up) in %.1f s", seconds(t0));
-      var batcher =
-          platform.context().getBean(ServingEngine.class).current().orElseThrow().batcher();
+      var served = platform.context().getBean(ServingEngine.class).current().orElseThrow();
+      var batcher = served.batcher();
 
       List<Phase> phases = new ArrayList<>();
       for (var fused : List.of(true, false)) {
@@ -170,9 +172,13 @@ public final class ServingBench {
       batcher.limitAdaptersPerStep(Integer.MAX_VALUE);
 
       // the engine alone while the server idles, before the rotation fills the pools
-      var engine = engineFigures(modelDir, phases);
+      nextMemoryPhase("bare engine");
+      var engine = engineFigures(served.model(), phases);
+      nextMemoryPhase("cold loads");
       var cold = coldLoads(client, platform.context().getBean(ServingPool.class));
+      nextMemoryPhase("rotation");
       var rotation = rotation(client, platform.context());
+      nextMemoryPhase(null);
 
       report(phases, engine, cold, rotation, batcher);
       say("load average at the end %s; total %.0f s", loadAverage(), seconds(started));
@@ -237,19 +243,37 @@ public final class ServingBench {
   }
 
   private long mixLoraFp32Bytes() {
-    long perLayer = BenchAdapters.EXPERTS * (long) adapters.dims().hiddenSize();
+    return mixLoraFp32Bytes(BenchAdapters.EXPERTS);
+  }
+
+  // a MixLoRA's router and attention LoRA, and `experts` of its experts' FFN LoRA
+  private long mixLoraFp32Bytes(double experts) {
+    double perLayer = BenchAdapters.EXPERTS * (double) adapters.dims().hiddenSize();
     for (var p : List.of(Projection.GATE, Projection.UP, Projection.DOWN)) {
-      perLayer += (long) BenchAdapters.EXPERTS * options.rank() * inPlusOut(p);
+      perLayer += experts * options.rank() * inPlusOut(p);
     }
     for (var p : BenchAdapters.MIX_ATTENTION) {
-      perLayer += (long) options.rank() * inPlusOut(p);
+      perLayer += (double) options.rank() * inPlusOut(p);
     }
-    return 4 * perLayer * options.shape().layers();
+    return Math.round(4 * perLayer * options.shape().layers());
+  }
+
+  // What a step reads of the adapters, over the base's bytes. A MixLoRA row reads only its top-k
+  // experts (the engine gathers the routed pairs), so an adapter with n rows in the step touches
+  // E (1 - (1 - k/E)^n) of its E experts on average under uniform routing: 2 of 8 with one row,
+  // nearly all 8 with 16 rows.
+  private double adapterBytesReadOverBase(int d, int m) {
+    double rowsEach = (double) options.streams() / d;
+    double experts = BenchAdapters.EXPERTS;
+    double touched =
+        experts * (1 - Math.pow(1 - BenchAdapters.TOP_K / experts, Math.max(1, rowsEach)));
+    return ((double) (d - m) * loraFp32Bytes() + (double) m * mixLoraFp32Bytes(touched))
+        / baseFp32Bytes();
   }
 
   // ---- publishing
 
-  private Path publishBaseModel(RegistryHttp registry, Path work, String name) throws Exception {
+  private void publishBaseModel(RegistryHttp registry, Path work, String name) throws Exception {
     var dir = Files.createDirectories(work.resolve("base"));
     options.shape().writeBaseModel(dir.resolve("model.safetensors"));
     var config = RegistryHttp.textFile(dir, "config.json", options.shape().config());
@@ -266,7 +290,6 @@ public final class ServingBench {
     say(
         "base model %s: %.1f MiB (F16) published in %.1f s",
         name, Files.size(dir.resolve("model.safetensors")) / MIB, seconds(t0));
-    return dir;
   }
 
   private String loraName(int i) {
@@ -383,6 +406,8 @@ public final class ServingBench {
   }
 
   private Phase phase(CompletionsHttp client, int d, int m, boolean fused) throws Exception {
+    nextMemoryPhase(
+        "%s, %d adapters (%d MixLoRA)".formatted(fused ? "fused" : "one adapter per batch", d, m));
     // every adapter of the phase loaded first: cold loads are measured on their own
     var names = new ArrayList<String>();
     for (var s = 0; s < d; s++) {
@@ -623,17 +648,17 @@ public final class ServingBench {
   // ---- the bare engine
 
   /** Decode tokens/s of the engine's fused step alone, per fused phase's adapter mix. */
-  private Map<String, Double> engineFigures(Path modelDir, List<Phase> phases) throws Exception {
+  private Map<String, Double> engineFigures(BaseModel model, List<Phase> phases) throws Exception {
     Map<String, Double> figures = new LinkedHashMap<>();
     var t0 = System.nanoTime();
-    // one long-lived thread for every engine run, as the batcher has its step thread: libgomp keeps
-    // one team per calling thread, and glibc gives each new thread an arena whose freed blocks
-    // (kept
-    // for reuse, bin/platform's malloc settings) other threads never reuse
-    try (var model = ModelDirectory.load(modelDir, Devices.fromSystemProperty());
-        var engineThread =
-            Executors.newSingleThreadExecutor(
-                r -> Thread.ofPlatform().name("engine-decode").unstarted(r))) {
+    // The server's own weights, not a second copy: the same tensors the batcher's step reads, and
+    // none of the memory a second load of the model would take (the idle batcher runs no step
+    // meanwhile). One long-lived thread for every engine run, as the batcher has its step thread:
+    // libgomp keeps one team per calling thread, and glibc gives each new thread an arena whose
+    // freed blocks (kept for reuse, bin/platform's malloc settings) other threads never reuse.
+    try (var engineThread =
+        Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("engine-decode").unstarted(r))) {
       var first = true;
       for (var phase : phases) {
         if (!phase.fused()) {
@@ -690,18 +715,31 @@ public final class ServingBench {
         System.arraycopy(prompt(s), 0, promptRows, s * options.prompt(), options.prompt());
         Arrays.fill(promptAdapter, s * options.prompt(), (s + 1) * options.prompt(), rowAdapter[s]);
       }
+      // Prefill in chunks of the server's prefill tokens per step, not all prompts in one step: a
+      // step's arrays live until its manager closes, so one step of 2048 prompt rows held every
+      // layer's activations at once (the process went from 7.1 to over 10 GiB). Not timed.
+      var p = options.prompt();
+      var chunk = Math.max(1, BatcherSettings.defaults().prefillChunkTokens() / p);
       var last = new int[b];
-      try (NDManager step = model.manager().newSubManager()) {
-        argMaxRows(
-            model
-                .forwardLast(
-                    step,
-                    promptRows,
-                    prefill,
-                    pool.bind(step, promptAdapter, GroupedLora.Strategy.AUTO))
-                .toFloatArray(),
-            vocab,
-            last);
+      for (var first = 0; first < b; first += chunk) {
+        var n = Math.min(chunk, b - first);
+        var into = new int[n];
+        try (NDManager step = model.manager().newSubManager()) {
+          argMaxRows(
+              model
+                  .forwardLast(
+                      step,
+                      Arrays.copyOfRange(promptRows, first * p, (first + n) * p),
+                      prefill.subList(first, first + n),
+                      pool.bind(
+                          step,
+                          Arrays.copyOfRange(promptAdapter, first * p, (first + n) * p),
+                          GroupedLora.Strategy.AUTO))
+                  .toFloatArray(),
+              vocab,
+              into);
+        }
+        System.arraycopy(into, 0, last, first, n);
       }
       var steps = options.tokens() - 1;
       var warm = Math.min(4, steps / 2);
@@ -762,12 +800,14 @@ public final class ServingBench {
     say(
         "| adapters | MixLoRA | batching | tokens/stream | tokens/s | decode tokens/s"
             + " | ÷ 1 adapter fused | engine fused step tokens/s | server ÷ engine"
-            + " | TTFT p50 / p99 ms | TPOT p50 / p99 ms | adapter bytes ÷ base bytes per step |");
-    say("|---|---|---|---|---|---|---|---|---|---|---|---|");
+            + " | TTFT p50 / p99 ms | TPOT p50 / p99 ms | adapter bytes ÷ base bytes per step"
+            + " | adapter bytes read ÷ base bytes per step |");
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (var p : phases) {
       var e = p.fused() ? engine.get(key(p.distinct(), p.mixLora())) : null;
       say(
-          "| %d | %d | %s | %d | %.1f | %.1f | %s | %s | %s | %.0f / %.0f | %.1f / %.1f | %.2f |",
+          "| %d | %d | %s | %d | %.1f | %.1f | %s | %s | %s | %.0f / %.0f | %.1f / %.1f | %.2f"
+              + " | %.2f |",
           p.distinct(),
           p.mixLora(),
           p.fused() ? "fused" : "one adapter per batch",
@@ -782,7 +822,8 @@ public final class ServingBench {
           p.tpotMs()[0],
           p.tpotMs()[1],
           // without fusion a step holds one adapter: the mean of them
-          adapterBytesOverBase(p.distinct(), p.mixLora()) / (p.fused() ? 1 : p.distinct()));
+          adapterBytesOverBase(p.distinct(), p.mixLora()) / (p.fused() ? 1 : p.distinct()),
+          adapterBytesReadOverBase(p.distinct(), p.mixLora()) / (p.fused() ? 1 : p.distinct()));
     }
     say("");
     var maxD = options.maxDistinct();
@@ -849,7 +890,29 @@ public final class ServingBench {
           r.registryFetches());
     }
     say("");
+    say(
+        "Memory: this process's peak resident set per phase (VmHWM, reset at each phase's start),"
+            + " every backend and the server included:");
+    say("");
+    say("| phase | peak RSS GiB | RSS at its end GiB | Java heap in use at its end GiB |");
+    say("|---|---|---|---|");
+    for (var m : memory.samples()) {
+      say("| %s | %.2f | %.2f | %.2f |", m.phase(), m.peakGiB(), m.endGiB(), m.heapGiB());
+    }
+    say("");
+    say("- peak RSS of the whole run: %.2f GiB", memory.peakGiB());
+    say("");
     say("batcher steps run: %d", batcher.stats().steps());
+  }
+
+  // ends the running memory phase, prints its figures, and starts next (none when null)
+  private void nextMemoryPhase(String next) {
+    var ended = next == null ? memory.end() : memory.next(next);
+    if (ended != null) {
+      say(
+          "  memory, %s: peak RSS %.2f GiB, at its end %.2f GiB (Java heap in use %.2f GiB)",
+          ended.phase(), ended.peakGiB(), ended.endGiB(), ended.heapGiB());
+    }
   }
 
   private static double find(List<Phase> phases, int d, int m, boolean fused) {
