@@ -88,7 +88,9 @@ public final class TrainingWorker {
     this.planner = planner;
     this.publisher = publisher;
     this.lanes = new JobLanes(id, settings.worker().writeThreads());
-    this.store = new RecordingCheckpointStore(objects, reports, () -> killed, lanes, clocks);
+    this.store =
+        new RecordingCheckpointStore(
+            objects, reports, () -> killed, lanes, clocks, workDir.resolve(id).resolve("scratch"));
     this.workDir = workDir.resolve(id);
   }
 
