@@ -3,6 +3,7 @@ package io.adapterplatform.training.worker;
 import io.adapterplatform.engine.train.JobCheckpoint;
 import io.adapterplatform.training.job.JobReports;
 import io.adapterplatform.training.registry.WorkerRegistry;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
@@ -22,13 +23,16 @@ final class RecordingCheckpointStore implements CheckpointStore {
   private final BooleanSupplier dead;
   private final JobLanes lanes;
   private final JobClocks clocks;
+  private final Path scratch;
 
   RecordingCheckpointStore(
       CheckpointStore objects,
       JobReports reports,
       BooleanSupplier dead,
       JobLanes lanes,
-      JobClocks clocks) {
+      JobClocks clocks,
+      Path scratch) {
+    this.scratch = scratch;
     this.objects = objects;
     this.reports = reports;
     this.dead = dead;
@@ -41,10 +45,10 @@ final class RecordingCheckpointStore implements CheckpointStore {
     store(jobId, step, () -> checkpoint);
   }
 
-  /** Zipping the checkpoint (deflating its tensors) is part of what runs in the lane. */
+  /** Zipping the checkpoint (stored, not deflated: {@link CheckpointZip}) runs in the lane. */
   @Override
   public void put(String jobId, int step, JobCheckpoint checkpoint) {
-    store(jobId, step, checkpoint::toByteArray);
+    store(jobId, step, () -> CheckpointZip.stored(checkpoint, scratch));
   }
 
   private void store(String jobId, int step, Supplier<byte[]> bytes) {

@@ -88,7 +88,9 @@ public final class TrainingWorker {
     this.planner = planner;
     this.publisher = publisher;
     this.lanes = new JobLanes(id, settings.worker().writeThreads());
-    this.store = new RecordingCheckpointStore(objects, reports, () -> killed, lanes, clocks);
+    this.store =
+        new RecordingCheckpointStore(
+            objects, reports, () -> killed, lanes, clocks, workDir.resolve(id).resolve("scratch"));
     this.workDir = workDir.resolve(id);
   }
 
@@ -278,14 +280,23 @@ public final class TrainingWorker {
       lanes.run(c.id(), () -> complete(h, c.result().adapter(), c.result().version()));
       return;
     }
+    boolean idle = runner.runner().jobs() == 0;
     if (!runner.runner().admit(planned.job())) {
       throw new IllegalStateException("the runner of " + c.baseModel() + " is full");
     }
     clocks.admitted(c.id());
-    if (runner.runner().jobs() >= runner.runner().maxFusedJobs()
-        && Instant.now().isBefore(runner.firstStep())) {
-      // Nobody else could join it: the fuse window would be a wait for nothing.
-      runners.put(c.baseModel(), new Runner(runner.model(), runner.runner(), Instant.now()));
+    Instant now = Instant.now();
+    if (runner.runner().jobs() >= runner.runner().maxFusedJobs()) {
+      if (now.isBefore(runner.firstStep())) {
+        // Nobody else could join it: the fuse window would be a wait for nothing.
+        runners.put(c.baseModel(), new Runner(runner.model(), runner.runner(), now));
+      }
+    } else if (idle && !runner.firstStep().isAfter(now)) {
+      // A new group on a model kept loaded: it waits for the jobs submitted with it, as on a
+      // model just loaded.
+      runners.put(
+          c.baseModel(),
+          new Runner(runner.model(), runner.runner(), now.plus(settings.worker().fuseWindow())));
     }
   }
 
