@@ -19,6 +19,17 @@ import io.adapterplatform.api.registry.model.ComposeRequest;
 import io.adapterplatform.api.registry.model.CreateAdapterRequest;
 import io.adapterplatform.api.registry.model.MoveAliasRequest;
 import io.adapterplatform.api.registry.model.RouterInit;
+import io.adapterplatform.api.training.client.DatasetsApi;
+import io.adapterplatform.api.training.client.JobsApi;
+import io.adapterplatform.api.training.model.Job;
+import io.adapterplatform.api.training.model.JobMethod;
+import io.adapterplatform.api.training.model.JobOutput;
+import io.adapterplatform.api.training.model.JobRequest;
+import io.adapterplatform.api.training.model.JobState;
+import io.adapterplatform.api.training.model.LoraSpec;
+import io.adapterplatform.api.training.model.MixLoraSpec;
+import io.adapterplatform.api.training.model.RouterSpec;
+import io.adapterplatform.api.training.model.TrainingSpec;
 import io.adapterplatform.engine.cli.EngineCli;
 import io.adapterplatform.engine.format.AdapterKeys;
 import io.adapterplatform.engine.format.DType;
@@ -40,6 +51,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -56,8 +68,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Issue 18's end-to-end flow on the one-JVM platform ({@code bin/platform up}'s launcher: every
  * service in one Spring context on the embedded PostgreSQL, S3 and Kafka), through what users call:
- * the registry's generated Java client, the training API over HTTP, and OpenAI's official Java SDK.
- * A tiny trainable base model is published; a LoRA, a second LoRA (the other expert) and a MixLoRA
+ * the registry's and the training API's generated Java clients, and OpenAI's official Java SDK. A
+ * tiny trainable base model is published; a LoRA, a second LoRA (the other expert) and a MixLoRA
  * job train fused; a MixLoRA composed of the two LoRAs gets its router trained; all of them and the
  * bare model are served in one forward pass, each answer equal to {@code bin/platform engine
  * generate} on the published files; then an alias moves and serving follows. The steps build on
@@ -88,7 +100,7 @@ class EndToEndIT {
   private RegistryHttp http;
   private OpenAIClient openai;
   private String lettersTask;
-  private final Map<String, JsonNode> jobs = new LinkedHashMap<>();
+  private final Map<String, Job> jobs = new LinkedHashMap<>();
   private final Map<String, List<Integer>> servedBefore = new LinkedHashMap<>();
 
   @BeforeAll
@@ -160,39 +172,32 @@ class EndToEndIT {
   void trainsLoraAndMixLoraJobsFusedAndAliasesTheirResultsProduction() throws Exception {
     lettersTask = uploadDataset("letters-task", task("abcdefgh", 48, 1));
     String reversed = uploadDataset("reversed-task", task("hgfedcba", 48, 2));
-    String ffnLora =
-        """
-        "lora": {"r": 4, "alpha": 8, "targetModules": ["gate_proj", "up_proj", "down_proj"]}""";
+    LoraSpec ffnLora = new LoraSpec().r(4).alpha(8.0).targetModules(FFN);
 
-    submit(LETTERS, job(lettersTask, LETTERS, "production", "LORA", ffnLora, 1));
-    submit(REVERSED, job(reversed, REVERSED, null, "LORA", ffnLora, 2));
+    submit(LETTERS, job(lettersTask, LETTERS, "production", JobMethod.LORA, 1).lora(ffnLora));
+    submit(REVERSED, job(reversed, REVERSED, null, JobMethod.LORA, 2).lora(ffnLora));
     submit(
         MIXED,
-        job(
-            reversed,
-            MIXED,
-            "production",
-            "MIXLORA",
-            """
-            "lora": {"r": 4, "alpha": 8,
-                     "targetModules": ["q_proj", "v_proj", "gate_proj", "up_proj", "down_proj"]},
-            "mixlora": {"numExperts": 4, "topK": 2}""",
-            3));
+        job(reversed, MIXED, "production", JobMethod.MIXLORA, 3)
+            .lora(
+                new LoraSpec()
+                    .r(4)
+                    .alpha(8.0)
+                    .targetModules(
+                        List.of("q_proj", "v_proj", "gate_proj", "up_proj", "down_proj")))
+            .mixlora(new MixLoraSpec().numExperts(4).topK(2)));
     for (String name : List.copyOf(jobs.keySet())) {
-      jobs.put(name, awaitSucceeded(jobs.get(name).get("id").asString()));
+      jobs.put(name, awaitSucceeded(jobs.get(name).getId()));
     }
 
     for (String name : jobs.keySet()) {
-      JsonNode job = jobs.get(name);
-      var others =
-          jobs.values().stream().map(j -> j.get("id").asString()).filter(id -> !id.equals(id(job)));
-      assertThat(job.get("fusedWith").valueStream().map(JsonNode::asString).toList())
-          .as("fusedWith of %s", name)
-          .containsAll(others.toList());
-      assertThat(job.get("metrics").get("finalLoss").asDouble())
+      Job job = jobs.get(name);
+      var others = jobs.values().stream().map(Job::getId).filter(id -> !id.equals(job.getId()));
+      assertThat(job.getFusedWith()).as("fusedWith of %s", name).containsAll(others.toList());
+      assertThat(job.getMetrics().getFinalLoss())
           .as("final loss of %s", name)
-          .isLessThan(0.5 * job.get("metrics").get("initialLoss").asDouble());
-      assertThat(job.get("result").get("adapter").asString()).isEqualTo(name);
+          .isLessThan(0.5 * job.getMetrics().getInitialLoss());
+      assertThat(job.getResult().getAdapter()).isEqualTo(name);
     }
     var aliases = new AliasesApi(registry());
     assertThat(aliases.getAlias(LETTERS, "production").getVersion())
@@ -226,18 +231,12 @@ class EndToEndIT {
     // trained on the first expert's task, the router learns to prefer that expert
     submit(
         ROUTED,
-        job(
-            lettersTask,
-            ROUTED,
-            "production",
-            "ROUTER",
-            "\"router\": {\"from\": \"%s@1\"}".formatted(COMPOSED),
-            6));
-    JsonNode job = awaitSucceeded(id(jobs.get(ROUTED)));
+        job(lettersTask, ROUTED, "production", JobMethod.ROUTER, 6)
+            .router(new RouterSpec().from(COMPOSED + "@1")));
+    Job job = awaitSucceeded(jobs.get(ROUTED).getId());
     jobs.put(ROUTED, job);
 
-    assertThat(job.get("metrics").get("finalLoss").asDouble())
-        .isLessThan(job.get("metrics").get("initialLoss").asDouble());
+    assertThat(job.getMetrics().getFinalLoss()).isLessThan(job.getMetrics().getInitialLoss());
     Map<String, float[]> before = tensors(download(COMPOSED, "1"));
     Map<String, float[]> after = tensors(download(ROUTED, "production"));
     assertThat(after.keySet()).isEqualTo(before.keySet());
@@ -367,66 +366,68 @@ class EndToEndIT {
     return out.toString();
   }
 
-  private static String job(
-      String dataset, String adapter, String alias, String method, String methodFields, long seed) {
-    String output =
-        alias == null
-            ? "{\"adapter\": \"%s\"}".formatted(adapter)
-            : "{\"adapter\": \"%s\", \"alias\": \"%s\"}".formatted(adapter, alias);
-    return """
-        {"baseModel": "%s", "dataset": "%s", "output": %s, "method": "%s", %s,
-         "training": {"steps": 24, "batchSize": 4, "learningRate": 0.03, "warmupSteps": 2,
-                      "schedule": "cosine", "maxSeqLen": 16, "seed": %d}}"""
-        .formatted(BASE, dataset, output, method, methodFields, seed);
+  private static JobRequest job(
+      String dataset, String adapter, String alias, JobMethod method, long seed) {
+    return new JobRequest()
+        .baseModel(BASE)
+        .dataset(dataset)
+        .output(new JobOutput().adapter(adapter).alias(alias))
+        .method(method)
+        .training(
+            new TrainingSpec()
+                .steps(24)
+                .batchSize(4)
+                .learningRate(0.03)
+                .warmupSteps(2)
+                .schedule("cosine")
+                .maxSeqLen(16)
+                .seed(seed));
   }
 
   private String uploadDataset(String name, String jsonl) throws Exception {
     Path file = RegistryHttp.textFile(work, name + ".jsonl", jsonl);
-    var response =
-        http.multipart(
-            "/api/v1/datasets",
-            Map.of("name", name),
-            "file",
-            List.of(new RegistryHttp.FilePart(name + ".jsonl", file)));
-    RegistryHttp.expect(response, 201, "dataset " + name);
-    JsonNode body = JSON.readTree(response.body());
-    return body.get("name").asString() + "@" + body.get("version").asInt();
+    var response = new DatasetsApi(training()).uploadDatasetWithHttpInfo(name, file.toFile(), null);
+    assertThat(response.getStatusCode()).as("dataset " + name).isEqualTo(201);
+    return response.getData().getName() + "@" + response.getData().getVersion();
   }
 
-  private void submit(String name, String spec) throws Exception {
-    var response = http.postJson("/api/v1/jobs", spec);
-    RegistryHttp.expect(response, 202, "job " + name);
-    jobs.put(name, JSON.readTree(response.body()));
+  private void submit(String name, JobRequest spec) throws Exception {
+    var response = new JobsApi(training()).submitJobWithHttpInfo(spec);
+    assertThat(response.getStatusCode()).as("job " + name).isEqualTo(202);
+    jobs.put(name, response.getData());
   }
 
-  private JsonNode awaitSucceeded(String id) {
+  private Job awaitSucceeded(String id) {
+    var jobsApi = new JobsApi(training());
     return await()
         .atMost(Duration.ofMinutes(4))
         .pollInterval(Duration.ofMillis(200))
         .until(
             () -> {
-              JsonNode job = JSON.readTree(http.get("/api/v1/jobs/" + id).body());
-              String state = job.get("state").asString();
-              if (List.of("FAILED", "CANCELLED").contains(state)) {
-                throw new AssertionError("job " + id + " ended " + state + ": " + job);
+              Job job = jobsApi.getJob(UUID.fromString(id));
+              if (List.of(JobState.FAILED, JobState.CANCELLED).contains(job.getState())) {
+                throw new AssertionError("job " + id + " ended " + job.getState() + ": " + job);
               }
               return job;
             },
-            job -> job.get("state").asString().equals("SUCCEEDED"));
-  }
-
-  private static String id(JsonNode job) {
-    return job.get("id").asString();
+            job -> job.getState() == JobState.SUCCEEDED);
   }
 
   private int resultVersion(String name) {
-    return jobs.get(name).get("result").get("version").asInt();
+    return jobs.get(name).getResult().getVersion();
   }
 
   // ---- the registry, the serving pool's admin view, the engine alone
 
   private ApiClient registry() {
     var client = new ApiClient();
+    client.updateBaseUri(url);
+    client.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + ADMIN));
+    return client;
+  }
+
+  private io.adapterplatform.api.training.invoker.ApiClient training() {
+    var client = new io.adapterplatform.api.training.invoker.ApiClient();
     client.updateBaseUri(url);
     client.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + ADMIN));
     return client;
