@@ -7,9 +7,12 @@ import java.sql.Timestamp;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -67,15 +70,28 @@ public class JobReports {
     this.progressEvents = new ProgressThrottle(properties.progressEventInterval());
   }
 
-  /** Records a step: progress, {@code fusedWith}, the first loss, its metric row and an event. */
+  /**
+   * Records steps of one job, in one transaction: progress and {@code fusedWith} from them, the
+   * first loss, their metric rows and events, and (throttled) a Kafka progress event for the last.
+   * False when the job is no longer this worker's.
+   */
   @Transactional
-  public boolean step(UUID id, String worker, Step s) {
+  public boolean steps(UUID id, String worker, List<Step> steps) {
+    if (steps.isEmpty()) {
+      return true;
+    }
     var row =
         jdbc.sql(
-                "select fused_with, metrics from training.job"
+                "select fused_with, metrics, base_model from training.job"
                     + " where id = ? and worker = ? and state = 'RUNNING' for update")
             .params(id, worker)
-            .query((rs, i) -> new String[] {rs.getString("fused_with"), rs.getString("metrics")})
+            .query(
+                (rs, i) ->
+                    new String[] {
+                      rs.getString("fused_with"),
+                      rs.getString("metrics"),
+                      rs.getString("base_model")
+                    })
             .optional();
     if (row.isEmpty()) {
       return false;
@@ -84,16 +100,23 @@ public class JobReports {
     if (row.get()[0] != null) {
       fused.addAll(json.readValue(row.get()[0], new TypeReference<List<String>>() {}));
     }
-    fused.addAll(s.fusedWith());
     var metrics =
         row.get()[1] == null
             ? Job.JobMetrics.NONE
             : json.readValue(row.get()[1], Job.JobMetrics.class);
-    if (metrics.initialLoss() == null && s.step() == 1) {
-      metrics = new Job.JobMetrics(s.loss(), metrics.finalLoss(), metrics.evalLoss());
+    // A step run again after a resume replaces the row of its first run.
+    var byStep = new TreeMap<Integer, Step>();
+    for (Step s : steps) {
+      fused.addAll(s.fusedWith());
+      byStep.put(s.step(), s);
+      if (metrics.initialLoss() == null && s.step() == 1) {
+        metrics = new Job.JobMetrics(s.loss(), metrics.finalLoss(), metrics.evalLoss());
+      }
     }
+    Step last = steps.getLast();
     var progress =
-        new Job.JobProgress(s.step(), s.totalSteps(), s.loss(), s.tokensPerSecond(), s.eta());
+        new Job.JobProgress(
+            last.step(), last.totalSteps(), last.loss(), last.tokensPerSecond(), last.eta());
     Instant now = now();
     jdbc.sql(
             """
@@ -106,44 +129,56 @@ public class JobReports {
             Timestamp.from(now),
             id)
         .update();
+    var values = new ArrayList<Object>();
+    for (Step s : byStep.values()) {
+      values.addAll(
+          List.of(
+              id,
+              s.step(),
+              s.loss(),
+              s.auxLoss(),
+              s.learningRate(),
+              s.gradNorm(),
+              s.tokensPerSecond()));
+    }
     jdbc.sql(
             """
         insert into training.job_metric
                (job_id, step, loss, aux_loss, learning_rate, grad_norm, tokens_per_second)
-        values (?, ?, ?, ?, ?, ?, ?)
+        values """
+                + String.join(", ", Collections.nCopies(byStep.size(), "(?, ?, ?, ?, ?, ?, ?)"))
+                + """
+
         on conflict (job_id, step) do update
            set loss = excluded.loss, aux_loss = excluded.aux_loss,
                learning_rate = excluded.learning_rate, grad_norm = excluded.grad_norm,
                tokens_per_second = excluded.tokens_per_second""")
-        .params(
-            id,
-            s.step(),
-            s.loss(),
-            s.auxLoss(),
-            s.learningRate(),
-            s.gradNorm(),
-            s.tokensPerSecond())
+        .params(values)
         .update();
-    table.addEvent(
+    table.addEvents(
         id,
         "progress",
-        Map.of(
-            "jobId", id.toString(),
-            "step", s.step(),
-            "totalSteps", s.totalSteps(),
-            "loss", s.loss(),
-            "tokensPerSecond", s.tokensPerSecond()),
+        steps.stream()
+            .<Object>map(
+                s ->
+                    Map.of(
+                        "jobId", id.toString(),
+                        "step", s.step(),
+                        "totalSteps", s.totalSteps(),
+                        "loss", s.loss(),
+                        "tokensPerSecond", s.tokensPerSecond()))
+            .toList(),
         now);
-    if (progressEvents.due(id, s.step(), s.totalSteps(), now)) {
+    if (progressEvents.due(id, last.step(), last.totalSteps(), now)) {
       outbox.progressed(
           new TrainingEvent.JobProgressed(
               id.toString(),
-              baseModel(id),
-              s.step(),
-              s.totalSteps(),
-              s.loss(),
-              s.tokensPerSecond(),
-              s.eta()));
+              row.get()[2],
+              last.step(),
+              last.totalSteps(),
+              last.loss(),
+              last.tokensPerSecond(),
+              last.eta()));
     }
     return true;
   }

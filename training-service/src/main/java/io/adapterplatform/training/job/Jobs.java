@@ -6,6 +6,8 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -109,6 +111,22 @@ class Jobs {
   void addEvent(UUID jobId, String type, Object data, Instant at) {
     jdbc.sql("insert into training.job_event (job_id, type, data, occurred_at) values (?, ?, ?, ?)")
         .params(jobId, type, json.writeValueAsString(data), Timestamp.from(at))
+        .update();
+  }
+
+  /** Events of one type, stored in the order given (their SSE ids follow it). */
+  void addEvents(UUID jobId, String type, List<Object> data, Instant at) {
+    if (data.isEmpty()) {
+      return;
+    }
+    var params = new ArrayList<Object>();
+    for (Object d : data) {
+      params.addAll(List.of(jobId, type, json.writeValueAsString(d), Timestamp.from(at)));
+    }
+    jdbc.sql(
+            "insert into training.job_event (job_id, type, data, occurred_at) values "
+                + String.join(", ", Collections.nCopies(data.size(), "(?, ?, ?, ?)")))
+        .params(params)
         .update();
   }
 

@@ -21,7 +21,7 @@ final class RecordingCheckpointStore implements CheckpointStore {
   private final CheckpointStore objects;
   private final JobReports reports;
   private final BooleanSupplier dead;
-  private final JobLanes lanes;
+  private final JobWrites writes;
   private final JobClocks clocks;
   private final Path scratch;
 
@@ -29,14 +29,14 @@ final class RecordingCheckpointStore implements CheckpointStore {
       CheckpointStore objects,
       JobReports reports,
       BooleanSupplier dead,
-      JobLanes lanes,
+      JobWrites writes,
       JobClocks clocks,
       Path scratch) {
     this.scratch = scratch;
     this.objects = objects;
     this.reports = reports;
     this.dead = dead;
-    this.lanes = lanes;
+    this.writes = writes;
     this.clocks = clocks;
   }
 
@@ -56,7 +56,7 @@ final class RecordingCheckpointStore implements CheckpointStore {
       throw new IllegalStateException("the worker was killed");
     }
     UUID job = UUID.fromString(jobId);
-    lanes.run(
+    writes.run(
         job,
         () -> {
           if (dead.getAsBoolean()) {

@@ -46,6 +46,7 @@ public final class TrainingWorker {
   private final CheckpointStore store;
   private final Path workDir;
   private final JobLanes lanes;
+  private final JobWrites writes;
   private final JobClocks clocks = new JobClocks();
 
   // the stepping thread's
@@ -88,9 +89,12 @@ public final class TrainingWorker {
     this.planner = planner;
     this.publisher = publisher;
     this.lanes = new JobLanes(id, settings.worker().writeThreads());
+    this.writes =
+        new JobWrites(
+            lanes, settings.worker().stepRowsInterval(), this::writeSteps, System::nanoTime);
     this.store =
         new RecordingCheckpointStore(
-            objects, reports, () -> killed, lanes, clocks, workDir.resolve(id).resolve("scratch"));
+            objects, reports, () -> killed, writes, clocks, workDir.resolve(id).resolve("scratch"));
     this.workDir = workDir.resolve(id);
   }
 
@@ -120,7 +124,21 @@ public final class TrainingWorker {
   private void forget(UUID job) {
     held.remove(job);
     leased.remove(job);
+    writes.forget(job);
     clocks.forget(job);
+  }
+
+  /** In the job's lane: the steps gathered by {@link JobWrites}, in one transaction. */
+  private void writeSteps(UUID job, List<JobReports.Step> steps) {
+    if (killed) {
+      return;
+    }
+    long start = System.nanoTime();
+    boolean mine = reports.steps(job, id, steps);
+    clocks.add(job, JobTimings.Phase.STEP_REPORTS, System.nanoTime() - start);
+    if (!mine) {
+      drop(job);
+    }
   }
 
   synchronized void start() {
@@ -215,6 +233,7 @@ public final class TrainingWorker {
       runners.values().forEach(r -> r.runner().abandon());
     } else {
       runners.values().forEach(r -> r.runner().close());
+      writes.writeAllSteps();
       // The checkpoints just taken, and the publications under way, land before the leases go.
       lanes.drain(Duration.ofMinutes(2));
       lanes.shutdown();
@@ -277,7 +296,7 @@ public final class TrainingWorker {
     held.put(c.id(), h);
     if (c.result() != null) {
       // An earlier attempt published and recorded it, then died before SUCCEEDED: finish that.
-      lanes.run(c.id(), () -> complete(h, c.result().adapter(), c.result().version()));
+      writes.run(c.id(), () -> complete(h, c.result().adapter(), c.result().version()));
       return;
     }
     boolean idle = runner.runner().jobs() == 0;
@@ -496,25 +515,13 @@ public final class TrainingWorker {
               p.tokensPerSecond(),
               p.fusedWith(),
               eta);
-      lanes.run(
-          job,
-          () -> {
-            if (killed) {
-              return;
-            }
-            long start = System.nanoTime();
-            boolean mine = reports.step(job, id, step);
-            clocks.add(job, JobTimings.Phase.STEP_REPORTS, System.nanoTime() - start);
-            if (!mine) {
-              drop(job);
-            }
-          });
+      writes.step(job, step);
     }
 
     @Override
     public void onEval(String jobId, int step, double evalLoss) {
       UUID job = UUID.fromString(jobId);
-      lanes.run(
+      writes.run(
           job,
           () -> {
             if (!killed) {
@@ -553,7 +560,7 @@ public final class TrainingWorker {
       // deleted checkpoints. Until SUCCEEDED the lease is renewed and the checkpoints stay, so a
       // crash in between resumes the job from its last checkpoint and the registry's idempotency
       // key gives back the version already made.
-      lanes.run(job, () -> publish(h, result, exported));
+      writes.run(job, () -> publish(h, result, exported));
     }
 
     private void publish(Held h, JobResult result, long exported) {
@@ -595,7 +602,7 @@ public final class TrainingWorker {
         return;
       }
       UUID job = UUID.fromString(jobId);
-      lanes.run(
+      writes.run(
           job,
           () -> {
             if (killed) {
@@ -615,7 +622,7 @@ public final class TrainingWorker {
         return;
       }
       UUID job = UUID.fromString(jobId);
-      lanes.run(
+      writes.run(
           job,
           () -> {
             if (killed) {

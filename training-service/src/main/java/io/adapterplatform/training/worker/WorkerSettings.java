@@ -61,6 +61,9 @@ public record WorkerSettings(
    * @param writeThreads threads that write a worker's progress rows, upload its checkpoints and
    *     publish its finished jobs beside the next training steps (each job's writes in order); 0
    *     writes them on the stepping thread, between steps
+   * @param stepRowsInterval how long a job's step rows (progress, loss curve, SSE events) are
+   *     gathered before they are written in one transaction; its first and last step, and every
+   *     step before another write about the job, are written at once; 0 writes every step
    */
   public record Worker(
       @Nullable String id,
@@ -73,9 +76,14 @@ public record WorkerSettings(
       @DefaultValue("60s") Duration idleModelLinger,
       @DefaultValue("training-workers") String groupId,
       @Nullable Path workDir,
-      @DefaultValue("4") int writeThreads) {
+      @DefaultValue("4") int writeThreads,
+      @DefaultValue("1s") Duration stepRowsInterval) {
 
     public Worker {
+      if (stepRowsInterval.isNegative()) {
+        throw new IllegalArgumentException(
+            "platform.training.worker.step-rows-interval must not be negative");
+      }
       if (writeThreads < 0) {
         throw new IllegalArgumentException(
             "platform.training.worker.write-threads must be 0 or more");
