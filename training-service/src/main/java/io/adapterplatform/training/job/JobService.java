@@ -13,6 +13,7 @@ import java.util.UUID;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 import tools.jackson.databind.json.JsonMapper;
@@ -34,12 +35,14 @@ class JobService {
   private final Jobs jobs;
   private final TrainingOutbox outbox;
   private final JsonMapper json;
+  private final ApplicationEventPublisher events;
   private final Clock clock = Clock.systemUTC();
 
-  JobService(Jobs jobs, TrainingOutbox outbox, JsonMapper json) {
+  JobService(Jobs jobs, TrainingOutbox outbox, JsonMapper json, ApplicationEventPublisher events) {
     this.jobs = jobs;
     this.outbox = outbox;
     this.json = json;
+    this.events = events;
   }
 
   /** Stores a checked job as QUEUED and queues it, in one transaction. */
@@ -55,6 +58,7 @@ class JobService {
             spec.output().adapter(),
             json.writeValueAsString(spec)));
     recordTransition(id, spec.baseModel(), null, JobState.QUEUED, null, now);
+    events.publishEvent(new JobQueued(id.toString(), spec.baseModel()));
     log.info(
         "job queued: jobId={} baseModel={} method={} output={}",
         id,

@@ -6,6 +6,7 @@ import io.adapterplatform.events.EventInbox;
 import io.adapterplatform.training.TrainingProperties;
 import io.adapterplatform.training.events.TrainingEvent;
 import io.adapterplatform.training.job.JobLeases;
+import io.adapterplatform.training.job.JobQueued;
 import io.adapterplatform.training.job.JobReports;
 import io.adapterplatform.training.registry.WorkerRegistry;
 import io.adapterplatform.training.storage.DatasetObjects;
@@ -26,6 +27,8 @@ import org.springframework.kafka.listener.ConcurrentMessageListenerContainer;
 import org.springframework.kafka.listener.ContainerProperties;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.event.TransactionPhase;
+import org.springframework.transaction.event.TransactionalEventListener;
 
 /**
  * The worker role ({@code platform.training.role} {@code worker} or {@code all}): one {@link
@@ -125,6 +128,17 @@ public class Workers implements SmartLifecycle {
     return started.stream()
         .flatMap(w -> w.timings(job).stream())
         .max(java.util.Comparator.comparing(JobTimings::claimedAt));
+  }
+
+  /**
+   * A job queued through this process wakes its workers as soon as it is committed: the Kafka event
+   * that wakes workers elsewhere takes the relay's poll and a consumer fetch to arrive.
+   */
+  @TransactionalEventListener(phase = TransactionPhase.AFTER_COMMIT)
+  void onQueued(JobQueued queued) {
+    for (TrainingWorker w : live()) {
+      w.wake();
+    }
   }
 
   @Override
