@@ -44,9 +44,12 @@ public final class EventOutbox<E> {
   /**
    * Records {@code payload} as a new event in the current transaction and returns its envelope.
    *
+   * <p>Typed by the payload's own record, so that one outbox of a sealed interface still hands back
+   * an envelope of the exact record it was given.
+   *
    * @throws IllegalStateException outside a transaction: the event could commit without its change
    */
-  public EventEnvelope<E> append(E payload) {
+  public <P extends E> EventEnvelope<P> append(P payload) {
     if (!TransactionSynchronizationManager.isActualTransactionActive()) {
       throw new IllegalStateException(
           "an outbox event must be appended inside the transaction of its change");

@@ -13,6 +13,12 @@ public sealed interface TrainingEvent
         TrainingEvent.JobCheckpointed {
 
   /**
+   * The job the event is about; the key on {@code training.events}, so one job's events keep their
+   * order.
+   */
+  String jobId();
+
+  /**
    * A job was accepted, on {@code training.jobs} keyed by {@code baseModel}: the jobs of one base
    * model meet on one worker, which fuses them. {@code spec} is the job's JSON specification.
    */

@@ -22,10 +22,8 @@ public class TrainingOutbox {
   static final String TABLE = "training.outbox";
 
   private final EventOutbox<TrainingEvent.JobSubmitted> jobs;
-  private final EventOutbox<TrainingEvent.JobStateChanged> events;
-  private final EventOutbox<TrainingEvent.JobProgressed> progress;
-  private final EventOutbox<TrainingEvent.JobEvaluated> evals;
-  private final EventOutbox<TrainingEvent.JobCheckpointed> checkpoints;
+  // Keyed by job id for every kind of event, so that one job's events keep their order.
+  private final EventOutbox<TrainingEvent> events;
 
   TrainingOutbox(JdbcClient jdbc, TrainingProperties properties) {
     this.jobs =
@@ -37,33 +35,7 @@ public class TrainingOutbox {
             Clock.systemUTC());
     this.events =
         new EventOutbox<>(
-            jdbc,
-            TABLE,
-            properties.eventsTopic(),
-            TrainingEvent.JobStateChanged::jobId,
-            Clock.systemUTC());
-    // Keyed by job id like the transitions, so that one job's events keep their order.
-    this.progress =
-        new EventOutbox<>(
-            jdbc,
-            TABLE,
-            properties.eventsTopic(),
-            TrainingEvent.JobProgressed::jobId,
-            Clock.systemUTC());
-    this.evals =
-        new EventOutbox<>(
-            jdbc,
-            TABLE,
-            properties.eventsTopic(),
-            TrainingEvent.JobEvaluated::jobId,
-            Clock.systemUTC());
-    this.checkpoints =
-        new EventOutbox<>(
-            jdbc,
-            TABLE,
-            properties.eventsTopic(),
-            TrainingEvent.JobCheckpointed::jobId,
-            Clock.systemUTC());
+            jdbc, TABLE, properties.eventsTopic(), TrainingEvent::jobId, Clock.systemUTC());
   }
 
   @Transactional(propagation = Propagation.MANDATORY)
@@ -79,18 +51,18 @@ public class TrainingOutbox {
 
   @Transactional(propagation = Propagation.MANDATORY)
   public EventEnvelope<TrainingEvent.JobProgressed> progressed(TrainingEvent.JobProgressed event) {
-    return progress.append(event);
+    return events.append(event);
   }
 
   @Transactional(propagation = Propagation.MANDATORY)
   public EventEnvelope<TrainingEvent.JobEvaluated> evaluated(TrainingEvent.JobEvaluated event) {
-    return evals.append(event);
+    return events.append(event);
   }
 
   @Transactional(propagation = Propagation.MANDATORY)
   public EventEnvelope<TrainingEvent.JobCheckpointed> checkpointed(
       TrainingEvent.JobCheckpointed event) {
-    return checkpoints.append(event);
+    return events.append(event);
   }
 
   /** Kept as a name for {@link OutboxRelay}'s lock and thread. */
