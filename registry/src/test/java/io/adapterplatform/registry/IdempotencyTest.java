@@ -143,7 +143,9 @@ class IdempotencyTest extends RegistryTestBase {
       }
     }
 
-    assertThat(statuses).containsOnly(201, 409).contains(201);
+    // a request that comes after the first one finished replays its 201; one that overlaps it gets
+    // 409: which of the two each got depends on timing, so only the set of answers is checked
+    assertThat(statuses).contains(201).allMatch(s -> s == 201 || s == 409);
     assertThat(versions().listVersions(name, null, null, null).getItems()).hasSize(1);
     var retry = versions().publishVersionWithHttpInfo(name, files, null, key);
     assertThat(retry.getHeaders().get("idempotent-replayed")).containsExactly("true");
