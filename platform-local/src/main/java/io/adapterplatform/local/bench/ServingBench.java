@@ -107,6 +107,7 @@ public final class ServingBench {
       int tokensPerStream,
       double tokensPerS,
       double decodeTokensPerS,
+      double fullBatchTokensPerS,
       double[] ttftMs,
       double[] tpotMs) {}
 
@@ -165,7 +166,7 @@ public final class ServingBench {
             if (withMix && mixes == 0) {
               continue; // a quarter of fewer than 4 is none: the LoRA row already says it
             }
-            phases.add(phase(client, d, mixes, fused));
+            phases.add(phase(client, batcher, d, mixes, fused));
           }
         }
       }
@@ -405,7 +406,9 @@ public final class ServingBench {
     return i < d - m ? loraName(i) : mixName(i - (d - m));
   }
 
-  private Phase phase(CompletionsHttp client, int d, int m, boolean fused) throws Exception {
+  private Phase phase(
+      CompletionsHttp client, ContinuousBatcher batcher, int d, int m, boolean fused)
+      throws Exception {
     nextMemoryPhase(
         "%s, %d adapters (%d MixLoRA)".formatted(fused ? "fused" : "one adapter per batch", d, m));
     // every adapter of the phase loaded first: cold loads are measured on their own
@@ -416,21 +419,33 @@ public final class ServingBench {
     parallel(names.size(), i -> client.complete(names.get(i), prompt(i), 1));
 
     var tokens = fused ? options.tokens() : options.unfusedTokens();
+    var before = batcher.stats();
     var t0 = System.nanoTime();
     var results =
         parallel(options.streams(), s -> client.stream(modelOf(s, d, m), prompt(s), tokens));
+    var wall = System.nanoTime() - t0;
+    var after = batcher.stats();
     var phase = summarise(d, m, fused, tokens, results);
     say(
-        "%s %2d adapters (%2d MixLoRA): %7.1f tokens/s, decode %7.1f tokens/s, TTFT p50 %.0f ms,"
-            + " TPOT p50 %.0f ms (%.1f s)",
+        "%s %2d adapters (%2d MixLoRA): %7.1f tokens/s, decode %7.1f tokens/s (full batch %7.1f),"
+            + " TTFT p50 %.0f ms, TPOT p50 %.0f ms (%.1f s)",
         fused ? "fused    " : "one/batch",
         d,
         m,
         phase.tokensPerS(),
         phase.decodeTokensPerS(),
+        phase.fullBatchTokensPerS(),
         phase.ttftMs()[0],
         phase.tpotMs()[0],
         seconds(t0));
+    // the server's own side of the phase: how much of the batcher's time went into forward passes
+    // (the rest is sampling, handing tokens to the streams, scheduling and waiting for requests)
+    var steps = after.steps() - before.steps();
+    if (steps > 0) {
+      say(
+          "  batcher: %d steps, forward pass %.1f ms mean, %.1f ms of the phase's wall time per step",
+          steps, (after.forwardNanos() - before.forwardNanos()) / 1e6 / steps, wall / 1e6 / steps);
+    }
     return phase;
   }
 
@@ -438,6 +453,7 @@ public final class ServingBench {
       int d, int m, boolean fused, int tokens, List<CompletionsHttp.Streamed> results) {
     long firstSent = Long.MAX_VALUE;
     long allDecoding = 0;
+    long firstDone = Long.MAX_VALUE;
     long end = 0;
     long total = 0;
     var ttft = new double[results.size()];
@@ -447,20 +463,30 @@ public final class ServingBench {
       firstSent = Math.min(firstSent, r.sent());
       allDecoding = Math.max(allDecoding, r.tokenTimes()[0]);
       end = Math.max(end, r.tokenTimes()[r.tokens() - 1]);
+      firstDone = Math.min(firstDone, r.tokenTimes()[r.tokens() - 1]);
       total += r.tokens();
       ttft[i] = r.timeToFirstTokenMs();
       tpot[i] = r.timePerOutputTokenMs();
     }
     // decode: only the tokens that came once every stream had its first one (prefill over)
     long counted = 0;
+    // full batch: only those that came while every stream was decoding, up to the first stream's
+    // last token. Prefill goes in chunks, so the first streams finish first and the batch shrinks
+    // after that; the bare engine's figure is a full batch throughout.
+    long countedFull = 0;
     for (var r : results) {
       for (var t : r.tokenTimes()) {
         if (t > allDecoding) {
           counted++;
+          if (t <= firstDone) {
+            countedFull++;
+          }
         }
       }
     }
     var decode = end > allDecoding ? counted / ((end - allDecoding) / 1e9) : Double.NaN;
+    var fullBatch =
+        firstDone > allDecoding ? countedFull / ((firstDone - allDecoding) / 1e9) : Double.NaN;
     return new Phase(
         d,
         m,
@@ -468,6 +494,7 @@ public final class ServingBench {
         tokens,
         total / ((end - firstSent) / 1e9),
         decode,
+        fullBatch,
         percentiles(ttft),
         percentiles(tpot));
   }
@@ -794,19 +821,22 @@ public final class ServingBench {
     say("");
     say(
         "Throughput: %d concurrent streams through POST /v1/completions (streamed), prompt %d"
-            + " tokens; decode = tokens that came once every stream had its first one",
+            + " tokens; decode = tokens that came once every stream had its first one; full batch ="
+            + " those that came while every stream was decoding (n/a when the streams' decoding does"
+            + " not overlap: raise --tokens); server ÷ engine compares the full batch",
         options.streams(), options.prompt());
     say("");
     say(
         "| adapters | MixLoRA | batching | tokens/stream | tokens/s | decode tokens/s"
-            + " | ÷ 1 adapter fused | engine fused step tokens/s | server ÷ engine"
+            + " | ÷ 1 adapter fused | full-batch tokens/s | engine fused step tokens/s"
+            + " | server ÷ engine"
             + " | TTFT p50 / p99 ms | TPOT p50 / p99 ms | adapter bytes ÷ base bytes per step"
             + " | adapter bytes read ÷ base bytes per step |");
-    say("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (var p : phases) {
       var e = p.fused() ? engine.get(key(p.distinct(), p.mixLora())) : null;
       say(
-          "| %d | %d | %s | %d | %.1f | %.1f | %s | %s | %s | %.0f / %.0f | %.1f / %.1f | %.2f"
+          "| %d | %d | %s | %d | %.1f | %.1f | %s | %s | %s | %s | %.0f / %.0f | %.1f / %.1f | %.2f"
               + " | %.2f |",
           p.distinct(),
           p.mixLora(),
@@ -815,8 +845,9 @@ public final class ServingBench {
           p.tokensPerS(),
           p.decodeTokensPerS(),
           ratio(p.decodeTokensPerS() / oneAdapter),
+          Double.isNaN(p.fullBatchTokensPerS()) ? "n/a" : "%.1f".formatted(p.fullBatchTokensPerS()),
           e == null ? "—" : "%.1f".formatted(e),
-          e == null ? "—" : ratio(p.decodeTokensPerS() / e),
+          e == null ? "—" : ratio(p.fullBatchTokensPerS() / e),
           p.ttftMs()[0],
           p.ttftMs()[1],
           p.tpotMs()[0],
@@ -840,9 +871,16 @@ public final class ServingBench {
         "- fused ÷ one adapter per batch, %d adapters (decode): %s",
         maxD, ratio(fusedMax / unfusedMax));
     var engineMax = engine.getOrDefault(key(maxD, 0), Double.NaN);
+    var fullBatchMax =
+        phases.stream()
+            .filter(p -> p.distinct() == maxD && p.mixLora() == 0 && p.fused())
+            .findFirst()
+            .map(Phase::fullBatchTokensPerS)
+            .orElse(Double.NaN);
     say(
-        "- server ÷ bare engine fused step, %d adapters, batch %d (decode): %s (target >= 0.8)",
-        maxD, options.streams(), ratio(fusedMax / engineMax));
+        "- server ÷ bare engine fused step, %d adapters, batch %d (full-batch decode): %s (target"
+            + " >= 0.8)",
+        maxD, options.streams(), ratio(fullBatchMax / engineMax));
     say("");
     say(
         "Cold load (%d adapters, rank %d on all 7 projections, one after the other; a 1-token"

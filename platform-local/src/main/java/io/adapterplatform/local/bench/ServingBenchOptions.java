@@ -20,7 +20,8 @@ import java.util.Set;
  *     one adapter's rows)
  * @param coldAdapters adapters loaded cold, one after the other
  * @param rotationAdapters distinct adapters of the rotation phase (rank 8 on q_proj and v_proj)
- * @param rotationSlots the device pool's LoRA places
+ * @param rotationSlots the device pool's LoRA places (at least the distinct adapters of the phases
+ *     and the streams)
  * @param rotationRequests requests of the rotation phase's skewed pass (after one pass over all)
  * @param rotationTokens generated tokens per rotation request
  */
@@ -95,7 +96,10 @@ record ServingBenchOptions(
             line.positive("unfused-tokens", 4),
             line.positive("cold-adapters", quick ? 2 : 5),
             line.positive("rotation-adapters", quick ? 24 : 1000),
-            Math.max(maxDistinct, line.positive("rotation-slots", quick ? 8 : 128)),
+            // each of the streams' requests in flight holds its adapter's place: fewer places than
+            // streams would answer the rest 503 (pool full) instead of measuring the rotation
+            Math.max(
+                Math.max(maxDistinct, streams), line.positive("rotation-slots", quick ? 8 : 128)),
             line.positive("rotation-requests", quick ? 24 : 1000),
             line.positive("rotation-tokens", 2));
     if (options.tokens < 2 || options.unfusedTokens < 2) {

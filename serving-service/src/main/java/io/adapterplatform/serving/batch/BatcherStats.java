@@ -11,6 +11,8 @@ import java.util.Set;
  * @param kvTokensReserved prompt plus max_tokens of the running requests
  * @param kvTokenBudget the limit of {@code kvTokensReserved}
  * @param steps forward passes run so far
+ * @param forwardNanos time spent in those forward passes, their logits copied to the host included:
+ *     against the wall time of as many steps, what the batcher's loop costs beside them
  * @param lastStepRows rows of the latest forward pass
  * @param lastStepAdapters distinct adapter slots in the latest forward pass (base model rows
  *     included as -1)
@@ -24,6 +26,7 @@ public record BatcherStats(
     long kvTokensReserved,
     long kvTokenBudget,
     long steps,
+    long forwardNanos,
     int lastStepRows,
     int lastStepAdapters,
     Set<Integer> runningAdapterSlots,

@@ -59,6 +59,7 @@ public final class ContinuousBatcher implements AutoCloseable {
   private final List<Sequence> running = new ArrayList<>();
   private long kvReserved;
   private long steps;
+  private long forwardNanos;
   private int lastStepRows;
   private int lastStepAdapters;
   private int rotation;
@@ -70,7 +71,7 @@ public final class ContinuousBatcher implements AutoCloseable {
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile BatcherStats stats;
-  private volatile StepListener stepListener = (rows, adapters) -> {};
+  private volatile StepListener stepListener = (rows, adapters, forwardNanos) -> {};
 
   /**
    * Hears of every forward pass run for requests (warm-up passes excluded), on the step thread
@@ -81,8 +82,9 @@ public final class ContinuousBatcher implements AutoCloseable {
     /**
      * @param rows rows of the pass (decoding rows plus prefill tokens)
      * @param distinctAdapters distinct adapter slots among them (the base model counted as one)
+     * @param forwardNanos the pass's duration, its logits copied to the host included
      */
-    void stepped(int rows, int distinctAdapters);
+    void stepped(int rows, int distinctAdapters, long forwardNanos);
   }
 
   private record Mutation(Consumer<AdapterPool> action, CompletableFuture<Void> done) {}
@@ -107,7 +109,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             Math.min(settings.kvInitialTokens(), settings.maxSequenceTokens()));
     this.stats =
         new BatcherStats(
-            0, 0, settings.maxRows(), 0, settings.kvTokenBudget(), 0, 0, 0, Set.of(), Set.of());
+            0, 0, settings.maxRows(), 0, settings.kvTokenBudget(), 0, 0, 0, 0, Set.of(), Set.of());
     this.stepThread = Thread.ofPlatform().name("serving-batcher").daemon().unstarted(this::run);
     stepThread.start();
   }
@@ -484,6 +486,7 @@ public final class ContinuousBatcher implements AutoCloseable {
       }
     }
     float[] logits;
+    long forwardStart = System.nanoTime();
     try (NDManager step = model.manager().newSubManager()) {
       AdapterHook hook = pool.bind(step, rowAdapter, settings.strategy());
       NDArray hidden = model.hidden(step, tokens, segments, hook);
@@ -499,10 +502,12 @@ public final class ContinuousBatcher implements AutoCloseable {
       }
       return;
     }
+    long forward = System.nanoTime() - forwardStart;
     steps++;
+    forwardNanos += forward;
     lastStepRows = rows;
     lastStepAdapters = adapters.size();
-    stepListener.stepped(rows, lastStepAdapters);
+    stepListener.stepped(rows, lastStepAdapters, forward);
     for (Part p : parts) {
       Sequence s = p.seq();
       if (s.decoding()) {
@@ -658,6 +663,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             kvReserved,
             settings.kvTokenBudget(),
             steps,
+            forwardNanos,
             lastStepRows,
             lastStepAdapters,
             runningSlots,

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.WeakHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -61,6 +62,7 @@ public class ServingMetrics {
   private final Timer timePerOutputToken;
   private final DistributionSummary batchRows;
   private final DistributionSummary batchAdapters;
+  private final Timer forwardPass;
   // weak keys: a batcher closed and dropped by the engine takes its model's memory with it
   private final Map<ContinuousBatcher, Watch> watches =
       Collections.synchronizedMap(new WeakHashMap<>());
@@ -95,6 +97,13 @@ public class ServingMetrics {
             .description(
                 "distinct adapters of each forward pass (the bare base model counts as one)")
             .serviceLevelObjectives(ADAPTER_BUCKETS)
+            .register(meters);
+    this.forwardPass =
+        Timer.builder("platform.serving.batch.forward")
+            .description(
+                "each forward pass, logits copied to the host included; against the time per"
+                    + " output token, what sampling, streaming and scheduling add")
+            .serviceLevelObjectives(durations(OUTPUT_TOKEN_BUCKETS))
             .register(meters);
     gauge("platform.serving.queue.depth", "requests waiting for admission", s -> s.waiting());
     gauge(
@@ -146,9 +155,10 @@ public class ServingMetrics {
         watch = new Watch();
         watches.put(batcher, watch);
         batcher.onStep(
-            (rows, adapters) -> {
+            (rows, adapters, forwardNanos) -> {
               batchRows.record(rows);
               batchAdapters.record(adapters);
+              forwardPass.record(forwardNanos, TimeUnit.NANOSECONDS);
             });
       }
     }

@@ -76,6 +76,7 @@ class ContinuousBatcherTest {
         assertThat(s.sink().finish).isEqualTo(f);
       }
       assertThat(batcher.stats().steps()).isPositive();
+      assertThat(batcher.stats().forwardNanos()).isPositive();
     }
   }
 

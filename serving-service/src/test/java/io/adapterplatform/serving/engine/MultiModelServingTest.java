@@ -249,7 +249,7 @@ class MultiModelServingTest {
           .as("the load of %s reached the download of its weights", E)
           .isTrue();
       var stepsOfA = new AtomicInteger();
-      batcherOfA.onStep((rows, adapters) -> stepsOfA.incrementAndGet());
+      batcherOfA.onStep((rows, adapters, forwardNanos) -> stepsOfA.incrementAndGet());
 
       // bounded: a load that blocked other models would hang this request, not the test run
       var onA = CompletableFuture.supplyAsync(() -> complete(A), clients).get(2, TimeUnit.MINUTES);

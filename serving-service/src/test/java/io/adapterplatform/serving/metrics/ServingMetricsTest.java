@@ -79,6 +79,11 @@ class ServingMetricsTest extends EngineTestBase {
     assertThat(delta(before, after, "platform_serving_batch_adapters_sum"))
         .as("one row at a time: one adapter per forward pass")
         .isEqualTo(steps);
+    assertThat(delta(before, after, "platform_serving_batch_forward_seconds_count"))
+        .isEqualTo(steps);
+    assertThat(delta(before, after, "platform_serving_batch_forward_seconds_sum"))
+        .as("each pass takes some time")
+        .isPositive();
     assertThat(delta(before, after, "serving_pool_loads_seconds_count")).isEqualTo(1);
     assertThat(after.has("serving_pool_loads_seconds_bucket")).isTrue();
     assertThat(delta(before, after, "serving_pool_misses_total", "tier", "device", "part", "lora"))
