@@ -1,6 +1,8 @@
 package io.adapterplatform.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Named.named;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,7 +17,11 @@ import io.adapterplatform.api.training.model.JobRequest;
 import io.adapterplatform.api.training.model.JobState;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What the generated training and serving clients put on the wire: the serving client's "string or
@@ -29,36 +35,57 @@ class GeneratedClientsJsonTest {
   private final ObjectMapper trainingMapper =
       io.adapterplatform.api.training.invoker.ApiClient.createDefaultObjectMapper();
 
-  @Test
-  void aCompletionPromptGoesOutAsAStringOrAListOfTokenIds() throws Exception {
-    JsonNode text =
-        servingMapper.valueToTree(new CompletionRequest().model("tiny").prompt("c").stop("x"));
-    JsonNode tokens =
-        servingMapper.valueToTree(
-            new CompletionRequest().model("tiny").prompt(List.of(1, 2)).stop(List.of("x", "y")));
-
-    assertThat(text.get("prompt").isTextual()).isTrue();
-    assertThat(text.get("prompt").asText()).isEqualTo("c");
-    assertThat(text.get("stop").asText()).isEqualTo("x");
-    assertThat(tokens.get("prompt").toString()).isEqualTo("[1,2]");
-    assertThat(tokens.get("stop").toString()).isEqualTo("[\"x\",\"y\"]");
+  /** A request, where in its JSON a "string or list" field stands, and that field's JSON. */
+  static Stream<Arguments> stringOrListFields() {
+    return Stream.of(
+        arguments(
+            named("a prompt as a string", new CompletionRequest().model("tiny").prompt("c")),
+            "/prompt",
+            "\"c\""),
+        arguments(
+            named(
+                "a prompt as token ids",
+                new CompletionRequest().model("tiny").prompt(List.of(1, 2))),
+            "/prompt",
+            "[1,2]"),
+        arguments(
+            named(
+                "a stop as a string", new CompletionRequest().model("tiny").prompt("c").stop("x")),
+            "/stop",
+            "\"x\""),
+        arguments(
+            named(
+                "a stop as a list",
+                new CompletionRequest().model("tiny").prompt("c").stop(List.of("x", "y"))),
+            "/stop",
+            "[\"x\",\"y\"]"),
+        arguments(
+            named(
+                "a chat content as a string",
+                chat(new ChatRequestMessage().role("system").content("be brief"))),
+            "/messages/0/content",
+            "\"be brief\""),
+        arguments(
+            named(
+                "a chat content as text parts",
+                chat(
+                    new ChatRequestMessage()
+                        .role("user")
+                        .content(List.of(Map.of("type", "text", "text", "hi"))))),
+            "/messages/0/content",
+            "[{\"type\":\"text\",\"text\":\"hi\"}]"));
   }
 
-  @Test
-  void aChatMessageContentGoesOutAsAStringOrAListOfTextParts() throws Exception {
-    JsonNode request =
-        servingMapper.valueToTree(
-            new ChatCompletionRequest()
-                .model("tiny")
-                .messages(
-                    List.of(
-                        new ChatRequestMessage().role("system").content("be brief"),
-                        new ChatRequestMessage()
-                            .role("user")
-                            .content(List.of(Map.of("type", "text", "text", "hi"))))));
+  private static ChatCompletionRequest chat(ChatRequestMessage message) {
+    return new ChatCompletionRequest().model("tiny").messages(List.of(message));
+  }
 
-    assertThat(request.at("/messages/0/content").asText()).isEqualTo("be brief");
-    assertThat(request.at("/messages/1/content/0/text").asText()).isEqualTo("hi");
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("stringOrListFields")
+  void aStringOrListFieldGoesOutAsTheContractsJson(Object request, String pointer, String json)
+      throws Exception {
+    assertThat(servingMapper.valueToTree(request).at(pointer))
+        .isEqualTo(servingMapper.readTree(json));
   }
 
   @Test

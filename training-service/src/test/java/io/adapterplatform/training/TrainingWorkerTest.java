@@ -2,6 +2,7 @@ package io.adapterplatform.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.adapterplatform.api.registry.client.AdaptersApi;
 import io.adapterplatform.api.registry.client.AliasesApi;
@@ -83,12 +84,7 @@ class TrainingWorkerTest extends WorkerTestBase {
     String suffix = unique();
 
     List<String> ids = new ArrayList<>();
-    ids.add(
-        submit(
-            spec(dataset, "lora-" + suffix, "LORA", lora(24, 1, 10))
-                .replace(
-                    "{\"adapter\": \"lora-" + suffix + "\"}",
-                    "{\"adapter\": \"lora-" + suffix + "\", \"alias\": \"candidate\"}")));
+    ids.add(submit(withCandidateAlias(spec(dataset, "lora-" + suffix, "LORA", lora(24, 1, 10)))));
     ids.add(submit(spec(dataset, "dora-" + suffix, "DORA", DORA)));
     ids.add(submit(spec(dataset, "mix-" + suffix, "MIXLORA", MIXLORA)));
     List<JsonNode> done = new ArrayList<>();
@@ -132,8 +128,7 @@ class TrainingWorkerTest extends WorkerTestBase {
       assertThat(curve.get("evals").valueStream().map(e -> e.get("step").asInt()).toList())
           .containsExactly(8, 16, 24);
       // Published: its checkpoints are gone.
-      assertThat(get("/api/v1/jobs/" + ids.get(i) + "/checkpoints", ADMIN).json().get("items"))
-          .isEmpty();
+      assertThat(checkpointSteps(ids.get(i))).isEmpty();
     }
     String events =
         get("/api/v1/jobs/" + ids.getFirst() + "/events", ADMIN, "Accept", "text/event-stream")
@@ -226,24 +221,21 @@ class TrainingWorkerTest extends WorkerTestBase {
     ensureTrainableBase();
     String output = "cancelled-" + unique();
     String id = submit(spec(taskDataset(16, 3), output, "LORA", lora(100000, 1, 1000)));
-    awaitJob(id, Duration.ofMinutes(2), j -> j.get("progress").get("step").asInt() >= 2);
+    awaitStep(id, 2);
 
     var cancelled = postJson("/api/v1/jobs/" + id + ":cancel", ADMIN, "");
 
     assertThat(cancelled.status()).as(cancelled.body()).isEqualTo(200);
     assertThat(cancelled.json().get("state").asString()).isEqualTo("CANCELLED");
     TrainingWorker worker = workers.current();
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (worker.jobs().contains(UUID.fromString(id)) && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertThat(worker.jobs()).doesNotContain(UUID.fromString(id));
+    await("the worker lets go of job " + id)
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> !worker.jobs().contains(UUID.fromString(id)));
     int stepAtStop = job(id).get("progress").get("step").asInt();
     assertThat(job(id).get("state").asString()).isEqualTo("CANCELLED");
     assertThat(job(id).get("progress").get("step").asInt()).isEqualTo(stepAtStop);
-    assertThatThrownBy(() -> new AdaptersApi(registry(ADMIN)).getAdapter(output))
-        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
-    assertThat(get("/api/v1/jobs/" + id + "/checkpoints", ADMIN).json().get("items")).isEmpty();
+    assertNotPublished(output);
+    assertThat(checkpointSteps(id)).isEmpty();
   }
 
   @Test
@@ -276,28 +268,19 @@ class TrainingWorkerTest extends WorkerTestBase {
         awaitState(submit(spec(dataset, reference, "LORA", lora(60, 9, 5))), "SUCCEEDED");
     String output = "resumed-" + unique();
     String id = submit(spec(dataset, output, "LORA", lora(60, 9, 5)));
-    awaitJob(id, Duration.ofMinutes(2), j -> j.get("progress").get("step").asInt() >= 12);
+    awaitStep(id, 12);
 
     TrainingWorker first = workers.current();
     first.kill();
     JsonNode atDeath = job(id);
     assertThat(atDeath.get("state").asString()).isEqualTo("RUNNING");
-    int lastCheckpoint =
-        get("/api/v1/jobs/" + id + "/checkpoints", ADMIN)
-            .json()
-            .get("items")
-            .valueStream()
-            .mapToInt(c -> c.get("step").asInt())
-            .max()
-            .orElseThrow();
-    assertThat(lastCheckpoint).isGreaterThanOrEqualTo(10);
+    assertThat(checkpointSteps(id)).anySatisfy(step -> assertThat(step).isGreaterThanOrEqualTo(10));
     TrainingWorker second = workers.startWorker("second-" + unique());
     JsonNode finished = awaitState(id, "SUCCEEDED");
 
     assertThat(finished.get("attempts").asInt()).isEqualTo(2);
     assertThat(finished.get("worker").asString()).isEqualTo(second.id());
-    var versions = new VersionsApi(registry(ADMIN)).listVersions(output, null, null, null);
-    assertThat(versions.getItems()).hasSize(1);
+    assertThat(versionCount(output)).isEqualTo(1);
     var resumed = versionTensors(output, finished.get("result").get("version").asInt());
     var uninterrupted = versionTensors(reference, whole.get("result").get("version").asInt());
     assertThat(maxRelativeDifference(resumed, uninterrupted)).isLessThanOrEqualTo(1e-5);
@@ -309,7 +292,7 @@ class TrainingWorkerTest extends WorkerTestBase {
     ensureTrainableBase();
     String output = "handed-over-" + unique();
     String id = submit(spec(taskDataset(16, 6), output, "LORA", lora(40, 3, 1000)));
-    awaitJob(id, Duration.ofMinutes(2), j -> j.get("progress").get("step").asInt() >= 3);
+    awaitStep(id, 3);
 
     workers.live().forEach(TrainingWorker::stop);
 
@@ -317,19 +300,11 @@ class TrainingWorkerTest extends WorkerTestBase {
     assertThat(stopped.get("state").asString()).isEqualTo("RUNNING");
     assertThat(stopped.get("worker").isNull()).isTrue();
     int step = stopped.get("progress").get("step").asInt();
-    assertThat(
-            get("/api/v1/jobs/" + id + "/checkpoints", ADMIN)
-                .json()
-                .get("items")
-                .valueStream()
-                .map(c -> c.get("step").asInt())
-                .toList())
-        .containsExactly(step);
+    assertThat(checkpointSteps(id)).containsExactly(step);
     workers.startWorker("after-stop-" + unique());
     JsonNode finished = awaitState(id, "SUCCEEDED");
     assertThat(finished.get("attempts").asInt()).isEqualTo(2);
-    assertThat(new VersionsApi(registry(ADMIN)).listVersions(output, null, null, null).getItems())
-        .hasSize(1);
+    assertThat(versionCount(output)).isEqualTo(1);
   }
 
   @Test
@@ -352,8 +327,7 @@ class TrainingWorkerTest extends WorkerTestBase {
     assertThat(job.get("state").asString()).isEqualTo("CANCELLED");
     assertThat(job.get("attempts").asInt()).isZero();
     assertThat(job.get("progress").get("step").asInt()).isZero();
-    assertThatThrownBy(() -> new AdaptersApi(registry(ADMIN)).getAdapter(output))
-        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+    assertNotPublished(output);
   }
 
   @Test
@@ -367,11 +341,7 @@ class TrainingWorkerTest extends WorkerTestBase {
     TrainingWorker held = HeldPublisherWorker.start(context, "held-" + unique(), exported, publish);
     String output = "killed-before-publish-" + unique();
     String id =
-        submit(
-            spec(taskDataset(16, 8), output, "LORA", lora(12, 4, 5))
-                .replace(
-                    "{\"adapter\": \"" + output + "\"}",
-                    "{\"adapter\": \"" + output + "\", \"alias\": \"candidate\"}"));
+        submit(withCandidateAlias(spec(taskDataset(16, 8), output, "LORA", lora(12, 4, 5))));
     assertThat(exported.await(2, TimeUnit.MINUTES)).as("the job was exported").isTrue();
 
     held.kill();
@@ -379,28 +349,19 @@ class TrainingWorkerTest extends WorkerTestBase {
     JsonNode atDeath = job(id);
     assertThat(atDeath.get("state").asString()).isEqualTo("RUNNING");
     assertThat(atDeath.path("result").isNull() || atDeath.path("result").isMissingNode()).isTrue();
-    assertThatThrownBy(() -> new AdaptersApi(registry(ADMIN)).getAdapter(output))
-        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+    assertNotPublished(output);
     // Its checkpoints stay until it is published: the next worker resumes from step 10.
-    assertThat(
-            get("/api/v1/jobs/" + id + "/checkpoints", ADMIN)
-                .json()
-                .get("items")
-                .valueStream()
-                .map(c -> c.get("step").asInt())
-                .toList())
-        .contains(10);
+    assertThat(checkpointSteps(id)).contains(10);
     publish.countDown();
     workers.startWorker("after-export-" + unique());
     JsonNode finished = awaitState(id, "SUCCEEDED");
 
     assertThat(finished.get("attempts").asInt()).isEqualTo(2);
-    var versions = new VersionsApi(registry(ADMIN)).listVersions(output, null, null, null);
-    assertThat(versions.getItems()).hasSize(1);
+    assertThat(versionCount(output)).isEqualTo(1);
     int version = finished.get("result").get("version").asInt();
     assertThat(new AliasesApi(registry(ADMIN)).getAlias(output, "candidate").getVersion())
         .isEqualTo(version);
-    assertThat(get("/api/v1/jobs/" + id + "/checkpoints", ADMIN).json().get("items")).isEmpty();
+    assertThat(checkpointSteps(id)).isEmpty();
   }
 
   @Test
@@ -436,6 +397,38 @@ class TrainingWorkerTest extends WorkerTestBase {
                 .plus(lone.of(JobTimings.Phase.PLAN))
                 .plus(lone.of(JobTimings.Phase.START)))
         .isGreaterThanOrEqualTo(WINDOW.minusMillis(100));
+  }
+
+  /** The same spec, asking the publish to point alias {@code candidate} at the new version. */
+  private static String withCandidateAlias(String spec) {
+    return spec.replaceFirst(
+        "(\"output\": \\{\"adapter\": \"[^\"]+\")", "$1, \"alias\": \"candidate\"");
+  }
+
+  private void awaitStep(String id, int step) throws Exception {
+    awaitJob(id, Duration.ofMinutes(2), j -> j.get("progress").get("step").asInt() >= step);
+  }
+
+  /** The steps of the job's checkpoints still kept (a published job keeps none). */
+  private List<Integer> checkpointSteps(String id) throws Exception {
+    return get("/api/v1/jobs/" + id + "/checkpoints", ADMIN)
+        .json()
+        .get("items")
+        .valueStream()
+        .map(c -> c.get("step").asInt())
+        .toList();
+  }
+
+  private void assertNotPublished(String adapter) {
+    assertThatThrownBy(() -> new AdaptersApi(registry(ADMIN)).getAdapter(adapter))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+  }
+
+  private int versionCount(String adapter) throws Exception {
+    return new VersionsApi(registry(ADMIN))
+        .listVersions(adapter, null, null, null)
+        .getItems()
+        .size();
   }
 
   /** WorkerTestBase's {@code fuse-window}. */

@@ -1,6 +1,7 @@
 package io.adapterplatform.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -129,21 +130,14 @@ public abstract class WorkerTestBase extends TrainingTestBase {
   }
 
   /** Polls the job until {@code until} holds (or fails after {@code timeout}). */
-  protected JsonNode awaitJob(String id, Duration timeout, Predicate<JsonNode> until)
-      throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    JsonNode last = job(id);
-    while (!until.test(last)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("job " + id + " did not get there in " + timeout + ": " + last);
-      }
-      Thread.sleep(100);
-      last = job(id);
-    }
-    return last;
+  protected JsonNode awaitJob(String id, Duration timeout, Predicate<JsonNode> until) {
+    return await("job " + id)
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> job(id), until);
   }
 
-  protected JsonNode awaitState(String id, String state) throws Exception {
+  protected JsonNode awaitState(String id, String state) {
     return awaitJob(
         id,
         Duration.ofMinutes(3),

@@ -2,13 +2,19 @@ package io.adapterplatform.engine.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Named.named;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class AdapterLayoutTest {
 
@@ -57,30 +63,56 @@ class AdapterLayoutTest {
     assertThat(layout.expertLora(0, 0, "down_proj")).isEmpty();
   }
 
-  @Test
-  void rejectsAMissingLayer() {
-    AdapterConfig c = AdapterConfig.lora("tiny", 4, 8, List.of("q_proj"), false, false);
-    SafetensorsHeader h =
-        withoutPrefix(
-            Fixtures.peftWeights(c, model, rng, DType.F32), "base_model.model.model.layers.1.");
-
-    assertProblem(
-        () -> AdapterLayout.validate(c, h, model, "adapter_model.safetensors"),
-        "missing tensor 'base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight' (layer 1 q_proj)",
-        "missing tensor 'base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight'");
+  /**
+   * Adapters whose tensors disagree with the config they claim: the config, the tensors, and a
+   * fragment of each problem the validation must name.
+   */
+  static Stream<Arguments> inconsistentAdapters() {
+    ModelConfig model = Fixtures.tinyModel();
+    AdapterConfig q = AdapterConfig.lora("tiny", 4, 8, List.of("q_proj"), false, false);
+    AdapterConfig rank4 = AdapterConfig.lora("tiny", 4, 8, List.of("v_proj"), false, false);
+    AdapterConfig upDown = mix(3, 2, List.of("up_proj", "down_proj"));
+    return Stream.of(
+        arguments(
+            named("a missing layer", q),
+            withoutPrefix(
+                Fixtures.peftWeights(q, model, new Random(3), DType.F32),
+                "base_model.model.model.layers.1."),
+            List.of(
+                "missing tensor 'base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight' (layer 1 q_proj)",
+                "missing tensor 'base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight'")),
+        arguments(
+            named(
+                "a wrong rank", AdapterConfig.lora("tiny", 8, 8, List.of("v_proj"), false, false)),
+            Fixtures.peftWeights(rank4, model, new Random(3), DType.F32)
+                .header("adapter_model.safetensors"),
+            List.of(
+                "tensor 'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight' has shape [4, 16] but "
+                    + "[8, 16] is expected ([r, in] with r=8, v_proj: 16 → 8)")),
+        arguments(
+            named("half an expert's pair", upDown),
+            withoutPrefix(
+                Fixtures.mixloraWeights(upDown, model, new Random(3)),
+                "mixlora.layers.1.mlp.up_proj.experts.1.lora_A."),
+            List.of(
+                "missing tensor 'mixlora.layers.1.mlp.up_proj.experts.1.lora_A.weight' (expert 1 of layer 1"
+                    + " has the lora_B of up_proj but not its pair: an expert has both or neither)")),
+        arguments(
+            named("extra experts and wrong router shapes", mix(2, 2, List.of("down_proj"))),
+            Fixtures.mixloraWeights(mix(3, 2, List.of("down_proj")), model, new Random(3))
+                .header("adapter_model.safetensors"),
+            List.of(
+                "expert 2 but num_experts is 2",
+                "tensor 'mixlora.layers.0.mlp.moe_gate.weight' has shape [3, 16] but [2, 16] is expected")));
   }
 
-  @Test
-  void rejectsAWrongRank() {
-    AdapterConfig written = AdapterConfig.lora("tiny", 4, 8, List.of("v_proj"), false, false);
-    AdapterConfig claimed = AdapterConfig.lora("tiny", 8, 8, List.of("v_proj"), false, false);
-    SafetensorsHeader h =
-        Fixtures.peftWeights(written, model, rng, DType.F32).header("adapter_model.safetensors");
-
+  @ParameterizedTest(name = "rejects {0}")
+  @MethodSource("inconsistentAdapters")
+  void rejectsTensorsThatDisagreeWithTheConfig(
+      AdapterConfig claimed, SafetensorsHeader tensors, List<String> problems) {
     assertProblem(
-        () -> AdapterLayout.validate(claimed, h, model, "adapter_model.safetensors"),
-        "tensor 'base_model.model.model.layers.0.self_attn.v_proj.lora_A.weight' has shape [4, 16] but "
-            + "[8, 16] is expected ([r, in] with r=8, v_proj: 16 → 8)");
+        () -> AdapterLayout.validate(claimed, tensors, model, "adapter_model.safetensors"),
+        problems.toArray(String[]::new));
   }
 
   @Test
@@ -225,33 +257,6 @@ class AdapterLayoutTest {
 
     assertThat(l.experts().get(0).projections()).containsExactly("down_proj");
     assertThat(l.experts().get(1).projections()).containsExactly("gate_proj", "down_proj");
-  }
-
-  @Test
-  void rejectsHalfAnExpertsPair() {
-    AdapterConfig c = mix(3, 2, List.of("up_proj", "down_proj"));
-    SafetensorsHeader h =
-        withoutPrefix(
-            Fixtures.mixloraWeights(c, model, rng),
-            "mixlora.layers.1.mlp.up_proj.experts.1.lora_A.");
-
-    assertProblem(
-        () -> AdapterLayout.validate(c, h, model, "adapter_model.safetensors"),
-        "missing tensor 'mixlora.layers.1.mlp.up_proj.experts.1.lora_A.weight' (expert 1 of layer 1"
-            + " has the lora_B of up_proj but not its pair: an expert has both or neither)");
-  }
-
-  @Test
-  void rejectsExtraExpertsAndWrongRouterShapes() {
-    AdapterConfig written = mix(3, 2, List.of("down_proj"));
-    AdapterConfig claimed = mix(2, 2, List.of("down_proj"));
-    SafetensorsHeader h =
-        Fixtures.mixloraWeights(written, model, rng).header("adapter_model.safetensors");
-
-    assertProblem(
-        () -> AdapterLayout.validate(claimed, h, model, "adapter_model.safetensors"),
-        "expert 2 but num_experts is 2",
-        "tensor 'mixlora.layers.0.mlp.moe_gate.weight' has shape [3, 16] but [2, 16] is expected");
   }
 
   @Test

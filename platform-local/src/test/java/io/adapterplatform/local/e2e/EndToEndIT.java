@@ -19,6 +19,9 @@ import io.adapterplatform.api.registry.model.ComposeRequest;
 import io.adapterplatform.api.registry.model.CreateAdapterRequest;
 import io.adapterplatform.api.registry.model.MoveAliasRequest;
 import io.adapterplatform.api.registry.model.RouterInit;
+import io.adapterplatform.api.serving.client.ServingAdminApi;
+import io.adapterplatform.api.serving.model.ServingAdapter;
+import io.adapterplatform.api.serving.model.ServingTier;
 import io.adapterplatform.api.training.client.DatasetsApi;
 import io.adapterplatform.api.training.client.JobsApi;
 import io.adapterplatform.api.training.model.Job;
@@ -41,7 +44,6 @@ import io.adapterplatform.serving.engine.ResidentModel;
 import io.adapterplatform.serving.engine.ServingEngine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +99,6 @@ class EndToEndIT {
   private Path baseDir;
   private LocalPlatform.Running platform;
   private String url;
-  private RegistryHttp http;
   private OpenAIClient openai;
   private String lettersTask;
   private final Map<String, Job> jobs = new LinkedHashMap<>();
@@ -120,7 +121,6 @@ class EndToEndIT {
                 "platform.registry.relay-interval", "100ms",
                 "platform.serving.engine.warm-up-rounds", "0"));
     url = "http://127.0.0.1:" + platform.port();
-    http = new RegistryHttp(url, ADMIN);
     openai =
         OpenAIOkHttpClient.builder()
             .baseUrl(url + "/v1")
@@ -271,10 +271,10 @@ class EndToEndIT {
     requests.put(ROUTED + "@production", "c");
     // the first request starts the served base model; the adapters go onto the device ahead
     openai.completions().create(greedy(BASE, "a").build());
+    var servingAdmin = new ServingAdminApi(serving());
     for (String model : requests.keySet()) {
       if (!model.equals(BASE)) {
-        var load = http.postJson("/api/v1/serving/adapters/" + model + ":load", "");
-        RegistryHttp.expect(load, 200, "load " + model);
+        servingAdmin.loadServingAdapter(model);
       }
     }
     ServingEngine engine = platform.context().getBean(ServingEngine.class);
@@ -417,7 +417,7 @@ class EndToEndIT {
     return jobs.get(name).getResult().getVersion();
   }
 
-  // ---- the registry, the serving pool's admin view, the engine alone
+  // ---- the generated clients, the serving pool's admin view, the engine alone
 
   private ApiClient registry() {
     var client = new ApiClient();
@@ -428,6 +428,13 @@ class EndToEndIT {
 
   private io.adapterplatform.api.training.invoker.ApiClient training() {
     var client = new io.adapterplatform.api.training.invoker.ApiClient();
+    client.updateBaseUri(url);
+    client.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + ADMIN));
+    return client;
+  }
+
+  private io.adapterplatform.api.serving.invoker.ApiClient serving() {
+    var client = new io.adapterplatform.api.serving.invoker.ApiClient();
     client.updateBaseUri(url);
     client.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + ADMIN));
     return client;
@@ -503,25 +510,20 @@ class EndToEndIT {
         .sum();
   }
 
-  private JsonNode poolView() throws Exception {
-    HttpResponse<String> response = http.get("/api/v1/serving/adapters");
-    RegistryHttp.expect(response, 200, "the serving pool");
-    return JSON.readTree(response.body()).get("items");
+  private List<ServingAdapter> poolView() throws Exception {
+    return new ServingAdminApi(serving()).listServingAdapters().getItems();
   }
 
   private int adapterLeases() throws Exception {
-    return poolView().valueStream().mapToInt(item -> item.get("leases").asInt()).sum();
+    return poolView().stream().mapToInt(ServingAdapter::getLeases).sum();
   }
 
   private boolean onDevice(String adapter, int version) throws Exception {
-    return poolView()
-        .valueStream()
+    return poolView().stream()
         .anyMatch(
             item ->
-                item.get("adapter").asString().equals(adapter)
-                    && item.get("version").asInt() == version
-                    && item.get("tiers")
-                        .valueStream()
-                        .anyMatch(t -> t.asString().equalsIgnoreCase("device")));
+                item.getAdapter().equals(adapter)
+                    && item.getVersion() == version
+                    && item.getTiers().contains(ServingTier.DEVICE));
   }
 }

@@ -5,6 +5,7 @@ import io.adapterplatform.engine.format.SafetensorsDataVerifier;
 import io.adapterplatform.engine.format.SafetensorsHeader;
 import io.adapterplatform.registry.problem.RegistryProblem;
 import io.adapterplatform.web.problem.ApiException;
+import io.adapterplatform.web.upload.Multipart;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.ByteArrayInputStream;
@@ -20,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.commons.fileupload2.core.FileUploadException;
-import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
 import org.springframework.stereotype.Component;
 
 /**
@@ -75,14 +75,7 @@ public class Uploads {
       Map<String, Integer> fieldLimits,
       Set<String> fileFields,
       AcceptedFiles accepted) {
-    if (!JakartaServletFileUpload.isMultipartContent(request)) {
-      throw new ApiException(
-          org.springframework.http.HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-          "unsupported-media-type",
-          "Unsupported media type",
-          "this operation takes multipart/form-data",
-          List.of());
-    }
+    Multipart.require(request);
     String prefix = store.newUploadPrefix();
     var fields = new LinkedHashMap<String, String>();
     var files = new ArrayList<StagedFile>();

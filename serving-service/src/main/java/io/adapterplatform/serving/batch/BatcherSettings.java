@@ -134,40 +134,27 @@ public record BatcherSettings(
   }
 
   private BatcherSettings with(Consumer<Copy> change) {
-    var copy = new Copy(this);
+    var copy = new Copy();
     change.accept(copy);
     return copy.settings();
   }
 
   /**
-   * Every component, changeable: the one place besides the record's header that lists them all, so
-   * that a new component is added to the with-methods once. The copy is checked again when it
-   * becomes settings.
+   * These settings' components, changeable: with the record's header, the one list of them all
+   * (Java has no derived record creation), so a new component is added to the with-methods in two
+   * lines. The copy is checked again when it becomes settings.
    */
-  private static final class Copy {
-    int maxRows;
-    int maxTokensPerStep;
-    int prefillChunkTokens;
-    int maxSequenceTokens;
-    long kvTokenBudget;
-    int kvInitialTokens;
-    int queueCapacity;
-    Duration defaultTimeout;
-    GroupedLora.Strategy strategy;
-    int warmUpRounds;
-
-    Copy(BatcherSettings s) {
-      maxRows = s.maxRows;
-      maxTokensPerStep = s.maxTokensPerStep;
-      prefillChunkTokens = s.prefillChunkTokens;
-      maxSequenceTokens = s.maxSequenceTokens;
-      kvTokenBudget = s.kvTokenBudget;
-      kvInitialTokens = s.kvInitialTokens;
-      queueCapacity = s.queueCapacity;
-      defaultTimeout = s.defaultTimeout;
-      strategy = s.strategy;
-      warmUpRounds = s.warmUpRounds;
-    }
+  private final class Copy {
+    int maxRows = maxRows();
+    int maxTokensPerStep = maxTokensPerStep();
+    int prefillChunkTokens = prefillChunkTokens();
+    int maxSequenceTokens = maxSequenceTokens();
+    long kvTokenBudget = kvTokenBudget();
+    int kvInitialTokens = kvInitialTokens();
+    int queueCapacity = queueCapacity();
+    Duration defaultTimeout = defaultTimeout();
+    GroupedLora.Strategy strategy = strategy();
+    int warmUpRounds = warmUpRounds();
 
     BatcherSettings settings() {
       return new BatcherSettings(

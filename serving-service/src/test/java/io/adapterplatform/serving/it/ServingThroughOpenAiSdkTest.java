@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.google.gson.JsonParser;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
@@ -33,6 +32,7 @@ import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
 import io.adapterplatform.engine.testing.TinyModels;
 import io.adapterplatform.registry.RegistryModule;
+import io.adapterplatform.serving.OpenAiSdk;
 import io.adapterplatform.serving.ServingModule;
 import io.adapterplatform.serving.batch.ContinuousBatcher;
 import io.adapterplatform.serving.engine.ServingEngine;
@@ -193,7 +193,7 @@ class ServingThroughOpenAiSdkTest {
                     DIMS, 8, 16, 2, 1, EnumSet.of(Projection.K, Projection.O), null, 8),
                 16,
                 false));
-    openai = sdk(ADMIN);
+    openai = OpenAiSdk.client(port, ADMIN);
     Awaitility.setDefaultTimeout(Duration.ofMinutes(1));
     Awaitility.setDefaultPollInterval(Duration.ofMillis(20));
     // the first request starts the served base model (fetched from the registry)
@@ -571,7 +571,7 @@ class ServingThroughOpenAiSdkTest {
         greedy(BASE, prompt, 2).stopOfStrings(List.of("a", "b", "c", "d", "e")), "stop");
     assertBadParameter(greedy("Not A Name!", prompt, 2), "model");
 
-    OpenAIClient stranger = sdk("not-a-token-of-this-platform-0123456789");
+    OpenAIClient stranger = OpenAiSdk.client(port, "not-a-token-of-this-platform-0123456789");
     try {
       assertThatThrownBy(() -> stranger.completions().create(greedy(BASE, prompt, 2).build()))
           .isInstanceOfSatisfying(
@@ -757,15 +757,6 @@ class ServingThroughOpenAiSdkTest {
     c.updateBaseUri("http://localhost:" + port);
     c.setRequestInterceptor(b -> b.header("Authorization", "Bearer " + ADMIN));
     return c;
-  }
-
-  private OpenAIClient sdk(String token) {
-    return OpenAIOkHttpClient.builder()
-        .baseUrl("http://localhost:" + port + "/v1")
-        .apiKey(token)
-        .maxRetries(0)
-        .timeout(Duration.ofMinutes(2))
-        .build();
   }
 
   private void adminLoad(String model) {

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
@@ -34,6 +33,7 @@ import io.adapterplatform.engine.model.BaseModel;
 import io.adapterplatform.engine.model.ModelDims;
 import io.adapterplatform.engine.testing.TinyModels;
 import io.adapterplatform.registry.RegistryModule;
+import io.adapterplatform.serving.OpenAiSdk;
 import io.adapterplatform.serving.ServingModule;
 import io.adapterplatform.serving.it.EngineAlone;
 import java.io.IOException;
@@ -174,12 +174,7 @@ class CompletionsApiTest {
             null);
     new AdaptersApi(admin)
         .createAdapter(new CreateAdapterRequest().name(EMPTY_ADAPTER).baseModel(BASE));
-    openai =
-        OpenAIOkHttpClient.builder()
-            .baseUrl("http://localhost:" + port + "/v1")
-            .apiKey(ADMIN)
-            .maxRetries(0)
-            .build();
+    openai = OpenAiSdk.client(port, ADMIN);
   }
 
   @AfterAll
@@ -510,12 +505,7 @@ class CompletionsApiTest {
                     .roles(List.of(Role.READER))
                     .scopes(List.of("openai-")))
             .getToken();
-    OpenAIClient reader =
-        OpenAIOkHttpClient.builder()
-            .baseUrl("http://localhost:" + port + "/v1")
-            .apiKey(scoped)
-            .maxRetries(0)
-            .build();
+    OpenAIClient reader = OpenAiSdk.client(port, scoped);
     try {
       assertThat(reader.models().list().data())
           .extracting(m -> m.id())

@@ -6,6 +6,7 @@ import io.adapterplatform.web.auth.Caller;
 import io.adapterplatform.web.page.Cursors;
 import io.adapterplatform.web.page.Names;
 import io.adapterplatform.web.problem.ApiException;
+import io.adapterplatform.web.upload.Multipart;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +17,6 @@ import org.apache.commons.fileupload2.jakarta.servlet6.JakartaServletFileUpload;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Service;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -57,14 +57,7 @@ class DatasetService {
    * baseModel} part, the tokens it trains on are counted with that base model's tokenizer.
    */
   Dataset upload(Caller caller, String bearerToken, HttpServletRequest request) {
-    if (!JakartaServletFileUpload.isMultipartContent(request)) {
-      throw new ApiException(
-          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-          "unsupported-media-type",
-          "Unsupported media type",
-          "this operation takes multipart/form-data",
-          List.of());
-    }
+    Multipart.require(request);
     String name = null;
     String baseModel = null;
     JsonlSpool.Result file = null;

@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -296,7 +297,7 @@ public final class TrainingWorker {
     held.put(c.id(), h);
     if (c.result() != null) {
       // An earlier attempt published and recorded it, then died before SUCCEEDED: finish that.
-      writes.run(c.id(), () -> complete(h, c.result().adapter(), c.result().version()));
+      writes.run(c.id(), () -> complete(h, c.result().adapter(), c.result().version(), null));
       return;
     }
     boolean idle = runner.runner().jobs() == 0;
@@ -427,8 +428,11 @@ public final class TrainingWorker {
     }
   }
 
-  /** Alias, SUCCEEDED, then the checkpoints go: in the job's lane, after its publication. */
-  private void complete(Held h, String adapter, int version) {
+  /**
+   * Alias, SUCCEEDED, then the checkpoints go: in the job's lane, after its publication. {@code
+   * trained} is null when an earlier attempt trained and published the job.
+   */
+  private void complete(Held h, String adapter, int version, @Nullable JobResult trained) {
     if (killed) {
       return;
     }
@@ -451,7 +455,23 @@ public final class TrainingWorker {
     JobTimings timings = clocks.finish(job);
     held.remove(job);
     leased.remove(job);
-    log.info(
+    // From this worker's claim: what the job cost here, fused partners' steps included.
+    Double seconds =
+        timings == null
+            ? null
+            : Duration.between(timings.claimedAt(), Instant.now()).toMillis() / 1000.0;
+    if (trained == null) {
+      log.info("job succeeded: jobId={} published by an earlier attempt seconds={}", job, seconds);
+    } else {
+      log.info(
+          "job succeeded: jobId={} steps={} loss={} seconds={}",
+          job,
+          trained.steps(),
+          trained.finalLoss(),
+          seconds);
+    }
+    // The phases are for the one tuning the worker; on INFO they drowned the line above.
+    log.debug(
         "job succeeded: jobId={} adapter={} version={} worker={} timings={}",
         job,
         adapter,
@@ -585,7 +605,7 @@ public final class TrainingWorker {
           return;
         }
         clocks.add(job, JobTimings.Phase.PUBLISH, System.nanoTime() - start);
-        complete(h, published.adapter(), published.version());
+        complete(h, published.adapter(), published.version(), result);
       } catch (RuntimeException e) {
         if (killed) {
           return;
