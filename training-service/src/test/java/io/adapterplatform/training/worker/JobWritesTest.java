@@ -34,8 +34,7 @@ class JobWritesTest {
 
   @Test
   void theFirstStepGoesAtOnceAndLaterOnesTogetherOnceTheIntervalHasPassed() {
-    writes.step(job, step(1, 100));
-    writes.step(job, step(2, 100));
+    firstTwoOfAHundredSteps(job);
     writes.step(job, step(3, 100));
     assertThat(written).containsExactly("steps:1");
     assertThat(writes.keptSteps()).isEqualTo(2);
@@ -59,10 +58,8 @@ class JobWritesTest {
   @Test
   void anotherWriteAboutTheJobComesAfterItsKeptSteps() {
     UUID other = UUID.randomUUID();
-    writes.step(job, step(1, 100));
-    writes.step(job, step(2, 100));
-    writes.step(other, step(1, 100));
-    writes.step(other, step(2, 100));
+    firstTwoOfAHundredSteps(job);
+    firstTwoOfAHundredSteps(other);
 
     writes.run(job, () -> written.add("checkpoint"));
 
@@ -73,10 +70,8 @@ class JobWritesTest {
   @Test
   void aGracefulStopWritesEveryJobsKeptStepsAndAForgottenJobsAreDropped() {
     UUID forgotten = UUID.randomUUID();
-    writes.step(job, step(1, 100));
-    writes.step(job, step(2, 100));
-    writes.step(forgotten, step(1, 100));
-    writes.step(forgotten, step(2, 100));
+    firstTwoOfAHundredSteps(job);
+    firstTwoOfAHundredSteps(forgotten);
 
     writes.forget(forgotten);
     writes.writeAllSteps();
@@ -103,6 +98,12 @@ class JobWritesTest {
     }
     assertThat(written).hasSize(2);
     assertThat(written.get(1).split(",")).hasSize(JobWrites.MAX_KEPT_STEPS);
+  }
+
+  // the first goes at once, the second is kept: the interval has not passed
+  private void firstTwoOfAHundredSteps(UUID id) {
+    writes.step(id, step(1, 100));
+    writes.step(id, step(2, 100));
   }
 
   private static JobReports.Step step(int step, int total) {
