@@ -12,7 +12,11 @@ import io.adapterplatform.engine.model.Segment;
 import io.adapterplatform.local.LocalPlatform;
 import io.adapterplatform.serving.batch.BatcherSettings;
 import io.adapterplatform.serving.batch.ContinuousBatcher;
+import io.adapterplatform.serving.batch.Finish;
+import io.adapterplatform.serving.batch.GenerationRequest;
+import io.adapterplatform.serving.batch.GenerationSink;
 import io.adapterplatform.serving.batch.PoolLayout;
+import io.adapterplatform.serving.batch.TokenEvent;
 import io.adapterplatform.serving.engine.ServingEngine;
 import io.adapterplatform.serving.pool.ServingPool;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,6 +37,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -171,6 +176,8 @@ public final class ServingBench {
         }
       }
       batcher.limitAdaptersPerStep(Integer.MAX_VALUE);
+      nextMemoryPhase("batcher alone");
+      var alone = batcherAlone(batcher);
 
       // the engine alone while the server idles, before the rotation fills the pools
       nextMemoryPhase("bare engine");
@@ -181,7 +188,7 @@ public final class ServingBench {
       var rotation = rotation(client, platform.context());
       nextMemoryPhase(null);
 
-      report(phases, engine, cold, rotation, batcher);
+      report(phases, alone, engine, cold, rotation, batcher);
       say("load average at the end %s; total %.0f s", loadAverage(), seconds(started));
     }
   }
@@ -446,6 +453,68 @@ public final class ServingBench {
           "  batcher: %d steps, forward pass %.1f ms mean, %.1f ms of the phase's wall time per step",
           steps, (after.forwardNanos() - before.forwardNanos()) / 1e6 / steps, wall / 1e6 / steps);
     }
+    return phase;
+  }
+
+  /**
+   * The batcher driven in this process, no HTTP: every stream's request submitted straight to it
+   * with a sink that only notes the time of each token, base-model rows (no adapter, whose bytes
+   * are 2 % of the base's at rank 16). Against the HTTP phases it says what serving the streams
+   * costs; against the bare engine, what the batcher's own loop and step cost.
+   */
+  private Phase batcherAlone(ContinuousBatcher batcher) throws Exception {
+    var tokens = options.tokens();
+    var streams = options.streams();
+    var times = new long[streams][tokens];
+    var counts = new int[streams];
+    var sent = new long[streams];
+    List<CompletableFuture<Finish>> done = new ArrayList<>();
+    var before = batcher.stats();
+    var t0 = System.nanoTime();
+    for (var s = 0; s < streams; s++) {
+      var stream = s;
+      sent[s] = System.nanoTime();
+      var handle =
+          batcher.submit(
+              GenerationRequest.greedy(prompt(s), GenerationRequest.BASE_MODEL, tokens),
+              new GenerationSink() {
+                // the step thread alone calls these, one request's calls in order
+                @Override
+                public void onToken(TokenEvent token) {
+                  if (!token.prompt()) {
+                    times[stream][counts[stream]++] = System.nanoTime();
+                  }
+                }
+
+                @Override
+                public void onFinish(Finish finish) {}
+
+                @Override
+                public void onError(Throwable error) {}
+              });
+      done.add(handle.completion());
+    }
+    for (var f : done) {
+      f.get();
+    }
+    var wall = System.nanoTime() - t0;
+    var after = batcher.stats();
+    List<CompletionsHttp.Streamed> results = new ArrayList<>();
+    for (var s = 0; s < streams; s++) {
+      results.add(new CompletionsHttp.Streamed(sent[s], Arrays.copyOf(times[s], counts[s])));
+    }
+    var phase = summarise(1, 0, true, tokens, results);
+    var steps = after.steps() - before.steps();
+    say(
+        "batcher alone (in process, no HTTP, base-model rows): decode %7.1f tokens/s (full batch"
+            + " %7.1f), TPOT p50 %.0f ms; %d steps, forward pass %.1f ms mean, %.1f ms of wall time"
+            + " per step",
+        phase.decodeTokensPerS(),
+        phase.fullBatchTokensPerS(),
+        phase.tpotMs()[0],
+        steps,
+        (after.forwardNanos() - before.forwardNanos()) / 1e6 / Math.max(1, steps),
+        wall / 1e6 / Math.max(1, steps));
     return phase;
   }
 
@@ -812,6 +881,7 @@ public final class ServingBench {
 
   private void report(
       List<Phase> phases,
+      Phase alone,
       Map<String, Double> engine,
       Cold cold,
       List<RotationPass> rotation,
@@ -881,6 +951,20 @@ public final class ServingBench {
         "- server ÷ bare engine fused step, %d adapters, batch %d (full-batch decode): %s (target"
             + " >= 0.8)",
         maxD, options.streams(), ratio(fullBatchMax / engineMax));
+    var engineOne = engine.getOrDefault(key(1, 0), Double.NaN);
+    say(
+        "- batcher alone (in process, no HTTP, base-model rows) ÷ bare engine fused step, 1"
+            + " adapter, batch %d (full-batch decode): %s; the 1-adapter server phase ÷ the batcher"
+            + " alone: %s",
+        options.streams(),
+        ratio(alone.fullBatchTokensPerS() / engineOne),
+        ratio(
+            phases.stream()
+                    .filter(p -> p.fused() && p.distinct() == 1 && p.mixLora() == 0)
+                    .findFirst()
+                    .map(Phase::fullBatchTokensPerS)
+                    .orElse(Double.NaN)
+                / alone.fullBatchTokensPerS()));
     say("");
     say(
         "Cold load (%d adapters, rank %d on all 7 projections, one after the other; a 1-token"

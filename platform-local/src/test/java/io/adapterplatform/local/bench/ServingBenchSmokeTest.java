@@ -43,6 +43,7 @@ class ServingBenchSmokeTest {
             "- 8 adapters, a quarter MixLoRA ÷ 1 adapter",
             "- fused ÷ one adapter per batch, 8 adapters",
             "- server ÷ bare engine fused step, 8 adapters, batch 8",
+            "- batcher alone (in process, no HTTP, base-model rows) ÷ bare engine fused step",
             "| cold request",
             "| warm request",
             "| the pool's load alone");
