@@ -11,6 +11,7 @@ import io.adapterplatform.engine.model.KvStore;
 import io.adapterplatform.engine.model.Segment;
 import io.adapterplatform.local.LocalPlatform;
 import io.adapterplatform.serving.batch.BatcherSettings;
+import io.adapterplatform.serving.batch.BatcherStats;
 import io.adapterplatform.serving.batch.ContinuousBatcher;
 import io.adapterplatform.serving.batch.Finish;
 import io.adapterplatform.serving.batch.GenerationRequest;
@@ -43,6 +44,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.function.DoubleSupplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * {@code bin/platform bench serving}: generation throughput of the serving service through its
@@ -445,14 +447,7 @@ public final class ServingBench {
         phase.ttftMs()[0],
         phase.tpotMs()[0],
         seconds(t0));
-    // the server's own side of the phase: how much of the batcher's time went into forward passes
-    // (the rest is sampling, handing tokens to the streams, scheduling and waiting for requests)
-    var steps = after.steps() - before.steps();
-    if (steps > 0) {
-      say(
-          "  batcher: %d steps, forward pass %.1f ms mean, %.1f ms of the phase's wall time per step",
-          steps, (after.forwardNanos() - before.forwardNanos()) / 1e6 / steps, wall / 1e6 / steps);
-    }
+    say("  batcher: %s", batcherShare(before, after, wall));
     return phase;
   }
 
@@ -504,18 +499,26 @@ public final class ServingBench {
       results.add(new CompletionsHttp.Streamed(sent[s], Arrays.copyOf(times[s], counts[s])));
     }
     var phase = summarise(1, 0, true, tokens, results);
-    var steps = after.steps() - before.steps();
     say(
         "batcher alone (in process, no HTTP, base-model rows): decode %7.1f tokens/s (full batch"
-            + " %7.1f), TPOT p50 %.0f ms; %d steps, forward pass %.1f ms mean, %.1f ms of wall time"
-            + " per step",
+            + " %7.1f), TPOT p50 %.0f ms; %s",
         phase.decodeTokensPerS(),
         phase.fullBatchTokensPerS(),
         phase.tpotMs()[0],
-        steps,
-        (after.forwardNanos() - before.forwardNanos()) / 1e6 / Math.max(1, steps),
-        wall / 1e6 / Math.max(1, steps));
+        batcherShare(before, after, wall));
     return phase;
+  }
+
+  // The server's own side of a phase: how much of the batcher's time went into forward passes; the
+  // rest is sampling, handing tokens to the streams, scheduling and waiting for requests.
+  private static String batcherShare(BatcherStats before, BatcherStats after, long wallNanos) {
+    var steps = after.steps() - before.steps();
+    var per = Math.max(1, steps);
+    return "%d steps, forward pass %.1f ms mean, %.1f ms of the phase's wall time per step"
+        .formatted(
+            steps,
+            (after.forwardNanos() - before.forwardNanos()) / 1e6 / per,
+            wallNanos / 1e6 / per);
   }
 
   private static Phase summarise(
@@ -886,8 +889,7 @@ public final class ServingBench {
       Cold cold,
       List<RotationPass> rotation,
       ContinuousBatcher batcher) {
-    var one = phases.stream().filter(p -> p.fused() && p.distinct() == 1 && p.mixLora() == 0);
-    var oneAdapter = one.findFirst().map(Phase::decodeTokensPerS).orElse(Double.NaN);
+    var oneAdapter = find(phases, 1, 0, true, Phase::decodeTokensPerS);
     say("");
     say(
         "Throughput: %d concurrent streams through POST /v1/completions (streamed), prompt %d"
@@ -928,9 +930,10 @@ public final class ServingBench {
     }
     say("");
     var maxD = options.maxDistinct();
-    var fusedMax = find(phases, maxD, 0, true);
-    var unfusedMax = find(phases, maxD, 0, false);
-    var mixMax = find(phases, maxD, ServingBenchOptions.mixLoraOf(maxD), true);
+    var fusedMax = find(phases, maxD, 0, true, Phase::decodeTokensPerS);
+    var unfusedMax = find(phases, maxD, 0, false, Phase::decodeTokensPerS);
+    var mixMax =
+        find(phases, maxD, ServingBenchOptions.mixLoraOf(maxD), true, Phase::decodeTokensPerS);
     say(
         "- %d adapters ÷ 1 adapter (decode, fused): %s (target >= 0.85)",
         maxD, ratio(fusedMax / oneAdapter));
@@ -941,12 +944,7 @@ public final class ServingBench {
         "- fused ÷ one adapter per batch, %d adapters (decode): %s",
         maxD, ratio(fusedMax / unfusedMax));
     var engineMax = engine.getOrDefault(key(maxD, 0), Double.NaN);
-    var fullBatchMax =
-        phases.stream()
-            .filter(p -> p.distinct() == maxD && p.mixLora() == 0 && p.fused())
-            .findFirst()
-            .map(Phase::fullBatchTokensPerS)
-            .orElse(Double.NaN);
+    var fullBatchMax = find(phases, maxD, 0, true, Phase::fullBatchTokensPerS);
     say(
         "- server ÷ bare engine fused step, %d adapters, batch %d (full-batch decode): %s (target"
             + " >= 0.8)",
@@ -958,13 +956,7 @@ public final class ServingBench {
             + " alone: %s",
         options.streams(),
         ratio(alone.fullBatchTokensPerS() / engineOne),
-        ratio(
-            phases.stream()
-                    .filter(p -> p.fused() && p.distinct() == 1 && p.mixLora() == 0)
-                    .findFirst()
-                    .map(Phase::fullBatchTokensPerS)
-                    .orElse(Double.NaN)
-                / alone.fullBatchTokensPerS()));
+        ratio(find(phases, 1, 0, true, Phase::fullBatchTokensPerS) / alone.fullBatchTokensPerS()));
     say("");
     say(
         "Cold load (%d adapters, rank %d on all 7 projections, one after the other; a 1-token"
@@ -1037,11 +1029,12 @@ public final class ServingBench {
     }
   }
 
-  private static double find(List<Phase> phases, int d, int m, boolean fused) {
+  private static double find(
+      List<Phase> phases, int d, int m, boolean fused, ToDoubleFunction<Phase> figure) {
     return phases.stream()
         .filter(p -> p.distinct() == d && p.mixLora() == m && p.fused() == fused)
         .findFirst()
-        .map(Phase::decodeTokensPerS)
+        .map(figure::applyAsDouble)
         .orElse(Double.NaN);
   }
 
